@@ -1,0 +1,123 @@
+/**
+ * `RoomConnection`: one WebSocket to one room, speaking the frame protocol. It knows nothing about
+ * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
+ */
+import { RpcTarget } from 'capnweb';
+import { CallBatcher, deliverOneWay } from '../rpc/batch.js';
+import { ConnectionLost, RoomError } from '../rpc/errors.js';
+import { PING, PONG, parseFrame } from '../rpc/frame.js';
+import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
+import { EVENT_METHOD, type RoomListener } from '../rpc/protocol.js';
+
+export interface ConnectionHandlers {
+	/** An event from the room, payload decoded. Refused batches also arrive here as `error`. */
+	onEvent(name: string, data: unknown): void;
+	/** The socket closed (or never opened). Every pending call has already rejected. */
+	onClose?(code: number, reason: string): void;
+	/** The room answered a keep-alive ping. */
+	onPong?(): void;
+}
+
+export interface ConnectionOptions {
+	/** Milliseconds a batch of calls may wait for its answer. @default 30000 */
+	callTimeoutMs?: number;
+	/** The WebSocket constructor; defaults to the global one. */
+	WebSocket?: typeof WebSocket;
+}
+
+/** The client's side of room → client calls. */
+class Listener extends RpcTarget implements RoomListener {
+	#onEvent: ConnectionHandlers['onEvent'];
+	constructor(onEvent: ConnectionHandlers['onEvent']) {
+		super();
+		this.#onEvent = onEvent;
+	}
+	event(name: string, payload: EncodedPayload): void {
+		this.#onEvent(name, decodePayload(payload));
+	}
+}
+
+export class RoomConnection<Remote = unknown> {
+	readonly socket: WebSocket;
+	/** Resolves once the socket is open; rejects with the close if it never opens. */
+	readonly opened: Promise<void>;
+	readonly #batcher: CallBatcher<Remote>;
+	readonly #listener: Listener;
+	readonly #handlers: ConnectionHandlers;
+	// Frames are handled strictly in arrival order (capnweb delivery is asynchronous), so an event
+	// the room sent before answering a call reaches the app before that call resolves.
+	#inbox: Promise<void> = Promise.resolve();
+
+	constructor(url: string | URL, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
+		const Socket = options.WebSocket ?? globalThis.WebSocket;
+		this.#handlers = handlers;
+		this.#listener = new Listener(handlers.onEvent);
+		this.socket = new Socket(url);
+		this.#batcher = new CallBatcher<Remote>((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
+
+		this.opened = new Promise<void>((resolve, reject) => {
+			this.socket.addEventListener('open', () => resolve(), { once: true });
+			this.socket.addEventListener('close', (e) => reject(Object.assign(new ConnectionLost(`Socket closed before opening (${e.code})`), { closeCode: e.code })), { once: true });
+		});
+		this.opened.catch(() => {});
+		this.socket.addEventListener('message', (e) => this.#receive(e.data));
+		this.socket.addEventListener('close', (e) => {
+			this.#batcher.failAll(new ConnectionLost());
+			this.#handlers.onClose?.(e.code, e.reason);
+		});
+	}
+
+	/** The room's API for calls made in this macrotask (they share one frame). */
+	get rpc(): Remote {
+		return this.#batcher.main;
+	}
+
+	/** Number of call batches waiting for an answer. */
+	get pendingBatches(): number {
+		return this.#batcher.pending;
+	}
+
+	/**
+	 * Sends a custom event to the room's `onMessage`. Resolves with what `onMessage` returned;
+	 * rejects with a `RoomError` when refused (rate limited, reserved name, …).
+	 */
+	async send(event: string, data?: unknown): Promise<unknown> {
+		const main = this.#batcher.main as unknown as Record<string, (...args: unknown[]) => Promise<EncodedPayload>>;
+		return decodePayload(await main[EVENT_METHOD]!(event, encodePayload(data)));
+	}
+
+	/** Sends a keep-alive ping; the runtime answers it without waking the room. */
+	ping(): boolean {
+		return this.#sendRaw(PING);
+	}
+
+	close(code = 1000, reason = ''): void {
+		this.socket.close(code, reason);
+	}
+
+	#sendRaw(frame: string): boolean {
+		if (this.socket.readyState !== 1 /* OPEN */) return false;
+		this.socket.send(frame);
+		return true;
+	}
+
+	#receive(data: unknown): void {
+		if (data === PONG) return this.#handlers.onPong?.();
+		if (typeof data !== 'string') return;
+		const frame = parseFrame(data);
+		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
+		this.#inbox = this.#inbox.then(async () => {
+			switch (frame.kind) {
+				case 'reply':
+					return this.#batcher.resolve(frame.id, frame.messages);
+				case 'refused': {
+					const error = RoomError.from(frame.error);
+					this.#batcher.refuse(frame.id, error);
+					return this.#handlers.onEvent('error', error.toJSON());
+				}
+				case 'push':
+					return deliverOneWay(frame.messages, this.#listener);
+			}
+		}).catch((error) => console.error('@delightstack/websocket: could not handle a frame', error));
+	}
+}

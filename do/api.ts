@@ -1,0 +1,77 @@
+/**
+ * `RoomApi`: what browsers may call in a room. A room declares `static api = ChatApi`; each batch of
+ * calls from a browser gets a fresh instance bound to the room and the caller, so methods know who
+ * is calling without trusting anything the browser says about itself.
+ */
+import { RpcTarget } from 'capnweb';
+import { EVENT_METHOD } from '../rpc/protocol.js';
+import type { EncodedPayload } from '../rpc/payload.js';
+import type { Session } from '../rpc/types.js';
+import type { WebsocketServer } from './server.js';
+
+/** The room-side handler behind `send(event, data)`; keyed by a symbol so no RPC can name it. */
+export const receiveEvent: unique symbol = Symbol('delightstack.receiveEvent');
+
+/** The `Meta` type parameter of a room class. */
+export type MetaOf<Room> = Room extends WebsocketServer<infer Meta, any, any> ? Meta : never;
+
+/**
+ * Base class of a room's browser-facing API. Every method declared on a subclass (and on its
+ * subclasses' chain up to `RoomApi`) is callable from browsers through `ws.rpc`; nothing else is:
+ * not the room's own methods, not `RoomApi`'s fields, not anything on `Object.prototype`.
+ *
+ * ```ts
+ * class ChatApi extends RoomApi<ChatRoom> {
+ *   send(text: string) {
+ *     this.room.broadcast('chat:message', { text, from: this.session.meta.user_name });
+ *   }
+ * }
+ * ```
+ *
+ * Keep helpers `#private` (or outside the class): a public method is a public endpoint.
+ */
+export class RoomApi<Room extends WebsocketServer<any, any, any> = WebsocketServer<any, any, any>> extends RpcTarget {
+	/** The room (the Durable Object) this call runs in. */
+	protected readonly room: Room;
+	/** The calling socket's session, as the handle authorized it. */
+	protected readonly session: Session<MetaOf<Room>>;
+
+	constructor(room: Room, session: Session<MetaOf<Room>>) {
+		super();
+		this.room = room;
+		this.session = session;
+	}
+}
+
+// `send(event, data)` from a browser arrives here. Defined outside the class body so it never
+// shows up in `RoomApi`'s type (and so in a client's `rpc` type).
+Object.defineProperty(RoomApi.prototype, EVENT_METHOD, {
+	value: function (this: RoomApi, name: string, payload: EncodedPayload) {
+		const self = this as unknown as { room: WebsocketServer<any, any, any>; session: Session<unknown> };
+		return self.room[receiveEvent](self.session, name, payload);
+	},
+});
+
+type ApiClass = abstract new (...args: any[]) => RoomApi<any>;
+
+const methodCache = new WeakMap<ApiClass, ReadonlySet<string>>();
+
+/**
+ * The names a browser may call at the top of the API: methods and accessors declared on the class
+ * chain below `RoomApi`, plus the reserved event entry point.
+ */
+export function callableNames(api: ApiClass): ReadonlySet<string> {
+	let names = methodCache.get(api);
+	if (names) return names;
+	const found = new Set<string>([EVENT_METHOD]);
+	for (let proto = api.prototype; proto && proto !== RoomApi.prototype; proto = Object.getPrototypeOf(proto)) {
+		for (const key of Object.getOwnPropertyNames(proto)) {
+			if (key === 'constructor' || key in Object.prototype) continue;
+			const desc = Object.getOwnPropertyDescriptor(proto, key)!;
+			if (typeof desc.value === 'function' || desc.get) found.add(key);
+		}
+	}
+	names = found;
+	methodCache.set(api, names);
+	return names;
+}

@@ -1,0 +1,41 @@
+/**
+ * Token buckets, kept as plain data so they ride in the socket attachment and survive hibernation.
+ * Refill is continuous: a bucket of 30 that gets one token back every 10 s holds 30 after 5 min idle.
+ */
+
+export interface BucketPolicy {
+	/** Most tokens the bucket holds (and starts with). */
+	capacity: number;
+	/** Milliseconds for one token to come back. */
+	refillEveryMs: number;
+}
+
+export interface BucketState {
+	tokens: number;
+	/** When `tokens` was last brought up to date (epoch ms). */
+	at: number;
+}
+
+export function fullBucket(policy: BucketPolicy, now: number): BucketState {
+	return { tokens: policy.capacity, at: now };
+}
+
+/** The bucket as of `now`, refilled but not spent. */
+export function refill(state: BucketState, policy: BucketPolicy, now: number): BucketState {
+	const earned = Math.max(0, now - state.at) / policy.refillEveryMs;
+	return { tokens: Math.min(policy.capacity, state.tokens + earned), at: now };
+}
+
+/**
+ * Takes `costs[i]` tokens from each bucket, or nothing at all when any bucket is short: a refused
+ * request never drives a bucket below zero. Returns the new states, or `null` when refused.
+ */
+export function takeAll(
+	buckets: ReadonlyArray<{ state: BucketState; policy: BucketPolicy; cost: number }>,
+	now: number,
+): BucketState[] | null {
+	const next = buckets.map(({ state, policy }) => refill(state, policy, now));
+	for (let i = 0; i < buckets.length; i++) if (next[i]!.tokens < buckets[i]!.cost) return null;
+	for (let i = 0; i < buckets.length; i++) next[i]!.tokens -= buckets[i]!.cost;
+	return next;
+}

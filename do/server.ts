@@ -1,0 +1,447 @@
+/**
+ * `WebsocketServer`: one Durable Object per room. Sockets are accepted with the Hibernation API, so
+ * the room sleeps between messages and costs nothing while idle; everything it must remember about a
+ * socket (session, metadata, rate-limit buckets) lives in that socket's attachment.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { answerBatch, encodeCalls } from '../rpc/batch.js';
+import { RoomError, type RoomErrorData } from '../rpc/errors.js';
+import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
+import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
+import { CloseCode, EVENT_METHOD, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
+import { isReservedEvent, type AuthSessionMeta, type EventMap, type RoomEvents, type Session, type SessionInfo } from '../rpc/types.js';
+import { RoomApi, callableNames, receiveEvent } from './api.js';
+import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
+import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
+
+/** Limits a room enforces on each socket. Override any of them with `static options`. */
+export interface RoomOptions {
+	/** Largest frame accepted from a client, in UTF-8 bytes. Larger → `payload_too_large` (413). @default 65536 */
+	maxFrameBytes: number;
+	/** Every call and event costs one token. @default 30 tokens, one back every 10 s */
+	rateLimit: BucketPolicy;
+	/**
+	 * Events whose name starts with one of `prefixes` (e.g. `'cursor:'`) spend from this cheaper
+	 * bucket instead. @default no prefixes; 60 tokens, one back every second
+	 */
+	eventRateLimit: BucketPolicy & { prefixes: readonly string[] };
+}
+
+export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
+	maxFrameBytes: 64 * 1024,
+	rateLimit: { capacity: 30, refillEveryMs: 10_000 },
+	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
+};
+
+/** Where `sendTo` delivers: a session id, or every socket of a user id. */
+export type SendTarget = string | { session: string } | { user: string };
+
+/** What the room's constructor reads from the class; see `static api` and `static options`. */
+interface RoomClass {
+	api: typeof RoomApi<any>;
+	options: Partial<RoomOptions>;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function jsonError(status: number, code: string, message: string): Response {
+	return new Response(JSON.stringify({ status, code, message } satisfies RoomErrorData & { status: number }), {
+		status,
+		headers: JSON_HEADERS,
+	});
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The room. Extend it, export the subclass from your Worker, and bind it as a Durable Object.
+ *
+ * ```ts
+ * export class ChatRoom extends WebsocketServer<Meta, Events> {
+ *   static api = ChatApi;
+ *   onConnect(session) { … }
+ * }
+ * ```
+ *
+ * Browsers reach only `static api`'s methods. Server code (SvelteKit endpoints, other Workers)
+ * reaches this class's public methods — `broadcast`, `sendTo`, `getSessions`, `kick` — through
+ * Workers RPC on the namespace stub.
+ */
+export class WebsocketServer<
+	Meta = AuthSessionMeta,
+	Events extends EventMap = EventMap,
+	Env = unknown,
+> extends DurableObject<Env> {
+	/** The class whose methods browsers may call. The default exposes nothing but `send()` events. */
+	static api: typeof RoomApi<any> = RoomApi;
+	/** Per-room limits; merged over {@link DEFAULT_ROOM_OPTIONS}. */
+	static options: Partial<RoomOptions> = {};
+
+	readonly #sessions = new SessionStore<Meta>();
+	#options?: RoomOptions;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		// The runtime answers pings itself: keep-alive never wakes the room.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		for (const ws of this.#sessions.restore(ctx.getWebSockets())) this.#discardCorrupt(ws);
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// Hooks: override these.
+
+	/**
+	 * A socket joined and was sent the session list; the others have not been told yet. Throwing
+	 * here refuses the socket (closed with 1011, never announced).
+	 */
+	onConnect(_session: Session<Meta>): void | Promise<void> {}
+
+	/** A socket left (closed, errored, dropped or kicked). Called once per session. */
+	onDisconnect(_session: Session<Meta>): void | Promise<void> {}
+
+	/**
+	 * A custom event from a client's `send(event, data)`. What it returns resolves that `send()`
+	 * promise for the sender only. A throw is logged and rejects the sender's `send()`.
+	 */
+	onMessage(_session: Session<Meta>, _event: string, _data: unknown): unknown {
+		return undefined;
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// Server-side API (Workers RPC from other Worker code).
+
+	/** Sends an event to every socket in the room, except the sessions in `exclude`. */
+	broadcast<E extends keyof Events & string>(
+		event: E,
+		data: Events[E],
+		options: { exclude?: string | readonly string[] } = {},
+	): number {
+		const exclude = options.exclude === undefined ? undefined : new Set([options.exclude].flat());
+		return this.#deliver(this.#eventFrame(event, data), (state) => !exclude?.has(state.session.ws_session_id));
+	}
+
+	/** Sends an event to one session, or to every socket of one user. Returns how many got it. */
+	sendTo<E extends keyof Events & string>(target: SendTarget, event: E, data: Events[E]): number {
+		const tags =
+			typeof target === 'string'
+				? [sessionTag(target), userTag(target)]
+				: 'session' in target
+					? [sessionTag(target.session)]
+					: [userTag(target.user)];
+		const sockets = new Set(tags.flatMap((tag) => this.ctx.getWebSockets(tag)));
+		if (sockets.size === 0) return 0;
+		const frame = this.#eventFrame(event, data);
+		let sent = 0;
+		for (const ws of sockets) if (this.#sessions.get(ws) && this.#send(ws, frame)) sent++;
+		return sent;
+	}
+
+	/** Everyone in the room right now. */
+	getSessions(): Session<Meta>[] {
+		return [...this.#sessions.states()].map((s) => s.session);
+	}
+
+	/**
+	 * Closes a session with {@link CloseCode.Kicked} (the client does not reconnect) and announces it
+	 * as disconnected. Returns whether the session was here.
+	 */
+	async kick(sessionId: string, reason = 'Removed from the room'): Promise<boolean> {
+		const ws = this.ctx.getWebSockets(sessionTag(sessionId)).find((s) => this.#sessions.get(s));
+		if (!ws) return false;
+		try {
+			ws.close(CloseCode.Kicked, reason.slice(0, 120));
+		} catch {
+			// Already closing: the announcement below is what matters.
+		}
+		await this.#leave(ws);
+		return true;
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// The runtime's entry points.
+
+	/** Accepts a socket handed over by the handle (`createWebsocketHandle`). */
+	override async fetch(request: Request): Promise<Response> {
+		if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+			return jsonError(426, 'upgrade_required', 'This endpoint only accepts WebSocket upgrades');
+		}
+		const handoff = readHandoff<Meta>(request.headers.get(HANDOFF_HEADER));
+		if (typeof handoff === 'string') return jsonError(400, 'bad_handoff', handoff);
+
+		const now = Date.now();
+		const options = this.#limits();
+		const session: Session<Meta> = {
+			ws_session_id: crypto.randomUUID(),
+			room: handoff.room,
+			meta: handoff.meta,
+			connected_at: now,
+		};
+		const state: SessionState<Meta> = {
+			session,
+			buckets: { calls: fullBucket(options.rateLimit, now), events: fullBucket(options.eventRateLimit, now) },
+		};
+		const attachmentBytes = encoder.encode(JSON.stringify(state)).byteLength;
+		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
+			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
+		}
+
+		const { 0: client, 1: server } = new WebSocketPair();
+		try {
+			// Before accepting: a socket the platform refuses to describe is never half-registered.
+			server.serializeAttachment({ v: 1, ...state });
+		} catch (error) {
+			return jsonError(400, 'meta_too_large', `Session metadata cannot be stored: ${(error as Error).message}`);
+		}
+		this.ctx.acceptWebSocket(server, tagsFor(session));
+		this.#sessions.add(server, state);
+
+		this.#send(server, this.#eventFrame('session:list', { sessions: this.#roster() }));
+		try {
+			await this.onConnect(session);
+		} catch (error) {
+			console.error('onConnect threw; refusing the socket', error);
+			this.#sessions.remove(server);
+			server.close(CloseCode.InternalError, 'The room could not set up this session');
+			return new Response(null, { status: 101, webSocket: client });
+		}
+		if (this.#sessions.get(server)) {
+			const joined = this.#eventFrame('session:connected', {
+				...publicInfo(session),
+				num_connections: this.#sessions.size,
+			});
+			this.#deliver(joined, (other) => other !== state);
+		}
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+		const state = this.#sessions.get(ws);
+		if (!state) return;
+		if (typeof raw !== 'string') return this.#refuse(ws, -1, 'bad_request', 400, 'Binary frames are not supported');
+
+		const header = readHeader(raw);
+		const id = header?.kind === 'call' ? header.id : -1;
+		const { maxFrameBytes } = this.#limits();
+		// UTF-8 is at most 3 bytes per UTF-16 unit: only count bytes when the frame might be too big.
+		if (raw.length * 3 > maxFrameBytes && encoder.encode(raw).byteLength > maxFrameBytes) {
+			return this.#refuse(ws, id, 'payload_too_large', 413, `Frame exceeds ${maxFrameBytes} bytes`);
+		}
+		if (id < 0) return this.#refuse(ws, -1, 'bad_request', 400, 'Expected a call frame');
+
+		const batch = this.#inspect(raw.slice(header!.body));
+		if (batch instanceof RoomError) return this.#refuse(ws, id, batch.code, batch.status, batch.message);
+
+		const options = this.#limits();
+		const now = Date.now();
+		const spent = takeAll(
+			[
+				{ state: state.buckets.calls, policy: options.rateLimit, cost: batch.calls },
+				{ state: state.buckets.events, policy: options.eventRateLimit, cost: batch.cheapEvents },
+			],
+			now,
+		);
+		if (!spent) return this.#refuse(ws, id, 'rate_limited', 429, 'Too many messages; slow down');
+		state.buckets = { calls: spent[0]!, events: spent[1]! };
+		this.#sessions.save(ws, state);
+
+		const Api = (this.constructor as unknown as RoomClass).api;
+		const replies = await answerBatch(batch.messages, new Api(this, state.session), { onSendError: toWireError });
+		this.#send(ws, replyFrame(id, replies));
+	}
+
+	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+		// Complete the closing handshake so the client sees the real code instead of 1006.
+		try {
+			ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason);
+		} catch {
+			// The runtime may already have answered the close.
+		}
+		await this.#leave(ws);
+	}
+
+	override async webSocketError(ws: WebSocket): Promise<void> {
+		await this.#leave(ws);
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// Internals. `#private` members are invisible to Workers RPC and to browsers.
+
+	/** `send(event, data)` from a browser, via `RoomApi`'s reserved method. */
+	async [receiveEvent](session: Session<Meta>, event: string, payload: EncodedPayload): Promise<EncodedPayload> {
+		let data: unknown;
+		try {
+			data = decodePayload(payload);
+		} catch {
+			throw new RoomError('bad_request', 'The event payload could not be decoded', 400);
+		}
+		try {
+			return encodePayload(await this.onMessage(session, event, data));
+		} catch (error) {
+			console.error(`onMessage threw for event "${event}"`, error);
+			throw new RoomError('handler_failed', `The room failed to handle "${event}"`, 500);
+		}
+	}
+
+	#limits(): RoomOptions {
+		if (!this.#options) {
+			const own = (this.constructor as unknown as RoomClass).options;
+			this.#options = {
+				...DEFAULT_ROOM_OPTIONS,
+				...own,
+				eventRateLimit: { ...DEFAULT_ROOM_OPTIONS.eventRateLimit, ...own.eventRateLimit },
+			};
+		}
+		return this.#options;
+	}
+
+	/**
+	 * Parses a call batch and checks it before anything runs: every message well-formed, every
+	 * top-level call aimed at a declared API method, no reserved event names. Counts what it costs.
+	 */
+	#inspect(body: string): { messages: unknown[]; calls: number; cheapEvents: number } | RoomError {
+		const lines = body === '' ? [] : body.split('\n');
+		const messages: unknown[] = [];
+		const callable = callableNames((this.constructor as unknown as RoomClass).api);
+		const { prefixes } = this.#limits().eventRateLimit;
+		let calls = 0;
+		let cheapEvents = 0;
+		for (const line of lines) {
+			let message: unknown;
+			try {
+				message = JSON.parse(line);
+			} catch {
+				return new RoomError('bad_request', 'A message in the batch is not valid JSON', 400);
+			}
+			if (!Array.isArray(message) || !CLIENT_MESSAGES.has(message[0])) {
+				return new RoomError('bad_request', 'A message in the batch is not a capnweb call', 400);
+			}
+			messages.push(message);
+			if (message[0] !== 'push') continue;
+			const target = topLevelCall(message[1]);
+			if (target === undefined) {
+				calls++;
+				continue;
+			}
+			if (typeof target.method !== 'string' || !callable.has(target.method)) {
+				return new RoomError('unknown_method', `The room has no method "${String(target.method)}"`, 404);
+			}
+			if (target.method !== EVENT_METHOD) {
+				calls++;
+				continue;
+			}
+			const event = target.args?.[0];
+			if (typeof event !== 'string' || event === '') {
+				return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
+			}
+			if (isReservedEvent(event)) {
+				return new RoomError('forbidden_event', `Clients may not send "${event}": only the room sends it`, 403);
+			}
+			if (prefixes.some((p) => event.startsWith(p))) cheapEvents++;
+			else calls++;
+		}
+		return { messages, calls, cheapEvents };
+	}
+
+	#eventFrame<E extends string>(event: E, data: unknown): string {
+		return pushFrame(encodeCalls([['event', event, encodePayload(data)]]));
+	}
+
+	#roster(): SessionInfo<Meta>[] {
+		return [...this.#sessions.states()].map((s) => publicInfo(s.session));
+	}
+
+	/** Sends one frame to every session that passes `filter`; drops sockets that fail. */
+	#deliver(frame: string, filter: (state: SessionState<Meta>) => boolean): number {
+		let sent = 0;
+		let dead: WebSocket[] | undefined;
+		for (const ws of this.#sessions.sockets()) {
+			if (!filter(this.#sessions.get(ws)!)) continue;
+			if (this.#send(ws, frame)) sent++;
+			else (dead ??= []).push(ws);
+		}
+		if (dead) for (const ws of dead) void this.#leave(ws);
+		return sent;
+	}
+
+	#send(ws: WebSocket, frame: string): boolean {
+		try {
+			ws.send(frame);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	#refuse(ws: WebSocket, id: number, code: string, status: number, message: string): void {
+		const error: RoomErrorData = { code, status, message };
+		this.#send(ws, id >= 0 ? refusedFrame(id, error) : this.#eventFrame('error', error));
+	}
+
+	/** Removes a session and announces it, exactly once however many ways the socket ended. */
+	async #leave(ws: WebSocket): Promise<void> {
+		const state = this.#sessions.remove(ws);
+		if (!state) return;
+		this.#announceLeft(publicInfo(state.session));
+		try {
+			await this.onDisconnect(state.session);
+		} catch (error) {
+			console.error('onDisconnect threw', error);
+		}
+	}
+
+	#announceLeft(info: SessionInfo<Meta>): void {
+		this.#deliver(this.#eventFrame('session:disconnected', { ...info, num_connections: this.#sessions.size }), () => true);
+	}
+
+	/** A socket the room can no longer describe: close it, and tell the others it is gone. */
+	#discardCorrupt(ws: WebSocket): void {
+		console.error('A socket attachment could not be read; closing that socket');
+		try {
+			ws.close(CloseCode.InternalError, 'Session state was lost');
+		} catch {
+			// Already closed.
+		}
+		const id = sessionIdFromTags(this.ctx.getTags(ws));
+		if (id) this.#announceLeft({ ws_session_id: id, meta: undefined as Meta });
+	}
+}
+
+/** The only capnweb messages a client may send in a call batch. */
+const CLIENT_MESSAGES = new Set(['push', 'pull', 'release']);
+
+/** For a push of `["pipeline", 0, [method, …], args]` (a call on the API itself), its method and args. */
+function topLevelCall(expression: unknown): { method: unknown; args: unknown[] | undefined } | undefined {
+	if (!Array.isArray(expression) || expression[0] !== 'pipeline' || expression[1] !== 0) return undefined;
+	const path = expression[2];
+	if (!Array.isArray(path) || path.length === 0) return { method: undefined, args: undefined };
+	return { method: path[0], args: Array.isArray(expression[3]) ? expression[3] : undefined };
+}
+
+function publicInfo<Meta>(session: Session<Meta>): SessionInfo<Meta> {
+	return { ws_session_id: session.ws_session_id, meta: session.meta };
+}
+
+function readHandoff<Meta>(raw: string | null): Handoff<Meta> | string {
+	if (!raw) return `Missing ${HANDOFF_HEADER}: sockets must be handed over by createWebsocketHandle`;
+	let value: unknown;
+	try {
+		value = JSON.parse(raw);
+	} catch {
+		return `${HANDOFF_HEADER} is not valid JSON`;
+	}
+	const { room, meta } = (value ?? {}) as Partial<Handoff<Meta>>;
+	if (typeof room !== 'string' || room === '') return `${HANDOFF_HEADER} needs a non-empty "room"`;
+	if (meta === undefined || meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+		return `${HANDOFF_HEADER} needs "meta" to be an object`;
+	}
+	return { room, meta };
+}
+
+/** Errors leave the room with a stable `code`; anything that is not a `RoomError` is logged here. */
+function toWireError(error: Error): Error {
+	if (error instanceof RoomError) return error;
+	console.error('A room method threw', error);
+	return new RoomError('method_failed', error.message, 500);
+}
+
+export type { RoomEvents };

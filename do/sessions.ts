@@ -1,0 +1,121 @@
+/**
+ * The room's sessions, kept in each socket's attachment so they survive hibernation. The in-memory
+ * map is only a cache of the attachments: a fresh instance rebuilds it from `getWebSockets()`.
+ */
+import type { Session } from '../rpc/types.js';
+import type { BucketState } from './limits.js';
+
+/** The platform refuses attachments larger than this. */
+export const MAX_ATTACHMENT_BYTES = 16 * 1024;
+
+/** Everything the room remembers about one socket. */
+export interface SessionState<Meta> {
+	session: Session<Meta>;
+	buckets: { calls: BucketState; events: BucketState };
+}
+
+interface Attachment<Meta> extends SessionState<Meta> {
+	v: 1;
+}
+
+const SESSION_TAG = 's:';
+const USER_TAG = 'u:';
+// The platform limits a tag to 256 characters.
+const MAX_TAG_LENGTH = 256;
+
+/** Tags let `getWebSockets(tag)` find a session's or a user's sockets without waking every attachment. */
+export function tagsFor(session: Session<unknown>): string[] {
+	const tags = [SESSION_TAG + session.ws_session_id];
+	const userId = (session.meta as { user_id?: unknown } | null)?.user_id;
+	if (typeof userId === 'string' && USER_TAG.length + userId.length <= MAX_TAG_LENGTH) tags.push(USER_TAG + userId);
+	return tags;
+}
+
+export const sessionTag = (id: string) => SESSION_TAG + id;
+export const userTag = (id: string) => USER_TAG + id;
+
+/** The session id a socket was tagged with, readable even when its attachment is not. */
+export function sessionIdFromTags(tags: string[]): string | undefined {
+	return tags.find((t) => t.startsWith(SESSION_TAG))?.slice(SESSION_TAG.length);
+}
+
+export class SessionStore<Meta> {
+	#bySocket = new Map<WebSocket, SessionState<Meta>>();
+
+	get size(): number {
+		return this.#bySocket.size;
+	}
+
+	get(ws: WebSocket): SessionState<Meta> | undefined {
+		return this.#bySocket.get(ws);
+	}
+
+	sockets(): IterableIterator<WebSocket> {
+		return this.#bySocket.keys();
+	}
+
+	states(): IterableIterator<SessionState<Meta>> {
+		return this.#bySocket.values();
+	}
+
+	/**
+	 * Writes the attachment first, so a socket whose attachment the platform refuses is never
+	 * registered. Throws what `serializeAttachment` throws.
+	 */
+	add(ws: WebSocket, state: SessionState<Meta>): void {
+		ws.serializeAttachment({ v: 1, ...state } satisfies Attachment<Meta>);
+		this.#bySocket.set(ws, state);
+	}
+
+	/** Persists a changed state (e.g. spent tokens) so it survives eviction. */
+	save(ws: WebSocket, state: SessionState<Meta>): void {
+		ws.serializeAttachment({ v: 1, ...state } satisfies Attachment<Meta>);
+	}
+
+	/** Removes a socket; returns its state only the first time, so each session is announced once. */
+	remove(ws: WebSocket): SessionState<Meta> | undefined {
+		const state = this.#bySocket.get(ws);
+		if (state) this.#bySocket.delete(ws);
+		return state;
+	}
+
+	/**
+	 * Rebuilds the map from the sockets the runtime kept open while this instance did not exist.
+	 * Returns the sockets whose attachment could not be read.
+	 */
+	restore(sockets: WebSocket[]): WebSocket[] {
+		const corrupt: WebSocket[] = [];
+		for (const ws of sockets) {
+			if (ws.readyState !== WebSocket.OPEN) continue;
+			let attachment: unknown;
+			try {
+				attachment = ws.deserializeAttachment();
+			} catch {
+				attachment = undefined;
+			}
+			if (isAttachment<Meta>(attachment)) {
+				this.#bySocket.set(ws, { session: attachment.session, buckets: attachment.buckets });
+			} else {
+				corrupt.push(ws);
+			}
+		}
+		return corrupt;
+	}
+}
+
+function isAttachment<Meta>(value: unknown): value is Attachment<Meta> {
+	if (!value || typeof value !== 'object') return false;
+	const a = value as Partial<Attachment<Meta>>;
+	return (
+		a.v === 1 &&
+		typeof a.session?.ws_session_id === 'string' &&
+		typeof a.session.room === 'string' &&
+		isBucket(a.buckets?.calls) &&
+		isBucket(a.buckets?.events)
+	);
+}
+
+function isBucket(value: unknown): value is BucketState {
+	const b = value as Partial<BucketState> | undefined;
+	return typeof b?.tokens === 'number' && typeof b.at === 'number';
+}

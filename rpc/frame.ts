@@ -1,0 +1,84 @@
+/**
+ * The frame format: every WebSocket text frame is one self-contained unit, so nothing about a
+ * conversation lives in memory between frames and a hibernating room loses nothing when evicted.
+ *
+ *     c<id>\n<capnweb message>\n<capnweb message>…   client → room: one batch of calls
+ *     r<id>\n<capnweb message>…                      room → client: the answer to batch <id>
+ *     x<id>\n<RoomErrorData JSON>                    room → client: batch <id> refused whole
+ *     e\n<capnweb message>…                          room → client: one-way calls (events)
+ *
+ * capnweb messages are single-line JSON (JSON.stringify escapes newlines), so joining them with
+ * "\n" needs no escaping, exactly like capnweb's own HTTP batch transport.
+ *
+ * The keep-alive pair below is answered by the runtime (`setWebSocketAutoResponse`) and never
+ * reaches the room's code.
+ */
+import type { RoomErrorData } from './errors.js';
+
+export const PING = 'ping';
+export const PONG = 'pong';
+
+export type Frame =
+	| { kind: 'call'; id: number; messages: string[] }
+	| { kind: 'reply'; id: number; messages: string[] }
+	| { kind: 'refused'; id: number; error: RoomErrorData }
+	| { kind: 'push'; messages: string[] };
+
+const TAGS = { call: 'c', reply: 'r', refused: 'x', push: 'e' } as const;
+const KINDS: Record<string, Frame['kind']> = { c: 'call', r: 'reply', x: 'refused', e: 'push' };
+
+export function callFrame(id: number, messages: readonly string[]): string {
+	return `${TAGS.call}${id}\n${messages.join('\n')}`;
+}
+
+export function replyFrame(id: number, messages: readonly string[]): string {
+	return `${TAGS.reply}${id}\n${messages.join('\n')}`;
+}
+
+export function refusedFrame(id: number, error: RoomErrorData): string {
+	return `${TAGS.refused}${id}\n${JSON.stringify(error)}`;
+}
+
+export function pushFrame(messages: readonly string[]): string {
+	return `${TAGS.push}\n${messages.join('\n')}`;
+}
+
+/**
+ * Reads the header line only. Returns the kind, the id (or -1 for `push`) and where the body
+ * starts, or `null` when the header is not one of ours.
+ */
+export function readHeader(raw: string): { kind: Frame['kind']; id: number; body: number } | null {
+	const nl = raw.indexOf('\n');
+	if (nl < 1) return null;
+	const kind = KINDS[raw[0]!];
+	if (!kind) return null;
+	if (kind === 'push') return nl === 1 ? { kind, id: -1, body: 2 } : null;
+	const digits = raw.slice(1, nl);
+	if (!/^\d{1,15}$/.test(digits)) return null;
+	return { kind, id: Number(digits), body: nl + 1 };
+}
+
+/** Parses a whole frame; `null` when it is not a valid frame. */
+export function parseFrame(raw: string): Frame | null {
+	const header = readHeader(raw);
+	if (!header) return null;
+	const body = raw.slice(header.body);
+	switch (header.kind) {
+		case 'refused': {
+			try {
+				const error = JSON.parse(body) as RoomErrorData;
+				return { kind: 'refused', id: header.id, error };
+			} catch {
+				return null;
+			}
+		}
+		case 'push':
+			return { kind: 'push', messages: splitMessages(body) };
+		default:
+			return { kind: header.kind, id: header.id, messages: splitMessages(body) };
+	}
+}
+
+function splitMessages(body: string): string[] {
+	return body === '' ? [] : body.split('\n');
+}

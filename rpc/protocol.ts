@@ -1,0 +1,54 @@
+/**
+ * The two RPC surfaces that travel inside frames, and the names both ends agree on.
+ *
+ * Browser → room: the room's `RoomApi` class is the main object of each batch. Custom events from
+ * `send(event, data)` are calls too, to {@link EVENT_METHOD}.
+ *
+ * Room → browser: the client's {@link RoomListener} is the main object of each one-way batch.
+ */
+import type { EncodedPayload } from './payload.js';
+
+/**
+ * The reserved `RoomApi` method that carries `send(event, data)`. Not a valid identifier, so it
+ * cannot collide with a method a room declares.
+ */
+export const EVENT_METHOD = '~event';
+
+/** What the room calls on every connected client. */
+export interface RoomListener {
+	/** One event: a built-in one (`session:*`, `entity:*`, `error`) or the room's own. */
+	event(name: string, payload: EncodedPayload): void;
+}
+
+/** Name of the header through which the handle hands `{room, meta}` to the room. */
+export const HANDOFF_HEADER = 'x-delightstack-ws-handoff';
+
+/** The body of {@link HANDOFF_HEADER}: decided by the handle, never by the browser. */
+export interface Handoff<Meta = unknown> {
+	room: string;
+	meta: Meta;
+}
+
+/**
+ * Close codes the room uses. 4000–4999 are application codes; the client treats the terminal ones
+ * as "do not reconnect".
+ */
+export const CloseCode = {
+	/** A normal close requested by either side. */
+	Normal: 1000,
+	/** The room failed to set the session up (a throwing `onConnect`, a corrupt attachment). */
+	InternalError: 1011,
+	/** `kick()` removed this session. Terminal. */
+	Kicked: 4001,
+	/** The session was not (or no longer) authorized. Terminal. */
+	Unauthorized: 4401,
+	/** The session may not join this room. Terminal. */
+	Forbidden: 4403,
+} as const;
+
+/** Close codes after which a client must not reconnect on its own. */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+	CloseCode.Kicked,
+	CloseCode.Unauthorized,
+	CloseCode.Forbidden,
+]);

@@ -1,0 +1,70 @@
+/**
+ * Runs the test Worker in workerd through Miniflare: the real Workers runtime, real Durable Objects
+ * with SQLite storage, real hibernatable WebSockets, listening on 127.0.0.1 only.
+ */
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dir, '..', '..');
+const outdir = join(root, 'tests', '.build');
+
+/** Bundles a Worker entry for workerd (capnweb's `workerd` build, `cloudflare:*` left to the runtime). */
+export async function bundleWorker(entry: string, outfile: string): Promise<string> {
+	mkdirSync(outdir, { recursive: true });
+	const path = join(outdir, outfile);
+	await build({
+		entryPoints: [join(root, entry)],
+		outfile: path,
+		bundle: true,
+		format: 'esm',
+		platform: 'neutral',
+		target: 'es2022',
+		conditions: ['workerd', 'worker', 'import'],
+		mainFields: ['module', 'main'],
+		external: ['cloudflare:*', 'node:*'],
+		logLevel: 'error',
+	});
+	return path;
+}
+
+export interface RoomWorker {
+	mf: Miniflare;
+	/** `http://127.0.0.1:<port>` */
+	origin: string;
+	/** ws:// URL that joins `room` with the given meta (the test stands in for the handle). */
+	connectUrl(room: string, meta: object): string;
+	/** Calls a public method of the room's Durable Object through Workers RPC. */
+	rpc<T = unknown>(room: string, method: string, ...args: unknown[]): Promise<T>;
+	dispose(): Promise<void>;
+}
+
+export async function startRoomWorker(): Promise<RoomWorker> {
+	const scriptPath = await bundleWorker('tests/worker/index.ts', 'test-worker.js');
+	const mf = new Miniflare({
+		modules: true,
+		scriptPath,
+		compatibilityDate: '2026-04-20',
+		durableObjects: { ROOM: { className: 'TestRoom', useSQLite: true } },
+		host: '127.0.0.1',
+		port: 0,
+	});
+	const url = await mf.ready;
+	const origin = url.origin;
+	const wsOrigin = origin.replace(/^http/, 'ws');
+	return {
+		mf,
+		origin,
+		connectUrl: (room, meta) => `${wsOrigin}/connect/${encodeURIComponent(room)}?meta=${encodeURIComponent(JSON.stringify(meta))}`,
+		async rpc<T>(room: string, method: string, ...args: unknown[]) {
+			const res = await fetch(`${origin}/rpc/${encodeURIComponent(room)}`, {
+				method: 'POST',
+				body: JSON.stringify({ method, args }),
+			});
+			if (!res.ok) throw new Error(`rpc ${method} failed: ${res.status} ${await res.text()}`);
+			return ((await res.json()) as { result: T }).result;
+		},
+		dispose: () => mf.dispose(),
+	};
+}
