@@ -1,4 +1,5 @@
 /** Session and event types shared by the room, the handle and the client. */
+import type { RpcCompatible, RpcStub } from 'capnweb';
 import type { RoomErrorData } from './errors.js';
 
 /**
@@ -49,3 +50,14 @@ export const RESERVED_EVENT_PREFIXES = ['session:', 'entity:'] as const;
 export function isReservedEvent(name: string): boolean {
 	return name === 'error' || RESERVED_EVENT_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
+
+/**
+ * The typed stub a browser calls a room through: every public method of the room's `RoomApi`
+ * class, each returning capnweb's `RpcPromise` (awaitable, and pipelinable without awaiting).
+ *
+ * ```ts
+ * const ws = new WebsocketClient<Meta, Events, ChatApi>();
+ * const n = await ws.rpc.counter(1).increment(2).value(); // one frame each way
+ * ```
+ */
+export type RoomRpc<Api> = Api extends RpcCompatible<Api> ? RpcStub<Api> : never;

@@ -102,6 +102,11 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 		for (const ws of this.ctx.getWebSockets(`s:${sessionId}`)) ws.serializeAttachment({ garbage: true });
 	}
 
+	/** Test-only: close every socket with `code` (e.g. 1012 "service restart"), as a deploy would. */
+	closeAll(code: number, reason: string) {
+		for (const ws of this.ctx.getWebSockets()) ws.close(code, reason);
+	}
+
 	override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer) {
 		this.#bump('message');
 		return super.webSocketMessage(ws, raw);
@@ -125,7 +130,7 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 	}
 }
 
-type RpcCall = { method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt'; args: unknown[] };
+type RpcCall = { method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll'; args: unknown[] };
 
 export default {
 	async fetch(request: Request, env: Env): Promise<Response> {
