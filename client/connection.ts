@@ -28,12 +28,17 @@ export interface ConnectionOptions {
 /** The client's side of room → client calls. */
 class Listener extends RpcTarget implements RoomListener {
 	#onEvent: ConnectionHandlers['onEvent'];
-	constructor(onEvent: ConnectionHandlers['onEvent']) {
+	#onClosing: (code: number, reason: string) => void;
+	constructor(onEvent: ConnectionHandlers['onEvent'], onClosing: (code: number, reason: string) => void) {
 		super();
 		this.#onEvent = onEvent;
+		this.#onClosing = onClosing;
 	}
 	event(name: string, payload: EncodedPayload): void {
 		this.#onEvent(name, decodePayload(payload));
+	}
+	closing(code: number, reason: string): void {
+		this.#onClosing(code, reason);
 	}
 }
 
@@ -51,7 +56,7 @@ export class RoomConnection<Remote = unknown> {
 	constructor(url: string | URL, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
-		this.#listener = new Listener(handlers.onEvent);
+		this.#listener = new Listener(handlers.onEvent, (code, reason) => this.#end(code, reason));
 		this.socket = new Socket(url);
 		this.#batcher = new CallBatcher<Remote>((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
 
@@ -61,10 +66,21 @@ export class RoomConnection<Remote = unknown> {
 		});
 		this.opened.catch(() => {});
 		this.socket.addEventListener('message', (e) => this.#receive(e.data));
-		this.socket.addEventListener('close', (e) => {
-			this.#batcher.failAll(new ConnectionLost());
-			this.#handlers.onClose?.(e.code, e.reason);
-		});
+		this.socket.addEventListener('close', (e) => this.#end(e.code, e.reason));
+	}
+
+	/** Whether the socket has closed, or the room announced it is closing it. */
+	get ended(): boolean {
+		return this.#isEnded;
+	}
+	#isEnded = false;
+
+	/** Reports the end once, whichever comes first: the room's closing notice or the close event. */
+	#end(code: number, reason: string): void {
+		if (this.#isEnded) return;
+		this.#isEnded = true;
+		this.#batcher.failAll(new ConnectionLost());
+		this.#handlers.onClose?.(code, reason);
 	}
 
 	/** The room's API for calls made in this macrotask (they share one frame). */
@@ -96,7 +112,7 @@ export class RoomConnection<Remote = unknown> {
 	}
 
 	#sendRaw(frame: string): boolean {
-		if (this.socket.readyState !== 1 /* OPEN */) return false;
+		if (this.#isEnded || this.socket.readyState !== 1 /* OPEN */) return false;
 		this.socket.send(frame);
 		return true;
 	}

@@ -148,11 +148,7 @@ export class WebsocketServer<
 	async kick(sessionId: string, reason = 'Removed from the room'): Promise<boolean> {
 		const ws = this.ctx.getWebSockets(sessionTag(sessionId)).find((s) => this.#sessions.get(s));
 		if (!ws) return false;
-		try {
-			ws.close(CloseCode.Kicked, reason.slice(0, 120));
-		} catch {
-			// Already closing: the announcement below is what matters.
-		}
+		this.#close(ws, CloseCode.Kicked, reason);
 		await this.#leave(ws);
 		return true;
 	}
@@ -201,7 +197,7 @@ export class WebsocketServer<
 		} catch (error) {
 			console.error('onConnect threw; refusing the socket', error);
 			this.#sessions.remove(server);
-			server.close(CloseCode.InternalError, 'The room could not set up this session');
+			this.#close(server, CloseCode.InternalError, 'The room could not set up this session');
 			return new Response(null, { status: 101, webSocket: client });
 		}
 		if (this.#sessions.get(server)) {
@@ -372,6 +368,18 @@ export class WebsocketServer<
 		}
 	}
 
+	/** Closes a socket from the room's side, with the notice the client relies on (see `RoomListener.closing`). */
+	#close(ws: WebSocket, code: number, reason: string): void {
+		// A close reason is limited to 123 bytes.
+		const short = encoder.encode(reason).byteLength > 123 ? reason.slice(0, 40) : reason;
+		this.#send(ws, pushFrame(encodeCalls([['closing', code, short]])));
+		try {
+			ws.close(code, short);
+		} catch {
+			// Already closing.
+		}
+	}
+
 	#refuse(ws: WebSocket, id: number, code: string, status: number, message: string): void {
 		const error: RoomErrorData = { code, status, message };
 		this.#send(ws, id >= 0 ? refusedFrame(id, error) : this.#eventFrame('error', error));
@@ -396,11 +404,7 @@ export class WebsocketServer<
 	/** A socket the room can no longer describe: close it, and tell the others it is gone. */
 	#discardCorrupt(ws: WebSocket): void {
 		console.error('A socket attachment could not be read; closing that socket');
-		try {
-			ws.close(CloseCode.InternalError, 'Session state was lost');
-		} catch {
-			// Already closed.
-		}
+		this.#close(ws, CloseCode.InternalError, 'Session state was lost');
 		const id = sessionIdFromTags(this.ctx.getTags(ws));
 		if (id) this.#announceLeft({ ws_session_id: id, meta: undefined as Meta });
 	}

@@ -18,6 +18,13 @@ export const EVENT_METHOD = '~event';
 export interface RoomListener {
 	/** One event: a built-in one (`session:*`, `entity:*`, `error`) or the room's own. */
 	event(name: string, payload: EncodedPayload): void;
+	/**
+	 * The room is about to close this socket. Sent just before the close frame because a close
+	 * issued outside a WebSocket event (from `fetch` or Workers RPC, e.g. `kick`) reaches the peer
+	 * as a close frame, but local workerd may leave the TCP connection open, and a browser only
+	 * fires `close` once TCP ends. The notice makes the close code reliable everywhere.
+	 */
+	closing(code: number, reason: string): void;
 }
 
 /** Name of the header through which the handle hands `{room, meta}` to the room. */
