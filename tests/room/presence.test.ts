@@ -120,7 +120,7 @@ describe('hooks that throw', () => {
 	test('onMessage: the sender gets a coded error, the room and others carry on', async () => {
 		const room = freshRoom();
 		const [a, b] = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'bob' }]);
-		const err = await a!.conn.send('explode', {}).catch((e: any) => e);
+		const err: any = await a!.conn.send('explode', {}).catch((e) => e);
 		expect(err.code).toBe('handler_failed');
 		expect(err.message).toContain('explode');
 		expect(await a!.conn.send('echo', { ok: 1 })).toEqual({ ok: 1 });
