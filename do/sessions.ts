@@ -85,6 +85,7 @@ export class SessionStore<Meta> {
 	 */
 	restore(sockets: WebSocket[]): WebSocket[] {
 		const corrupt: WebSocket[] = [];
+		const restored: Array<[WebSocket, SessionState<Meta>]> = [];
 		for (const ws of sockets) {
 			if (ws.readyState !== WebSocket.OPEN) continue;
 			let attachment: unknown;
@@ -93,12 +94,12 @@ export class SessionStore<Meta> {
 			} catch {
 				attachment = undefined;
 			}
-			if (isAttachment<Meta>(attachment)) {
-				this.#bySocket.set(ws, { session: attachment.session, buckets: attachment.buckets });
-			} else {
-				corrupt.push(ws);
-			}
+			if (isAttachment<Meta>(attachment)) restored.push([ws, { session: attachment.session, buckets: attachment.buckets }]);
+			else corrupt.push(ws);
 		}
+		// The runtime returns sockets in no particular order; presence lists are in join order.
+		restored.sort(([, x], [, y]) => x.session.connected_at - y.session.connected_at);
+		for (const [ws, state] of restored) this.#bySocket.set(ws, state);
 		return corrupt;
 	}
 }
@@ -110,6 +111,7 @@ function isAttachment<Meta>(value: unknown): value is Attachment<Meta> {
 		a.v === 1 &&
 		typeof a.session?.ws_session_id === 'string' &&
 		typeof a.session.room === 'string' &&
+		typeof a.session.connected_at === 'number' &&
 		isBucket(a.buckets?.calls) &&
 		isBucket(a.buckets?.events)
 	);

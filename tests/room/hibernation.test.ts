@@ -1,0 +1,91 @@
+/**
+ * Real eviction: these tests idle past workerd's ~10 s eviction of an idle Durable Object, the one
+ * place where waiting on the clock is the point. Clients join one at a time (overlapping upgrades
+ * keep a local room from being evicted).
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { CloseCode } from '../../rpc/protocol.js';
+import { PING, PONG } from '../../rpc/frame.js';
+import { joinInTurn } from '../support/probe.js';
+import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+
+let worker: RoomWorker;
+beforeAll(async () => (worker = await startRoomWorker()));
+afterAll(() => worker.dispose());
+
+const EVICTION_IDLE_MS = 12_000;
+const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Stats {
+	instanceId: string;
+	counters: Record<string, number>;
+}
+
+test('after eviction: same sockets, same sessions and meta, same rate-limit state, corrupt attachment closes only its socket', async () => {
+	const room = `evict-${Date.now()}`;
+	const [a, b, c] = await joinInTurn(worker, room, [{ user_id: 'ann', user_name: 'Ann' }, { user_id: 'bob' }, { user_id: 'cid' }]);
+	const before = await worker.rpc<Stats>(room, 'stats');
+	// Every call costs a token, pipelined ones included: 3 + 7 = 10 of ann's 30 spent.
+	expect(await a!.rpc.counter(1).increment(2).value()).toBe(3);
+	await Promise.all(Array.from({ length: 7 }, () => a!.rpc.add(0, 0)));
+	await worker.rpc(room, 'corrupt', c!.id);
+
+	await idle(EVICTION_IDLE_MS);
+
+	// The first frame after the idle wakes a new instance. 20 tokens + ~1.2 refilled: 22 is too many.
+	const tooMany: any = await Promise.all(Array.from({ length: 22 }, () => a!.rpc.add(0, 0))).catch((e) => e);
+	expect(tooMany.code).toBe('rate_limited');
+	const after = await worker.rpc<Stats>(room, 'stats');
+	expect(after.instanceId).not.toBe(before.instanceId);
+	expect(after.counters.constructed).toBeGreaterThan(before.counters.constructed!);
+
+	// Same socket, same session, same meta; pipelining still works.
+	expect(await a!.rpc.whoami()).toEqual({ id: a!.id, meta: { user_id: 'ann', user_name: 'Ann' } });
+	expect(await a!.rpc.counter(5).increment(1).value()).toBe(6);
+	// 21.2 - 1 - 3 = 17.2 left (a fresh bucket would hold 26): 17 more pass, the one after does not.
+	expect(await Promise.all(Array.from({ length: 17 }, () => a!.rpc.add(1, 1)))).toHaveLength(17);
+	expect(((await a!.rpc.add(1, 1).catch((e) => e)) as any).code).toBe('rate_limited');
+
+	// The socket whose attachment was corrupted is closed with 1011 and announced as gone.
+	expect((await c!.closed).code).toBe(CloseCode.InternalError);
+	for (const p of [a!, b!]) expect((await p.next('session:disconnected')).ws_session_id).toBe(c!.id);
+	const sessions = await worker.rpc<any[]>(room, 'getSessions');
+	expect(sessions.map((s) => [s.ws_session_id, s.meta.user_id])).toEqual([
+		[a!.id, 'ann'],
+		[b!.id, 'bob'],
+	]);
+
+	// Events flow on the same sockets.
+	await b!.conn.send('relay', { at: new Date(1), map: new Map(), set: new Set(), big: 1n, nothing: undefined });
+	expect((await a!.next('rich')).big).toBe(1n);
+	await Promise.all([a!.close(), b!.close()]);
+}, 60_000);
+
+test('keep-alive pings are answered by the runtime, run no handler, and do not keep the room awake', async () => {
+	const room = `keepalive-${Date.now()}`;
+	const ws = new WebSocket(worker.connectUrl(room, { user_id: 'pinger' }));
+	const frames: string[] = [];
+	let onFrame = () => {};
+	ws.addEventListener('message', (e) => {
+		frames.push(String(e.data));
+		onFrame();
+	});
+	const nextFrame = () => new Promise<string>((resolve) => (onFrame = () => resolve(frames.at(-1)!)));
+	await nextFrame(); // session:list
+	const before = await worker.rpc<Stats>(room, 'stats');
+
+	let pongs = 0;
+	const pings = 8; // one every 3 s: 24 s, well past eviction
+	for (let i = 0; i < pings; i++) {
+		await idle(3_000);
+		const answer = nextFrame();
+		ws.send(PING);
+		expect(await answer).toBe(PONG);
+		pongs++;
+	}
+	const after = await worker.rpc<Stats>(room, 'stats');
+	expect(pongs).toBe(pings);
+	expect(after.counters.message ?? 0).toBe(before.counters.message ?? 0);
+	expect(after.instanceId).not.toBe(before.instanceId);
+	ws.close();
+}, 60_000);
