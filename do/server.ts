@@ -413,9 +413,14 @@ export class WebsocketServer<
 /** The only capnweb messages a client may send in a call batch. */
 const CLIENT_MESSAGES = new Set(['push', 'pull', 'release']);
 
-/** For a push of `["pipeline", 0, [method, …], args]` (a call on the API itself), its method and args. */
+/**
+ * For a push aimed at the API object itself (`["pipeline", 0, [method, …], args]`, or a `remap`
+ * over it), its method and args. capnweb enforces its own rules on every path too (no instance
+ * fields, nothing from `Object.prototype`); this check refuses anything undeclared up front.
+ */
 function topLevelCall(expression: unknown): { method: unknown; args: unknown[] | undefined } | undefined {
-	if (!Array.isArray(expression) || expression[0] !== 'pipeline' || expression[1] !== 0) return undefined;
+	if (!Array.isArray(expression) || expression[1] !== 0) return undefined;
+	if (expression[0] !== 'pipeline' && expression[0] !== 'remap') return undefined;
 	const path = expression[2];
 	if (!Array.isArray(path) || path.length === 0) return { method: undefined, args: undefined };
 	return { method: path[0], args: Array.isArray(expression[3]) ? expression[3] : undefined };

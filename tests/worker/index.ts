@@ -5,6 +5,7 @@
  */
 import { RpcTarget } from 'capnweb';
 import { RoomApi, RoomError, WebsocketServer, type Session } from '../../do/index.js';
+import { callableNames } from '../../do/api.js';
 import { handOff } from '../../kit/handoff.js';
 import { HANDOFF_HEADER } from '../../rpc/protocol.js';
 
@@ -152,6 +153,8 @@ export default {
 				if (forged !== null) headers.set(HANDOFF_HEADER, forged);
 				return stub.fetch(new Request(request, { headers }));
 			}
+			case 'callable':
+				return Response.json([...callableNames(TestApi)]);
 			case 'rpc': {
 				const { method, args } = (await request.json()) as RpcCall;
 				const stub = env.ROOM.get(env.ROOM.idFromName(room)) as any;

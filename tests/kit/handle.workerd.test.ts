@@ -1,0 +1,221 @@
+/**
+ * The handle in front of a real room, in workerd: real upgrades from Bun's WebSocket (with the
+ * `Origin`, cookie and forged headers a browser or an attacker would send), the test room's Durable
+ * Object behind it, and the room's own view of who joined, read back through Workers RPC.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { Miniflare } from 'miniflare';
+import type { AuthLocalsLike, RefusalBody } from '../../kit/index.js';
+import { HANDOFF_HEADER } from '../../rpc/protocol.js';
+import type { Session } from '../../rpc/types.js';
+import { bundleWorker } from '../support/workerd.js';
+
+/**
+ * Bun's WebSocket takes request headers (a browser's cannot, but it sends `Origin` and cookies
+ * itself); the DOM typings in scope only know the browser's constructor.
+ */
+const HeaderedWebSocket = WebSocket as unknown as new (url: string, options: { headers: Record<string, string> }) => WebSocket;
+
+let mf: Miniflare;
+let origin: string;
+let wsOrigin: string;
+
+beforeAll(async () => {
+	const scriptPath = await bundleWorker('tests/kit/worker.ts', 'kit-worker.js');
+	mf = new Miniflare({
+		modules: true,
+		scriptPath,
+		compatibilityDate: '2026-04-20',
+		durableObjects: { ROOM: { className: 'TestRoom', useSQLite: true } },
+		host: '127.0.0.1',
+		port: 0,
+	});
+	const url = await mf.ready;
+	origin = url.origin;
+	wsOrigin = origin.replace(/^http/, 'ws');
+});
+
+afterAll(async () => {
+	await mf?.dispose();
+});
+
+function signedIn(id: string, name: string, orgs: Record<string, number>): AuthLocalsLike {
+	const [current] = Object.keys(orgs);
+	return {
+		session: { org: Object.fromEntries(Object.entries(orgs).map(([org, p]) => [org, { p }])) },
+		user: { id, name, user_auth_id: `auth-${id}`, user_session_id: `sess-${id}` },
+		org_id: current ?? null,
+		org: current ? { id: current, permissions: orgs[current]! } : null,
+	};
+}
+
+function authCookie(locals: AuthLocalsLike): string {
+	return `test_auth=${encodeURIComponent(JSON.stringify(locals))}`;
+}
+
+/** Opens a socket through the handle; resolves once it is open, with the first frame the room sent. */
+async function open(path: string, headers: Record<string, string>): Promise<{ ws: WebSocket; first: string }> {
+	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
+	const first = new Promise<string>((resolve, reject) => {
+		ws.addEventListener('message', (e) => resolve(String(e.data)), { once: true });
+		ws.addEventListener('close', (e) => reject(new Error(`closed before the first frame (${e.code})`)), { once: true });
+	});
+	await new Promise<void>((resolve, reject) => {
+		ws.addEventListener('open', () => resolve(), { once: true });
+		ws.addEventListener('error', () => reject(new Error('the upgrade was refused')), { once: true });
+	});
+	return { ws, first: await first };
+}
+
+/** Opens a socket that the handle should refuse; resolves when the client gives up on it. */
+function refusedSocket(path: string, headers: Record<string, string>): Promise<'refused'> {
+	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
+	return new Promise((resolve, reject) => {
+		ws.addEventListener('open', () => reject(new Error('the upgrade was accepted')), { once: true });
+		ws.addEventListener('close', () => resolve('refused'), { once: true });
+	});
+}
+
+async function close(ws: WebSocket): Promise<void> {
+	if (ws.readyState === WebSocket.CLOSED) return;
+	const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
+	ws.close(1000);
+	await closed;
+}
+
+async function sessions(room: string): Promise<Session<Record<string, unknown>>[]> {
+	const res = await fetch(`${origin}/sessions/${encodeURIComponent(room)}`);
+	expect(res.status).toBe(200);
+	return (await res.json()) as Session<Record<string, unknown>>[];
+}
+
+async function connects(room: string): Promise<number> {
+	const res = await fetch(`${origin}/stats/${encodeURIComponent(room)}`);
+	return ((await res.json()) as { counters: Record<string, number> }).counters.connect ?? 0;
+}
+
+/** An upgrade request dispatched into workerd, to read the status and body of a refusal. */
+async function upgradeStatus(path: string, headers: Record<string, string>): Promise<{ status: number; body: RefusalBody }> {
+	const res = await mf.dispatchFetch(`${origin}${path}`, {
+		headers: { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers },
+	});
+	expect(res.headers.get('content-type')).toStartWith('application/json');
+	return { status: res.status, body: (await res.json()) as RefusalBody };
+}
+
+describe('through the handle into a real room', () => {
+	test('meta comes from the handle: a forged handoff header from the client is ignored', async () => {
+		const forged = JSON.stringify({ room: 'org-a', meta: { user_id: 'u-mallory', user_name: 'Mallory', permission: 0xffff } });
+		const { ws, first } = await open('/api/websocket?room=org-a', {
+			origin,
+			cookie: authCookie(signedIn('u-alice', 'Alice', { 'org-a': 3 })),
+			[HANDOFF_HEADER]: forged,
+		});
+		try {
+			// The room's first frame is the session list: it already names Alice, and nobody else.
+			expect(first).toContain('u-alice');
+			expect(first).not.toContain('mallory');
+			const present = await sessions('org-a');
+			expect(present).toHaveLength(1);
+			expect(present[0]!.room).toBe('org-a');
+			expect(present[0]!.meta).toEqual({
+				user_id: 'u-alice',
+				user_name: 'Alice',
+				user_auth_id: 'auth-u-alice',
+				user_session_id: 'sess-u-alice',
+				permission: 3,
+			});
+		} finally {
+			await close(ws);
+		}
+	});
+
+	test('a forged header cannot move a socket into another room either', async () => {
+		const forged = JSON.stringify({ room: 'org-secret', meta: { user_id: 'u-alice' } });
+		const { ws } = await open('/api/websocket?room=org-a2', {
+			origin,
+			cookie: authCookie(signedIn('u-alice', 'Alice', { 'org-a2': 1 })),
+			[HANDOFF_HEADER]: forged,
+		});
+		try {
+			expect((await sessions('org-a2')).map((s) => s.meta.user_id)).toEqual(['u-alice']);
+			expect(await sessions('org-secret')).toEqual([]);
+		} finally {
+			await close(ws);
+		}
+	});
+
+	test('names in any script survive the trip through the header', async () => {
+		const name = 'Zoë 李雷 🚀';
+		const { ws } = await open(`/api/websocket?room=${encodeURIComponent('équipe-7')}`, {
+			origin,
+			cookie: authCookie(signedIn('u-zoe', name, { 'équipe-7': 1 })),
+		});
+		try {
+			const [session] = await sessions('équipe-7');
+			expect(session!.room).toBe('équipe-7');
+			expect(session!.meta.user_name).toBe(name);
+		} finally {
+			await close(ws);
+		}
+	});
+
+	test('a custom async authorize decides the meta', async () => {
+		const { ws } = await open('/custom/websocket?room=doc-1&token=u-token', { origin });
+		try {
+			expect((await sessions('doc-1')).map((s) => s.meta)).toEqual([{ user_id: 'u-token', via: 'custom' }]);
+		} finally {
+			await close(ws);
+		}
+	});
+
+	test('refused upgrades never reach the room', async () => {
+		const alice = authCookie(signedIn('u-alice', 'Alice', { 'org-r': 3 }));
+		const before = await connects('org-r');
+		const attempts: [string, Record<string, string>][] = [
+			['/api/websocket?room=org-r', { origin: 'https://evil.example', cookie: alice }],
+			['/api/websocket?room=org-r', { cookie: alice }],
+			['/api/websocket?room=org-r', { origin }],
+			['/api/websocket?room=org-r', { origin, cookie: authCookie(signedIn('u-eve', 'Eve', { 'org-e': 3 })) }],
+			['/custom/websocket?room=org-r&token=banned', { origin }],
+		];
+		for (const [path, headers] of attempts) {
+			expect(await refusedSocket(path, { ...headers, [HANDOFF_HEADER]: JSON.stringify({ room: 'org-r', meta: { user_id: 'x' } }) })).toBe('refused');
+		}
+		expect(await connects('org-r')).toBe(before);
+		expect(await sessions('org-r')).toEqual([]);
+	});
+});
+
+describe('refusals as workerd sends them', () => {
+	test('every status with its JSON body', async () => {
+		const alice = authCookie(signedIn('u-alice', 'Alice', { 'org-a': 3 }));
+		const plain = await mf.dispatchFetch(`${origin}/api/websocket?room=org-a`, { headers: { origin, cookie: alice } });
+		expect(plain.status).toBe(426);
+		// (The handle also sets `Upgrade: websocket`, as RFC 9110 asks of a 426; the runtime drops it as hop-by-hop.)
+		expect(((await plain.json()) as RefusalBody).code).toBe('upgrade_required');
+
+		const cases: [string, Record<string, string>, number, string][] = [
+			['/api/websocket?room=org-a', { origin: 'https://evil.example', cookie: alice }, 403, 'origin_not_allowed'],
+			['/api/websocket?room=org-a', { cookie: alice }, 403, 'origin_not_allowed'],
+			['/api/websocket', { origin, cookie: alice }, 400, 'bad_room'],
+			[`/api/websocket?room=${'r'.repeat(300)}`, { origin, cookie: alice }, 400, 'bad_room'],
+			['/api/websocket?room=org-a', { origin }, 401, 'unauthorized'],
+			['/api/websocket?room=org-b', { origin, cookie: alice }, 403, 'forbidden'],
+			['/custom/websocket?room=doc-1', { origin }, 401, 'unauthorized'],
+			['/custom/websocket?room=doc-1&token=banned', { origin }, 403, 'forbidden'],
+		];
+		for (const [path, headers, status, code] of cases) {
+			const refused = await upgradeStatus(path, headers);
+			expect([path, refused.status, refused.body.code]).toEqual([path, status, code]);
+			expect(refused.body.status).toBe(status);
+		}
+		expect((await upgradeStatus('/custom/websocket?room=doc-1&token=banned', { origin })).body.message).toBe('Banned from doc-1');
+	});
+
+	test('other requests reach the app', async () => {
+		const res = await fetch(`${origin}/somewhere`);
+		expect(res.status).toBe(404);
+		expect(await res.text()).toBe('resolved by the app');
+	});
+});

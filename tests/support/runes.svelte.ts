@@ -1,0 +1,50 @@
+/**
+ * Observing rune state from a test, the way a component would: through `$effect` inside an
+ * `$effect.root`. Compiled by the svelte preload with the client runtime.
+ */
+import { flushSync } from 'svelte';
+
+export interface Observation<T> {
+	/** Every value `read` produced: once at start, then once per change the effect saw. */
+	readonly values: T[];
+	stop(): void;
+}
+
+/** Records `read()` now and each time the state it reads changes. */
+export function observe<T>(read: () => T): Observation<T> {
+	const values: T[] = [];
+	const stop = $effect.root(() => {
+		$effect(() => {
+			values.push(read());
+		});
+	});
+	flushSync();
+	return { values, stop };
+}
+
+/**
+ * Resolves as soon as `predicate()` is true, re-checking whenever the state it reads changes
+ * (no polling). Rejects after `timeoutMs` of real time, naming `what`.
+ */
+export function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+	return new Promise<void>((resolve, reject) => {
+		let done = false;
+		let stop = () => {};
+		const timer = setTimeout(() => {
+			if (done) return;
+			done = true;
+			stop();
+			reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+		}, timeoutMs);
+		stop = $effect.root(() => {
+			$effect(() => {
+				if (done || !predicate()) return;
+				done = true;
+				clearTimeout(timer);
+				queueMicrotask(() => stop());
+				resolve();
+			});
+		});
+		flushSync();
+	});
+}
