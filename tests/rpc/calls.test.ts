@@ -57,7 +57,7 @@ describe('batches', () => {
 		const probes = await Promise.all(Array.from({ length: 50 }, (_, i) => Probe.join(worker, room, { user_id: `u${i}` })));
 		const answers = await Promise.all(probes.map((p, i) => Promise.all([p.rpc.whoami(), p.rpc.echo(`secret-${i}`), p.rpc.counter(i).increment(i).value()])));
 		answers.forEach(([who, echoed, doubled], i) => {
-			expect(who).toEqual({ id: probes[i]!.id, meta: { user_id: `u${i}` } });
+			expect(who as object).toEqual({ id: probes[i]!.id, meta: { user_id: `u${i}` } });
 			expect(echoed).toBe(`secret-${i}`);
 			expect(doubled).toBe(2 * i);
 		});
