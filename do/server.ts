@@ -9,8 +9,20 @@ import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
 import { CloseCode, EVENT_METHOD, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
-import { isReservedEvent, type AuthSessionMeta, type EventMap, type RoomEvents, type Session, type SessionInfo } from '../rpc/types.js';
+import {
+	isReservedEvent,
+	type AuthSessionMeta,
+	type EntityAction,
+	type EntityChangeInput,
+	type EntityEvent,
+	type EventMap,
+	type LoggedChange,
+	type RoomEvents,
+	type Session,
+	type SessionInfo,
+} from '../rpc/types.js';
 import { RoomApi, callableNames, receiveEvent } from './api.js';
+import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
 
@@ -25,12 +37,15 @@ export interface RoomOptions {
 	 * bucket instead. @default no prefixes; 60 tokens, one back every second
 	 */
 	eventRateLimit: BucketPolicy & { prefixes: readonly string[] };
+	/** How much entity-change history a room keeps for clients that reconnect. @default 1000 changes, 24 h */
+	changeLog: ChangeLogOptions;
 }
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	maxFrameBytes: 64 * 1024,
 	rateLimit: { capacity: 30, refillEveryMs: 10_000 },
 	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
+	changeLog: DEFAULT_CHANGE_LOG,
 };
 
 /** Where `sendTo` delivers: a session id, or every socket of a user id. */
@@ -79,6 +94,7 @@ export class WebsocketServer<
 
 	readonly #sessions = new SessionStore<Meta>();
 	#options?: RoomOptions;
+	#changes?: ChangeLog;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -105,6 +121,14 @@ export class WebsocketServer<
 	 */
 	onMessage(_session: Session<Meta>, _event: string, _data: unknown): unknown {
 		return undefined;
+	}
+
+	/**
+	 * Whether `session` may see an entity change. `false` withholds it from that session (live and
+	 * in catch-up); a throw withholds it from that session only and is logged.
+	 */
+	filterEntityChange(_change: { action: EntityAction; entity_type: string; id: string | number }, _session: Session<Meta>): boolean {
+		return true;
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -134,6 +158,30 @@ export class WebsocketServer<
 		let sent = 0;
 		for (const ws of sockets) if (this.#sessions.get(ws) && this.#send(ws, frame)) sent++;
 		return sent;
+	}
+
+	/**
+	 * Records an entity change and sends it to every session allowed to see it, as
+	 * `entity:created | entity:updated | entity:deleted`. Call it after your database commits.
+	 * Returns the change's room sequence number.
+	 */
+	entityChanged(action: EntityAction, entity_type: string, id: string | number, data?: unknown, sparse?: unknown): number {
+		return this.entitiesChanged([{ action, entity_type, id, data, sparse }])[0]!;
+	}
+
+	/** Records several changes atomically, in order (one RPC per transaction); returns their numbers. */
+	entitiesChanged(changes: readonly EntityChangeInput[]): number[] {
+		for (const change of changes) {
+			if (!ENTITY_ACTIONS.has(change.action)) throw new RoomError('bad_request', `Unknown entity action "${String(change.action)}"`, 400);
+		}
+		const log = this.#changeLog();
+		const now = Date.now();
+		const logged = this.ctx.storage.transactionSync(() => log.append(changes, now));
+		for (const change of logged) {
+			const frame = this.#eventFrame(`entity:${change.action}`, this.#entityEvent(change));
+			this.#deliver(frame, (state) => this.#maySee(change, state.session));
+		}
+		return logged.map((c) => c.seq);
 	}
 
 	/** Everyone in the room right now. */
@@ -192,6 +240,8 @@ export class WebsocketServer<
 		this.#sessions.add(server, state);
 
 		this.#send(server, this.#eventFrame('session:list', { sessions: this.#roster() }));
+		const since = new URL(request.url).searchParams.get('since');
+		if (since !== null) this.#catchUp(server, session, since);
 		try {
 			await this.onConnect(session);
 		} catch (error) {
@@ -278,6 +328,59 @@ export class WebsocketServer<
 		}
 	}
 
+	#changeLog(): ChangeLog {
+		return (this.#changes ??= new ChangeLog(this.ctx.storage.sql, this.#limits().changeLog));
+	}
+
+	/**
+	 * Replays what a (re)joining socket missed, in one frame, before any live change can reach it:
+	 * the changes after `since`, then `entity:synced`; or `entity:resync` when the log no longer
+	 * reaches back that far. `since=-1` asks only for the current head.
+	 */
+	#catchUp(ws: WebSocket, session: Session<Meta>, raw: string): void {
+		const since = Number(raw);
+		const log = this.#changeLog();
+		const room = session.room;
+		const valid = Number.isSafeInteger(since) && since >= -1;
+		const result = !valid
+			? ({ resync: true, changes: [], head: log.head() } as const)
+			: since === -1
+				? ({ resync: false, changes: [], head: log.head() } as const)
+				: log.since(since, Date.now());
+		if (result.resync) {
+			this.#send(ws, this.#eventFrame('entity:resync', { room, head: result.head }));
+			return;
+		}
+		const calls: Array<[string, string, EncodedPayload]> = [];
+		for (const change of result.changes) {
+			if (this.#maySee(change, session)) calls.push(['event', `entity:${change.action}`, encodePayload(this.#entityEvent(change, room))]);
+		}
+		calls.push(['event', 'entity:synced', encodePayload({ room, head: result.head })]);
+		this.#send(ws, pushFrame(encodeCalls(calls)));
+	}
+
+	#entityEvent(change: LoggedChange, room = this.#anyRoomName()): EntityEvent {
+		const event: EntityEvent = { room, seq: change.seq, entity_type: change.entity_type, id: change.id };
+		if (change.data !== undefined) event.data = change.data;
+		if (change.sparse !== undefined) event.sparse = change.sparse;
+		return event;
+	}
+
+	/** The room's name as the handle gave it (every session of a room carries the same one). */
+	#anyRoomName(): string {
+		for (const state of this.#sessions.states()) return state.session.room;
+		return '';
+	}
+
+	#maySee(change: LoggedChange, session: Session<Meta>): boolean {
+		try {
+			return this.filterEntityChange({ action: change.action, entity_type: change.entity_type, id: change.id }, session) !== false;
+		} catch (error) {
+			console.error(`filterEntityChange threw for ${change.entity_type}/${String(change.id)}; withheld from ${session.ws_session_id}`, error);
+			return false;
+		}
+	}
+
 	#limits(): RoomOptions {
 		if (!this.#options) {
 			const own = (this.constructor as unknown as RoomClass).options;
@@ -285,6 +388,7 @@ export class WebsocketServer<
 				...DEFAULT_ROOM_OPTIONS,
 				...own,
 				eventRateLimit: { ...DEFAULT_ROOM_OPTIONS.eventRateLimit, ...own.eventRateLimit },
+				changeLog: { ...DEFAULT_ROOM_OPTIONS.changeLog, ...own.changeLog },
 			};
 		}
 		return this.#options;
@@ -409,6 +513,8 @@ export class WebsocketServer<
 		if (id) this.#announceLeft({ ws_session_id: id, meta: undefined as Meta });
 	}
 }
+
+const ENTITY_ACTIONS: ReadonlySet<string> = new Set<EntityAction>(['created', 'updated', 'deleted']);
 
 /** The only capnweb messages a client may send in a call batch. */
 const CLIENT_MESSAGES = new Set(['push', 'pull', 'release']);

@@ -41,6 +41,46 @@ export interface RoomEvents<Meta = AuthSessionMeta> {
 	'session:disconnected': SessionInfo<Meta> & { num_connections: number };
 	/** Something this socket sent was refused (see `RoomErrorData.code`). */
 	error: RoomErrorData;
+	'entity:created': EntityEvent;
+	'entity:updated': EntityEvent;
+	'entity:deleted': EntityEvent;
+	/** This socket has every change up to `head`: what it missed while away has been replayed. */
+	'entity:synced': { room: string; head: number };
+	/**
+	 * What this socket missed is older than the room's change log: refetch instead of trusting the
+	 * local copy. Changes after `head` keep arriving as usual.
+	 */
+	'entity:resync': { room: string; head: number };
+}
+
+export type EntityAction = 'created' | 'updated' | 'deleted';
+
+/** One change as a database layer reports it to `entityChanged` / `entitiesChanged`. */
+export interface EntityChangeInput {
+	action: EntityAction;
+	entity_type: string;
+	id: string | number;
+	/** Full entity data for create and update; nothing for delete. */
+	data?: unknown;
+	/** The server's sparse (search-index) projection of the entity, if it keeps one. */
+	sparse?: unknown;
+}
+
+/** A change as the room's log numbers it. */
+export interface LoggedChange extends EntityChangeInput {
+	/** The room's sequence number: strictly increasing, one per change. */
+	seq: number;
+}
+
+/** The payload of `entity:created | entity:updated | entity:deleted`. */
+export interface EntityEvent {
+	/** The room the change belongs to (a client that switched rooms can tell old from new). */
+	room: string;
+	seq: number;
+	entity_type: string;
+	id: string | number;
+	data?: unknown;
+	sparse?: unknown;
 }
 
 /** Event names a client may never send: only the room speaks for presence and entities. */
