@@ -123,6 +123,11 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 		if (session.meta.fail === 'disconnect') throw new Error('onDisconnect exploded');
 	}
 
+	override filterEntityChange(change: { entity_type: string }, session: Session<TestMeta>) {
+		if (change.entity_type === 'boom' && session.meta.user_id === 'victim') throw new Error('filter exploded');
+		return change.entity_type !== 'secret' || session.meta.user_id === 'boss';
+	}
+
 	override onMessage(session: Session<TestMeta>, event: string, data: unknown) {
 		if (event === 'explode') throw new Error('onMessage exploded');
 		if (event === 'echo') return data;
@@ -131,7 +136,10 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 	}
 }
 
-type RpcCall = { method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll'; args: unknown[] };
+type RpcCall = {
+	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged';
+	args: unknown[];
+};
 
 export default {
 	async fetch(request: Request, env: Env): Promise<Response> {
