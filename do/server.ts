@@ -24,6 +24,7 @@ import {
 import { RoomApi, callableNames, receiveEvent } from './api.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
+import { PresenceQueue } from './presence.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
 
 /** Limits a room enforces on each socket. Override any of them with `static options`. */
@@ -39,6 +40,12 @@ export interface RoomOptions {
 	eventRateLimit: BucketPolicy & { prefixes: readonly string[] };
 	/** How much entity-change history a room keeps for clients that reconnect. @default 1000 changes, 24 h */
 	changeLog: ChangeLogOptions;
+	/**
+	 * Joins and leaves within this many milliseconds go out as one frame (each still its own
+	 * event). Any other event flushes them first, so presence is never overtaken. 0 disables it.
+	 * @default 50
+	 */
+	presenceBatchMs: number;
 }
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
@@ -46,6 +53,7 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	rateLimit: { capacity: 30, refillEveryMs: 10_000 },
 	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
 	changeLog: DEFAULT_CHANGE_LOG,
+	presenceBatchMs: 50,
 };
 
 /** Where `sendTo` delivers: a session id, or every socket of a user id. */
@@ -95,6 +103,7 @@ export class WebsocketServer<
 	readonly #sessions = new SessionStore<Meta>();
 	#options?: RoomOptions;
 	#changes?: ChangeLog;
+	#presence?: PresenceQueue;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -154,6 +163,7 @@ export class WebsocketServer<
 					: [userTag(target.user)];
 		const sockets = new Set(tags.flatMap((tag) => this.ctx.getWebSockets(tag)));
 		if (sockets.size === 0) return 0;
+		this.#flushPresence();
 		const frame = this.#eventFrame(event, data);
 		let sent = 0;
 		for (const ws of sockets) if (this.#sessions.get(ws) && this.#send(ws, frame)) sent++;
@@ -240,6 +250,7 @@ export class WebsocketServer<
 		this.#sessions.add(server, state);
 
 		this.#send(server, this.#eventFrame('session:list', { sessions: this.#roster() }));
+		this.#presenceQueue().listed(server);
 		const since = new URL(request.url).searchParams.get('since');
 		if (since !== null) this.#catchUp(server, session, since);
 		try {
@@ -251,11 +262,7 @@ export class WebsocketServer<
 			return new Response(null, { status: 101, webSocket: client });
 		}
 		if (this.#sessions.get(server)) {
-			const joined = this.#eventFrame('session:connected', {
-				...publicInfo(session),
-				num_connections: this.#sessions.size,
-			});
-			this.#deliver(joined, (other) => other !== state);
+			this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, server);
 		}
 		return new Response(null, { status: 101, webSocket: client });
 	}
@@ -452,6 +459,7 @@ export class WebsocketServer<
 
 	/** Sends one frame to every session that passes `filter`; drops sockets that fail. */
 	#deliver(frame: string, filter: (state: SessionState<Meta>) => boolean): number {
+		this.#flushPresence();
 		let sent = 0;
 		let dead: WebSocket[] | undefined;
 		for (const ws of this.#sessions.sockets()) {
@@ -502,7 +510,23 @@ export class WebsocketServer<
 	}
 
 	#announceLeft(info: SessionInfo<Meta>): void {
-		this.#deliver(this.#eventFrame('session:disconnected', { ...info, num_connections: this.#sessions.size }), () => true);
+		this.#announce('session:disconnected', { ...info, num_connections: this.#sessions.size });
+	}
+
+	#announce(event: 'session:connected' | 'session:disconnected', data: RoomEvents<Meta>[typeof event], joiner?: WebSocket): void {
+		this.#presenceQueue().add(encodeCalls([['event', event, encodePayload(data)]])[0]!, joiner);
+	}
+
+	#presenceQueue(): PresenceQueue {
+		return (this.#presence ??= new PresenceQueue(this.#limits().presenceBatchMs, () => this.#flushPresence()));
+	}
+
+	/** Sends queued joins and leaves; see `PresenceQueue`. */
+	#flushPresence(): void {
+		const queue = this.#presence;
+		if (!queue || queue.empty) return;
+		const dead = queue.drain(this.#sessions.sockets(), pushFrame, (ws, frame) => this.#send(ws, frame));
+		for (const ws of dead) void this.#leave(ws);
 	}
 
 	/** A socket the room can no longer describe: close it, and tell the others it is gone. */

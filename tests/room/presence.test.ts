@@ -52,6 +52,34 @@ describe('presence', () => {
 	});
 });
 
+describe('presence under a connect storm', () => {
+	test('joins are coalesced into few frames; every socket ends with the same roster, each member once', async () => {
+		const room = freshRoom();
+		const observer = await Probe.join(worker, room, { user_id: 'observer' });
+		let presenceFrames = 0;
+		observer.conn.socket.addEventListener('message', (e) => String(e.data).includes('"session:connected"') && presenceFrames++);
+		const crowd = await Promise.all(Array.from({ length: 20 }, (_, i) => Probe.join(worker, room, { user_id: `u${i}` })));
+		await Promise.all(crowd.map((p) => p.rpc.add(0, 0))); // any other event flushes pending presence first
+		await worker.rpc(room, 'broadcast', 'chat:message', { text: 'sync' });
+		const everyone = [observer, ...crowd];
+		for (const p of everyone) await p.next('chat:message');
+
+		// Rebuild each socket's view from what it heard: the list, then joins and leaves.
+		const ids = everyone.map((p) => p.id).sort();
+		for (const p of everyone) {
+			const seen: string[] = [];
+			for (const e of p.events) {
+				if (e.name === 'session:list') seen.push(...e.data.sessions.map((s: any) => s.ws_session_id));
+				if (e.name === 'session:connected') seen.push(e.data.ws_session_id);
+			}
+			expect(seen.sort()).toEqual(ids);
+		}
+		expect(observer.names().filter((n) => n === 'session:connected')).toHaveLength(20);
+		expect(presenceFrames).toBeLessThan(20);
+		await Promise.all(everyone.map((p) => p.close()));
+	});
+});
+
 describe('handoff', () => {
 	const upgrade = { headers: { upgrade: 'websocket' } };
 
