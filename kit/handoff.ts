@@ -10,9 +10,23 @@ export interface RoomNamespace {
 	get(id: DurableObjectId): { fetch(request: Request): Promise<Response> };
 }
 
+/**
+ * Forwards `request` (a WebSocket upgrade) to the Durable Object named `handoff.room`, with
+ * `handoff` in {@link HANDOFF_HEADER}, and returns the room's answer (a 101 carrying the socket).
+ */
 export function handOff<Meta>(rooms: RoomNamespace, request: Request, handoff: Handoff<Meta>): Promise<Response> {
 	const headers = new Headers(request.headers);
-	headers.set(HANDOFF_HEADER, JSON.stringify(handoff));
+	// `set` replaces every copy, whatever its case: a browser cannot smuggle its own.
+	headers.set(HANDOFF_HEADER, encodeHandoff(handoff));
 	const stub = rooms.get(rooms.idFromName(handoff.room));
 	return stub.fetch(new Request(request, { headers }));
+}
+
+/**
+ * JSON with every non-ASCII character written as a `\uXXXX` escape. Header values are bytes, not
+ * text: a user called "Zoë" or "李" would otherwise be refused by `Headers` or garbled on the way.
+ * The escapes are plain JSON, so the room's `JSON.parse` reads back exactly the original strings.
+ */
+export function encodeHandoff<Meta>(handoff: Handoff<Meta>): string {
+	return JSON.stringify(handoff).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,0 +1,6 @@
+import type { LayoutServerLoad } from './$types';
+
+export const load: LayoutServerLoad = ({ locals }) => ({
+	user: locals.user ? { id: locals.user.id, name: locals.user.name } : null,
+	org_id: locals.org_id,
+});
