@@ -102,6 +102,15 @@ export class RoomConnection<Remote = unknown> {
 		return decodePayload(await main[EVENT_METHOD]!(event, encodePayload(data)));
 	}
 
+	/**
+	 * Sends one batch of capnweb messages that were gathered elsewhere (a tab's own batcher, relayed
+	 * by a SharedWorker) under this connection's next call id, and resolves with the room's replies.
+	 * Rejects like any call: `ConnectionLost`, `CallTimeout`, or the `RoomError` of a refusal.
+	 */
+	callBatch(messages: string[]): Promise<string[]> {
+		return this.#batcher.flush(messages);
+	}
+
 	/** Sends a keep-alive ping; the runtime answers it without waking the room. */
 	ping(): boolean {
 		return this.#sendRaw(PING);
@@ -109,6 +118,23 @@ export class RoomConnection<Remote = unknown> {
 
 	close(code = 1000, reason = ''): void {
 		this.socket.close(code, reason);
+	}
+
+	/**
+	 * Gives up on this socket now, without waiting for the closing handshake: pending calls reject
+	 * with `ConnectionLost` at once, nothing more is sent or reported (`onClose` does not run: the
+	 * caller already knows), and the socket is asked to close. For a socket presumed dead (no pong)
+	 * or no longer wanted, whose `close` event may take minutes or never come.
+	 */
+	abandon(code = 1000, reason = ''): void {
+		if (this.#isEnded) return;
+		this.#isEnded = true;
+		this.#batcher.failAll(new ConnectionLost());
+		try {
+			this.socket.close(code, reason);
+		} catch {
+			// Already closing, or a code the implementation refuses: either way it is gone.
+		}
 	}
 
 	#sendRaw(frame: string): boolean {

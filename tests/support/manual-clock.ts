@@ -14,6 +14,7 @@ export class ManualClock implements Clock {
 	#now: number;
 	#seq = 0;
 	#timers = new Map<number, Timer>();
+	#scheduled: Array<(ms: number) => void> = [];
 
 	constructor(start = 1_000_000) {
 		this.#now = start;
@@ -26,7 +27,19 @@ export class ManualClock implements Clock {
 	setTimeout(callback: () => void, ms: number): TimerHandle {
 		const id = ++this.#seq;
 		this.#timers.set(id, { at: this.#now + Math.max(0, ms), seq: id, callback });
+		for (const notify of this.#scheduled.splice(0)) notify(ms);
 		return id;
+	}
+
+	/** Resolves with the delay of the next timer anyone sets (e.g. a client reacting to the network). */
+	whenScheduled(timeoutMs = 5_000): Promise<number> {
+		return new Promise<number>((resolve, reject) => {
+			const timer = globalThis.setTimeout(() => reject(new Error(`no timer was set within ${timeoutMs} ms`)), timeoutMs);
+			this.#scheduled.push((ms) => {
+				globalThis.clearTimeout(timer);
+				resolve(ms);
+			});
+		});
 	}
 
 	clearTimeout(handle: TimerHandle): void {

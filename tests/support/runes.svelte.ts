@@ -48,3 +48,6 @@ export function until(predicate: () => boolean, what: string, timeoutMs = 5_000)
 		flushSync();
 	});
 }
+
+/** Svelte's browser `flushSync`: runs pending effects now. */
+export { flushSync };

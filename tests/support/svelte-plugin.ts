@@ -2,29 +2,42 @@
  * A Bun plugin that runs Svelte 5 rune modules (`*.svelte.ts`, `*.svelte.js`) the way Vite would:
  * TypeScript types stripped by Bun's transpiler, then `compileModule` from `svelte/compiler`.
  *
- * For `generate: 'client'` it also resolves `svelte` and its subpaths with the `browser` export
- * condition for our own code (client/, tests/client/, rune modules): Bun resolves `svelte` to its
- * server build by default, where `flushSync` and `$effect` are no-ops. Only our importers are
- * redirected, so other suites that render on the server keep the server build.
+ * With `generate: 'client'`, the module's own `svelte` imports (`flushSync`, `tick`,
+ * `svelte/reactivity`…) are pointed at the `browser` export condition: Bun resolves `svelte` to its
+ * server build, where `flushSync` is a no-op. This is done by rewriting the compiled module's
+ * import specifiers to absolute paths, because a runtime plugin's `onResolve` is not consulted for
+ * bare package specifiers (oven-sh/bun#40579). Only rune modules are affected, so other suites
+ * that render on the server keep the server build; test files get what they need from a rune
+ * helper module (tests/support/runes.svelte.ts).
  */
 import type { BunPlugin } from 'bun';
 import { compileModule } from 'svelte/compiler';
 import { readFileSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 
-const root = join(import.meta.dir, '..', '..');
-const svelteDir = dirname(Bun.resolveSync('svelte/package.json', root));
-const browserImporters = [join(root, 'client') + sep, join(root, 'tests', 'client') + sep];
+const svelteDir = dirname(Bun.resolveSync('svelte/package.json', import.meta.dir));
 
 type ExportTarget = string | { [condition: string]: ExportTarget };
 
-/** The file `svelte/<subpath>` resolves to under the `browser` condition, if svelte exports it. */
+let exportsMap: Record<string, ExportTarget> | undefined;
+
+/** The file `svelte[/subpath]` resolves to under the `browser` condition, if svelte exports it. */
 function browserEntry(specifier: string): string | undefined {
-	const exports = JSON.parse(readFileSync(join(svelteDir, 'package.json'), 'utf8')).exports as Record<string, ExportTarget>;
+	exportsMap ??= JSON.parse(readFileSync(join(svelteDir, 'package.json'), 'utf8')).exports as Record<string, ExportTarget>;
 	const key = specifier === 'svelte' ? '.' : `./${specifier.slice('svelte/'.length)}`;
-	let target: ExportTarget | undefined = exports[key];
+	let target: ExportTarget | undefined = exportsMap[key];
 	while (target && typeof target === 'object') target = target.browser ?? target.import ?? target.default;
 	return typeof target === 'string' ? join(svelteDir, target) : undefined;
+}
+
+/** `from 'svelte…'` and `import('svelte…')` specifiers in compiled output. */
+const SVELTE_SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(['"])(svelte(?:\/[\w-]+)*)\2/g;
+
+function useBrowserBuild(code: string): string {
+	return code.replace(SVELTE_SPECIFIER, (match, lead: string, quote: string, specifier: string) => {
+		const entry = browserEntry(specifier);
+		return entry ? `${lead}${quote}${entry}${quote}` : match;
+	});
 }
 
 export function svelteModules(options: { generate: 'client' | 'server' }): BunPlugin {
@@ -36,14 +49,7 @@ export function svelteModules(options: { generate: 'client' | 'server' }): BunPl
 				const source = await Bun.file(path).text();
 				const js = path.endsWith('.ts') ? transpiler.transformSync(source) : source;
 				const { js: out } = compileModule(js, { filename: path, generate: options.generate, dev: false });
-				return { contents: out.code, loader: 'js' };
-			});
-			if (options.generate !== 'client') return;
-			build.onResolve({ filter: /^svelte(\/[\w-]+)*$/ }, ({ path, importer }) => {
-				const ours = /\.svelte\.(ts|js)$/.test(importer) || browserImporters.some((dir) => importer.startsWith(dir));
-				if (!ours) return undefined;
-				const entry = browserEntry(path);
-				return entry ? { path: entry } : undefined;
+				return { contents: options.generate === 'client' ? useBrowserBuild(out.code) : out.code, loader: 'js' };
 			});
 		},
 	};

@@ -1,0 +1,56 @@
+/**
+ * Errors the client raises on its own, next to the ones the room sends (`RoomError` and friends in
+ * `rpc/errors.ts`). All of them are `RoomError`s, so one `catch` with `error.code` covers both.
+ */
+import { CloseCode } from '../rpc/protocol.js';
+import { RoomError } from '../rpc/errors.js';
+
+const TERMINAL_CODES: Record<number, { code: string; status: number; message: string }> = {
+	[CloseCode.Kicked]: { code: 'kicked', status: 403, message: 'Removed from the room' },
+	[CloseCode.Unauthorized]: { code: 'unauthorized', status: 401, message: 'Not authorized to join the room' },
+	[CloseCode.Forbidden]: { code: 'forbidden', status: 403, message: 'Not allowed to join this room' },
+};
+
+/**
+ * The room closed the socket with a terminal close code (kicked, unauthorized, forbidden). The
+ * client does not reconnect on its own after this; call `connect()` to try again deliberately.
+ */
+export class ClosedByRoom extends RoomError {
+	/** The WebSocket close code, e.g. `4001` for a kick. */
+	readonly closeCode: number;
+	/** The close reason the room gave, if any. */
+	readonly reason: string;
+
+	constructor(closeCode: number, reason = '') {
+		const known = TERMINAL_CODES[closeCode] ?? { code: 'closed', status: 400, message: 'The room closed the connection' };
+		super(known.code, reason ? `${known.message}: ${reason}` : known.message, known.status);
+		this.name = 'ClosedByRoom';
+		this.closeCode = closeCode;
+		this.reason = reason;
+	}
+}
+
+/**
+ * Every reconnect attempt failed. The client rests in `'disconnected'` and tries again when the
+ * browser comes back online, when the tab becomes visible, or when `connect()` is called.
+ */
+export class RetriesExhausted extends RoomError {
+	readonly attempts: number;
+	/** The close code of the last failed attempt (1006 when the socket never opened). */
+	readonly lastCloseCode: number;
+
+	constructor(attempts: number, lastCloseCode: number) {
+		super('retries_exhausted', `Could not reach the room after ${attempts} attempts (last close code ${lastCloseCode})`, 503);
+		this.name = 'RetriesExhausted';
+		this.attempts = attempts;
+		this.lastCloseCode = lastCloseCode;
+	}
+}
+
+/** A `send()` waiting for the connection was dropped: the queue was full, or the client stopped. */
+export class SendDropped extends RoomError {
+	constructor(event: string, why: string) {
+		super('send_dropped', `"${event}" was not sent: ${why}`, 503);
+		this.name = 'SendDropped';
+	}
+}

@@ -1,0 +1,135 @@
+/**
+ * The events a `WebsocketClient` emits, and the listener registry behind `on` / `once` / `off`.
+ */
+import type { RoomErrorData } from '../rpc/errors.js';
+import type { AuthSessionMeta, RoomEvents } from '../rpc/types.js';
+import type { TransportWarning } from './transport.js';
+
+/**
+ * A change to a database entity (`entity:created|updated|deleted`), until the room's own event
+ * types declare one.
+ */
+export interface EntityChangePlaceholder {
+	room: string;
+	entity_type: string;
+	id: string | number;
+	/** The full entity after a create or update; absent for a delete. */
+	data?: unknown;
+	/** The search-index projection of the entity, as the server indexed it. */
+	sparse?: unknown;
+}
+
+/** The payload of `entity:*` events: the room's declared type when `RoomEvents` has one. */
+export type EntityChange = RoomEvents extends { 'entity:created': infer Declared } ? Declared : EntityChangePlaceholder;
+
+/** `ws:connected`: the socket is open and the room's session list has arrived. */
+export interface WsConnected {
+	room: string;
+	/** `false` for the first connection after `connect()`, `true` after a drop. */
+	reconnected: boolean;
+}
+
+/** `ws:disconnected`: a connection that was up has ended. */
+export interface WsDisconnected {
+	room: string;
+	/** The socket's close code: 1006 for a dropped connection, 4000 for a keep-alive timeout, 4001 for a kick… */
+	code: number;
+	reason: string;
+	/** Whether the client is going to retry by itself. */
+	reconnecting: boolean;
+}
+
+/** Events the client itself emits. */
+export interface LocalEvents {
+	/**
+	 * Something went wrong that the app may want to show: a refused call or event from the room,
+	 * or the client stopping for good (kicked, unauthorized, retries exhausted; see `client.error`).
+	 */
+	error: RoomErrorData;
+	'ws:connected': WsConnected;
+	'ws:disconnected': WsDisconnected;
+	/** Not an error, but worth knowing: e.g. a queued `send()` dropped because the queue was full. */
+	'ws:warning': TransportWarning;
+}
+
+interface EntityEvents {
+	'entity:created': EntityChangePlaceholder;
+	'entity:updated': EntityChangePlaceholder;
+	'entity:deleted': EntityChangePlaceholder;
+}
+
+/** Events every client emits, whatever the room: the room's built-in ones and the client's own. */
+export type ClientEvents<Meta = AuthSessionMeta> = RoomEvents<Meta> & Omit<EntityEvents, keyof RoomEvents<Meta>> & LocalEvents;
+
+/** Every event a client with room events `Events` can emit, by name. */
+export type WebsocketEvents<Meta, Events extends object> = ClientEvents<Meta> & Events;
+
+/** What a `'*'` listener receives: any event, with its name. */
+export type AnyEvent<Events> = {
+	[K in keyof Events & string]: { event: K; data: Events[K] };
+}[keyof Events & string];
+
+interface Entry {
+	callback: (data: never) => void;
+	once: boolean;
+}
+
+/**
+ * Listeners by event name. `'*'` listeners see every event after the named ones. A listener that
+ * throws is reported and does not keep the others from running.
+ */
+export class Listeners {
+	#byName = new Map<string, Set<Entry>>();
+
+	on(name: string, callback: (data: never) => void, once = false): () => void {
+		let entries = this.#byName.get(name);
+		if (!entries) this.#byName.set(name, (entries = new Set()));
+		const entry: Entry = { callback, once };
+		entries.add(entry);
+		return () => this.#remove(name, entry);
+	}
+
+	/** Removes `callback` from `name` (however it was added); without a callback, all of `name`. */
+	off(name: string, callback?: (data: never) => void): void {
+		const entries = this.#byName.get(name);
+		if (!entries) return;
+		for (const entry of entries) if (!callback || entry.callback === callback) this.#remove(name, entry);
+	}
+
+	emit(name: string, data: unknown): void {
+		this.#run(name, data);
+		if (name !== '*') this.#run('*', { event: name, data });
+	}
+
+	clear(): void {
+		this.#byName.clear();
+	}
+
+	/** Number of listeners for `name`, or for all names. */
+	count(name?: string): number {
+		if (name !== undefined) return this.#byName.get(name)?.size ?? 0;
+		let n = 0;
+		for (const entries of this.#byName.values()) n += entries.size;
+		return n;
+	}
+
+	#run(name: string, data: unknown): void {
+		const entries = this.#byName.get(name);
+		if (!entries) return;
+		for (const entry of [...entries]) {
+			if (!entries.has(entry)) continue; // removed by a listener that ran before it
+			if (entry.once) this.#remove(name, entry);
+			try {
+				(entry.callback as (data: unknown) => void)(data);
+			} catch (error) {
+				console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
+			}
+		}
+	}
+
+	#remove(name: string, entry: Entry): void {
+		const entries = this.#byName.get(name);
+		if (!entries?.delete(entry)) return;
+		if (entries.size === 0) this.#byName.delete(name);
+	}
+}

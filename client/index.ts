@@ -1,0 +1,25 @@
+/**
+ * `@delightstack/websocket/client`: the browser side of a room.
+ *
+ * ```ts
+ * import { WebsocketClient } from '@delightstack/websocket/client';
+ *
+ * const ws = new WebsocketClient<Meta, Events, ChatApi>();
+ * await ws.connect(org_id);
+ * ws.status; ws.sessions; ws.users;           // reactive ($state)
+ * ws.on('session:connected', (s) => …);
+ * await ws.send('cursor:move', { x, y });     // the room's onMessage
+ * await ws.rpc.send('hi');                    // the room's RoomApi
+ * ```
+ */
+export { WebsocketClient, sameOriginUrl, type NextRetry, type WebsocketClientOptions } from './websocket-client.svelte.js';
+export { ReconnectPolicy, DEFAULT_RECONNECT, browserWakeSignals, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';
+export { SocketTransport, KEEPALIVE_TIMEOUT_CLOSE_CODE, type SocketTransportOptions } from './socket-transport.js';
+export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener, TransportWarning } from './transport.js';
+export type { AnyEvent, ClientEvents, EntityChange, EntityChangePlaceholder, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
+export type { UserPresence } from './presence.svelte.js';
+export type { Clock } from './clock.js';
+export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';
+export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from '../rpc/errors.js';
+export { CloseCode, TERMINAL_CLOSE_CODES } from '../rpc/protocol.js';
+export type { AuthSessionMeta, EventMap, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';

@@ -1,0 +1,78 @@
+/**
+ * `RoomTransport`: how a `WebsocketClient` reaches a room. The client keeps the reactive state
+ * (status, presence, listeners); the transport owns everything about the wire: the socket,
+ * reconnects, keep-alive, the send queue.
+ *
+ * Today's transport is a direct socket per client (`SocketTransport`). The seam exists so a
+ * SharedWorker can hold one socket per room for every tab: the worker runs a `SocketTransport` per
+ * room and fans its listener out to the tabs; a tab-side transport forwards `connect`/`send` over a
+ * `MessagePort`, gathers its `rpc` calls with its own `CallBatcher` and has the worker carry each
+ * batch (`SocketTransport.callBatch`), and replays the worker's status and events into the same
+ * {@link TransportListener}. The client class does not change.
+ */
+import type { RoomError } from '../rpc/errors.js';
+
+/**
+ * - `'connecting'`: the first attempt after `connect()`.
+ * - `'connected'`: the socket is open and the room has sent its session list.
+ * - `'reconnecting'`: the connection dropped; waiting out the backoff or retrying.
+ * - `'disconnected'`: not trying. Either never connected, `disconnect()` was called, the room
+ *   closed with a terminal code, or every retry failed (see `error`).
+ */
+export type ConnectionStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+
+/** Details of a status change. */
+export interface StatusChange {
+	/** The room this status is about (on a room switch, the old room's `'disconnected'` names it). */
+	room: string;
+	/**
+	 * Why the transport stopped for good (`ClosedByRoom`, `RetriesExhausted`, a bad URL); `null`
+	 * once a connection succeeds or after `disconnect()`. Absent: unchanged.
+	 */
+	error?: RoomError | null;
+	/** When a socket ended: its close code (1006 when it never opened or died without a close frame). */
+	closeCode?: number;
+	closeReason?: string;
+	/** For `'reconnecting'`: which retry is scheduled, and in how many milliseconds. */
+	attempt?: number;
+	retryInMs?: number;
+}
+
+/** Something the client should know about that is not an error of the room. */
+export interface TransportWarning {
+	/** `send_queue_full`: the oldest queued `send()` was dropped to make room. */
+	code: 'send_queue_full';
+	message: string;
+	/** The event that was dropped. */
+	event: string;
+}
+
+/** What a transport reports to its client, in order. */
+export interface TransportListener {
+	status(status: ConnectionStatus, change: StatusChange): void;
+	/** An event from the current room, payload decoded. `session:list` arrives before `'connected'`. */
+	event(name: string, data: unknown): void;
+	warning(warning: TransportWarning): void;
+}
+
+export interface RoomTransport<Remote = unknown> {
+	readonly status: ConnectionStatus;
+	/** The room being connected to, or `null` after `disconnect()`. */
+	readonly room: string | null;
+	/**
+	 * Connects to `room` (leaving any other room first) and keeps reconnecting per the policy.
+	 * Resolves once connected; rejects when the attempt stops for good or is superseded.
+	 */
+	connect(room: string): Promise<void>;
+	/** Closes the socket and stops reconnecting. Pending calls and queued sends reject. */
+	disconnect(): void;
+	/** The room's API for calls made in this macrotask; calls reject with `ConnectionLost` unless connected. */
+	readonly rpc: Remote;
+	/** Sends an event to the room's `onMessage`; queued while connecting or reconnecting. */
+	send(event: string, data: unknown): Promise<unknown>;
+	/** Stops everything for good and releases every subscription. */
+	destroy(): void;
+}
+
+/** Builds a transport that reports to `listener`. */
+export type TransportFactory<Remote = unknown> = (listener: TransportListener) => RoomTransport<Remote>;
