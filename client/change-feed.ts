@@ -27,6 +27,11 @@ export interface DatabaseClientHooks {
 	isLive?: () => boolean;
 }
 
+/** What `ws.databaseHooks()` returns: the whole contract, with an unsubscribe function always given back. */
+export interface DatabaseHooks extends Required<DatabaseClientHooks> {
+	onSubscribe(callback: (change: DatabaseEntityChange) => void): () => void;
+}
+
 const TYPES = { 'entity:created': 'create', 'entity:updated': 'update', 'entity:deleted': 'delete' } as const;
 
 export class ChangeFeed {

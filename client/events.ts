@@ -2,25 +2,11 @@
  * The events a `WebsocketClient` emits, and the listener registry behind `on` / `once` / `off`.
  */
 import type { RoomErrorData } from '../rpc/errors.js';
-import type { AuthSessionMeta, RoomEvents } from '../rpc/types.js';
+import type { AuthSessionMeta, EntityEvent, RoomEvents } from '../rpc/types.js';
 import type { TransportWarning } from './transport.js';
 
-/**
- * A change to a database entity (`entity:created|updated|deleted`), until the room's own event
- * types declare one.
- */
-export interface EntityChangePlaceholder {
-	room: string;
-	entity_type: string;
-	id: string | number;
-	/** The full entity after a create or update; absent for a delete. */
-	data?: unknown;
-	/** The search-index projection of the entity, as the server indexed it. */
-	sparse?: unknown;
-}
-
-/** The payload of `entity:*` events: the room's declared type when `RoomEvents` has one. */
-export type EntityChange = RoomEvents extends { 'entity:created': infer Declared } ? Declared : EntityChangePlaceholder;
+/** The payload of `entity:created | entity:updated | entity:deleted`. */
+export type EntityChange = EntityEvent;
 
 /** `ws:connected`: the socket is open and the room's session list has arrived. */
 export interface WsConnected {
@@ -52,14 +38,8 @@ export interface LocalEvents {
 	'ws:warning': TransportWarning;
 }
 
-interface EntityEvents {
-	'entity:created': EntityChangePlaceholder;
-	'entity:updated': EntityChangePlaceholder;
-	'entity:deleted': EntityChangePlaceholder;
-}
-
 /** Events every client emits, whatever the room: the room's built-in ones and the client's own. */
-export type ClientEvents<Meta = AuthSessionMeta> = RoomEvents<Meta> & Omit<EntityEvents, keyof RoomEvents<Meta>> & LocalEvents;
+export type ClientEvents<Meta = AuthSessionMeta> = RoomEvents<Meta> & LocalEvents;
 
 /** Every event a client with room events `Events` can emit, by name. */
 export type WebsocketEvents<Meta, Events extends object> = ClientEvents<Meta> & Events;

@@ -16,10 +16,11 @@ export { WebsocketClient, sameOriginUrl, type NextRetry, type WebsocketClientOpt
 export { ReconnectPolicy, DEFAULT_RECONNECT, browserWakeSignals, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';
 export { SocketTransport, KEEPALIVE_TIMEOUT_CLOSE_CODE, type SocketTransportOptions } from './socket-transport.js';
 export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener, TransportWarning } from './transport.js';
-export type { AnyEvent, ClientEvents, EntityChange, EntityChangePlaceholder, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
+export type { AnyEvent, ClientEvents, EntityChange, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
+export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from './change-feed.js';
 export type { UserPresence } from './presence.svelte.js';
 export type { Clock } from './clock.js';
 export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';
 export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from '../rpc/errors.js';
 export { CloseCode, TERMINAL_CLOSE_CODES } from '../rpc/protocol.js';
-export type { AuthSessionMeta, EventMap, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';
+export type { AuthSessionMeta, EntityEvent, EventMap, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';

@@ -7,6 +7,7 @@
  */
 import { RoomError } from '../rpc/errors.js';
 import type { AuthSessionMeta, EventMap, RoomRpc, SessionInfo } from '../rpc/types.js';
+import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
@@ -91,6 +92,7 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 	readonly #liveGraceMs: number;
 	readonly #listeners = new Listeners();
 	readonly #presence: Presence<Meta>;
+	readonly #feed = new ChangeFeed();
 	readonly #transport: RoomTransport<RoomRpc<Api>>;
 	/** Whether `connect()` may open sockets here (a browser, or a WebSocket/transport was supplied). */
 	readonly #canConnect: boolean;
@@ -119,7 +121,7 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		this.#transport = options.transport
 			? options.transport(listener)
 			: new SocketTransport<RoomRpc<Api>>(listener, {
-					url: options.url ?? sameOriginUrl,
+					url: (room) => withSince((options.url ?? sameOriginUrl)(room), this.#feed.since),
 					reconnect: options.reconnect,
 					pingIntervalMs: options.pingIntervalMs,
 					pongTimeoutMs: options.pongTimeoutMs,
@@ -216,6 +218,7 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		if (!this.#canConnect) return Promise.resolve();
 		if (room !== this.#room) {
 			this.#presence.clear();
+			this.#feed.reset(room);
 			this.#setLive(false);
 			this.#joinedOnce = false;
 			this.#room = room;
@@ -270,6 +273,31 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		return this.#transport.send(event, data);
 	}
 
+	/**
+	 * The live change feed for a `DatabaseClient`:
+	 *
+	 * ```ts
+	 * const db = new DatabaseClient({ hooks: ws.databaseHooks() });
+	 * ws.on('entity:resync', () => db.refresh()); // the gap was older than the room's log
+	 * ```
+	 *
+	 * - `onSubscribe(callback)`: every change made elsewhere (`entityChanged` on the room), exactly
+	 *   once and in the room's order, across reconnects: each new socket asks the room for what
+	 *   this client missed (`?since=`), and replays of changes it already had are dropped.
+	 * - `onEntityChange(change)`: called by `DatabaseClient` after its own writes. Nothing to do:
+	 *   your server commits the write and calls `entityChanged`, and the room sends it to every
+	 *   socket, this one included — which is how this browser's other tabs learn of it.
+	 * - `isLive()`: true only while connected and caught up with the room's log; then the database
+	 *   client can skip its stale-data refresh.
+	 */
+	databaseHooks(): DatabaseHooks {
+		return {
+			onSubscribe: (callback) => this.#feed.subscribe(callback),
+			onEntityChange: () => {},
+			isLive: () => this.#status === 'connected' && this.#feed.caughtUp,
+		};
+	}
+
 	// ---------------------------------------------------------------------------------------------
 	// Listening
 
@@ -300,6 +328,9 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 	// From the transport
 
 	#onEvent(name: string, data: unknown): void {
+		// A change replayed after a reconnect that this client already had, or one from a room it
+		// left, goes no further.
+		if (name.startsWith('entity:') && !this.#feed.receive(name, data)) return;
 		// Presence first, so listeners of the same event already see it applied.
 		switch (name) {
 			case 'session:list':
@@ -319,6 +350,7 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		const before = this.#status;
 		// State first, so the listeners below already see it.
 		this.#status = status;
+		if (status !== 'connected') this.#feed.disconnected();
 		if (change.error !== undefined) this.#error = change.error;
 		this.#nextRetry =
 			change.retryInMs === undefined ? null : { attempt: change.attempt ?? 1, at: this.#clock.now() + change.retryInMs };
@@ -365,4 +397,11 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		if (this.#liveTimer !== null) this.#clock.clearTimeout(this.#liveTimer);
 		this.#liveTimer = null;
 	}
+}
+
+/** Adds the change-feed position to a room URL, so the room replays what this client missed. */
+function withSince(url: string, since: number): string {
+	const parsed = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+	parsed.searchParams.set('since', String(since));
+	return parsed.toString();
 }

@@ -252,7 +252,14 @@ export class WebsocketServer<
 		this.#send(server, this.#eventFrame('session:list', { sessions: this.#roster() }));
 		this.#presenceQueue().listed(server);
 		const since = new URL(request.url).searchParams.get('since');
-		if (since !== null) this.#catchUp(server, session, since);
+		if (since !== null) {
+			try {
+				this.#catchUp(server, session, since);
+			} catch (error) {
+				// A room without SQLite storage (or a broken log) still serves presence and RPC.
+				console.error('Could not replay entity changes; is this Durable Object SQLite-backed?', error);
+			}
+		}
 		try {
 			await this.onConnect(session);
 		} catch (error) {
