@@ -3,7 +3,7 @@
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
 import { RpcTarget } from 'capnweb';
-import { CallBatcher, deliverOneWay } from '../rpc/batch.js';
+import { CallBatcher, PendingBatches, deliverOneWay } from '../rpc/batch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, parseFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
@@ -46,6 +46,7 @@ export class RoomConnection<Remote = unknown> {
 	readonly socket: WebSocket;
 	/** Resolves once the socket is open; rejects with the close if it never opens. */
 	readonly opened: Promise<void>;
+	readonly #pending: PendingBatches;
 	readonly #batcher: CallBatcher<Remote>;
 	readonly #listener: Listener;
 	readonly #handlers: ConnectionHandlers;
@@ -58,7 +59,8 @@ export class RoomConnection<Remote = unknown> {
 		this.#handlers = handlers;
 		this.#listener = new Listener(handlers.onEvent, (code, reason) => this.#end(code, reason));
 		this.socket = new Socket(url);
-		this.#batcher = new CallBatcher<Remote>((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
+		this.#pending = new PendingBatches((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
+		this.#batcher = new CallBatcher<Remote>((messages) => this.#pending.send(messages));
 
 		this.opened = new Promise<void>((resolve, reject) => {
 			this.socket.addEventListener('open', () => resolve(), { once: true });
@@ -79,7 +81,7 @@ export class RoomConnection<Remote = unknown> {
 	#end(code: number, reason: string): void {
 		if (this.#isEnded) return;
 		this.#isEnded = true;
-		this.#batcher.failAll(new ConnectionLost());
+		this.#pending.failAll(new ConnectionLost());
 		this.#handlers.onClose?.(code, reason);
 	}
 
@@ -90,7 +92,7 @@ export class RoomConnection<Remote = unknown> {
 
 	/** Number of call batches waiting for an answer. */
 	get pendingBatches(): number {
-		return this.#batcher.pending;
+		return this.#pending.size;
 	}
 
 	/**
@@ -108,7 +110,7 @@ export class RoomConnection<Remote = unknown> {
 	 * Rejects like any call: `ConnectionLost`, `CallTimeout`, or the `RoomError` of a refusal.
 	 */
 	callBatch(messages: string[]): Promise<string[]> {
-		return this.#batcher.flush(messages);
+		return this.#pending.send(messages);
 	}
 
 	/** Sends a keep-alive ping; the runtime answers it without waking the room. */
@@ -129,7 +131,7 @@ export class RoomConnection<Remote = unknown> {
 	abandon(code = 1000, reason = ''): void {
 		if (this.#isEnded) return;
 		this.#isEnded = true;
-		this.#batcher.failAll(new ConnectionLost());
+		this.#pending.failAll(new ConnectionLost());
 		try {
 			this.socket.close(code, reason);
 		} catch {
@@ -151,10 +153,10 @@ export class RoomConnection<Remote = unknown> {
 		this.#inbox = this.#inbox.then(async () => {
 			switch (frame.kind) {
 				case 'reply':
-					return this.#batcher.resolve(frame.id, frame.messages);
+					return this.#pending.resolve(frame.id, frame.messages);
 				case 'refused': {
 					const error = RoomError.from(frame.error);
-					this.#batcher.refuse(frame.id, error);
+					this.#pending.refuse(frame.id, error);
 					return this.#handlers.onEvent('error', error.toJSON());
 				}
 				case 'push':

@@ -45,7 +45,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	readonly #policy: ReconnectPolicy;
 	readonly #queue: SendQueue;
 	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. */
-	readonly #offline = new CallBatcher<Remote>(() => false);
+	readonly #offline = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost()));
 
 	#status: ConnectionStatus = 'disconnected';
 	#room: string | null = null;

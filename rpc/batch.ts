@@ -108,23 +108,22 @@ interface PendingBatch {
 	timer: ReturnType<typeof setTimeout>;
 }
 
-/** Where the batcher sends frames. Returns `false` when there is no open socket. */
+/** Where frames go. Returns `false` when there is no open socket. */
 export type SendFrame = (frame: string) => boolean;
 
+/** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
+export type SendBatch = (messages: string[]) => Promise<string[]>;
+
 /**
- * Gathers the calls made in one macrotask into one `call` frame and routes the room's answer back
- * into the capnweb session that made them.
+ * Gathers the calls made in one macrotask into one batch, handed to `sendBatch`: a socket's
+ * {@link PendingBatches} in a tab with its own socket, or a port to the SharedWorker that holds it.
  */
 export class CallBatcher<Remote = unknown> {
-	#send: SendFrame;
-	#pending = new Map<number, PendingBatch>();
-	#nextId = 1;
+	#sendBatch: SendBatch;
 	#current: unknown = null;
-	timeoutMs: number;
 
-	constructor(send: SendFrame, options: { timeoutMs?: number } = {}) {
-		this.#send = send;
-		this.timeoutMs = options.timeoutMs ?? 30_000;
+	constructor(sendBatch: SendBatch) {
+		this.#sendBatch = sendBatch;
 	}
 
 	/** The room's API for calls made in this macrotask. */
@@ -136,15 +135,36 @@ export class CallBatcher<Remote = unknown> {
 		return this.#current as Remote;
 	}
 
+	/** Called by the transport at the end of the macrotask: later calls start a new batch. */
+	flush(messages: string[]): Promise<string[]> {
+		this.#current = null;
+		return messages.length === 0 ? Promise.resolve([]) : this.#sendBatch(messages);
+	}
+}
+
+/**
+ * The batches one socket has sent and not yet had answered: numbers them for their `call` frame,
+ * routes the room's `reply` or `refused` frame back, times them out, and fails them all when the
+ * socket goes.
+ */
+export class PendingBatches {
+	#send: SendFrame;
+	#pending = new Map<number, PendingBatch>();
+	#nextId = 1;
+	timeoutMs: number;
+
+	constructor(send: SendFrame, options: { timeoutMs?: number } = {}) {
+		this.#send = send;
+		this.timeoutMs = options.timeoutMs ?? 30_000;
+	}
+
 	/** Number of batches waiting for an answer. */
-	get pending(): number {
+	get size(): number {
 		return this.#pending.size;
 	}
 
-	/** Called by the transport at the end of the macrotask. */
-	flush(messages: string[]): Promise<string[]> {
-		this.#current = null;
-		if (messages.length === 0) return Promise.resolve([]);
+	/** Sends one batch as a `call` frame; resolves with the room's answers. */
+	send(messages: string[]): Promise<string[]> {
 		const id = this.#nextId++;
 		return new Promise<string[]>((resolve, reject) => {
 			const timer = setTimeout(() => {
@@ -166,7 +186,7 @@ export class CallBatcher<Remote = unknown> {
 		this.#settle(id, undefined, error);
 	}
 
-	/** The socket is gone: every call still waiting rejects with `error`. */
+	/** The socket is gone: every batch still waiting rejects with `error`. */
 	failAll(error: RoomError = new ConnectionLost()): void {
 		for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
 	}
@@ -187,7 +207,7 @@ class BatchingTransport implements RpcTransport {
 	#incoming: string[] | null = null;
 	#answered: Promise<void>;
 
-	constructor(batcher: CallBatcher<unknown>) {
+	constructor(batcher: { flush(messages: string[]): Promise<string[]> }) {
 		this.#answered = nextMacrotask().then(async () => {
 			const outgoing = this.#outgoing!;
 			this.#outgoing = null;
