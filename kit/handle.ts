@@ -11,11 +11,15 @@
  * | 426 | `upgrade_required` | a request to `path` that is not a WebSocket upgrade |
  * | 403 | `origin_not_allowed` | `Origin` missing or not allowed (cross-site WebSocket hijacking) |
  * | 400 | `bad_room` | `?room=` missing, repeated, empty, too long or with control characters |
- * | 401 | `unauthorized` | `authorize` returned nothing (nobody signed in) |
- * | 403 (or any) | `forbidden` (or the thrown `code`) | `authorize` threw SvelteKit's `error(…)` |
+ * | 401 ¹ | `unauthorized` | `authorize` returned nothing (nobody signed in) |
+ * | 403 ¹ (or any) | `forbidden` (or the thrown `code`) | `authorize` threw SvelteKit's `error(…)` |
  * | 503 | `server_unavailable` | `getServer` returned no namespace |
  * | 500 | `internal_error` | `authorize` or `getServer` threw something else (logged) |
  * | 502 | `room_unavailable` | the room's Durable Object could not be reached (logged) |
+ *
+ * ¹ A browser never sees an upgrade's HTTP status, so on workerd these two are delivered as a socket
+ * accepted and closed at once with 4401 / 4403 and `"<code>: <message>"` as the reason: the client
+ * stops retrying and reports why (see `authRefusal`). The room is never involved.
  *
  * and otherwise forwards the upgrade to the room's Durable Object with `{room, meta}` in the handoff
  * header, which only the handle writes (a copy sent by the browser is replaced).
@@ -25,7 +29,7 @@ import type { AuthSessionMeta } from '../rpc/types.js';
 import { authorizeFromAuthLocals, type Authorize } from './authorize.js';
 import { handOff, type RoomNamespace } from './handoff.js';
 import { originChecker, type AllowedOrigins } from './origin.js';
-import { codeForStatus, refusal } from './refusal.js';
+import { authRefusal, codeForStatus, refusal } from './refusal.js';
 import { DEFAULT_MAX_ROOM_LENGTH, readRoom } from './room.js';
 
 /** The path the client connects to by default. */
@@ -126,7 +130,7 @@ export function createWebsocketHandle<Meta extends object = AuthSessionMeta>(opt
 		try {
 			const allowed = await authorize(event, room);
 			if (allowed === null || allowed === undefined) {
-				return refusal(401, 'unauthorized', 'Sign in to join this room');
+				return authRefusal(401, 'unauthorized', 'Sign in to join this room');
 			}
 			if (!isPlainObject(allowed.meta)) {
 				console.error('createWebsocketHandle: authorize must return { meta } with meta a plain object; got', allowed);
@@ -171,7 +175,7 @@ function fromHttpError(thrown: { status: number; body: App.Error }): Response {
 	const body = thrown.body as { message?: unknown; code?: unknown };
 	const code = typeof body.code === 'string' && body.code !== '' ? body.code : codeForStatus(thrown.status);
 	const message = typeof body.message === 'string' ? body.message : `Refused (${thrown.status})`;
-	return refusal(thrown.status, code, message);
+	return authRefusal(thrown.status, code, message);
 }
 
 /** JSON-shaped metadata: the room stores it as JSON and refuses anything else. */

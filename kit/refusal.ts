@@ -57,3 +57,33 @@ export function codeForStatus(status: number): string {
 			return status >= 500 ? 'internal_error' : 'refused';
 	}
 }
+
+/** Close codes for refusals a browser must see: 4401 and 4403 mirror 401 and 403. */
+const CLOSE_CODES: Record<number, number> = { 401: 4401, 403: 4403 };
+
+/**
+ * Refuses an authorization failure (401 or 403) of a WebSocket upgrade so that a browser can tell:
+ * a page never sees an upgrade's HTTP status — a refused handshake looks exactly like a network
+ * error, and a client would keep retrying. Where the runtime can (workerd: `WebSocketPair`), the
+ * socket is accepted and closed at once with 4401 or 4403 and the refusal's message as the reason,
+ * which `WebsocketClient` treats as terminal. Nothing else is sent and the room is never involved.
+ * Elsewhere (and for every other refusal) it is the plain JSON {@link refusal}.
+ */
+export function authRefusal(status: number, code: string, message: string): Response {
+	const closeCode = CLOSE_CODES[status];
+	const Pair = (globalThis as { WebSocketPair?: new () => { 0: WebSocket; 1: WebSocket } }).WebSocketPair;
+	if (closeCode === undefined || Pair === undefined) return refusal(status, code, message);
+	const { 0: client, 1: server } = new Pair();
+	(server as WebSocket & { accept(): void }).accept();
+	server.close(closeCode, closeReason(`${code}: ${message}`));
+	return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+}
+
+/** A close reason is at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+	const bytes = new TextEncoder();
+	if (bytes.encode(text).byteLength <= 123) return text;
+	let cut = text.slice(0, 120);
+	while (bytes.encode(cut).byteLength > 120) cut = cut.slice(0, -1);
+	return `${cut}…`;
+}

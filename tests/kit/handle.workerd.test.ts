@@ -67,12 +67,21 @@ async function open(path: string, headers: Record<string, string>): Promise<{ ws
 	return { ws, first: await first };
 }
 
-/** Opens a socket that the handle should refuse; resolves when the client gives up on it. */
+/**
+ * Opens a socket that the handle should refuse; resolves when it ends without a single frame from a
+ * room: refused at the handshake, or (authorization refusals) closed at once with 4401 / 4403.
+ */
 function refusedSocket(path: string, headers: Record<string, string>): Promise<'refused'> {
 	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
+	let opened = false;
 	return new Promise((resolve, reject) => {
-		ws.addEventListener('open', () => reject(new Error('the upgrade was accepted')), { once: true });
-		ws.addEventListener('close', () => resolve('refused'), { once: true });
+		ws.addEventListener('open', () => (opened = true), { once: true });
+		ws.addEventListener('message', () => reject(new Error('a room spoke to a refused socket')), { once: true });
+		ws.addEventListener(
+			'close',
+			(e) => (!opened || e.code === 4401 || e.code === 4403 ? resolve('refused') : reject(new Error(`accepted, then closed with ${e.code}`))),
+			{ once: true },
+		);
 	});
 }
 
@@ -101,6 +110,12 @@ async function upgradeStatus(path: string, headers: Record<string, string>): Pro
 	});
 	expect(res.headers.get('content-type')).toStartWith('application/json');
 	return { status: res.status, body: (await res.json()) as RefusalBody };
+}
+
+/** Opens a real socket through the handle and resolves with how it was closed. */
+function closedWith(path: string, headers: Record<string, string>): Promise<{ code: number; reason: string }> {
+	const ws = new WebSocket(`${origin.replace(/^http/, 'ws')}${path}`, { headers } as any);
+	return new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason }), { once: true }));
 }
 
 describe('through the handle into a real room', () => {
@@ -200,17 +215,29 @@ describe('refusals as workerd sends them', () => {
 			['/api/websocket?room=org-a', { cookie: alice }, 403, 'origin_not_allowed'],
 			['/api/websocket', { origin, cookie: alice }, 400, 'bad_room'],
 			[`/api/websocket?room=${'r'.repeat(300)}`, { origin, cookie: alice }, 400, 'bad_room'],
-			['/api/websocket?room=org-a', { origin }, 401, 'unauthorized'],
-			['/api/websocket?room=org-b', { origin, cookie: alice }, 403, 'forbidden'],
-			['/custom/websocket?room=doc-1', { origin }, 401, 'unauthorized'],
-			['/custom/websocket?room=doc-1&token=banned', { origin }, 403, 'forbidden'],
 		];
 		for (const [path, headers, status, code] of cases) {
 			const refused = await upgradeStatus(path, headers);
 			expect([path, refused.status, refused.body.code]).toEqual([path, status, code]);
 			expect(refused.body.status).toBe(status);
 		}
-		expect((await upgradeStatus('/custom/websocket?room=doc-1&token=banned', { origin })).body.message).toBe('Banned from doc-1');
+	});
+
+	test('authorization refusals reach a socket as terminal close codes 4401 / 4403, the room untouched', async () => {
+		const alice = authCookie(signedIn('u-alice', 'Alice', { 'org-a': 3 }));
+		const before = await connects('org-b');
+		const cases: [string, Record<string, string>, number, string][] = [
+			['/api/websocket?room=org-a', { origin }, 4401, 'unauthorized: Sign in to join this room'],
+			['/api/websocket?room=org-b', { origin, cookie: alice }, 4403, 'forbidden: '],
+			['/custom/websocket?room=doc-1', { origin }, 4401, 'unauthorized: Sign in to join this room'],
+			['/custom/websocket?room=doc-1&token=banned', { origin }, 4403, 'forbidden: Banned from doc-1'],
+		];
+		for (const [path, headers, code, reason] of cases) {
+			const closed = await closedWith(path, headers);
+			expect([path, closed.code]).toEqual([path, code]);
+			expect(closed.reason).toStartWith(reason);
+		}
+		expect(await connects('org-b')).toBe(before);
 	});
 
 	test('other requests reach the app', async () => {
