@@ -1,0 +1,79 @@
+/**
+ * The pieces of one RPC frame's server-side handling, runnable alone inside workerd so their CPU
+ * cost can be measured from outside (`bench/profile/micro.ts` reads workerd's CPU time around a request
+ * that runs one piece `n` times). workerd freezes clocks during execution, so nothing is timed here.
+ */
+import { RpcSession, type RpcTransport } from 'capnweb';
+import { RoomApi } from '../../do/index.js';
+import { takeAll, fullBucket } from '../../do/limits.js';
+import { answerBatch, encodeCalls } from '../../rpc/batch.js';
+import { pushFrame, readHeader, replyFrame } from '../../rpc/frame.js';
+import { encodePayload } from '../../rpc/payload.js';
+
+class EchoApi extends RoomApi {
+	echo<T>(value: T): T {
+		return value;
+	}
+}
+
+// What `ws.rpc.echo({n, pad})` sends with the bench's default 64-byte pad.
+const CALL = `c7\n${JSON.stringify(['push', ['pipeline', 0, ['echo'], [{ n: 1, pad: 'x'.repeat(64) }]]])}\n["pull",1]`;
+const REPLY = [JSON.stringify(['resolve', 1, { n: 1, pad: 'x'.repeat(64) }])];
+// No random values at global scope in workerd: a fixed id is as good for measuring.
+const SESSION = { ws_session_id: '00000000-0000-4000-8000-000000000000', room: 'micro', meta: { user_id: 'bench' }, connected_at: Date.now() };
+const POLICY = { capacity: 1e9, refillEveryMs: 1 };
+const STATE = { session: SESSION, buckets: { calls: fullBucket(POLICY, Date.now()), events: fullBucket(POLICY, Date.now()) } };
+
+function parse(raw: string): unknown[] {
+	const header = readHeader(raw)!;
+	return raw.slice(header.body).split('\n').map((line) => JSON.parse(line) as unknown);
+}
+
+class NullTransport implements RpcTransport {
+	send(): void {}
+	receive(): Promise<string> {
+		return new Promise(() => {});
+	}
+}
+
+let socket: WebSocket | undefined;
+function attachmentSocket(): WebSocket {
+	if (!socket) {
+		socket = new WebSocketPair()[1];
+		socket.accept();
+	}
+	return socket;
+}
+
+/** One unit of each piece. `async` ones are awaited one at a time, as the room does. */
+export const OPS: Record<string, () => unknown> = {
+	/** Nothing: the loop and request overhead every other figure is measured against. */
+	baseline: () => undefined,
+	/** Header, split, JSON.parse of each message: the least any batch handler must do. */
+	'parse frame': () => parse(CALL),
+	/** `new RoomApi(room, session)`: an RpcTarget per batch. */
+	'new RoomApi': () => new EchoApi(null as never, SESSION),
+	/** `new RpcSession(transport, main)` alone: capnweb's per-frame session setup. */
+	'new RpcSession': () => new RpcSession(new NullTransport(), new EchoApi(null as never, SESSION)),
+	/** parse + `answerBatch` (fresh RpcSession, run, drain, stringify the reply): the capnweb path. */
+	'parse + answerBatch': () => answerBatch(parse(CALL), new EchoApi(null as never, SESSION)),
+	/** The rate-limit buckets spent per frame. */
+	'takeAll (rate limit)': () => takeAll([{ state: STATE.buckets.calls, policy: POLICY, cost: 1 }, { state: STATE.buckets.events, policy: POLICY, cost: 0 }], Date.now()),
+	/** Saving the spent buckets: `serializeAttachment` of the session state, on every frame. */
+	serializeAttachment: () => attachmentSocket().serializeAttachment({ v: 1, ...STATE }),
+	/** Building the reply frame. */
+	replyFrame: () => replyFrame(7, REPLY),
+	/** superjson + capnweb encoding of one broadcast (done once per broadcast, not per socket). */
+	'broadcast frame': () => pushFrame(encodeCalls([['event', 'bench:shout', encodePayload({ seq: 1, t: 1, pad: 'x'.repeat(64) })]])),
+};
+
+export async function runOp(name: string, n: number): Promise<Response> {
+	if (name === 'list') return Response.json(Object.keys(OPS));
+	const op = OPS[name];
+	if (!op) return new Response(`no op ${name}; have ${Object.keys(OPS).join(', ')}`, { status: 404 });
+	for (let i = 0; i < n; i++) {
+		const result = op();
+		if (result instanceof Promise) await result;
+	}
+	return new Response('ok');
+}

@@ -1,0 +1,33 @@
+/**
+ * The markdown the run prints (and the README quotes): one row per figure, its median over runs,
+ * and its ratio against bare (median of run-by-run ratios, see `pairedRatio`).
+ */
+import type { Row } from './context.js';
+import { pairedRatio } from './stats.js';
+import { formatValue, type TargetCheck } from './targets.js';
+
+import type { Impl } from './impl.js';
+
+const IMPL_NAMES: Record<Impl, string> = {
+	ours: 'ours (@delightstack/websocket)',
+	bare: 'bare DO',
+	party: 'partyserver',
+	'bare-async': 'diag: bare DO, async handler',
+	capnweb: 'diag: bare DO + answerBatch only',
+};
+
+export function markdownTable(rows: readonly Row[]): string {
+	const lines = ['| scenario | implementation | metric | value | ratio vs bare |', '|---|---|---|---:|---:|'];
+	for (const row of rows) {
+		const bare = rows.find((r) => r.scenario === row.scenario && r.metric === row.metric && r.impl === 'bare');
+		const ratio = bare && bare.value !== 0 && row.unit !== 'count' ? `${pairedRatio(row.runs, bare.runs).toFixed(2)}×` : '–';
+		lines.push(`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${row.metric} | ${formatValue(row.value)} ${row.unit === 'count' ? '' : row.unit} | ${ratio} |`);
+	}
+	return lines.join('\n');
+}
+
+export function markdownTargets(checks: readonly TargetCheck[]): string {
+	const lines = ['| target | this run | met |', '|---|---|:-:|'];
+	for (const c of checks) lines.push(`| ${c.target} | ${c.actual} | ${c.met ? 'yes' : '**no**'} |`);
+	return lines.join('\n');
+}

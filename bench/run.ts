@@ -1,0 +1,101 @@
+/**
+ * `npm run bench` (= `bun bench/run.ts`): starts ONE workerd hosting our room, a bare hibernating
+ * DO and partyserver side by side, drives them from separate client processes on 127.0.0.1, prints
+ * a markdown table and writes `bench/results/<timestamp>.json`.
+ *
+ *   bun bench/run.ts                 full run (see bench/README.md for what each figure means)
+ *   bun bench/run.ts --quick         small smoke run for CI (< 60 s)
+ *   bun bench/run.ts fanout          only scenarios whose name contains "fanout"
+ *   bun bench/run.ts --clients 1000  any option in bench/options.ts
+ *
+ * Exit code: 0 fine; 1 a delivery was missing, duplicated or out of order, or an echo came back
+ * wrong (CI may rely on this); 2 the harness itself failed. Never a timing assertion.
+ */
+import { killAllClients } from './child.js';
+import type { Bench, Row, ScenarioResult } from './context.js';
+import { describeLibrary, describeMachine } from './machine.js';
+import { foreignShare, waitForQuietMachine } from './noise.js';
+import { parseOptions, type ScenarioName } from './options.js';
+import { pin } from './pin.js';
+import { markdownTable, markdownTargets } from './report.js';
+import { writeResults } from './results.js';
+import { fanoutScenario } from './scenarios/fanout.js';
+import { rpcScenario } from './scenarios/rpc.js';
+import { checkTargets } from './targets.js';
+import { startBenchServer, type BenchServer } from './workerd.js';
+
+const SCENARIO_RUNNERS: Record<ScenarioName, (bench: Bench) => Promise<ScenarioResult>> = {
+	rpc: (bench) => rpcScenario(bench, 'sequential'),
+	concurrent: (bench) => rpcScenario(bench, 'concurrent'),
+	'fanout-saturated': (bench) => fanoutScenario(bench, 'saturated'),
+	'fanout-paced': (bench) => fanoutScenario(bench, 'paced'),
+};
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+let server: BenchServer | undefined;
+async function cleanup(): Promise<void> {
+	killAllClients();
+	const s = server;
+	server = undefined;
+	await s?.dispose().catch(() => {});
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.on(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+
+async function main(): Promise<number> {
+	const options = parseOptions(process.argv.slice(2));
+	const startedAt = new Date();
+	const budget = setTimeout(() => {
+		log('the whole run exceeded its time budget; stopping');
+		void cleanup().finally(() => process.exit(2));
+	}, options.quick ? 120_000 : 3_600_000);
+	budget.unref();
+
+	if (!options.quick) await waitForQuietMachine(log);
+	log(`starting workerd (${options.quick ? 'quick' : 'full'} run: ${options.scenarios.join(', ')})`);
+	server = await startBenchServer();
+	const pinning = pin(server.pid);
+	log(`workerd pid ${server.pid} at ${server.wsOrigin}; ${pinning.note}`);
+	const bench: Bench = { server, pinning, options, log };
+
+	const rows: Row[] = [];
+	const raw: unknown[] = [];
+	let faults = 0;
+	const noise: Record<string, string> = {};
+	for (const name of options.scenarios) {
+		const share = foreignShare();
+		const result = await SCENARIO_RUNNERS[name](bench);
+		noise[name] = `${(share() * 100).toFixed(1)} %`;
+		log(`${name}: other processes used ${noise[name]} of the machine's CPU meanwhile`);
+		rows.push(...result.rows);
+		raw.push(...result.raw);
+		faults += result.faults;
+	}
+	const targets = checkTargets(rows);
+	const machine = describeMachine();
+	const table = markdownTable(rows);
+
+	console.log(`\n## Benchmark ${startedAt.toISOString()}${options.quick ? ' (quick)' : ''}\n`);
+	console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.workerd}, bun ${machine.bun}; pinning: ${pinning.note}. Medians of ${options.runs} runs. CPU used by other processes during each scenario: ${Object.entries(noise).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
+	console.log(table + '\n');
+	if (targets.length) console.log(markdownTargets(targets) + '\n');
+	console.log(faults === 0 ? 'Faults (missing / out-of-order / duplicate deliveries, wrong echoes): 0' : `FAULTS: ${faults} (missing / out-of-order / duplicate deliveries, wrong echoes)`);
+
+	if (options.write) {
+		const file = writeResults(startedAt, { machine, library: describeLibrary(), pinning: pinning.note, pinned: pinning.applied, foreignCpu: noise, options, rows, targets, faults, runs: raw });
+		log(`wrote ${file}`);
+	}
+	return faults === 0 ? 0 : 1;
+}
+
+let code = 2;
+try {
+	code = await main();
+} catch (error) {
+	log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+	await cleanup();
+}
+process.exit(code);
