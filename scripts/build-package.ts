@@ -1,6 +1,7 @@
 /**
  * Builds the published package into `dist/`: `tsc` emits JavaScript and `.d.ts` for every module of
- * `rpc/`, `do/`, `kit/` and `client/`, keeping the folder layout the `exports` map points at.
+ * `rpc/`, `do/`, `kit/` and `client/`, keeping the folder layout the `exports` map points at. It
+ * builds into `.tmp/` and swaps the result in, so concurrent readers of `dist/` are not disturbed.
  *
  * Runes modules (`*.svelte.ts`) come out as `*.svelte.js` with their runes intact, which is how
  * `@sveltejs/package` ships them: the app's Svelte compiler (vite-plugin-svelte) compiles
@@ -10,31 +11,50 @@
  * Run with `bun scripts/build-package.ts` (or `node --experimental-strip-types`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
+// Built beside it, then swapped in: whatever reads dist/ meanwhile (a demo build, a test, another
+// build) never sees it half-written or missing, and a failed build leaves the previous one in place.
+const scratch = join(root, '.tmp');
+const fresh = join(scratch, `dist-${process.pid}`);
+const stale = join(scratch, `dist-old-${process.pid}`);
 
-rmSync(dist, { recursive: true, force: true });
-execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'scripts', 'tsconfig.build.json')], {
-	cwd: root,
-	stdio: 'inherit',
-});
-
-// Every entry point the `exports` map names must exist, with its types next to it.
-const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index'];
-const missing = entries.flatMap((entry) =>
-	['.js', '.d.ts'].map((ext) => `dist/${entry}${ext}`).filter((file) => !existsSync(join(root, file))),
-);
-
-const files = walk(dist);
-const runes = files.filter((file) => file.endsWith('.svelte.js'));
-console.log(`dist/: ${files.filter((f) => f.endsWith('.js')).length} modules, ${runes.length} runes modules (${runes.map((f) => relative(dist, f)).join(', ') || 'none'})`);
-if (missing.length > 0) {
-	console.error(`Missing entry points: ${missing.join(', ')}`);
+mkdirSync(scratch, { recursive: true });
+rmSync(fresh, { recursive: true, force: true });
+try {
+	execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'scripts', 'tsconfig.build.json'), '--outDir', fresh], {
+		cwd: root,
+		stdio: 'inherit',
+	});
+} catch {
+	rmSync(fresh, { recursive: true, force: true });
+	console.error('tsc failed; dist/ left as it was');
 	process.exit(1);
 }
+
+// Every entry point the `exports` map names must exist, with its types next to it; so must the
+// SharedWorker's module, which `client/shared-worker.js` loads by a URL relative to itself.
+const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index', 'client/shared/worker'];
+const missing = entries.flatMap((entry) =>
+	['.js', '.d.ts'].map((ext) => `dist/${entry}${ext}`).filter((file) => !existsSync(join(fresh, file.slice('dist/'.length)))),
+);
+
+const files = walk(fresh);
+const runes = files.filter((file) => file.endsWith('.svelte.js'));
+console.log(`dist/: ${files.filter((f) => f.endsWith('.js')).length} modules, ${runes.length} runes modules (${runes.map((f) => relative(fresh, f)).join(', ') || 'none'})`);
+if (missing.length > 0) {
+	rmSync(fresh, { recursive: true, force: true });
+	console.error(`Missing entry points: ${missing.join(', ')}; dist/ left as it was`);
+	process.exit(1);
+}
+
+// Two renames: dist/ is absent only between them.
+if (existsSync(dist)) renameSync(dist, stale);
+renameSync(fresh, dist);
+rmSync(stale, { recursive: true, force: true });
 
 function walk(dir: string): string[] {
 	return readdirSync(dir).flatMap((name) => {

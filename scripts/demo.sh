@@ -18,7 +18,7 @@ cat <<MSG
 
   Demo: http://127.0.0.1:$port
   Sign in with a name and an organisation; open a second browser (or a private window) and sign in
-  as someone else in the same organisation to see presence and chat.
+  as someone else in the same organisation to see presence, chat and the live todo list.
 
 MSG
 cd demo

@@ -1,9 +1,10 @@
 /**
  * Builds the demo and serves it with `wrangler dev` on 127.0.0.1 (a free port, throwaway storage),
- * the way `scripts/demo.sh` does, for the browser tests.
+ * the way `scripts/demo.sh` does, for the browser tests; and a network link a test can cut.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -66,4 +67,60 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
 	const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 5_000);
 	await exited;
 	clearTimeout(timer);
+}
+
+/**
+ * A TCP proxy in front of the demo, standing for one person's network: `cut()` drops every
+ * connection through it (sockets and HTTP alike, wherever in the browser they were opened: page or
+ * SharedWorker) and refuses new ones until `restore()`. Both ends see the connections die, as when
+ * a laptop loses its network.
+ */
+export interface NetworkLink {
+	/** `http://127.0.0.1:<port>`: the demo, reached through this link. */
+	origin: string;
+	cut(): void;
+	restore(): void;
+	close(): Promise<void>;
+}
+
+export async function startNetworkLink(target: string): Promise<NetworkLink> {
+	const { hostname, port } = new URL(target);
+	const open = new Set<Socket>();
+	let down = false;
+	const server = createServer((client) => {
+		if (down) return void client.destroy();
+		const upstream = connect(Number(port), hostname);
+		open.add(client).add(upstream);
+		const drop = () => {
+			client.destroy();
+			upstream.destroy();
+			open.delete(client);
+			open.delete(upstream);
+		};
+		for (const socket of [client, upstream]) {
+			socket.on('error', drop);
+			socket.on('close', drop);
+		}
+		client.pipe(upstream);
+		upstream.pipe(client);
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+	const address = server.address() as AddressInfo;
+	const cut = () => {
+		down = true;
+		for (const socket of open) socket.destroy();
+		open.clear();
+	};
+	return {
+		origin: `http://127.0.0.1:${address.port}`,
+		cut,
+		restore: () => void (down = false),
+		close: () => {
+			cut();
+			return new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
 }
