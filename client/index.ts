@@ -11,10 +11,18 @@
  * await ws.send('cursor:move', { x, y });     // the room's onMessage
  * await ws.rpc.send('hi');                    // the room's RoomApi
  * ```
+ *
+ * In a browser with `SharedWorker`, all tabs of the origin share one socket per room through a
+ * worker this package ships (Vite bundles it by itself; see client/shared/README.md); elsewhere,
+ * or with `shared: false`, each client has its own socket. Either way each tab gets every event
+ * exactly once and only its own replies.
  */
 export { WebsocketClient, sameOriginUrl, type NextRetry, type WebsocketClientOptions } from './websocket-client.svelte.js';
 export { ReconnectPolicy, DEFAULT_RECONNECT, browserWakeSignals, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';
 export { SocketTransport, KEEPALIVE_TIMEOUT_CLOSE_CODE, type SocketTransportOptions } from './socket-transport.js';
+export { SHARED_WORKER_NAME } from './shared-worker.js';
+export type { OpenPort } from './shared/port-transport.js';
+export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES } from './shared/protocol.js';
 export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener, TransportWarning } from './transport.js';
 export type { AnyEvent, ClientEvents, EntityChange, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
 export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from './change-feed.js';

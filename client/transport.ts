@@ -3,12 +3,13 @@
  * (status, presence, listeners); the transport owns everything about the wire: the socket,
  * reconnects, keep-alive, the send queue.
  *
- * Today's transport is a direct socket per client (`SocketTransport`). The seam exists so a
- * SharedWorker can hold one socket per room for every tab: the worker runs a `SocketTransport` per
- * room and fans its listener out to the tabs; a tab-side transport forwards `connect`/`send` over a
- * `MessagePort`, gathers its `rpc` calls with its own `CallBatcher` and has the worker carry each
- * batch (`SocketTransport.callBatch`), and replays the worker's status and events into the same
- * {@link TransportListener}. The client class does not change.
+ * Two transports exist: a direct socket per client (`SocketTransport`), and the shared one
+ * (client/shared/): a SharedWorker holds one socket per room for every tab, running a
+ * `SocketTransport` per room and fanning its listener out to the tabs; the tab-side `PortTransport`
+ * forwards `connect`/`send` over a `MessagePort`, gathers its `rpc` calls with its own
+ * `CallBatcher` and has the worker carry each batch (`SocketTransport.callBatch`), and replays the
+ * worker's status and events into the same {@link TransportListener}. The client class does not
+ * change.
  */
 import type { RoomError } from '../rpc/errors.js';
 

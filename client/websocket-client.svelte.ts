@@ -2,8 +2,9 @@
 /**
  * `WebsocketClient`: a room as reactive Svelte 5 state. Read `status`, `sessions` or `users` in a
  * component and it updates by itself; listen with `on`; call the room with `rpc`; send events with
- * `send`. Reconnects, keep-alive and queued sends are handled by the transport underneath
- * (`SocketTransport` today), which this class only listens to.
+ * `send`. Reconnects, keep-alive and queued sends are handled by the transport underneath (the
+ * SharedWorker's socket shared by all tabs, or a `SocketTransport` of this client's own), which
+ * this class only listens to.
  */
 import { RoomError } from '../rpc/errors.js';
 import type { AuthSessionMeta, EventMap, RoomRpc, SessionInfo } from '../rpc/types.js';
@@ -12,6 +13,10 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
 import { Presence, type UserPresence } from './presence.svelte.js';
+import type { SocketSettings } from './shared/protocol.js';
+import { withSince } from './shared/since.js';
+import type { OpenPort } from './shared/port-transport.js';
+import { openSharedWorkerPort, sharedTransport, sharedWorkerSupported } from './shared-worker.js';
 import { SocketTransport } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener } from './transport.js';
 
@@ -47,8 +52,32 @@ export interface WebsocketClientOptions<Api = unknown> {
 	 */
 	WebSocket?: typeof WebSocket;
 	/**
-	 * How the client reaches rooms. @default a direct WebSocket per client (`SocketTransport`)
-	 * built from the options above. Passing one also lets `connect()` run outside a browser.
+	 * Share one socket per room among all tabs of this origin, through a SharedWorker: the room
+	 * sees one session per browser, and every tab still gets each event exactly once and only its
+	 * own RPC replies. Where `SharedWorker` does not exist (Chrome on Android, SSR) or fails to
+	 * start, each client uses its own direct socket instead, as with `shared: false`.
+	 *
+	 * With the shared socket, the first tab to open a room decides its socket settings
+	 * (`reconnect`, `pingIntervalMs`, `pongTimeoutMs`, `callTimeoutMs`, `sendQueueSize`), `url` is
+	 * called once per join instead of once per attempt (tabs whose URLs differ get separate
+	 * sockets), and `clock`, `random`, `WebSocket` apply to the direct socket only.
+	 *
+	 * @default true in a browser with `SharedWorker` (or when `sharedWorker` is given), unless a
+	 * `WebSocket` constructor is passed
+	 */
+	shared?: boolean;
+	/**
+	 * Opens a new port to the SharedWorker. @default `new SharedWorker(new URL('./shared/worker.js',
+	 * import.meta.url), { type: 'module', name: '@delightstack/websocket@<version>' }).port`, which
+	 * Vite bundles by itself. Pass your own for a bundler that does not (serve
+	 * `@delightstack/websocket/dist/client/shared/worker.js` bundled, keep the name), or to run the
+	 * worker's hub in-process in tests.
+	 */
+	sharedWorker?: OpenPort;
+	/**
+	 * How the client reaches rooms. @default the shared connection (see `shared`), else a direct
+	 * WebSocket per client (`SocketTransport`) built from the options above. Passing one also lets
+	 * `connect()` run outside a browser.
 	 */
 	transport?: TransportFactory<RoomRpc<Api>>;
 }
@@ -94,7 +123,7 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 	readonly #presence: Presence<Meta>;
 	readonly #feed = new ChangeFeed();
 	readonly #transport: RoomTransport<RoomRpc<Api>>;
-	/** Whether `connect()` may open sockets here (a browser, or a WebSocket/transport was supplied). */
+	/** Whether `connect()` may open sockets here (a browser, or a WebSocket/transport/worker was supplied). */
 	readonly #canConnect: boolean;
 
 	#status = $state<ConnectionStatus>('disconnected');
@@ -112,26 +141,38 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		this.#clock = options.clock ?? systemClock;
 		this.#liveGraceMs = options.liveGraceMs ?? 60_000;
 		this.#presence = new Presence<Meta>(this.#clock, options.userLeaveGraceMs ?? 5_000);
-		this.#canConnect = typeof window !== 'undefined' || options.WebSocket !== undefined || options.transport !== undefined;
+		this.#canConnect =
+			typeof window !== 'undefined' || options.WebSocket !== undefined || options.transport !== undefined || options.sharedWorker !== undefined;
 		const listener: TransportListener = {
 			status: (status, change) => this.#onStatus(status, change),
 			event: (name, data) => this.#onEvent(name, data),
 			warning: (warning) => this.#listeners.emit('ws:warning', warning),
 		};
+		const url = options.url ?? sameOriginUrl;
+		const settings: SocketSettings = {
+			reconnect: options.reconnect,
+			pingIntervalMs: options.pingIntervalMs,
+			pongTimeoutMs: options.pongTimeoutMs,
+			callTimeoutMs: options.callTimeoutMs,
+			sendQueueSize: options.sendQueueSize,
+		};
+		const direct = (listener: TransportListener) =>
+			new SocketTransport<RoomRpc<Api>>(listener, {
+				...settings,
+				url: (room) => withSince(url(room), this.#feed.since),
+				clock: options.clock,
+				random: options.random,
+				wakeSignals: options.wakeSignals,
+				WebSocket: options.WebSocket,
+			});
+		// `sharedWorkerSupported()` reads no global but `window` on the server.
+		const openPort = options.sharedWorker ?? (sharedWorkerSupported() ? openSharedWorkerPort : undefined);
+		const shared = openPort !== undefined && (options.shared ?? (options.sharedWorker !== undefined || options.WebSocket === undefined));
 		this.#transport = options.transport
 			? options.transport(listener)
-			: new SocketTransport<RoomRpc<Api>>(listener, {
-					url: (room) => withSince((options.url ?? sameOriginUrl)(room), this.#feed.since),
-					reconnect: options.reconnect,
-					pingIntervalMs: options.pingIntervalMs,
-					pongTimeoutMs: options.pongTimeoutMs,
-					callTimeoutMs: options.callTimeoutMs,
-					sendQueueSize: options.sendQueueSize,
-					clock: options.clock,
-					random: options.random,
-					wakeSignals: options.wakeSignals,
-					WebSocket: options.WebSocket,
-				});
+			: shared
+				? sharedTransport(listener, { openPort: openPort!, url, since: () => this.#feed.since, settings, clock: options.clock, wakeSignals: options.wakeSignals }, direct)
+				: direct(listener);
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -397,11 +438,4 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 		if (this.#liveTimer !== null) this.#clock.clearTimeout(this.#liveTimer);
 		this.#liveTimer = null;
 	}
-}
-
-/** Adds the change-feed position to a room URL, so the room replays what this client missed. */
-function withSince(url: string, since: number): string {
-	const parsed = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
-	parsed.searchParams.set('since', String(since));
-	return parsed.toString();
 }

@@ -1,0 +1,433 @@
+/**
+ * `PortTransport`: a tab's `RoomTransport` when the socket lives in the SharedWorker. It forwards
+ * `connect`/`disconnect`/`send` over the tab's `MessagePort`, gathers its own `rpc` calls with a
+ * `CallBatcher` and has the worker carry each batch, and replays the worker's status and events
+ * into the same {@link TransportListener} a direct socket would feed. The client cannot tell the
+ * difference, except that every tab of the browser appears in the room as one session.
+ *
+ * What stays in the tab: `send()` calls made while not connected wait in the tab's own queue (so a
+ * full queue warns this tab, not every tab), and every answer is matched to this tab's request.
+ *
+ * The worker can go away under a tab: Chromium runs a SharedWorker in the process of the tab that
+ * started it, so a crash of that tab ends it. The tab notices the silence (no ping for
+ * `heartbeatMisses` intervals), opens a fresh port — `new SharedWorker` starts a new worker when
+ * the old one is gone — and joins again. If the worker never answers at all (blocked, failed to
+ * load, another protocol version), the transport reports itself unavailable and the client falls
+ * back to a direct socket.
+ */
+import { CallBatcher } from '../../rpc/batch.js';
+import { ConnectionLost, RoomError } from '../../rpc/errors.js';
+import { decodePayload, encodePayload } from '../../rpc/payload.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
+import { SendQueue, type QueuedSend } from '../send-queue.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from '../transport.js';
+import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
+import {
+	HEARTBEAT_INTERVAL_MS,
+	HEARTBEAT_MISSES,
+	PROTOCOL_VERSION,
+	readMessage,
+	type SocketSettings,
+	type TabMessage,
+	type WorkerMessage,
+} from './protocol.js';
+import { changeFromWire, errorFromWire } from './wire.js';
+
+/** The SharedWorker could not be used: the client falls back to a direct socket. */
+export class SharedWorkerUnavailable extends RoomError {
+	constructor(reason: string) {
+		super('shared_worker_unavailable', `The shared connection is unavailable: ${reason}`, 0);
+		this.name = 'SharedWorkerUnavailable';
+	}
+}
+
+/**
+ * Opens a new port to the worker. May throw (no SharedWorker, blocked by policy); calls `onError`
+ * when the worker fails to start (e.g. its script did not load).
+ */
+export type OpenPort = (onError: (reason: string) => void) => MessagePort;
+
+export interface PortTransportOptions {
+	openPort: OpenPort;
+	/** The room's WebSocket URL without `since`, resolved against the page (tabs with the same URL share a socket). */
+	url: (room: string) => string;
+	/** The client's change-feed position, sent with every join. */
+	since: () => number;
+	/** For the room's socket, if this tab is the one that opens it. */
+	settings?: SocketSettings;
+	/** `send()` calls kept while (re)connecting. @default 100 */
+	sendQueueSize?: number;
+	clock?: Clock;
+	/** Reasons to retry now, forwarded to the worker. @default the browser's `online` and visibility events */
+	wakeSignals?: WakeSignals;
+	/** @default the browser's `pagehide` / `pageshow` */
+	pageLifecycle?: PageLifecycle;
+	/** @default HEARTBEAT_INTERVAL_MS */
+	heartbeatIntervalMs?: number;
+	/** @default HEARTBEAT_MISSES */
+	heartbeatMisses?: number;
+	/**
+	 * The worker cannot be used. Called once, with the sends still waiting in the tab's queue (for
+	 * whoever carries on to send); the transport is inert afterwards and the pending `connect()`
+	 * rejects with {@link SharedWorkerUnavailable}. Without it, the transport reports
+	 * `'disconnected'` with that error.
+	 */
+	onUnavailable?: (error: SharedWorkerUnavailable, queued: QueuedSend[]) => void;
+}
+
+type Pending<T> = PromiseWithResolvers<T>;
+
+export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
+	readonly #listener: TransportListener;
+	readonly #options: PortTransportOptions;
+	readonly #clock: Clock;
+	readonly #intervalMs: number;
+	readonly #misses: number;
+	readonly #queue: SendQueue;
+	readonly #batcher = new CallBatcher<Remote>((messages) => this.#call(messages));
+	readonly #calls = new Map<number, Pending<string[]>>();
+	readonly #sends = new Map<number, Pending<unknown>>();
+
+	#status: ConnectionStatus = 'disconnected';
+	#room: string | null = null;
+	/** Numbers this tab's joins; the worker stamps it on everything about the room. */
+	#join = 0;
+	#port: MessagePort | null = null;
+	/** The worker on the current port has answered `hello`. */
+	#welcomed = false;
+	#lastHeard = 0;
+	#nextId = 1;
+	#joining: Pending<void> | null = null;
+	#liveness: TimerHandle | null = null;
+	#stopPage: (() => void) | null = null;
+	#stopWaking: (() => void) | null = null;
+	#unavailable = false;
+	#destroyed = false;
+
+	constructor(listener: TransportListener, options: PortTransportOptions) {
+		this.#listener = listener;
+		this.#options = options;
+		this.#clock = options.clock ?? systemClock;
+		this.#intervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+		this.#misses = options.heartbeatMisses ?? HEARTBEAT_MISSES;
+		this.#queue = new SendQueue(options.sendQueueSize ?? 100);
+	}
+
+	get status(): ConnectionStatus {
+		return this.#status;
+	}
+
+	get room(): string | null {
+		return this.#room;
+	}
+
+	get rpc(): Remote {
+		return this.#batcher.main;
+	}
+
+	connect(room: string): Promise<void> {
+		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
+		if (this.#unavailable) return Promise.reject(new SharedWorkerUnavailable('it failed earlier'));
+		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
+		if (room === this.#room && this.#status !== 'disconnected') return this.#pendingJoin();
+		if (this.#room !== null && room !== this.#room) this.#leave(`switched to room "${room}"`);
+
+		const joined = this.#pendingJoin();
+		this.#room = room;
+		this.#stopPage ??= (this.#options.pageLifecycle ?? browserPageLifecycle)({
+			hide: () => this.#post({ type: 'bye' }),
+			restore: () => this.#reopen('the page came back from the back/forward cache'),
+		});
+		this.#stopWaking ??= (this.#options.wakeSignals ?? browserWakeSignals)((reason) => {
+			if (this.#isSilent()) return this.#reopen('the shared worker stopped answering');
+			this.#post({ type: 'wake', reason });
+		});
+		if (!this.#port || this.#isSilent()) {
+			if (!this.#openPort()) return joined;
+		}
+		this.#sendJoin();
+		this.#setStatus('connecting', {});
+		this.#watch();
+		return joined;
+	}
+
+	disconnect(): void {
+		if (this.#room === null) return;
+		this.#leave('disconnect() was called');
+		this.#unsubscribe();
+	}
+
+	send(event: string, data: unknown): Promise<unknown> {
+		if (this.#status === 'connected' && this.#port) return this.#send(event, data);
+		if (this.#status === 'connecting' || this.#status === 'reconnecting') {
+			const { promise, dropped } = this.#queue.push(event, data);
+			if (dropped) {
+				this.#listener.warning({
+					code: 'send_queue_full',
+					message: `The send queue is full (${this.#queue.capacity}); dropped the oldest "${dropped.event}"`,
+					event: dropped.event,
+				});
+			}
+			return promise;
+		}
+		return Promise.reject(new ConnectionLost('Not connected to a room: call connect() first'));
+	}
+
+	destroy(): void {
+		if (this.#destroyed) return;
+		this.disconnect();
+		this.#closePort();
+		this.#unsubscribe();
+		this.#destroyed = true;
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// The port
+
+	/** Opens a fresh port and greets the worker. `false` when the worker is unavailable (reported). */
+	#openPort(): boolean {
+		this.#closePort();
+		let port: MessagePort | null = null;
+		try {
+			port = this.#options.openPort((reason) => {
+				// After the worker answered once, a later error is its business; silence is ours to notice.
+				if (port !== null && port === this.#port && !this.#welcomed) this.#giveUp(reason);
+			});
+		} catch (error) {
+			this.#giveUp(error instanceof Error ? error.message : String(error));
+			return false;
+		}
+		const opened = port;
+		this.#port = opened;
+		this.#welcomed = false;
+		this.#lastHeard = this.#clock.now();
+		opened.onmessage = (event: MessageEvent) => this.#receive(opened, event.data);
+		this.#post({ type: 'hello', version: PROTOCOL_VERSION });
+		return true;
+	}
+
+	/** Says goodbye on the current port, if any, and stops listening to it. */
+	#closePort(): void {
+		const port = this.#port;
+		if (!port) return;
+		this.#post({ type: 'bye' });
+		this.#port = null;
+		port.onmessage = null;
+		port.close();
+	}
+
+	#post(message: TabMessage): void {
+		this.#port?.postMessage(message);
+	}
+
+	/** Nothing from the worker for `heartbeatMisses` intervals (it pings every interval). */
+	#isSilent(): boolean {
+		return this.#clock.now() - this.#lastHeard > this.#intervalMs * this.#misses;
+	}
+
+	/** Checks on the worker every interval while in a room. */
+	#watch(): void {
+		if (this.#liveness !== null) return;
+		this.#liveness = this.#clock.setTimeout(() => {
+			this.#liveness = null;
+			if (this.#room === null || this.#unavailable) return;
+			if (this.#isSilent()) {
+				if (!this.#welcomed) return this.#giveUp('the shared worker did not answer');
+				this.#reopen('the shared worker stopped answering');
+			}
+			this.#watch();
+		}, this.#intervalMs);
+	}
+
+	/** Drops the current port for a fresh one and joins again on it. */
+	#reopen(why: string): void {
+		if (this.#room === null || this.#unavailable || this.#destroyed) return;
+		if (!this.#openPort()) return;
+		this.#rejoin(why);
+	}
+
+	/** The worker no longer counts this tab in its room (released, or a new port): join again. */
+	#rejoin(why: string): void {
+		if (this.#room === null || this.#status === 'disconnected') return; // stopped: connect() resumes
+		this.#failInFlight(new ConnectionLost(`The connection to the shared worker was interrupted: ${why}`));
+		if (this.#status !== 'connecting') this.#setStatus('reconnecting', { closeCode: 1001, closeReason: why });
+		this.#sendJoin();
+		this.#watch();
+	}
+
+	#sendJoin(): void {
+		const room = this.#room!;
+		this.#join++;
+		this.#post({
+			type: 'join',
+			join: this.#join,
+			room,
+			// Absolute, resolved against the page: the worker's own location is its script's.
+			url: new URL(this.#options.url(room), (globalThis as { location?: { href: string } }).location?.href).toString(),
+			since: this.#options.since(),
+			settings: this.#options.settings ?? {},
+		});
+	}
+
+	/** The worker cannot be used: go quiet and let the client fall back. */
+	#giveUp(reason: string): void {
+		if (this.#unavailable) return;
+		this.#unavailable = true;
+		const error = new SharedWorkerUnavailable(reason);
+		const port = this.#port;
+		this.#port = null;
+		if (port) {
+			port.onmessage = null;
+			port.close();
+		}
+		this.#unsubscribe();
+		this.#failInFlight(new ConnectionLost(error.message));
+		const joining = this.#joining;
+		this.#joining = null;
+		if (this.#options.onUnavailable) {
+			this.#options.onUnavailable(error, this.#queue.drain());
+		} else {
+			this.#queue.rejectAll(error.message);
+			if (this.#room !== null) this.#setStatus('disconnected', { error });
+		}
+		joining?.reject(error);
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// From the worker
+
+	#receive(port: MessagePort, data: unknown): void {
+		if (port !== this.#port) return;
+		const message = readMessage<WorkerMessage>(data);
+		if (!message) return;
+		this.#lastHeard = this.#clock.now();
+		switch (message.type) {
+			case 'welcome':
+				if (message.version !== PROTOCOL_VERSION) return this.#giveUp(`the shared worker speaks protocol ${message.version}, not ${PROTOCOL_VERSION}`);
+				this.#welcomed = true;
+				return;
+			case 'ping':
+				return this.#post({ type: 'pong' });
+			case 'released':
+				return this.#rejoin('the shared worker released this tab after missed heartbeats');
+			case 'replied':
+				return settle(this.#calls, message.id, () => message.messages ?? [], message.error);
+			case 'sent':
+				return settle(this.#sends, message.id, () => (message.payload === undefined ? undefined : decodePayload(message.payload)), message.error);
+			case 'status':
+				if (message.join === this.#join) this.#onStatus(message.status, changeFromWire(message.change));
+				return;
+			case 'event':
+				if (message.join !== this.#join) return;
+				try {
+					this.#listener.event(message.name, decodePayload(message.payload));
+				} catch (error) {
+					console.error(`@delightstack/websocket: could not deliver "${message.name}"`, error);
+				}
+				return;
+			case 'warning':
+				if (message.join === this.#join) this.#listener.warning(message.warning);
+				return;
+		}
+	}
+
+	#onStatus(status: ConnectionStatus, change: StatusChange): void {
+		// The tab said 'connecting' (or, joining again, 'reconnecting') itself when it asked; the
+		// worker opening the room's socket says nothing new.
+		if (status === 'connecting' && (this.#status === 'connecting' || this.#status === 'reconnecting')) return;
+		const join = this.#join;
+		this.#setStatus(status, change);
+		if (join !== this.#join) return; // a status listener switched rooms or disconnected
+		if (status === 'connected') {
+			for (const entry of this.#queue.drain()) this.#send(entry.event, entry.data).then(entry.resolve, entry.reject);
+			this.#joining?.resolve();
+			this.#joining = null;
+		} else if (status === 'disconnected') {
+			// The room's socket stopped for good (kicked, retries exhausted); connect() starts over.
+			const error = change.error ?? new ConnectionLost('The shared connection stopped');
+			this.#queue.rejectAll(error.message);
+			const joining = this.#joining;
+			this.#joining = null;
+			joining?.reject(error);
+		}
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// Calls and sends
+
+	#call(messages: string[]): Promise<string[]> {
+		if (this.#status !== 'connected' || !this.#port) return Promise.reject(new ConnectionLost());
+		const id = this.#nextId++;
+		const pending = Promise.withResolvers<string[]>();
+		this.#calls.set(id, pending);
+		this.#post({ type: 'call', id, messages });
+		return pending.promise;
+	}
+
+	#send(event: string, data: unknown): Promise<unknown> {
+		const id = this.#nextId++;
+		const pending = Promise.withResolvers<unknown>();
+		this.#sends.set(id, pending);
+		this.#post({ type: 'send', id, event, payload: encodePayload(data) });
+		return pending.promise;
+	}
+
+	/** Calls and sends the worker may never answer now: they fail as on a dropped socket. */
+	#failInFlight(error: RoomError): void {
+		for (const pending of [...this.#calls.values(), ...this.#sends.values()]) pending.reject(error);
+		this.#calls.clear();
+		this.#sends.clear();
+	}
+
+	// ---------------------------------------------------------------------------------------------
+
+	/** Leaves the current room for good: the worker's membership, calls, queued sends, the pending `connect()`. */
+	#leave(why: string): void {
+		const room = this.#room!;
+		this.#room = null;
+		this.#join++;
+		this.#post({ type: 'leave' });
+		this.#failInFlight(new ConnectionLost());
+		this.#queue.rejectAll(why);
+		this.#joining?.reject(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
+		this.#joining = null;
+		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
+	}
+
+	#unsubscribe(): void {
+		this.#stopPage?.();
+		this.#stopPage = null;
+		this.#stopWaking?.();
+		this.#stopWaking = null;
+		if (this.#liveness !== null) this.#clock.clearTimeout(this.#liveness);
+		this.#liveness = null;
+	}
+
+	#pendingJoin(): Promise<void> {
+		if (!this.#joining) {
+			this.#joining = Promise.withResolvers<void>();
+			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
+			this.#joining.promise.catch(() => {});
+		}
+		return this.#joining.promise;
+	}
+
+	#setStatus(status: ConnectionStatus, change: Omit<StatusChange, 'room'> & { room?: string }): void {
+		this.#status = status;
+		this.#listener.status(status, { ...change, room: change.room ?? this.#room ?? '' });
+	}
+}
+
+/** Settles request `id` of `pending` with the worker's answer. Unknown ids (already failed) are ignored. */
+function settle<T>(pending: Map<number, Pending<T>>, id: number, value: () => T, error: Parameters<typeof errorFromWire>[0] | undefined): void {
+	const entry = pending.get(id);
+	if (!entry) return;
+	pending.delete(id);
+	if (error) return entry.reject(errorFromWire(error));
+	try {
+		entry.resolve(value());
+	} catch (failure) {
+		entry.reject(RoomError.from(failure));
+	}
+}

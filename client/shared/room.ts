@@ -1,0 +1,261 @@
+/**
+ * `SharedRoom`: one room's socket inside the SharedWorker, and the tabs that share it.
+ *
+ * It runs one `SocketTransport` (reconnects, keep-alive, send queue: all unchanged) and fans what
+ * it reports out to every member tab, once each. Because a tab may arrive while the socket is
+ * already up, the room also keeps what a newcomer needs at once: the status, the presence list
+ * (from `session:list`, `session:connected`, `session:disconnected`) and the change-feed position.
+ *
+ * The position is the last entity change relayed (or the head of the last `entity:synced`). Every
+ * member has seen everything relayed since it joined, so reconnecting with `since=<position>`
+ * replays exactly what all of them missed. A tab that joins knowing less than that (it was away
+ * from this worker) cannot be served from this socket's replay: it gets `entity:resync` and
+ * refetches, so it never silently misses a change.
+ */
+import { RoomError } from '../../rpc/errors.js';
+import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
+import type { EntityEvent, SessionInfo } from '../../rpc/types.js';
+import type { Clock } from '../clock.js';
+import type { WakeReason } from '../reconnect.js';
+import { SocketTransport } from '../socket-transport.js';
+import type { ConnectionStatus, StatusChange, TransportListener, TransportWarning } from '../transport.js';
+import type { SocketSettings, WorkerMessage } from './protocol.js';
+import { withSince } from './since.js';
+import { changeToWire } from './wire.js';
+
+/** One tab as a room sees it. */
+export interface RoomMember {
+	/** The tab's join number: stamped on everything sent about this room. */
+	join: number;
+	/**
+	 * The tab missed changes this socket will not replay: turn the next `entity:synced` into
+	 * `entity:resync` for it.
+	 */
+	resyncPending: boolean;
+	post(message: WorkerMessage): void;
+}
+
+export interface SharedRoomOptions {
+	/** The room's name, as the tabs' `connect(room)` gave it. */
+	name: string;
+	/** The room's absolute WebSocket URL without `since`. */
+	url: string;
+	/** The change-feed position of the tab that opened the room. */
+	since: number;
+	settings: SocketSettings;
+	clock?: Clock;
+	random?: () => number;
+	WebSocket?: typeof WebSocket;
+}
+
+export class SharedRoom {
+	readonly name: string;
+	readonly url: string;
+	readonly #members = new Set<RoomMember>();
+	readonly #transport: SocketTransport;
+	readonly #wakers = new Set<(reason: WakeReason) => void>();
+	#status: ConnectionStatus = 'disconnected';
+	#lastChange: StatusChange;
+	#sessions = new Map<string, SessionInfo<unknown>>();
+	#position: number;
+	/** The socket's replay is done (`entity:synced` or `entity:resync` arrived on this connection). */
+	#caughtUp = false;
+	/** The room name the room itself puts in entity events. */
+	#feedRoom: string;
+	/** Batches refused by the room, by member, until the refusal's `error` event is routed. */
+	#refusals: Array<{ member: RoomMember; code: string; message: string }> = [];
+
+	constructor(options: SharedRoomOptions) {
+		this.name = options.name;
+		this.url = options.url;
+		this.#position = options.since;
+		this.#feedRoom = options.name;
+		this.#lastChange = { room: options.name };
+		const listener: TransportListener = {
+			status: (status, change) => this.#onStatus(status, change),
+			event: (name, data) => this.#onEvent(name, data),
+			warning: (warning) => this.#onWarning(warning),
+		};
+		this.#transport = new SocketTransport(listener, {
+			...options.settings,
+			url: () => withSince(this.url, this.#position),
+			clock: options.clock,
+			random: options.random,
+			WebSocket: options.WebSocket,
+			// The worker has no document: tabs forward their wake-ups (see `wake`).
+			wakeSignals: (wake) => {
+				this.#wakers.add(wake);
+				return () => void this.#wakers.delete(wake);
+			},
+		});
+	}
+
+	get size(): number {
+		return this.#members.size;
+	}
+
+	get status(): ConnectionStatus {
+		return this.#status;
+	}
+
+	get position(): number {
+		return this.#position;
+	}
+
+	get sessionCount(): number {
+		return this.#sessions.size;
+	}
+
+	/**
+	 * Adds a tab and brings it up to date at once: while connected, a synthetic `session:list`, its
+	 * change-feed verdict and `'connected'`; otherwise the current status (and a connection attempt
+	 * if the socket had stopped).
+	 */
+	admit(member: RoomMember, since: number): void {
+		this.#members.add(member);
+		member.resyncPending = since >= 0 && since < this.#position;
+		switch (this.#status) {
+			case 'connected':
+				this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
+				if (this.#caughtUp) {
+					const verdict = member.resyncPending ? 'entity:resync' : 'entity:synced';
+					member.resyncPending = false;
+					this.#postEvent(member, verdict, encodePayload({ room: this.#feedRoom, head: this.#position }));
+				}
+				member.post({ type: 'status', join: member.join, status: 'connected', change: { room: this.name, error: null } });
+				return;
+			case 'disconnected':
+				// New, or stopped for good (kicked, retries exhausted): a tab's connect() starts over,
+				// as it would on a direct socket. Every member hears `'connecting'`.
+				this.#transport.connect(this.name).catch(() => {});
+				return;
+			default:
+				member.post({ type: 'status', join: member.join, status: this.#status, change: changeToWire(this.#lastChange) });
+		}
+	}
+
+	/** Drops a tab. The hub closes the room when the last one is gone. */
+	remove(member: RoomMember): void {
+		this.#members.delete(member);
+		this.#refusals = this.#refusals.filter((r) => r.member !== member);
+	}
+
+	/** Carries one tab's batch to the room; the reply is that tab's alone. */
+	call(member: RoomMember, messages: string[]): Promise<string[]> {
+		const replies = this.#transport.callBatch(messages);
+		replies.catch((error: unknown) => {
+			// A refusal of the whole batch (the room's `x` frame) also comes out of the socket as an
+			// `error` event, right after this rejection: note whose it was, so only that tab gets it.
+			if (error instanceof RoomError && error.constructor === RoomError) {
+				this.#refusals.push({ member, code: error.code, message: error.message });
+			}
+		});
+		return replies;
+	}
+
+	send(event: string, data: unknown): Promise<unknown> {
+		return this.#transport.send(event, data);
+	}
+
+	/** A tab saw a reason to retry now. */
+	wake(reason: WakeReason): void {
+		for (const wake of this.#wakers) wake(reason);
+	}
+
+	/** The last tab left: close the socket (the room announces the disconnect). */
+	close(): void {
+		this.#members.clear();
+		this.#transport.destroy();
+	}
+
+	// ---------------------------------------------------------------------------------------------
+
+	#onStatus(status: ConnectionStatus, change: StatusChange): void {
+		this.#status = status;
+		this.#lastChange = change;
+		if (status !== 'connected') this.#caughtUp = false;
+		const wire = changeToWire(change);
+		for (const member of this.#members) member.post({ type: 'status', join: member.join, status, change: wire });
+	}
+
+	#onEvent(name: string, data: unknown): void {
+		switch (name) {
+			case 'session:list':
+				this.#sessions = new Map((data as { sessions: SessionInfo<unknown>[] }).sessions.map((s) => [s.ws_session_id, info(s)]));
+				break;
+			case 'session:connected':
+				this.#sessions.set((data as SessionInfo<unknown>).ws_session_id, info(data as SessionInfo<unknown>));
+				break;
+			case 'session:disconnected':
+				this.#sessions.delete((data as SessionInfo<unknown>).ws_session_id);
+				break;
+			case 'error':
+				return this.#routeError(data);
+		}
+		if (name.startsWith('entity:') && !this.#track(name, data as EntityEvent & { head: number })) return;
+
+		const payload = encodePayload(data);
+		for (const member of this.#members) {
+			if (member.resyncPending && name === 'entity:synced') {
+				this.#postEvent(member, 'entity:resync', payload);
+			} else {
+				this.#postEvent(member, name, payload);
+			}
+			if (name === 'entity:synced' || name === 'entity:resync') member.resyncPending = false;
+		}
+	}
+
+	/** Advances the position; `false` for a change already relayed (a replay overlapping live ones). */
+	#track(name: string, event: EntityEvent & { head: number }): boolean {
+		if (typeof event.room === 'string') this.#feedRoom = event.room;
+		switch (name) {
+			case 'entity:synced':
+				this.#position = Math.max(this.#position, event.head);
+				this.#caughtUp = true;
+				return true;
+			case 'entity:resync':
+				this.#position = event.head;
+				this.#caughtUp = true;
+				return true;
+			case 'entity:created':
+			case 'entity:updated':
+			case 'entity:deleted':
+				if (event.seq <= this.#position) return false;
+				this.#position = event.seq;
+				return true;
+		}
+		return true;
+	}
+
+	/**
+	 * An `error` event: a refused batch goes to the tab that sent it, anything else (a frame the
+	 * client could not read) to everyone. The socket reports a refusal by rejecting the batch and
+	 * then, synchronously, emitting the event; the rejection's handler in `call` runs as a microtask
+	 * queued before this one, so by then the refusal is on record.
+	 */
+	#routeError(data: unknown): void {
+		queueMicrotask(() => {
+			const { code, message } = (data ?? {}) as { code?: unknown; message?: unknown };
+			const refusal = this.#refusals.find((r) => r.code === code && r.message === message);
+			this.#refusals = [];
+			const payload = encodePayload(data);
+			const targets = refusal ? [refusal.member] : [...this.#members];
+			for (const member of targets) if (this.#members.has(member)) this.#postEvent(member, 'error', payload);
+		});
+	}
+
+	#onWarning(warning: TransportWarning): void {
+		// Only a send that raced a drop reaches the worker's queue (tabs queue their own while not
+		// connected); which tab sent it is unknown, so every tab hears it.
+		for (const member of this.#members) member.post({ type: 'warning', join: member.join, warning });
+	}
+
+	#postEvent(member: RoomMember, name: string, payload: EncodedPayload): void {
+		member.post({ type: 'event', join: member.join, name, payload });
+	}
+}
+
+/** The public shape only, as the client's presence keeps it. */
+function info(session: SessionInfo<unknown>): SessionInfo<unknown> {
+	return { ws_session_id: session.ws_session_id, meta: session.meta };
+}

@@ -1,0 +1,367 @@
+/**
+ * One socket per room for all tabs, in Chromium. Pages of one persistent context share a
+ * SharedWorker, as the tabs of one browser profile do.
+ *
+ * Most cases use a page of our own (tests/e2e/shared-page: a bare client recording every event and
+ * every port message, built by Vite from dist/ and served with the test room from workerd) because
+ * counting deliveries needs a page that does not deduplicate them. The last case checks the demo's
+ * production build: the worker asset is emitted and its tabs share one session.
+ *
+ * The bound under test for a tab that dies without `pagehide`: released by the heartbeat within
+ * (3 + 1) × 2 s = 8 s of its last answer (client/shared/protocol.ts).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES, type WorkerMessage } from '../../client/shared/protocol.js';
+import { Probe } from '../support/probe.js';
+import { buildDemo, startDemo, type DemoServer } from './demo-server.js';
+import { buildPage, startPage, type PageServer } from './shared-page/serve.js';
+
+const root = join(import.meta.dir, '..', '..');
+const STEP_MS = 15_000;
+const RELEASE_BOUND_MS = (HEARTBEAT_MISSES + 1) * HEARTBEAT_INTERVAL_MS;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** What the test page exposes (tests/e2e/shared-page/main.ts). */
+interface App {
+	seen: Array<{ event: string; data: any }>;
+	sessionsAtConnect: number[];
+	calls: number;
+	status(): string;
+	sessions(): string[];
+	texts(): string[];
+	post(text: string): Promise<unknown>;
+	echo<T>(value: T): Promise<T>;
+	whoami(): Promise<{ id: string }>;
+	disconnect(): void;
+}
+declare global {
+	interface Window {
+		app: App;
+		/** Every message the page's SharedWorker ports received (the tap below). */
+		portLog?: WorkerMessage[];
+	}
+}
+
+/** Runs in every page first: records what each SharedWorker port receives, without changing it. */
+function tapPorts(): void {
+	const Native = window.SharedWorker;
+	if (!Native) return;
+	window.SharedWorker = class extends Native {
+		constructor(url: string | URL, options?: string | WorkerOptions) {
+			super(url, options);
+			const log = (window.portLog ??= []);
+			this.port.addEventListener('message', (event) => log.push(event.data));
+		}
+	};
+}
+
+/** What the pages logged, to explain a failure. */
+const logs: string[] = [];
+
+async function explained(scenario: () => Promise<void>): Promise<void> {
+	try {
+		await scenario();
+	} catch (error) {
+		(error as Error).message += `\n--- browser logs ---\n${logs.slice(-60).join('\n') || '(none)'}`;
+		throw error;
+	}
+}
+
+function launch(): Promise<{ context: BrowserContext; dir: string }> {
+	const dir = mkdtempSync(join(tmpdir(), 'shared-worker-profile-'));
+	return chromium
+		.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 })
+		.then((context) => {
+			context.setDefaultTimeout(STEP_MS);
+			return { context, dir };
+		});
+}
+
+function watch(page: Page, name: string): void {
+	page.on('console', (message) => logs.push(`${name} console.${message.type()}: ${message.text()}`));
+	page.on('pageerror', (error) => logs.push(`${name} page error: ${error.message}`));
+	page.on('crash', () => logs.push(`${name} crashed`));
+}
+
+/** The SharedWorkers Chromium is running (by CDP), e.g. to check there is exactly one. */
+async function sharedWorkers(context: BrowserContext): Promise<string[]> {
+	const cdp = await context.browser()!.newBrowserCDPSession();
+	try {
+		const { targetInfos } = await cdp.send('Target.getTargets');
+		return targetInfos.filter((t) => t.type === 'shared_worker').map((t) => t.url);
+	} finally {
+		await cdp.detach();
+	}
+}
+
+/** Kills a page's renderer: no `pagehide`, no goodbye, its port just stops answering. */
+async function crash(context: BrowserContext, page: Page): Promise<void> {
+	const crashed = page.waitForEvent('crash');
+	const cdp = await context.newCDPSession(page);
+	cdp.send('Page.crash').catch(() => {}); // never answers: the renderer is gone
+	await crashed;
+}
+
+/** An observer outside the browser: a direct socket into `room` as bob. */
+async function observe(server: PageServer, room: string): Promise<Probe> {
+	const probe = new Probe(server.connectUrl(room, 'bob'));
+	await probe.conn.opened;
+	await probe.next('session:list');
+	return probe;
+}
+
+describe('tabs of one browser, one socket per room', () => {
+	let server: PageServer | undefined;
+	let context: BrowserContext | undefined;
+	let profile = '';
+	let rooms = 0;
+	const freshRoom = () => `tabs-${++rooms}-${crypto.randomUUID().slice(0, 8)}`;
+
+	beforeAll(async () => {
+		buildPage();
+		server = await startPage();
+		({ context, dir: profile } = await launch());
+		await context.addInitScript(tapPorts);
+	}, 300_000);
+
+	afterAll(async () => {
+		await context?.close();
+		await server?.stop();
+		if (profile) rmSync(profile, { recursive: true, force: true });
+	}, 30_000);
+
+	/**
+	 * A browser of its own, for the crash cases: Chromium runs a SharedWorker in the process of the
+	 * page that started it, so which page hosts the worker must be known — the first one opened here.
+	 */
+	async function freshBrowser(): Promise<BrowserContext> {
+		const fresh = await launch();
+		await fresh.context.addInitScript(tapPorts);
+		cleanups.push(async () => {
+			await fresh.context.close();
+			rmSync(fresh.dir, { recursive: true, force: true });
+		});
+		return fresh.context;
+	}
+	const cleanups: Array<() => Promise<void>> = [];
+	afterAll(async () => {
+		for (const done of cleanups) await done();
+	}, 30_000);
+
+	let tabs = 0;
+	/** A tab on the test page in `room`, connected. */
+	async function openTab(room: string, options: { noSharedWorker?: boolean; in?: BrowserContext } = {}): Promise<Page> {
+		const page = await (options.in ?? context!).newPage();
+		watch(page, `tab${++tabs}`);
+		if (options.noSharedWorker) await page.addInitScript(() => delete (window as unknown as Record<string, unknown>).SharedWorker);
+		await page.goto(`${server!.origin}/?room=${encodeURIComponent(room)}&user=ann`);
+		await page.waitForFunction(() => window.app?.status() === 'connected');
+		return page;
+	}
+
+	const app = <T>(page: Page, read: (app: App) => T | Promise<T>) => page.evaluate(read as (app: App) => T, undefined as never);
+	const texts = (page: Page) => page.evaluate(() => window.app.texts());
+	const portLog = (page: Page) => page.evaluate(() => window.portLog ?? []);
+	const annSessions = async (room: string) => (await server!.sessions(room)).filter((s) => s.meta.user_id === 'ann');
+
+	test('two tabs: one connection; each broadcast reaches each tab once; a reply only the caller', () => explained(async () => {
+		const room = freshRoom();
+		const a = await openTab(room);
+		const b = await openTab(room);
+
+		expect(await annSessions(room)).toHaveLength(1);
+		expect(await sharedWorkers(context!)).toHaveLength(1);
+		// Both tabs see the one session, and it is the same one.
+		const inA = await a.evaluate(() => window.app.sessions());
+		expect(inA).toHaveLength(1);
+		expect(await b.evaluate(() => window.app.sessions())).toEqual(inA);
+
+		await a.evaluate(() => window.app.post('one from a'));
+		await b.evaluate(() => window.app.post('one from b'));
+		await a.evaluate(() => window.app.post('last'));
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.texts().includes('last'));
+		expect(await texts(a)).toEqual(['one from a', 'one from b', 'last']);
+		expect(await texts(b)).toEqual(['one from a', 'one from b', 'last']);
+		for (const page of [a, b]) {
+			const events = (await portLog(page)).filter((m) => m.type === 'event' && m.name === 'chat:message');
+			expect(events).toHaveLength(3);
+		}
+
+		// Replies: both tabs call at once; each gets its own answer, and no tab's port ever carries
+		// more replies than the calls that tab made.
+		const [mine, theirs] = await Promise.all([a.evaluate(() => window.app.echo('for a')), b.evaluate(() => window.app.echo('for b'))]);
+		expect([mine, theirs]).toEqual(['for a', 'for b']);
+		for (const page of [a, b]) {
+			const replies = (await portLog(page)).filter((m) => m.type === 'replied').length;
+			expect(replies).toBe(await page.evaluate(() => window.app.calls));
+		}
+		await a.close();
+		await b.close();
+	}), 60_000);
+
+	test('a tab opened later shows presence at once, from the worker, without a new session', () => explained(async () => {
+		const room = freshRoom();
+		const bob = await observe(server!, room);
+		const a = await openTab(room);
+		await bob.next('session:connected');
+
+		const later = await openTab(room);
+		// When `ws:connected` fired, both sessions (bob and the shared one) were already known.
+		expect(await later.evaluate(() => window.app.sessionsAtConnect)).toEqual([2]);
+		expect(await later.evaluate(() => window.app.seen.map((e) => e.event))).toEqual(['session:list', 'entity:synced', 'ws:connected']);
+		// The room saw no new connection for it.
+		await a.evaluate(() => window.app.post('marker'));
+		await bob.next('chat:message');
+		expect(bob.names().filter((n) => n === 'session:connected')).toHaveLength(1);
+		expect(await annSessions(room)).toHaveLength(1);
+		await a.close();
+		await later.close();
+		await bob.close();
+	}), 60_000);
+
+	test(`closing one tab keeps the socket; closing the last closes it, announced within ${RELEASE_BOUND_MS} ms`, () => explained(async () => {
+		const room = freshRoom();
+		const bob = await observe(server!, room);
+		const a = await openTab(room);
+		const b = await openTab(room);
+		await bob.next('session:connected');
+
+		await a.close();
+		expect(await b.evaluate(() => window.app.echo('still here'))).toBe('still here');
+		expect(await annSessions(room)).toHaveLength(1);
+		expect(bob.names()).not.toContain('session:disconnected');
+
+		const closed = Date.now();
+		await b.close(); // pagehide: the tab says goodbye
+		expect(await bob.next('session:disconnected', RELEASE_BOUND_MS)).toMatchObject({ meta: { user_id: 'ann' } });
+		expect(Date.now() - closed).toBeLessThan(RELEASE_BOUND_MS);
+		expect(await annSessions(room)).toHaveLength(0);
+		await bob.close();
+	}), 60_000);
+
+	test('a tab killed without pagehide is released by the heartbeat', () => explained(async () => {
+		const room = freshRoom();
+		const bob = await observe(server!, room);
+		// The first tab starts the worker, and Chromium runs the worker in that tab's process: it
+		// stays alive (out of the room) so that the crash below takes only the second tab.
+		const browser = await freshBrowser();
+		const host = await openTab(room, { in: browser });
+		const doomed = await openTab(room, { in: browser });
+		await host.evaluate(() => window.app.disconnect());
+		expect(await annSessions(room)).toHaveLength(1);
+
+		await crash(browser, doomed);
+		const crashed = Date.now();
+		await bob.next('session:disconnected', RELEASE_BOUND_MS + 5_000);
+		const releasedAfter = Date.now() - crashed;
+		// Not sooner than the missed heartbeats allow (so it was the heartbeat), not later than the bound.
+		expect(releasedAfter).toBeGreaterThan((HEARTBEAT_MISSES - 1) * HEARTBEAT_INTERVAL_MS);
+		expect(releasedAfter).toBeLessThanOrEqual(RELEASE_BOUND_MS + 500);
+		// The worker itself lived on (it was the heartbeat, not the worker's end, that closed the socket).
+		expect(await sharedWorkers(browser)).toHaveLength(1);
+		await host.close();
+		await doomed.close();
+		await bob.close();
+	}), 60_000);
+
+	test('the tab hosting the worker crashes: the other tabs start a new worker and carry on', () => explained(async () => {
+		const room = freshRoom();
+		const bob = await observe(server!, room);
+		const browser = await freshBrowser();
+		const host = await openTab(room, { in: browser });
+		const other = await openTab(room, { in: browser });
+		await bob.next('session:connected');
+
+		await crash(browser, host);
+		// The worker died with it, and its socket with it; the other tab notices the silence.
+		await bob.next('session:disconnected', STEP_MS);
+		await bob.next('session:connected', STEP_MS);
+		await other.waitForFunction(() => window.app.seen.filter((e) => e.event === 'ws:connected').length === 2);
+		await other.evaluate(() => window.app.post('after the crash'));
+		await other.waitForFunction(() => window.app.texts().includes('after the crash'));
+		expect(await texts(other)).toEqual(['after the crash']);
+		expect(await annSessions(room)).toHaveLength(1);
+		await host.close();
+		await other.close();
+		await bob.close();
+	}), 60_000);
+
+	test('without SharedWorker: each tab its own socket, and still every event exactly once', () => explained(async () => {
+		const room = freshRoom();
+		const a = await openTab(room, { noSharedWorker: true });
+		const b = await openTab(room, { noSharedWorker: true });
+		expect(await a.evaluate(() => typeof window.SharedWorker)).toBe('undefined');
+		expect(await annSessions(room)).toHaveLength(2);
+
+		await a.evaluate(() => window.app.post('one'));
+		await b.evaluate(() => window.app.post('two'));
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.texts().length === 2);
+		expect(await texts(a)).toEqual(['one', 'two']);
+		expect(await texts(b)).toEqual(['one', 'two']);
+		expect(await a.evaluate(() => window.app.sessions().length)).toBe(2);
+		await a.close();
+		await b.close();
+	}), 60_000);
+});
+
+describe("the demo's production build", () => {
+	let demo: DemoServer | undefined;
+	let context: BrowserContext | undefined;
+	let profile = '';
+
+	beforeAll(async () => {
+		buildDemo();
+		demo = await startDemo();
+		({ context, dir: profile } = await launch());
+	}, 300_000);
+
+	afterAll(async () => {
+		await context?.close();
+		await demo?.stop();
+		if (profile) rmSync(profile, { recursive: true, force: true });
+	}, 30_000);
+
+	test('emits the worker asset; two tabs of one person are one session in the room', () => explained(async () => {
+		const workers = join(root, 'demo', '.svelte-kit', 'cloudflare', '_app', 'immutable', 'workers');
+		expect(existsSync(workers) ? readdirSync(workers).filter((f) => f.endsWith('.js')) : []).toHaveLength(1);
+
+		const org = `team-${crypto.randomUUID().slice(0, 8)}`;
+		const first = await context!.newPage();
+		watch(first, 'demo tab 1');
+		await first.goto(`${demo!.origin}/`);
+		await first.locator('main[data-hydrated]').waitFor();
+		await first.getByTestId('name').fill('Ada');
+		await first.getByTestId('org').fill(org);
+		await first.getByTestId('sign-in').click();
+		await first.waitForURL(`${demo!.origin}/chat`);
+		await first.locator('[data-testid="status"][data-status="connected"]').waitFor();
+
+		const second = await context!.newPage();
+		watch(second, 'demo tab 2');
+		await second.goto(`${demo!.origin}/chat`);
+		await second.locator('[data-testid="status"][data-status="connected"]').waitFor();
+
+		const urls = await sharedWorkers(context!);
+		expect(urls).toHaveLength(1);
+		expect(urls[0]).toMatch(/\/_app\/immutable\/workers\/worker-[\w-]+\.js$/);
+		// One person, one session: the demo marks a person with several sessions "· N tabs".
+		for (const page of [first, second]) {
+			const present = page.getByTestId('presence').getByTestId('present');
+			await present.filter({ hasText: 'Ada' }).waitFor();
+			expect(await present.count()).toBe(1);
+			expect(await present.first().textContent()).not.toContain('tabs');
+		}
+
+		// A message from one tab appears in both.
+		const text = `hello from tab 1 ${crypto.randomUUID().slice(0, 6)}`;
+		await first.getByTestId('draft').fill(text);
+		await first.getByTestId('send').click();
+		for (const page of [first, second]) await page.getByTestId('message').filter({ hasText: text }).waitFor();
+		await first.close();
+		await second.close();
+	}), 120_000);
+});
