@@ -102,28 +102,38 @@ export class ReconnectPolicy {
 	}
 }
 
-/** Moments worth retrying at once instead of waiting out the backoff. */
-export type WakeReason = 'online' | 'visible';
+/**
+ * Moments worth acting on at once: `online` and `visible` retry instead of waiting out the backoff;
+ * `offline` checks a connected socket right away (an open socket does not notice the network is gone).
+ */
+export type WakeReason = 'online' | 'offline' | 'visible';
 
 /** Calls `wake` at each such moment until the returned function is called. */
 export type WakeSignals = (wake: (reason: WakeReason) => void) => () => void;
 
 /**
- * The browser's signals: the `online` event, and `visibilitychange` to visible (a laptop opening, a
- * tab coming to the front). Where these don't exist (the server, a test runner) it subscribes to
- * nothing.
+ * The browser's signals: the `online` and `offline` events, and `visibilitychange` to visible (a
+ * laptop opening, a tab coming to the front). Where these don't exist (the server, a test runner) it
+ * subscribes to nothing.
  */
 export const browserWakeSignals: WakeSignals = (wake) => {
 	const scope = globalThis as Partial<Pick<typeof globalThis, 'addEventListener' | 'removeEventListener'>>;
 	const doc = (globalThis as { document?: Document }).document;
 	const onOnline = () => wake('online');
+	const onOffline = () => wake('offline');
 	const onVisibility = () => {
 		if (doc?.visibilityState === 'visible') wake('visible');
 	};
-	if (typeof scope.addEventListener === 'function') scope.addEventListener('online', onOnline);
+	if (typeof scope.addEventListener === 'function') {
+		scope.addEventListener('online', onOnline);
+		scope.addEventListener('offline', onOffline);
+	}
 	doc?.addEventListener('visibilitychange', onVisibility);
 	return () => {
-		if (typeof scope.removeEventListener === 'function') scope.removeEventListener('online', onOnline);
+		if (typeof scope.removeEventListener === 'function') {
+			scope.removeEventListener('online', onOnline);
+			scope.removeEventListener('offline', onOffline);
+		}
 		doc?.removeEventListener('visibilitychange', onVisibility);
 	};
 };

@@ -243,8 +243,14 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
 	}
 
-	#wake(_reason: WakeReason): void {
+	#wake(reason: WakeReason): void {
 		if (this.#destroyed || this.#room === null) return;
+		if (reason === 'offline') {
+			// The network went away under an open socket, which will not notice by itself: ping now,
+			// so a dead socket is found within the pong timeout instead of at the next keep-alive.
+			if (this.#status === 'connected') this.#keepAlive?.probe();
+			return;
+		}
 		switch (this.#status) {
 			case 'connected':
 				// The socket may have died while the tab slept or the network was gone: ask now.

@@ -106,6 +106,23 @@ describe('keep-alive', () => {
 		clock.advance(10_000);
 		expect(ws.status).toBe('reconnecting');
 	});
+
+	test('going offline checks a connected socket at once; it does not retry a waiting one', async () => {
+		room = new FakeRoom();
+		const clock = new ManualClock();
+		const wake = manualWake();
+		const ws = client({ clock, wakeSignals: wake.signals });
+		await ws.connect('r');
+		room.behaviour.answerPings = false;
+		wake.fire('offline');
+		await room.until(() => room.received.length === 1, 'the probe ping');
+		expect(clock.pending()).toEqual([10_000]); // only the pong deadline
+		clock.advance(10_000);
+		expect(ws.status).toBe('reconnecting');
+		const retry = ws.nextRetry;
+		wake.fire('offline'); // while waiting out the backoff: nothing to check, nothing to retry
+		expect(ws.nextRetry).toEqual(retry);
+	});
 });
 
 describe('backoff against real sockets', () => {
