@@ -59,6 +59,16 @@ export class ChangeFeed {
 		this.#caughtUp = false;
 	}
 
+	/**
+	 * The app's copy is known to include every change up to `position` (a head the room reported
+	 * before the data was read): the next socket asks for everything after it.
+	 */
+	startAt(position: number): void {
+		if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`since must be a change number (>= 0), got ${position}`);
+		this.#position = position;
+		this.#caughtUp = false;
+	}
+
 	/** The socket is gone: until the next replay, changes may be missing. */
 	disconnected(): void {
 		this.#caughtUp = false;

@@ -250,11 +250,17 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 	 * with the same room while connected or connecting returns the same outcome; after the client
 	 * stopped, it starts over. On the server it resolves at once and connects nothing.
 	 *
-	 * A handshake refused with HTTP 401/403 looks to browser scripts exactly like an unreachable
-	 * server (close 1006 before open; the status is hidden), so it is retried with backoff and ends
-	 * in `RetriesExhausted`. Only a close with 4401/4403 after accepting stops at once.
+	 * `since` is where the app's own copy of the room's entities stands: the room's change head
+	 * (`changeHead()` on the room, read *before* the data) as the page's load function saw it. The
+	 * room then replays every change after it, so nothing made between the load and the socket is
+	 * lost. Without it, the feed starts at the head the socket finds.
+	 *
+	 * The handle refuses a user who is not signed in, or not allowed in the room, with close code
+	 * 4401/4403, which stops at once (`ClosedByRoom`). A handshake refused with a plain HTTP status
+	 * looks to browser scripts exactly like an unreachable server (close 1006 before open), so it is
+	 * retried with backoff and ends in `RetriesExhausted`.
 	 */
-	connect(room: string): Promise<void> {
+	connect(room: string, options: { since?: number } = {}): Promise<void> {
 		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This WebsocketClient was destroyed', 0));
 		if (!this.#canConnect) return Promise.resolve();
 		if (room !== this.#room) {
@@ -264,6 +270,7 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 			this.#joinedOnce = false;
 			this.#room = room;
 		}
+		if (options.since !== undefined) this.#feed.startAt(options.since);
 		if (this.#status === 'disconnected') this.#error = null;
 		return this.#transport.connect(room);
 	}

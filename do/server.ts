@@ -194,6 +194,15 @@ export class WebsocketServer<
 		return logged.map((c) => c.seq);
 	}
 
+	/**
+	 * The number of the latest entity change (0 before the first). A page's load function reads it
+	 * *before* reading the data it renders and passes it to `ws.connect(room, { since })`: the room
+	 * then replays whatever changed in between, so the page misses nothing.
+	 */
+	changeHead(): number {
+		return this.#changeLog().head();
+	}
+
 	/** Everyone in the room right now. */
 	getSessions(): Session<Meta>[] {
 		return [...this.#sessions.states()].map((s) => s.session);

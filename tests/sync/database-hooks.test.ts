@@ -101,3 +101,33 @@ test('databaseHooks: exactly-once changes and isLive across a dropped socket and
 		ws.destroy();
 	}
 }, 30_000);
+
+test('connect(room, { since }) replays what changed between the page load and the socket', async () => {
+	const room = `hooks-since-${Date.now()}`;
+	await write(room, [todo(1, 'a'), todo(2, 'b')]);
+	// The load function: the head first, then the data (here: the test's knowledge of it).
+	const head = await worker.rpc<number>(room, 'changeHead');
+	expect(head).toBe(2);
+	// Changes land after the load and before the socket.
+	await write(room, [todo(1, 'a2'), { action: 'deleted', entity_type: 'todo', id: 2 }]);
+
+	const ws = new WebsocketClient<TestMeta, TestEvents, TestApi>({
+		WebSocket,
+		url: (r) => worker.connectUrl(r, { user_id: 'ann' }),
+		random: noJitter,
+	});
+	const hooks = ws.databaseHooks();
+	const changes: DatabaseEntityChange[] = [];
+	hooks.onSubscribe((change) => changes.push(change));
+	try {
+		await ws.connect(room, { since: head });
+		await whenTrue(ws, () => hooks.isLive(), 'caught up');
+		expect(changes).toEqual([
+			{ type: 'update', entity_type: 'todo', id: 1, data: { title: 'a2' } },
+			{ type: 'delete', entity_type: 'todo', id: 2 },
+		]);
+		expect(() => ws.connect(room, { since: -5 })).toThrow(RangeError);
+	} finally {
+		ws.destroy();
+	}
+});

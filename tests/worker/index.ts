@@ -137,7 +137,7 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 }
 
 type RpcCall = {
-	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged';
+	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead';
 	args: unknown[];
 };
 

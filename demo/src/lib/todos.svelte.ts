@@ -8,17 +8,17 @@
  *   a delete takes it out;
  * - after a dropped connection the client asks the room for what it missed, so a page that was
  *   offline catches up by itself, without refetching;
- * - the store refetches the whole list only when the feed cannot vouch for it: on the first join
- *   (changes made between the server-side load and the socket opening are not in the feed), and
- *   on `entity:resync` (what was missed is older than the room's change log).
+ * - the page connects with `since` set to the room's change head read just before the list, so
+ *   changes made between the server-side load and the socket are replayed too;
+ * - the store refetches the whole list only when the feed cannot vouch for it: on `entity:resync`
+ *   (what was missed is older than the room's change log).
  */
-import type { DatabaseEntityChange, DatabaseHooks, WsConnected } from '@delightstack/websocket/client';
+import type { DatabaseEntityChange, DatabaseHooks } from '@delightstack/websocket/client';
 import { TODO_ENTITY, type Todo } from './todos.js';
 
 /** What `LiveTodos` needs of a `WebsocketClient`. */
 export interface TodoFeed {
 	databaseHooks(): DatabaseHooks;
-	on(event: 'ws:connected', callback: (connected: WsConnected) => void): () => void;
 	on(event: 'entity:resync', callback: () => void): () => void;
 }
 
@@ -45,7 +45,7 @@ export class LiveTodos {
 	/**
 	 * Keeps the list live from `ws`'s change feed until the returned function is called. `fetchAll`
 	 * loads the whole list (used only when the feed cannot vouch for it); `onError` hears when that
-	 * fails. Call it before `ws.connect()`, so the first join is seen.
+	 * fails.
 	 */
 	follow(ws: TodoFeed, fetchAll: () => Promise<Todo[]>, onError: (error: unknown) => void): () => void {
 		const hooks = ws.databaseHooks();
@@ -69,13 +69,9 @@ export class LiveTodos {
 				if (this.#duringRefetch === seen) this.#duringRefetch = null;
 			}
 		};
-		const offConnected = ws.on('ws:connected', ({ reconnected }) => {
-			if (!reconnected) void refetch();
-		});
 		const offResync = ws.on('entity:resync', () => void refetch());
 		return () => {
 			unsubscribe();
-			offConnected();
 			offResync();
 			this.#duringRefetch = null;
 		};

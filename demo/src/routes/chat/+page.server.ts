@@ -6,9 +6,12 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	const { locals } = event;
 	if (!locals.user || !locals.org_id) redirect(303, '/');
-	// The todo list as it is now; the page keeps it live from there (see $lib/todos.svelte.ts).
+	// The todo list as it is now, and where the room's change feed stood just before: the page
+	// connects with `since: head`, so whatever changes between this load and its socket is replayed
+	// (see $lib/todos.svelte.ts). The head is read first, so nothing can fall between the two.
 	const { room } = roomOf(event);
-	return { room: locals.org_id, todos: await room.listTodos() };
+	const head = await room.changeHead();
+	return { room: locals.org_id, todos: await room.listTodos(), head };
 };
 
 export const actions: Actions = {
