@@ -4,7 +4,7 @@
  */
 import type { Subprocess } from 'bun';
 import { join } from 'node:path';
-import type { ClientConfig, ClientMessage } from './wire.js';
+import type { ClientConfig, ClientMessage, Word } from './wire.js';
 
 const live = new Set<Subprocess>();
 const clientEntry = join(import.meta.dir, 'client.ts');
@@ -36,6 +36,10 @@ export class ClientProcess {
 			return code;
 		});
 		void this.#read();
+	}
+
+	get pid(): number {
+		return this.#proc.pid;
 	}
 
 	async #read(): Promise<void> {
@@ -88,7 +92,7 @@ export class ClientProcess {
 		});
 	}
 
-	say(word: 'go' | 'stop' | 'exit'): void {
+	say(word: Word): void {
 		try {
 			this.#proc.stdin.write(word + '\n');
 			this.#proc.stdin.flush();

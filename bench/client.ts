@@ -2,15 +2,17 @@
  * A bench client process: `bun bench/client.ts '<ClientConfig JSON>'`. Runs one role against one
  * implementation and speaks the line protocol in `wire.ts` with the orchestrator (`run.ts`).
  */
+import { crowd } from './roles/crowd.js';
+import { idle } from './roles/idle.js';
 import { receive } from './roles/receive.js';
 import { rpc } from './roles/rpc.js';
 import { send } from './roles/send.js';
-import type { ClientConfig, ClientMessage } from './wire.js';
+import type { ClientConfig, ClientMessage, Word } from './wire.js';
 
 export interface Control {
 	emit(message: ClientMessage): void;
 	/** Resolves when the orchestrator sends `word` on stdin. */
-	next(word: 'go' | 'stop' | 'exit'): Promise<void>;
+	next(word: Word): Promise<void>;
 }
 
 function control(): Control {
@@ -47,7 +49,7 @@ const fail = (message: string) => {
 // Every client is bounded in time, whatever happens to the room or the orchestrator.
 setTimeout(() => fail(`deadline of ${config.deadlineMs} ms passed`), config.deadlineMs).unref();
 
-const roles = { rpc, send, receive } as const;
+const roles = { rpc, send, receive, crowd, idle } as const;
 try {
 	await (roles[config.role] as (config: ClientConfig, ctl: Control) => Promise<void>)(config, ctl);
 	process.exit(0);

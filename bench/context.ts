@@ -17,7 +17,10 @@ export interface Bench {
 	window?: { open(impl: Impl): Promise<void>; close(impl: Impl): Promise<void> };
 }
 
-/** One figure for one implementation: the median of its runs, and every run's value. */
+/**
+ * One figure for one implementation: the median of its runs (or, for a count of faults, the worst
+ * run: `aggregate`), and every run's value.
+ */
 export interface Row {
 	scenario: string;
 	impl: Impl;
@@ -25,7 +28,11 @@ export interface Row {
 	unit: string;
 	value: number;
 	runs: number[];
+	aggregate?: Aggregate;
 }
+
+/** How runs become a row's value: their median, or the worst run for faults (`max`, or `min` for "must be 1"). */
+export type Aggregate = 'median' | 'max' | 'min';
 
 export interface ScenarioResult {
 	rows: Row[];
@@ -42,17 +49,21 @@ export function orderFor(run: number, impls: readonly Impl[]): Impl[] {
 
 /** Collects per-run values per (impl, metric) and turns them into median rows. */
 export class RowCollector {
-	readonly #values = new Map<string, { impl: Impl; metric: string; unit: string; runs: number[] }>();
+	readonly #values = new Map<string, { impl: Impl; metric: string; unit: string; runs: number[]; aggregate: Aggregate }>();
 	constructor(readonly scenario: string) {}
 
-	add(impl: Impl, metric: string, unit: string, value: number): void {
+	add(impl: Impl, metric: string, unit: string, value: number, aggregate: Aggregate = 'median'): void {
 		const key = `${impl}\0${metric}`;
-		const entry = this.#values.get(key) ?? { impl, metric, unit, runs: [] };
+		const entry = this.#values.get(key) ?? { impl, metric, unit, runs: [], aggregate };
 		entry.runs.push(value);
 		this.#values.set(key, entry);
 	}
 
 	rows(): Row[] {
-		return [...this.#values.values()].map((e) => ({ scenario: this.scenario, ...e, value: median(e.runs) }));
+		return [...this.#values.values()].map((e) => ({
+			scenario: this.scenario,
+			...e,
+			value: e.aggregate === 'max' ? Math.max(...e.runs) : e.aggregate === 'min' ? Math.min(...e.runs) : median(e.runs),
+		}));
 	}
 }

@@ -5,8 +5,11 @@
  */
 import { ALL_IMPLS, IMPLS, type Impl } from './impl.js';
 
+/** The timing scenarios (what `bench/profile/workerd.ts` knows how to run). */
 export const SCENARIOS = ['rpc', 'concurrent', 'fanout-saturated', 'fanout-paced'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+/** Every scenario `run.ts` runs, in order: issue 8's scenarios 1–8. */
+export const ALL_SCENARIOS = [...SCENARIOS, 'storm', 'memory', 'eviction', 'keepalive', 'bundle', 'soak'] as const;
+export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 export interface Options {
 	quick: boolean;
@@ -33,6 +36,36 @@ export interface Options {
 	interval: number;
 	/** Receiver sockets per client process. */
 	socketsPerProcess: number;
+	/** Connect storm: clients joining one room at once. */
+	stormClients: number;
+	/** Repeats of the connect storm per implementation. */
+	stormRuns: number;
+	/** Most client processes one crowd (storm, memory, soak) is spread over. */
+	crowdProcesses: number;
+	/** Upgrades in flight per crowd process. */
+	connectConcurrency: number;
+	/** Memory: idle sockets per measurement (each in a fresh workerd). */
+	memoryClients: number;
+	/** Repeats of the memory measurement per implementation. */
+	memoryRuns: number;
+	/** Eviction: repeats of the idle (all implementations idle side by side). */
+	evictionRuns: number;
+	/** Eviction: rooms per implementation in each repeat (each gives one first call). */
+	evictionRooms: number;
+	/** Eviction: how long the rooms idle; workerd evicts an idle room after about 10 s. */
+	evictionIdleMs: number;
+	/** Keep-alive: how long the sockets idle while pinging. */
+	keepaliveMs: number;
+	/** Keep-alive: milliseconds between two pings of one socket. */
+	pingEveryMs: number;
+	/** Keep-alive: sockets per room. */
+	keepaliveSockets: number;
+	/** Soak: connections in one room. */
+	soakClients: number;
+	/** Soak: seconds of traffic (one broadcast per second). */
+	soakSeconds: number;
+	/** Soak: milliseconds between two echo calls of one crowd process. */
+	soakRpcEveryMs: number;
 	/** Where results go; `false` with `--no-write`. */
 	write: boolean;
 	/**
@@ -54,16 +87,55 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	window: 4,
 	interval: 20,
 	socketsPerProcess: 50,
+	stormClients: 1000,
+	stormRuns: 3,
+	crowdProcesses: 10,
+	connectConcurrency: 32,
+	memoryClients: 1000,
+	memoryRuns: 3,
+	evictionRuns: 3,
+	evictionRooms: 2,
+	evictionIdleMs: 12_000,
+	keepaliveMs: 60_000,
+	pingEveryMs: 3_000,
+	keepaliveSockets: 3,
+	soakClients: 5000,
+	soakSeconds: 60,
+	soakRpcEveryMs: 100,
 };
 
-const QUICK: typeof FULL = { ...FULL, runs: 2, calls: 100, warmup: 20, concurrency: 4, clients: 20, broadcasts: 20, interval: 3, socketsPerProcess: 10 };
+const QUICK: typeof FULL = {
+	...FULL,
+	runs: 2,
+	calls: 100,
+	warmup: 20,
+	concurrency: 4,
+	clients: 20,
+	broadcasts: 20,
+	interval: 3,
+	socketsPerProcess: 10,
+	stormClients: 50,
+	stormRuns: 2,
+	crowdProcesses: 3,
+	memoryClients: 100,
+	memoryRuns: 1,
+	evictionRuns: 1,
+	evictionRooms: 1,
+	keepaliveMs: 15_000,
+	soakClients: 300,
+	soakSeconds: 10,
+};
 
 const FLAGS = ['--quick', '--no-write', '--no-deflate'];
-const USAGE = `usage: bun bench/run.ts [--quick] [--no-write] [--no-deflate] [${SCENARIOS.join('|')} …] [--impl ${ALL_IMPLS.join(',')}] [--${Object.keys(FULL).join(' N] [--')} N]`;
+const USAGE = `usage: bun bench/run.ts [--quick] [--no-write] [--no-deflate] [${ALL_SCENARIOS.join('|')} …] [--impl ${ALL_IMPLS.join(',')}] [--${Object.keys(FULL).join(' N] [--')} N]`;
 
-export function parseOptions(argv: readonly string[]): Options {
+/**
+ * `known`: the scenarios the caller runs (a filter matches among them); `run.ts` passes
+ * `ALL_SCENARIOS`, the profiler keeps the default.
+ */
+export function parseOptions(argv: readonly string[], known: readonly ScenarioName[] = SCENARIOS): Options {
 	const quick = argv.includes('--quick');
-	const options: Options = { ...(quick ? QUICK : FULL), quick, scenarios: [...SCENARIOS], impls: [...IMPLS], write: !argv.includes('--no-write'), deflate: !argv.includes('--no-deflate') };
+	const options: Options = { ...(quick ? QUICK : FULL), quick, scenarios: [...known], impls: [...IMPLS], write: !argv.includes('--no-write'), deflate: !argv.includes('--no-deflate') };
 	const filters: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]!;
@@ -81,7 +153,7 @@ export function parseOptions(argv: readonly string[]): Options {
 		} else filters.push(arg);
 	}
 	if (filters.length > 0) {
-		options.scenarios = SCENARIOS.filter((s) => filters.some((f) => s.includes(f)));
+		options.scenarios = known.filter((s) => filters.some((f) => s.includes(f)));
 		if (options.scenarios.length === 0) throw new Error(`no scenario matches ${filters.join(', ')}\n${USAGE}`);
 	}
 	return options;

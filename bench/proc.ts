@@ -30,11 +30,11 @@ function descendsFrom(pid: number, ancestor: number): boolean {
 	return false;
 }
 
-/** The `workerd` process started (directly or not) by `ancestor`. */
-export function findWorkerd(ancestor: number): number | undefined {
+/** The `workerd` process started (directly or not) by `ancestor`, other than those in `except`. */
+export function findWorkerd(ancestor: number, except: ReadonlySet<number> = new Set()): number | undefined {
 	for (const entry of readdirSync('/proc')) {
 		const pid = Number(entry);
-		if (!Number.isInteger(pid)) continue;
+		if (!Number.isInteger(pid) || except.has(pid)) continue;
 		if (readStat(pid)?.[1] !== 'workerd') continue;
 		if (descendsFrom(pid, ancestor)) return pid;
 	}

@@ -1,6 +1,7 @@
 /**
- * The markdown the run prints (and the README quotes): one row per figure, its median over runs,
- * and its ratio against bare (median of run-by-run ratios, see `pairedRatio`).
+ * The markdown the run prints (and the README quotes): one row per figure, its median over runs
+ * (a count of faults: its worst run), and its ratio against bare (median of run-by-run ratios, see
+ * `pairedRatio`).
  */
 import type { Row } from './context.js';
 import { pairedRatio } from './stats.js';
@@ -14,6 +15,7 @@ const IMPL_NAMES: Record<Impl, string> = {
 	party: 'partyserver',
 	'bare-async': 'diag: bare DO, async handler',
 	capnweb: 'diag: bare DO + answerBatch only',
+	'ours-unbatched': 'ours, presence not coalesced (presenceBatchMs: 0)',
 };
 
 export function markdownTable(rows: readonly Row[]): string {
@@ -21,7 +23,9 @@ export function markdownTable(rows: readonly Row[]): string {
 	for (const row of rows) {
 		const bare = rows.find((r) => r.scenario === row.scenario && r.metric === row.metric && r.impl === 'bare');
 		const ratio = bare && bare.value !== 0 && row.unit !== 'count' ? `${pairedRatio(row.runs, bare.runs).toFixed(2)}×` : '–';
-		lines.push(`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${row.metric} | ${formatValue(row.value)} ${row.unit === 'count' ? '' : row.unit} | ${ratio} |`);
+		const value = row.unit === 'count' && Number.isInteger(row.value) ? row.value.toLocaleString('en-US') : formatValue(row.value);
+		const metric = row.aggregate && row.aggregate !== 'median' && row.runs.length > 1 ? `${row.metric} (worst of ${row.runs.length} runs)` : row.metric;
+		lines.push(`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${metric} | ${value}${row.unit === 'count' ? '' : ` ${row.unit}`} | ${ratio} |`);
 	}
 	return lines.join('\n');
 }

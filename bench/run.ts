@@ -1,26 +1,35 @@
 /**
  * `npm run bench` (= `bun bench/run.ts`): starts ONE workerd hosting our room, a bare hibernating
  * DO and partyserver side by side, drives them from separate client processes on 127.0.0.1, prints
- * a markdown table and writes `bench/results/<timestamp>.json`.
+ * a markdown table and writes `bench/results/<timestamp>.json`. Issue 8's scenarios 1–8: RPC,
+ * concurrent RPC, fan-out (saturated, paced), connect storm, memory per connection, first call
+ * after eviction, keep-alive wake-ups, client bundle size, soak.
  *
  *   bun bench/run.ts                 full run (see bench/README.md for what each figure means)
- *   bun bench/run.ts --quick         small smoke run for CI (< 60 s)
+ *   bun bench/run.ts --quick         small smoke run for CI (≈ 60 s)
  *   bun bench/run.ts fanout          only scenarios whose name contains "fanout"
  *   bun bench/run.ts --clients 1000  any option in bench/options.ts
  *
- * Exit code: 0 fine; 1 a delivery was missing, duplicated or out of order, or an echo came back
- * wrong (CI may rely on this); 2 the harness itself failed. Never a timing assertion.
+ * Exit code: 0 fine; 1 a correctness failure: a delivery missing, duplicated or out of order, an
+ * echo wrong or unanswered, a socket lost, a presence announcement lost, a wake-up caused by
+ * keep-alive pings, a ping unanswered, or a room that was not evicted when it had to be (CI may
+ * rely on this); 2 the harness itself failed. Never a timing assertion.
  */
 import { killAllClients } from './child.js';
 import type { Bench, Row, ScenarioResult } from './context.js';
 import { describeLibrary, describeMachine } from './machine.js';
 import { foreignShare, waitForQuietMachine } from './noise.js';
-import { parseOptions, type ScenarioName } from './options.js';
+import { ALL_SCENARIOS, parseOptions, type ScenarioName } from './options.js';
 import { pin } from './pin.js';
 import { markdownTable, markdownTargets } from './report.js';
 import { writeResults } from './results.js';
+import { bundleScenario } from './scenarios/bundle.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { evictionScenario, keepaliveScenario } from './scenarios/idle.js';
+import { memoryScenario } from './scenarios/memory.js';
 import { rpcScenario } from './scenarios/rpc.js';
+import { soakScenario } from './scenarios/soak.js';
+import { stormScenario } from './scenarios/storm.js';
 import { checkTargets } from './targets.js';
 import { startBenchServer, type BenchServer } from './workerd.js';
 
@@ -29,6 +38,12 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (bench: Bench) => Promise<ScenarioR
 	concurrent: (bench) => rpcScenario(bench, 'concurrent'),
 	'fanout-saturated': (bench) => fanoutScenario(bench, 'saturated'),
 	'fanout-paced': (bench) => fanoutScenario(bench, 'paced'),
+	storm: stormScenario,
+	memory: memoryScenario,
+	eviction: evictionScenario,
+	keepalive: keepaliveScenario,
+	bundle: bundleScenario,
+	soak: soakScenario,
 };
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -45,12 +60,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<number> {
-	const options = parseOptions(process.argv.slice(2));
+	const options = parseOptions(process.argv.slice(2), ALL_SCENARIOS);
 	const startedAt = new Date();
 	const budget = setTimeout(() => {
 		log('the whole run exceeded its time budget; stopping');
 		void cleanup().finally(() => process.exit(2));
-	}, options.quick ? 120_000 : 3_600_000);
+	}, options.quick ? 180_000 : 3_600_000);
 	budget.unref();
 
 	if (!options.quick) await waitForQuietMachine(log);
@@ -78,10 +93,11 @@ async function main(): Promise<number> {
 	const table = markdownTable(rows);
 
 	console.log(`\n## Benchmark ${startedAt.toISOString()}${options.quick ? ' (quick)' : ''}\n`);
-	console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.workerd}, bun ${machine.bun}; pinning: ${pinning.note}. Medians of ${options.runs} runs. CPU used by other processes during each scenario: ${Object.entries(noise).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
+	console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.workerd}, bun ${machine.bun}; pinning: ${pinning.note}. Medians of ${options.runs} runs (connect storm ${options.stormRuns}, memory ${options.memoryRuns}, eviction ${options.evictionRuns} × ${options.evictionRooms} rooms; keep-alive and soak: one run; fault counts: the worst run). CPU used by other processes during each scenario: ${Object.entries(noise).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
 	console.log(table + '\n');
 	if (targets.length) console.log(markdownTargets(targets) + '\n');
-	console.log(faults === 0 ? 'Faults (missing / out-of-order / duplicate deliveries, wrong echoes): 0' : `FAULTS: ${faults} (missing / out-of-order / duplicate deliveries, wrong echoes)`);
+	const kinds = 'missing / out-of-order / duplicate deliveries, wrong or failed echoes, lost sockets or presence, wake-ups by pings, unanswered pings, rooms not evicted';
+	console.log(faults === 0 ? `Faults (${kinds}): 0` : `FAULTS: ${faults} (${kinds})`);
 
 	if (options.write) {
 		const file = writeResults(startedAt, { machine, library: describeLibrary(), pinning: pinning.note, pinned: pinning.applied, foreignCpu: noise, options, rows, targets, faults, runs: raw });

@@ -9,6 +9,7 @@
  *   `"b" + JSON.stringify(x)` is broadcast to every socket and parsed by each receiver.
  */
 import { RoomConnection } from '../client/connection.js';
+import { PING, PONG } from '../rpc/frame.js';
 import type { RoomRpc } from '../rpc/types.js';
 import { speaksFrames, type Impl } from './impl.js';
 import type { BenchApi } from './worker.js';
@@ -23,11 +24,39 @@ export interface BenchSocket {
 	shout(value: unknown): void;
 	/** Every broadcast this socket receives, in arrival order. */
 	onShout: ((value: unknown) => void) | undefined;
+	/** Sends the keep-alive ping (`rpc/frame.ts`'s `PING`), which the runtime answers. */
+	ping(): void;
+	/** Every frame received (events, replies, presence, pongs) and their length in characters. */
+	readonly frames: number;
+	readonly chars: number;
+	readonly pongs: number;
+	/**
+	 * How many sessions this socket knows are in the room: the `session:list` it got, plus
+	 * `session:connected`, minus `session:disconnected` (ours; the baselines have no presence: 0).
+	 */
+	readonly sessions: number;
+	/** `session:disconnected` announcements received. */
+	readonly leaves: number;
+	/** Called whenever `sessions` changes. */
+	onPresence: (() => void) | undefined;
+	/** Whether the socket has closed (or never opened), and with which code. */
+	readonly closed: boolean;
+	readonly closeCode: number | undefined;
+	/** The message of the last `error` event, if any (why an upgrade failed). */
+	readonly lastError: string | undefined;
 	close(): void;
 }
 
-export function connect(impl: Impl, wsOrigin: string, room: string, deflate = true): BenchSocket {
-	const url = `${wsOrigin}/${impl}/${encodeURIComponent(room)}`;
+export interface ConnectOptions {
+	/** Offer permessage-deflate, as browsers do. @default true */
+	deflate?: boolean;
+	/** The room's counted variant (`worker.ts`: constructions and handler calls are counted). */
+	counted?: boolean;
+}
+
+export function connect(impl: Impl, wsOrigin: string, room: string, deflateOrOptions: boolean | ConnectOptions = true): BenchSocket {
+	const { deflate = true, counted = false } = typeof deflateOrOptions === 'boolean' ? { deflate: deflateOrOptions } : deflateOrOptions;
+	const url = `${wsOrigin}/${impl}/${encodeURIComponent(room)}${counted ? '?variant=counted' : ''}`;
 	const Socket = deflate ? WebSocket : NoDeflateWebSocket;
 	return speaksFrames(impl) ? new OurSocket(url, Socket) : new PlainSocket(url, Socket);
 }
@@ -42,6 +71,15 @@ class NoDeflateWebSocket extends WebSocket {
 
 class OurSocket implements BenchSocket {
 	onShout: ((value: unknown) => void) | undefined;
+	onPresence: (() => void) | undefined;
+	frames = 0;
+	chars = 0;
+	pongs = 0;
+	sessions = 0;
+	leaves = 0;
+	closed = false;
+	closeCode: number | undefined;
+	lastError: string | undefined;
 	readonly #conn: RoomConnection<RoomRpc<BenchApi>>;
 	readonly opened: Promise<void>;
 
@@ -50,13 +88,34 @@ class OurSocket implements BenchSocket {
 			url,
 			{
 				onEvent: (name, data) => {
-					// Presence events (session:*) arrive too; only broadcasts are measured.
-					if (name === 'bench:shout') this.onShout?.(data);
+					if (name === 'bench:shout') return this.onShout?.(data);
+					if (name === 'session:list') this.sessions = (data as { sessions: unknown[] }).sessions.length;
+					else if (name === 'session:connected') this.sessions++;
+					else if (name === 'session:disconnected') {
+						this.sessions--;
+						this.leaves++;
+					}
+					else return;
+					this.onPresence?.();
+				},
+				onPong: () => void this.pongs++,
+				onClose: (code) => {
+					this.closed = true;
+					this.closeCode = code;
 				},
 			},
 			{ WebSocket: Socket },
 		);
+		this.#conn.socket.addEventListener('error', (e) => void (this.lastError = (e as ErrorEvent).message || e.type));
+		this.#conn.socket.addEventListener('message', (e) => {
+			this.frames++;
+			this.chars += typeof e.data === 'string' ? e.data.length : 0;
+		});
 		this.opened = this.#conn.opened;
+	}
+
+	ping(): void {
+		this.#conn.ping();
 	}
 
 	call<T>(value: T): Promise<T> {
@@ -76,6 +135,15 @@ class OurSocket implements BenchSocket {
 
 class PlainSocket implements BenchSocket {
 	onShout: ((value: unknown) => void) | undefined;
+	onPresence: (() => void) | undefined;
+	frames = 0;
+	chars = 0;
+	pongs = 0;
+	readonly sessions = 0;
+	readonly leaves = 0;
+	closed = false;
+	closeCode: number | undefined;
+	lastError: string | undefined;
 	readonly opened: Promise<void>;
 	readonly #ws: WebSocket;
 	// The room echoes in order on one socket: answers match calls first in, first out.
@@ -88,14 +156,26 @@ class PlainSocket implements BenchSocket {
 			this.#ws.addEventListener('close', (e) => reject(new Error(`closed before opening (${e.code})`)), { once: true });
 		});
 		this.opened.catch(() => {});
+		this.#ws.addEventListener('error', (e) => void (this.lastError = (e as ErrorEvent).message || e.type));
 		this.#ws.addEventListener('message', (e) => {
 			const raw = e.data as string;
-			if (raw.charCodeAt(0) === 98 /* b */) this.onShout?.(JSON.parse(raw.slice(1)));
+			this.frames++;
+			this.chars += raw.length;
+			if (raw === PONG) this.pongs++;
+			else if (raw.charCodeAt(0) === 98 /* b */) this.onShout?.(JSON.parse(raw.slice(1)));
 			else this.#waiting.shift()?.resolve(raw);
 		});
-		this.#ws.addEventListener('close', () => {
+		this.#ws.addEventListener('close', (e) => {
+			this.closed = true;
+			this.closeCode = e.code;
 			for (const waiter of this.#waiting.splice(0)) waiter.reject(new Error('socket closed'));
 		});
+	}
+
+	ping(): void {
+		// The counted bare and partyserver rooms answer it in the runtime, as ours does; the plain
+		// ones echo it from their handler, which a plain echo would also do.
+		if (this.#ws.readyState === 1) this.#ws.send(PING);
 	}
 
 	call<T>(value: T): Promise<T> {

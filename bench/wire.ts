@@ -2,8 +2,10 @@
  * How the orchestrator and a client process talk: the client's config is one JSON argument; then
  * one JSON object per stdout line from the client, one word per stdin line from the orchestrator.
  *
- *   client → {"type":"ready"}           connected and warmed up
+ *   client → {"type":"ready"}           connected and warmed up (a crowd: started, not connected)
+ *   orch   → connect                    a crowd: open the sockets now → {"type":"joined", …}
  *   orch   → go                         start measuring now
+ *   orch   → next                       an idle client: the idle is over, call now
  *   orch   → stop                       report what you have (a receiver that is still waiting)
  *   client → {"type":"result", …}       the measurement
  *   orch   → exit                       close the sockets and exit
@@ -53,7 +55,46 @@ export interface ReceiveConfig extends Common {
 	broadcasts: number;
 }
 
-export type ClientConfig = RpcConfig | SendConfig | ReceiveConfig;
+/**
+ * Many sockets of one process in one room (connect storm, memory, soak). On `connect` they open,
+ * at most `connectConcurrency` upgrades in flight, and the client reports `joined` once every
+ * socket is open and (ours) knows of `total` sessions. On `go` they expect `broadcasts`
+ * broadcasts each (exactly once, in order) and, if `rpcEveryMs` > 0, make one echo call every
+ * `rpcEveryMs` ms, round robin over the sockets. `stop` ends it with a `CrowdResult`.
+ */
+export interface CrowdConfig extends Common {
+	role: 'crowd';
+	sockets: number;
+	total: number;
+	connectConcurrency: number;
+	/** Joining ends early when nothing opened and no socket learned of a session for this long. */
+	stallMs: number;
+	broadcasts: number;
+	rpcEveryMs: number;
+	payloadBytes: number;
+}
+
+/**
+ * Sockets joined one at a time (overlapping upgrades keep a local room from being evicted) into
+ * each of `rooms`, `perRoom` each, of the counted variant; `warmCalls` echo calls on each. On
+ * `go` they idle for `idleMs`, every socket pinging every `pingEveryMs` ms if that is > 0, and
+ * report `idled`. On `next`, the first socket of each room, in order, makes one call (timed: the
+ * first call after the idle) and then `warmCalls` more (timed: warm calls); result `IdleResult`.
+ */
+export interface IdleConfig extends Common {
+	role: 'idle';
+	rooms: string[];
+	perRoom: number;
+	warmCalls: number;
+	idleMs: number;
+	pingEveryMs: number;
+	payloadBytes: number;
+}
+
+export type ClientConfig = RpcConfig | SendConfig | ReceiveConfig | CrowdConfig | IdleConfig;
+
+/** The words the orchestrator sends (one per stdin line). */
+export type Word = 'connect' | 'go' | 'next' | 'stop' | 'exit';
 
 /** A broadcast's payload: the sender's sequence number and send time on the shared clock. */
 export interface Shout {
@@ -96,9 +137,83 @@ export interface ReceiveResult {
 	clientCpuUs: number;
 }
 
+export interface JoinedMessage {
+	type: 'joined';
+	/** Shared-clock times (`clock.ts`): the first and last socket open, and when every socket knew everyone. */
+	firstOpenAt: number;
+	lastOpenAt: number;
+	settledAt: number;
+	/**
+	 * Sockets that failed to open three times (`failed`), sockets whose first upgrade failed
+	 * (`retried`, tried again after 1 s and 2 s as the library's client would), and why (the
+	 * first few failures).
+	 */
+	failed: number;
+	retried: number;
+	failReasons: string[];
+	/**
+	 * Sockets that knew fewer than `total` sessions when joining ended: the orchestrator's deadline
+	 * passed, or no socket opened or learned of a session for `stallMs`.
+	 */
+	unsettled: number;
+	/** Fewest and most sessions a socket knew of when joining ended; leaves heard; sockets closed. */
+	fewestSessions: number;
+	mostSessions: number;
+	leaves: number;
+	closedAtJoin: number;
+	framesAtJoin: number;
+	charsAtJoin: number;
+	clientCpuUs: number;
+}
+
+export interface CrowdResult {
+	type: 'result';
+	/** Frames received by every socket since `connect` (presence, events, replies), and their characters. */
+	frames: number;
+	chars: number;
+	expected: number;
+	deliveries: number;
+	missing: number;
+	outOfOrder: number;
+	duplicates: number;
+	/** Broadcast latencies in ms (shared clock), rounded to µs. */
+	latencies: number[];
+	calls: number;
+	callErrors: number;
+	callLatencies: number[];
+	/** Sockets that closed while they should have stayed open, and their close codes. */
+	closed: number;
+	closeCodes: Record<string, number>;
+	clientCpuUs: number;
+}
+
+export interface IdledMessage {
+	type: 'idled';
+	pings: number;
+	pongs: number;
+	/** Frames other than pongs that arrived during the idle (a room that woke up and spoke). */
+	otherFrames: number;
+	closed: number;
+}
+
+export interface IdleResult {
+	type: 'result';
+	/** Per room, in `rooms` order: the first call's round trip after the idle, in ms. */
+	firstCallMs: number[];
+	/** Every warm call after it, all rooms, in ms. */
+	warmMs: number[];
+	/** Warm calls before the idle, all rooms, in ms. */
+	warmBeforeMs: number[];
+	errors: number;
+}
+
 export type ClientMessage =
 	| { type: 'ready' }
 	| { type: 'error'; message: string }
 	| RpcResult
 	| SendResult
-	| ReceiveResult;
+	| ReceiveResult
+	| JoinedMessage
+	| CrowdResult
+	| IdledMessage
+	| IdleResult;

@@ -6,6 +6,9 @@
  *   /bare/<room>   a hibernating Durable Object with no library: the physical limit
  *   /party/<room>  partyserver's `Server` with `hibernate: true`
  *   /bare-async/<room>, /capnweb/<room>   diagnostic rooms (`diagnostic.ts`)
+ *   /ours-unbatched/<room>   our room with `presenceBatchMs: 0` (the connect storm's comparison)
+ *   /<impl>/<room>?variant=counted   the same room, counting its constructions and handler calls
+ *   /counters/<room>?impl=<impl>   those counts, read from module scope: this never wakes the room
  *   /micro/<op>?n=  one piece of frame handling, n times (`profile/ops.ts`, `bench/profile/micro.ts`)
  *
  * Bare and party speak the smallest protocol that does the same job: a text frame starting with
@@ -14,7 +17,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Server, type Connection, type WSMessage } from 'partyserver';
 import { RoomApi, WebsocketServer } from '../do/index.js';
-import { handOff } from '../kit/handoff.js';
+import { PING, PONG } from '../rpc/frame.js';
+import { handOff, type RoomNamespace } from '../kit/handoff.js';
 import { runOp } from './profile/ops.js';
 
 export { BareAsyncRoom, CapnwebRoom } from './diagnostic.js';
@@ -25,6 +29,10 @@ interface Env {
 	PARTY: DurableObjectNamespace<PartyRoom>;
 	BARE_ASYNC: DurableObjectNamespace;
 	CAPNWEB: DurableObjectNamespace;
+	OURS_UNBATCHED: DurableObjectNamespace<UnbatchedBenchRoom>;
+	OURS_COUNTED: DurableObjectNamespace<CountedBenchRoom>;
+	BARE_COUNTED: DurableObjectNamespace<CountedBareRoom>;
+	PARTY_COUNTED: DurableObjectNamespace<CountedPartyRoom>;
 }
 
 export interface BenchMeta {
@@ -99,6 +107,128 @@ export class PartyRoom extends Server<any> {
 	}
 }
 
+/** Our room with presence announced one change per frame (no coalescing): the N² comparison. */
+export class UnbatchedBenchRoom extends BenchRoom {
+	static override options = { ...BenchRoom.options, presenceBatchMs: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counted rooms (`?variant=counted`): the eviction and keep-alive scenarios need to know whether
+// the runtime constructed a room again (it had been evicted) and whether any of its handlers ran.
+// The counts live in module scope, which outlives an evicted Durable Object (the isolate stays), and
+// the Worker reads them at `/counters/<room>` without waking the room.
+
+export interface RoomCounts {
+	/** Times the runtime constructed this room: 1 + evictions that were followed by a wake-up. */
+	constructed: number;
+	fetch: number;
+	message: number;
+	close: number;
+	error: number;
+}
+
+const counts = new Map<string, RoomCounts>();
+
+function countsFor(label: string, ctx: DurableObjectState): RoomCounts {
+	const key = `${label}:${ctx.id.name ?? ctx.id.toString()}`;
+	let entry = counts.get(key);
+	if (!entry) counts.set(key, (entry = { constructed: 0, fetch: 0, message: 0, close: 0, error: 0 }));
+	return entry;
+}
+
+export class CountedBenchRoom extends BenchRoom {
+	readonly #counts: RoomCounts;
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		(this.#counts = countsFor('ours', ctx)).constructed++;
+	}
+	override fetch(request: Request): Promise<Response> {
+		this.#counts.fetch++;
+		return super.fetch(request);
+	}
+	override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+		this.#counts.message++;
+		return super.webSocketMessage(ws, raw);
+	}
+	override webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+		this.#counts.close++;
+		return super.webSocketClose(ws, code, reason);
+	}
+	override webSocketError(ws: WebSocket): Promise<void> {
+		this.#counts.error++;
+		return super.webSocketError(ws);
+	}
+}
+
+/** The bare room, counted, and answering the keep-alive ping in the runtime as ours does. */
+export class CountedBareRoom extends BareRoom {
+	readonly #counts: RoomCounts;
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		(this.#counts = countsFor('bare', ctx)).constructed++;
+	}
+	override fetch(request: Request): Promise<Response> {
+		this.#counts.fetch++;
+		return super.fetch(request);
+	}
+	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+		this.#counts.message++;
+		super.webSocketMessage(ws, message);
+	}
+	override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+		this.#counts.close++;
+		super.webSocketClose(ws, code, reason);
+	}
+	override webSocketError(): void {
+		this.#counts.error++;
+	}
+}
+
+/** partyserver, counted, with the same runtime-answered ping (partyserver does not set one itself). */
+export class CountedPartyRoom extends PartyRoom {
+	readonly #counts: RoomCounts;
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		(this.#counts = countsFor('party', ctx)).constructed++;
+	}
+	override fetch(request: Request): Promise<Response> {
+		this.#counts.fetch++;
+		return super.fetch(request);
+	}
+	override webSocketMessage(ws: WebSocket, message: WSMessage): Promise<void> {
+		this.#counts.message++;
+		return super.webSocketMessage(ws, message);
+	}
+	override webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
+		this.#counts.close++;
+		return super.webSocketClose(ws, code, reason, wasClean);
+	}
+	override webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+		this.#counts.error++;
+		return super.webSocketError(ws, error);
+	}
+}
+
+function namespace(env: Env, impl: string | undefined, counted: boolean): RoomNamespace | undefined {
+	switch (impl) {
+		case 'ours':
+			return counted ? env.OURS_COUNTED : env.OURS;
+		case 'bare':
+			return counted ? env.BARE_COUNTED : env.BARE;
+		case 'party':
+			return counted ? env.PARTY_COUNTED : env.PARTY;
+		case 'ours-unbatched':
+			return env.OURS_UNBATCHED;
+		case 'bare-async':
+			return env.BARE_ASYNC;
+		case 'capnweb':
+			return env.CAPNWEB;
+	}
+	return undefined;
+}
+
 export default {
 	async fetch(request: Request, env: Env): Promise<Response> {
 		const url = new URL(request.url);
@@ -106,19 +236,14 @@ export default {
 		if (!room) return new Response('room required', { status: 400 });
 		// `bench/profile/micro.ts`: one piece of frame handling, n times (room = the piece's name).
 		if (impl === 'micro') return runOp(room, Number(url.searchParams.get('n') ?? 1));
-		switch (impl) {
-			case 'ours':
-				// Stands in for the SvelteKit handle: authorization is not what is measured.
-				return handOff(env.OURS, request, { room, meta: { user_id: 'bench' } });
-			case 'bare':
-				return env.BARE.get(env.BARE.idFromName(room)).fetch(request);
-			case 'party':
-				return env.PARTY.get(env.PARTY.idFromName(room)).fetch(request);
-			case 'bare-async':
-				return env.BARE_ASYNC.get(env.BARE_ASYNC.idFromName(room)).fetch(request);
-			case 'capnweb':
-				return env.CAPNWEB.get(env.CAPNWEB.idFromName(room)).fetch(request);
+		if (impl === 'counters') {
+			const label = url.searchParams.get('impl') ?? '';
+			return Response.json(counts.get(`${label}:${room}`) ?? null);
 		}
-		return new Response('not found', { status: 404 });
+		const rooms = namespace(env, impl, url.searchParams.get('variant') === 'counted');
+		if (!rooms) return new Response('not found', { status: 404 });
+		// Ours stands in for the SvelteKit handle: authorization is not what is measured.
+		if (impl === 'ours' || impl === 'ours-unbatched') return handOff(rooms, request, { room, meta: { user_id: 'bench' } });
+		return rooms.get(rooms.idFromName(room)).fetch(request);
 	},
 };

@@ -21,7 +21,16 @@ export interface BenchServer {
 	dispose(): Promise<void>;
 }
 
-async function bundle(): Promise<string> {
+// One bundle per process: the memory scenario starts a fresh workerd for every measurement.
+let bundled: Promise<string> | undefined;
+function bundle(): Promise<string> {
+	return (bundled ??= buildWorker().catch((error) => {
+		bundled = undefined;
+		throw error;
+	}));
+}
+
+async function buildWorker(): Promise<string> {
 	mkdirSync(outdir, { recursive: true });
 	const outfile = join(outdir, 'bench-worker.js');
 	await build({
@@ -41,6 +50,9 @@ async function bundle(): Promise<string> {
 	return outfile;
 }
 
+/** workerd pids of the bench servers this process runs now. */
+const running = new Set<number>();
+
 export async function startBenchServer({ inspector = false } = {}): Promise<BenchServer> {
 	const scriptPath = await bundle();
 	const mf = new Miniflare({
@@ -53,18 +65,26 @@ export async function startBenchServer({ inspector = false } = {}): Promise<Benc
 			PARTY: { className: 'PartyRoom', useSQLite: true },
 			BARE_ASYNC: { className: 'BareAsyncRoom', useSQLite: true },
 			CAPNWEB: { className: 'CapnwebRoom', useSQLite: true },
+			OURS_UNBATCHED: { className: 'UnbatchedBenchRoom', useSQLite: true },
+			OURS_COUNTED: { className: 'CountedBenchRoom', useSQLite: true },
+			BARE_COUNTED: { className: 'CountedBareRoom', useSQLite: true },
+			PARTY_COUNTED: { className: 'CountedPartyRoom', useSQLite: true },
 		},
 		host: '127.0.0.1',
 		port: 0,
-		// Only for `bench/profile/workerd.ts`: the inspector slows the isolate down.
+		// Only for `bench/profile/workerd.ts` and the memory scenario (to force a full GC): the
+		// inspector slows the isolate down.
 		...(inspector ? { inspectorPort: 0 } : {}),
 	});
 	try {
 		const url = await mf.ready;
-		const pid = findWorkerd(process.pid);
+		// Another bench server may be running in this process (the memory scenario starts its own).
+		const pid = findWorkerd(process.pid, running);
 		if (pid === undefined) throw new Error('Miniflare is up but no workerd process descends from this one');
 		const inspectorUrl = inspector ? (await mf.getInspectorURL()).href.replace(/\/$/, '') : undefined;
-		return { wsOrigin: url.origin.replace(/^http/, 'ws'), pid, inspectorUrl, dispose: () => mf.dispose() };
+		running.add(pid);
+		const dispose = () => mf.dispose().finally(() => running.delete(pid));
+		return { wsOrigin: url.origin.replace(/^http/, 'ws'), pid, inspectorUrl, dispose };
 	} catch (error) {
 		await mf.dispose();
 		throw error;

@@ -1,0 +1,187 @@
+/**
+ * A crowd: many sockets of one process in one room (connect storm, memory, soak). See `CrowdConfig`
+ * in `wire.ts` for the protocol. Every wait is bounded: by `stop` from the orchestrator, or by the
+ * process deadline.
+ */
+import type { Control } from '../client.js';
+import { now } from '../clock.js';
+import { connect, type BenchSocket } from '../sockets.js';
+import type { CrowdConfig, Shout } from '../wire.js';
+import { closeAll } from './connect.js';
+import { hasPresence } from '../impl.js';
+
+/**
+ * Opens `config.sockets` sockets with at most `connectConcurrency` upgrades in flight; resolves
+ * when each has opened or failed to. An upgrade that fails is tried again after 1 s, then 2 s, as
+ * the library's client would reconnect; one that fails three times is counted as failed, not
+ * thrown: refusing connections under load is a finding, not a harness error.
+ */
+async function openAll(config: CrowdConfig, onOpen: (at: number) => void): Promise<{ sockets: BenchSocket[]; failed: number; retried: number; reasons: string[] }> {
+	const sockets: BenchSocket[] = [];
+	const reasons: string[] = [];
+	let failed = 0;
+	let retried = 0;
+	let next = 0;
+	const open = async () => {
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const socket = connect(config.impl, config.wsOrigin, config.room, { deflate: config.deflate });
+			try {
+				await socket.opened;
+				sockets.push(socket);
+				onOpen(now());
+				return;
+			} catch (error) {
+				if (reasons.length < 5) reasons.push(`${error instanceof Error ? error.message : String(error)}${socket.lastError ? `: ${socket.lastError}` : ''}`);
+				if (attempt === 0) retried++;
+				if (attempt < 2) await Bun.sleep(1000 * 2 ** attempt);
+			}
+		}
+		failed++;
+	};
+	const worker = async () => {
+		while (next < config.sockets) {
+			next++;
+			await open();
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(config.connectConcurrency, config.sockets) }, worker));
+	return { sockets, failed, retried, reasons };
+}
+
+export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
+	ctl.emit({ type: 'ready' });
+	await ctl.next('connect');
+
+	// Joining: every socket open, and (ours) every socket aware of all `total` sessions.
+	const cpuAtConnect = process.cpuUsage();
+	let firstOpenAt = Infinity;
+	let lastOpenAt = 0;
+	const presence = hasPresence(config.impl);
+	let settledSockets = 0;
+	let settledAt = 0;
+	let allSettled: (() => void) | undefined;
+	const settled = new Promise<void>((resolve) => (allSettled = resolve));
+	// A join that makes no progress for `stallMs` (nothing opens, no socket learns of a session)
+	// will not complete: report it rather than wait for the orchestrator's deadline.
+	let stallTimer: ReturnType<typeof setTimeout> | undefined;
+	let onStall: (() => void) | undefined;
+	const stalled = new Promise<void>((resolve) => (onStall = resolve));
+	const progress = () => {
+		clearTimeout(stallTimer);
+		stallTimer = setTimeout(() => onStall?.(), config.stallMs);
+	};
+	progress();
+	const { sockets, failed, retried, reasons } = await openAll(config, (at) => {
+		firstOpenAt = Math.min(firstOpenAt, at);
+		lastOpenAt = Math.max(lastOpenAt, at);
+		progress();
+	});
+	for (const socket of sockets) {
+		let done = false;
+		const check = () => {
+			progress();
+			if (done || (presence && socket.sessions < config.total)) return;
+			done = true;
+			settledAt = now();
+			if (++settledSockets === sockets.length) allSettled?.();
+		};
+		socket.onPresence = check;
+		check();
+	}
+	if (sockets.length === 0) allSettled?.();
+	// Bounded: `stop` ends the wait (the orchestrator's own deadline), a stall, or the process deadline.
+	await Promise.race([settled, stalled, ctl.next('stop')]);
+	clearTimeout(stallTimer);
+	const joinCpu = process.cpuUsage(cpuAtConnect);
+	ctl.emit({
+		type: 'joined',
+		firstOpenAt,
+		lastOpenAt,
+		settledAt: settledAt || lastOpenAt,
+		failed,
+		retried,
+		failReasons: reasons,
+		unsettled: sockets.length - settledSockets,
+		fewestSessions: Math.min(...sockets.map((s) => s.sessions)),
+		mostSessions: Math.max(...sockets.map((s) => s.sessions)),
+		leaves: sockets.reduce((n, s) => n + s.leaves, 0),
+		closedAtJoin: sockets.filter((s) => s.closed).length,
+		framesAtJoin: sockets.reduce((n, s) => n + s.frames, 0),
+		charsAtJoin: sockets.reduce((n, s) => n + s.chars, 0),
+		clientCpuUs: joinCpu.user + joinCpu.system,
+	});
+	for (const socket of sockets) socket.onPresence = undefined;
+
+	// Traffic: broadcasts checked per socket, and a trickle of echo calls.
+	const expected = sockets.length * config.broadcasts;
+	const latencies: number[] = [];
+	let deliveries = 0;
+	let unique = 0;
+	let outOfOrder = 0;
+	let duplicates = 0;
+	for (const socket of sockets) {
+		const seen = new Uint8Array(config.broadcasts);
+		let next = 0;
+		socket.onShout = (value) => {
+			const shout = value as Shout;
+			if (shout.warm) return;
+			deliveries++;
+			latencies.push(Math.round((now() - shout.t) * 1000) / 1000);
+			if (shout.seq >= config.broadcasts || seen[shout.seq]) {
+				duplicates++;
+				return;
+			}
+			if (shout.seq < next) outOfOrder++;
+			next = Math.max(next, shout.seq + 1);
+			seen[shout.seq] = 1;
+			unique++;
+		};
+	}
+	await ctl.next('go');
+	const cpu = process.cpuUsage();
+	let stopped = false;
+	const stop = ctl.next('stop').then(() => void (stopped = true));
+	const callLatencies: number[] = [];
+	let calls = 0;
+	let callErrors = 0;
+	const pad = 'x'.repeat(config.payloadBytes);
+	const caller = async () => {
+		// Bounded by `stop` (and the process deadline): one call every `rpcEveryMs`, never two at once.
+		for (let n = 0, i = 0; !stopped; n++, i = (i + 1) % sockets.length) {
+			const socket = sockets[i]!;
+			const start = performance.now();
+			try {
+				const back = await socket.call({ n, pad });
+				if (back?.n !== n || back.pad.length !== pad.length) callErrors++;
+			} catch {
+				callErrors++;
+			}
+			calls++;
+			callLatencies.push(Math.round((performance.now() - start) * 1000) / 1000);
+			await Promise.race([Bun.sleep(config.rpcEveryMs), stop]);
+		}
+	};
+	const calling = config.rpcEveryMs > 0 ? caller() : Promise.resolve();
+	await stop;
+	await calling;
+	const used = process.cpuUsage(cpu);
+	ctl.emit({
+		type: 'result',
+		frames: sockets.reduce((n, s) => n + s.frames, 0),
+		chars: sockets.reduce((n, s) => n + s.chars, 0),
+		expected,
+		deliveries,
+		missing: expected - unique,
+		outOfOrder,
+		duplicates,
+		latencies,
+		calls,
+		callErrors,
+		callLatencies,
+		closed: sockets.filter((s) => s.closed).length,
+		closeCodes: sockets.reduce<Record<string, number>>((codes, s) => (s.closed ? { ...codes, [String(s.closeCode)]: (codes[String(s.closeCode)] ?? 0) + 1 } : codes), {}),
+		clientCpuUs: used.user + used.system,
+	});
+	await ctl.next('exit');
+	closeAll(sockets);
+}

@@ -1,0 +1,107 @@
+/**
+ * Idle sockets in counted rooms (eviction and keep-alive scenarios); see `IdleConfig` in `wire.ts`.
+ * Sockets join strictly one at a time: locally, a Durable Object whose sockets arrived through
+ * overlapping upgrades was never evicted (DESIGN.md, cf. workerd#6862).
+ */
+import type { Control } from '../client.js';
+import { hasPresence } from '../impl.js';
+import { connect, type BenchSocket } from '../sockets.js';
+import type { IdleConfig } from '../wire.js';
+import { closeAll } from './connect.js';
+
+/** Until `done()` or `timeoutMs` passed, checking every 5 ms. */
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+	for (const deadline = performance.now() + timeoutMs; !done(); await Bun.sleep(5)) {
+		if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+	}
+}
+
+async function timedCall(socket: BenchSocket, n: number, pad: string): Promise<{ ms: number; ok: boolean }> {
+	const start = performance.now();
+	try {
+		const back = await socket.call({ n, pad });
+		return { ms: performance.now() - start, ok: back?.n === n && back.pad.length === pad.length };
+	} catch {
+		return { ms: performance.now() - start, ok: false };
+	}
+}
+
+export async function idle(config: IdleConfig, ctl: Control): Promise<void> {
+	const pad = 'x'.repeat(config.payloadBytes);
+	const rooms: BenchSocket[][] = [];
+	let errors = 0;
+	for (const room of config.rooms) {
+		const sockets: BenchSocket[] = [];
+		for (let i = 0; i < config.perRoom; i++) {
+			const socket = connect(config.impl, config.wsOrigin, room, { deflate: config.deflate, counted: true });
+			await socket.opened;
+			// Ours: the join is over once the room's presence announcement reached this socket too.
+			if (hasPresence(config.impl)) await until(() => socket.sessions === i + 1 && sockets.every((s) => s.sessions === i + 1), 5_000, 'no presence');
+			sockets.push(socket);
+		}
+		rooms.push(sockets);
+	}
+	const warmBeforeMs: number[] = [];
+	for (const sockets of rooms) {
+		for (let n = 0; n < config.warmCalls; n++) {
+			const { ms, ok } = await timedCall(sockets[0]!, n, pad);
+			if (!ok) errors++;
+			// The first calls of a room pay for JIT and first use; keep the second half.
+			if (n >= config.warmCalls / 2) warmBeforeMs.push(ms);
+		}
+	}
+	const all = rooms.flat();
+	const framesAtRest = all.reduce((n, s) => n + s.frames, 0);
+	ctl.emit({ type: 'ready' });
+	await ctl.next('go');
+
+	// The idle: nothing but keep-alive pings (if any), each socket on its own phase.
+	const start = performance.now();
+	let pings = 0;
+	const timers: Array<ReturnType<typeof setInterval>> = [];
+	if (config.pingEveryMs > 0) {
+		all.forEach((socket, i) => {
+			const offset = (config.pingEveryMs * i) / all.length;
+			timers.push(
+				setTimeout(() => {
+					const ping = () => {
+						if (performance.now() - start + 50 > config.idleMs) return;
+						pings++;
+						socket.ping();
+					};
+					ping();
+					timers.push(setInterval(ping, config.pingEveryMs));
+				}, offset) as unknown as ReturnType<typeof setInterval>,
+			);
+		});
+	}
+	await Bun.sleep(config.idleMs);
+	for (const timer of timers) clearInterval(timer);
+	// The last pong may still be on its way (the last ping leaves ≥ 50 ms before the end).
+	await Bun.sleep(50);
+	const pongs = all.reduce((n, s) => n + s.pongs, 0);
+	ctl.emit({
+		type: 'idled',
+		pings,
+		pongs,
+		otherFrames: all.reduce((n, s) => n + s.frames, 0) - framesAtRest - pongs,
+		closed: all.filter((s) => s.closed).length,
+	});
+	await ctl.next('next');
+
+	const firstCallMs: number[] = [];
+	const warmMs: number[] = [];
+	for (const sockets of rooms) {
+		const first = await timedCall(sockets[0]!, -1, pad);
+		if (!first.ok) errors++;
+		firstCallMs.push(first.ms);
+		for (let n = 0; n < config.warmCalls; n++) {
+			const { ms, ok } = await timedCall(sockets[0]!, n, pad);
+			if (!ok) errors++;
+			warmMs.push(ms);
+		}
+	}
+	ctl.emit({ type: 'result', firstCallMs, warmMs, warmBeforeMs, errors });
+	await ctl.next('exit');
+	closeAll(all);
+}

@@ -1,0 +1,130 @@
+/**
+ * The client's size as a browser downloads it: `client/index.ts` bundled with esbuild for the
+ * browser (ES2022, minified), rune modules (`*.svelte.ts`) compiled by Svelte's compiler as an
+ * app's build would, `svelte` itself external (a peer dependency the app already ships), capnweb
+ * and superjson included; then gzip (zlib, default level 6, as most servers compress).
+ *
+ * - the client entry as it is (with the SharedWorker transport: `client/shared-worker.ts` and
+ *   the `client/shared/` modules it pulls in);
+ * - the client entry without it: `client/shared-worker.ts` replaced by a stub with the same
+ *   export names, i.e. what an app that never uses the shared connection would ship if that
+ *   code were split off;
+ * - the SharedWorker's own script (`client/shared/worker.ts`), a separate asset the browser loads
+ *   once per origin when the shared connection starts;
+ * - minified bytes per package inside the client entry (esbuild's metafile), and for reference
+ *   capnweb and superjson bundled alone with every export.
+ *
+ * Sizes in kB = 1000 bytes. Nothing is timed; one build each.
+ */
+import { build, transform, type Metafile, type Plugin } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { compileModule } from 'svelte/compiler';
+import { RowCollector, type Bench, type ScenarioResult } from '../context.js';
+
+const root = join(import.meta.dir, '..', '..');
+const entry = join(root, 'client', 'index.ts');
+const sharedWorkerModule = join(root, 'client', 'shared-worker.ts');
+const workerEntry = join(root, 'client', 'shared', 'worker.ts');
+
+/** Rune modules, compiled as vite-plugin-svelte would: TypeScript stripped, then `compileModule`. */
+const svelteRunes: Plugin = {
+	name: 'svelte-runes',
+	setup(b) {
+		b.onLoad({ filter: /\.svelte\.(ts|js)$/ }, async ({ path }) => {
+			const source = await Bun.file(path).text();
+			const js = path.endsWith('.ts') ? (await transform(source, { loader: 'ts', target: 'es2022' })).code : source;
+			return { contents: compileModule(js, { filename: path, generate: 'client', dev: false }).js.code, loader: 'js' };
+		});
+	},
+};
+
+/** Replaces one module by a stub that exports the same names (each a function doing nothing). */
+function stubOut(path: string, names: readonly string[]): Plugin {
+	return {
+		name: 'stub',
+		setup(b) {
+			b.onLoad({ filter: /.*/ }, (args) => {
+				if (args.path !== path) return undefined;
+				return { contents: `const off = () => undefined;\nexport { ${names.map((n) => `off as ${n}`).join(', ')} };\n`, loader: 'js' };
+			});
+		},
+	};
+}
+
+interface Built {
+	minified: number;
+	gzip: number;
+	/** Minified bytes in the output per package (`capnweb`, `superjson`…) or `library`. */
+	byPackage: Record<string, number>;
+	/** Library modules in the bundle, relative to the repository. */
+	modules: string[];
+}
+
+async function bundle(entryPoint: string | { contents: string }, plugins: Plugin[] = []): Promise<Built> {
+	const result = await build({
+		...(typeof entryPoint === 'string' ? { entryPoints: [entryPoint] } : { stdin: { contents: entryPoint.contents, resolveDir: root, loader: 'ts' as const } }),
+		bundle: true,
+		write: false,
+		metafile: true,
+		minify: true,
+		format: 'esm',
+		platform: 'browser',
+		target: 'es2022',
+		conditions: ['svelte', 'browser'],
+		external: ['svelte', 'svelte/*'],
+		plugins: [...plugins, svelteRunes],
+		logLevel: 'silent',
+	});
+	const code = result.outputFiles[0]!.contents;
+	const output = Object.values(result.metafile.outputs)[0]!;
+	const byPackage: Record<string, number> = {};
+	const modules: string[] = [];
+	for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+		const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'library';
+		byPackage[pkg] = (byPackage[pkg] ?? 0) + bytesInOutput;
+		if (pkg === 'library') modules.push(relative(root, join(root, input)));
+	}
+	return { minified: code.byteLength, gzip: gzipSync(code).byteLength, byPackage, modules };
+}
+
+/** The export names of a module (from a metafile of it bundled alone). */
+async function exportNames(path: string): Promise<string[]> {
+	const result = await build({ entryPoints: [path], bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser', external: ['svelte', 'svelte/*', 'capnweb', 'superjson'], plugins: [svelteRunes], logLevel: 'silent' });
+	return (Object.values(result.metafile.outputs as Metafile['outputs'])[0]?.exports ?? []).filter((n) => n !== 'default');
+}
+
+export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
+	const rows = new RowCollector('client size (esbuild, browser, minified; gzip level 6)');
+	const kB = (bytes: number) => bytes / 1000;
+	const full = await bundle(entry);
+	const sharedInside = full.modules.filter((m) => m === 'client/shared-worker.ts' || m.startsWith('client/shared/'));
+	const raw: Record<string, unknown> = { scenario: 'bundle', entry: full, sharedModulesInEntry: sharedInside };
+	rows.add('ours', 'client entry (client/index.ts), min + gzip', 'kB', kB(full.gzip));
+	rows.add('ours', 'client entry, minified', 'kB', kB(full.minified));
+	for (const [pkg, bytes] of Object.entries(full.byPackage).sort((a, b) => b[1] - a[1])) {
+		rows.add('ours', `client entry, minified: of which ${pkg}`, 'kB', kB(bytes));
+	}
+	const notes: string[] = [];
+	if (existsSync(sharedWorkerModule) && full.modules.includes('client/shared-worker.ts')) {
+		const without = await bundle(entry, [stubOut(sharedWorkerModule, await exportNames(sharedWorkerModule))]);
+		raw.withoutSharedWorker = without;
+		rows.add('ours', 'client entry without the SharedWorker transport, min + gzip', 'kB', kB(without.gzip));
+	} else notes.push('the client entry does not include client/shared-worker.ts: no "without" variant');
+	if (existsSync(workerEntry)) {
+		const worker = await bundle(workerEntry);
+		raw.sharedWorkerScript = worker;
+		rows.add('ours', 'SharedWorker script (client/shared/worker.ts), min + gzip', 'kB', kB(worker.gzip));
+		rows.add('ours', 'client entry + SharedWorker script, min + gzip', 'kB', kB(full.gzip + worker.gzip));
+	} else notes.push('client/shared/worker.ts does not exist yet');
+	// References: what the dependencies weigh on their own, every export kept.
+	for (const pkg of ['capnweb', 'superjson']) {
+		const alone = await bundle({ contents: `export * from '${pkg}';` });
+		raw[`${pkg}Alone`] = alone;
+		rows.add('ours', `reference: ${pkg} alone (every export), min + gzip`, 'kB', kB(alone.gzip));
+	}
+	raw.notes = notes;
+	bench.log(`bundle: client entry ${kB(full.gzip).toFixed(1)} kB gzip (${kB(full.minified).toFixed(1)} kB minified; ${sharedInside.length} SharedWorker modules inside)${notes.length ? `; ${notes.join('; ')}` : ''}`);
+	return { rows: rows.rows(), raw: [raw], faults: 0 };
+}
