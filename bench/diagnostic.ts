@@ -63,7 +63,8 @@ export class CapnwebRoom extends DurableObject {
 		if (typeof raw !== 'string') return;
 		const header = readHeader(raw);
 		if (header?.kind !== 'call') return;
-		const messages = raw.slice(header.body).split('\n').map((line) => JSON.parse(line) as unknown);
-		ws.send(replyFrame(header.id, await answerBatch(messages, new Api(this.ctx))));
+		const lines = raw.slice(header.body).split('\n');
+		const messages = lines.map((line) => JSON.parse(line) as unknown);
+		ws.send(replyFrame(header.id, await answerBatch({ lines, messages }, new Api(this.ctx))));
 	}
 }

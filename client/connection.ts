@@ -5,7 +5,7 @@
 import { RpcTarget } from 'capnweb';
 import { CallBatcher, PendingBatches, deliverOneWay } from '../rpc/batch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
-import { PING, PONG, parseFrame } from '../rpc/frame.js';
+import { PING, PONG, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
 import { EVENT_METHOD, type RoomListener } from '../rpc/protocol.js';
 
@@ -35,7 +35,8 @@ class Listener extends RpcTarget implements RoomListener {
 		this.#onClosing = onClosing;
 	}
 	event(name: string, payload: EncodedPayload): void {
-		this.#onEvent(name, decodePayload(payload));
+		// Fresh from the frame: decoded in place.
+		this.#onEvent(name, decodePayload(payload, true));
 	}
 	closing(code: number, reason: string): void {
 		this.#onClosing(code, reason);
@@ -50,9 +51,11 @@ export class RoomConnection<Remote = unknown> {
 	readonly #batcher: CallBatcher<Remote>;
 	readonly #listener: Listener;
 	readonly #handlers: ConnectionHandlers;
-	// Frames are handled strictly in arrival order (capnweb delivery is asynchronous), so an event
-	// the room sent before answering a call reaches the app before that call resolves.
-	#inbox: Promise<void> = Promise.resolve();
+	// Frames are handled strictly in arrival order, so an event the room sent before answering a call
+	// reaches the app before that call resolves. Most frames are handled as they arrive; one that
+	// needs a capnweb session is delivered asynchronously, and this holds the frames behind it until
+	// it is done.
+	#inbox: Promise<void> | undefined;
 
 	constructor(url: string | URL, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
@@ -101,7 +104,7 @@ export class RoomConnection<Remote = unknown> {
 	 */
 	async send(event: string, data?: unknown): Promise<unknown> {
 		const main = this.#batcher.main as unknown as Record<string, (...args: unknown[]) => Promise<EncodedPayload>>;
-		return decodePayload(await main[EVENT_METHOD]!(event, encodePayload(data)));
+		return decodePayload(await main[EVENT_METHOD]!(event, encodePayload(data)), true);
 	}
 
 	/**
@@ -150,18 +153,42 @@ export class RoomConnection<Remote = unknown> {
 		if (typeof data !== 'string') return;
 		const frame = parseFrame(data);
 		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
-		this.#inbox = this.#inbox.then(async () => {
-			switch (frame.kind) {
-				case 'reply':
-					return this.#pending.resolve(frame.id, frame.messages);
-				case 'refused': {
-					const error = RoomError.from(frame.error);
-					this.#pending.refuse(frame.id, error);
-					return this.#handlers.onEvent('error', error.toJSON());
-				}
-				case 'push':
-					return deliverOneWay(frame.messages, this.#listener);
-			}
-		}).catch((error) => console.error('@delightstack/websocket: could not handle a frame', error));
+		if (this.#inbox) return this.#queue(this.#inbox.then(() => this.#handle(frame)));
+		let later: Promise<void> | undefined;
+		try {
+			later = this.#handle(frame);
+		} catch (error) {
+			couldNotHandle(error);
+		}
+		if (later) this.#queue(later);
 	}
+
+	/** Holds later frames until `delivery` is done. */
+	#queue(delivery: Promise<void>): void {
+		const inbox = delivery.catch(couldNotHandle).then(() => {
+			if (this.#inbox === inbox) this.#inbox = undefined;
+		});
+		this.#inbox = inbox;
+	}
+
+	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
+	#handle(frame: Frame): Promise<void> | undefined {
+		switch (frame.kind) {
+			case 'reply':
+				this.#pending.resolve(frame.id, frame.messages);
+				return undefined;
+			case 'refused': {
+				const error = RoomError.from(frame.error);
+				this.#pending.refuse(frame.id, error);
+				this.#handlers.onEvent('error', error.toJSON());
+				return undefined;
+			}
+			case 'push':
+				return deliverOneWay(frame.messages, this.#listener);
+		}
+	}
+}
+
+function couldNotHandle(error: unknown): void {
+	console.error('@delightstack/websocket: could not handle a frame', error);
 }

@@ -4,7 +4,7 @@
  * socket (session, metadata, rate-limit buckets) lives in that socket's attachment.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { answerBatch, encodeCalls } from '../rpc/batch.js';
+import { answerBatch, encodeCalls, singleCall, toWireError, type CallBatch } from '../rpc/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
@@ -314,7 +314,7 @@ export class WebsocketServer<
 		this.#sessions.save(ws, state);
 
 		const Api = (this.constructor as unknown as RoomClass).api;
-		const replies = await answerBatch(batch.messages, new Api(this, state.session), { onSendError: toWireError });
+		const replies = await answerBatch(batch, new Api(this, state.session), { onSendError: toWireError });
 		this.#send(ws, replyFrame(id, replies));
 	}
 
@@ -339,7 +339,8 @@ export class WebsocketServer<
 	async [receiveEvent](session: Session<Meta>, event: string, payload: EncodedPayload): Promise<EncodedPayload> {
 		let data: unknown;
 		try {
-			data = decodePayload(payload);
+			// Fresh from the frame: decoded in place.
+			data = decodePayload(payload, true);
 		} catch {
 			throw new RoomError('bad_request', 'The event payload could not be decoded', 400);
 		}
@@ -418,14 +419,19 @@ export class WebsocketServer<
 	}
 
 	/**
-	 * Parses a call batch and checks it before anything runs: every message well-formed, every
+	 * Reads a call batch and checks it before anything runs: every message well-formed, every
 	 * top-level call aimed at a declared API method, no reserved event names. Counts what it costs.
+	 * The batch most frames carry (one plain call and its pull) is read without parsing it.
 	 */
-	#inspect(body: string): { messages: unknown[]; calls: number; cheapEvents: number } | RoomError {
+	#inspect(body: string): (CallBatch & { calls: number; cheapEvents: number }) | RoomError {
 		const lines = body === '' ? [] : body.split('\n');
+		const single = singleCall(lines);
+		if (single) {
+			const cost = this.#checkCall(single.method, single.args);
+			if (cost instanceof RoomError) return cost;
+			return { lines, single, calls: cost === 'calls' ? 1 : 0, cheapEvents: cost === 'cheapEvents' ? 1 : 0 };
+		}
 		const messages: unknown[] = [];
-		const callable = callableNames((this.constructor as unknown as RoomClass).api);
-		const { prefixes } = this.#limits().eventRateLimit;
 		let calls = 0;
 		let cheapEvents = 0;
 		for (const line of lines) {
@@ -441,28 +447,28 @@ export class WebsocketServer<
 			messages.push(message);
 			if (message[0] !== 'push') continue;
 			const target = topLevelCall(message[1]);
-			if (target === undefined) {
-				calls++;
-				continue;
-			}
-			if (typeof target.method !== 'string' || !callable.has(target.method)) {
-				return new RoomError('unknown_method', `The room has no method "${String(target.method)}"`, 404);
-			}
-			if (target.method !== EVENT_METHOD) {
-				calls++;
-				continue;
-			}
-			const event = target.args?.[0];
-			if (typeof event !== 'string' || event === '') {
-				return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
-			}
-			if (isReservedEvent(event)) {
-				return new RoomError('forbidden_event', `Clients may not send "${event}": only the room sends it`, 403);
-			}
-			if (prefixes.some((p) => event.startsWith(p))) cheapEvents++;
-			else calls++;
+			const cost = target === undefined ? 'calls' : this.#checkCall(target.method, target.args);
+			if (cost instanceof RoomError) return cost;
+			if (cost === 'calls') calls++;
+			else cheapEvents++;
 		}
-		return { messages, calls, cheapEvents };
+		return { lines, messages, calls, cheapEvents };
+	}
+
+	/** Whether a top-level call may run, and which bucket pays for it. */
+	#checkCall(method: unknown, args: readonly unknown[] | undefined): 'calls' | 'cheapEvents' | RoomError {
+		if (typeof method !== 'string' || !callableNames((this.constructor as unknown as RoomClass).api).has(method)) {
+			return new RoomError('unknown_method', `The room has no method "${String(method)}"`, 404);
+		}
+		if (method !== EVENT_METHOD) return 'calls';
+		const event = args?.[0];
+		if (typeof event !== 'string' || event === '') {
+			return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
+		}
+		if (isReservedEvent(event)) {
+			return new RoomError('forbidden_event', `Clients may not send "${event}": only the room sends it`, 403);
+		}
+		return this.#limits().eventRateLimit.prefixes.some((p) => event.startsWith(p)) ? 'cheapEvents' : 'calls';
 	}
 
 	#eventFrame<E extends string>(event: E, data: unknown): string {
@@ -590,13 +596,6 @@ function readHandoff<Meta>(raw: string | null): Handoff<Meta> | string {
 		return `${HANDOFF_HEADER} needs "meta" to be an object`;
 	}
 	return { room, meta };
-}
-
-/** Errors leave the room with a stable `code`; anything that is not a `RoomError` is logged here. */
-function toWireError(error: Error): Error {
-	if (error instanceof RoomError) return error;
-	console.error('A room method threw', error);
-	return new RoomError('method_failed', error.message, 500);
 }
 
 export type { RoomEvents };

@@ -7,9 +7,10 @@
  * correlation id, and the room answers them all in one frame. Nothing about a call outlives its
  * frame.
  */
-import { RpcSession, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
+import { RpcPromise, RpcSession, RpcTarget, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
 import { CallTimeout, ConnectionLost, RoomError } from './errors.js';
 import { callFrame } from './frame.js';
+import { plainError, plainMethod, plainPush, plainValue, readPlainCall, type PlainCall } from './plain.js';
 
 // ---------------------------------------------------------------------------------------------
 // Room side
@@ -21,11 +22,11 @@ import { callFrame } from './frame.js';
 class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	readonly encodingLevel = 'jsonCompatible' as const;
 	readonly replies: string[] = [];
-	#incoming: unknown[];
+	#incoming: readonly unknown[];
 	#next = 0;
 	#allReceived = Promise.withResolvers<void>();
 
-	constructor(incoming: unknown[]) {
+	constructor(incoming: readonly unknown[]) {
 		this.#incoming = incoming;
 	}
 
@@ -49,17 +50,107 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	}
 }
 
-/** Runs one batch against `main` and returns the reply messages once every call has settled. */
-export async function answerBatch(
-	messages: unknown[],
-	main: object,
-	options?: RpcSessionOptions,
-): Promise<string[]> {
+/**
+ * A call frame's body as the room read it to check it before anything runs: its lines, and either
+ * the one plain call nearly every batch is, or every message parsed.
+ */
+export interface CallBatch {
+	lines: readonly string[];
+	/** The batch is exactly one plain call and the pull of its result (see {@link singleCall}). */
+	single?: PlainCall;
+	/** Every line parsed; may be left out when `single` is there. */
+	messages?: readonly unknown[];
+}
+
+/**
+ * The batch `rpc.method(data)` sends — one plain call (see `plain.ts`), then the pull of its result
+ * — read from its text, arguments evaluated; `undefined` for any other batch.
+ */
+export function singleCall(lines: readonly string[]): PlainCall | undefined {
+	return lines.length === 2 && lines[1] === '["pull",1]' ? readPlainCall(lines[0]!) : undefined;
+}
+
+/**
+ * Runs one batch against `main` and returns the reply messages once every call has settled.
+ *
+ * A single plain call is answered without a session: the method runs once, and only when its
+ * outcome is something `serialize` cannot write as a session would (a stub, an RpcTarget, an Error
+ * inside a result) does a session write the reply, from the outcome already in hand.
+ */
+export async function answerBatch(batch: CallBatch, main: object, options: RpcSessionOptions = {}): Promise<string[]> {
+	const call = batch.single;
+	// Custom limits would change how a session evaluates the arguments: leave those to it.
+	const method = call && options.limits === undefined ? plainMethod(main, call.method) : undefined;
+	if (!call || !method) return answerWithSession(messagesOf(batch), main, options);
+
+	let outcome: Outcome;
+	try {
+		const result = method.apply(main, call.args);
+		// As capnweb's deliverCall: an RpcPromise is passed on as it is, anything else awaited.
+		outcome = { ok: true, value: result instanceof RpcPromise ? result : await result };
+	} catch (error) {
+		outcome = { ok: false, error };
+	}
+
+	if (outcome.ok) {
+		const json = plainValue(outcome.value);
+		if (json !== undefined) return [`["resolve",1,${json}]`];
+		return answerWithSession(messagesOf(batch), replay(call.method, outcome), options);
+	}
+	const { error } = outcome;
+	if (!(error instanceof Error)) {
+		const json = plainValue(error);
+		if (json !== undefined) return [`["reject",1,${json}]`];
+		return answerWithSession(messagesOf(batch), replay(call.method, outcome), options);
+	}
+	// A session calls onSendError once for the thrown error; so do we, and hand a replaying
+	// session the same answer instead of asking twice (it may log).
+	const rewritten = options.onSendError?.(error) || undefined;
+	const json = plainError(rewritten ?? error, rewritten !== undefined);
+	if (json !== undefined) return [`["reject",1,${json}]`];
+	const onSendError = (e: Error) => (e === error ? rewritten : options.onSendError?.(e));
+	return answerWithSession(messagesOf(batch), replay(call.method, outcome), { ...options, onSendError });
+}
+
+function messagesOf(batch: CallBatch): readonly unknown[] {
+	return batch.messages ?? batch.lines.map((line) => JSON.parse(line) as unknown);
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A main object whose `method` hands back what the real one already did, for a session to encode. */
+function replay(method: string, outcome: Outcome): object {
+	return {
+		[method]: () => {
+			if (outcome.ok) return outcome.value;
+			throw outcome.error;
+		},
+	};
+}
+
+/** Runs one batch through a capnweb session: any batch, and the reference `answerBatch` must equal. */
+export async function answerWithSession(messages: readonly unknown[], main: object, options?: RpcSessionOptions): Promise<string[]> {
 	const transport = new AnsweringTransport(messages);
 	const session = new RpcSession(transport, main, options);
 	await transport.allReceived;
 	await session.drain();
 	return transport.replies;
+}
+
+/**
+ * The room's `onSendError`: errors leave the room with a stable `code` and without a stack (capnweb
+ * sends the stack of an error this returns; the room's file paths are not the caller's business).
+ * Anything that is not a `RoomError` is logged here.
+ */
+export function toWireError(error: Error): Error {
+	let wire = error;
+	if (!(error instanceof RoomError)) {
+		console.error('A room method threw', error);
+		wire = new RoomError('method_failed', error.message, 500);
+	}
+	if (!wire.stack) return wire;
+	// A copy, not the thrown object: it may be shared, and its stack is still useful to the room.
+	return Object.assign(Object.create(wire, { stack: { value: undefined } }) as Error, wire);
 }
 
 /** Collects what a session sends and never receives anything: for one-way batches. */
@@ -76,16 +167,55 @@ class OneWayTransport implements RpcTransport {
 /**
  * Serializes one-way calls on the peer's main object as capnweb `push` messages. Nothing is pulled,
  * so the peer answers nothing. The result is computed once and may be sent to any number of peers.
+ * Calls with plain data arguments (every event) are written without a session.
  */
 export function encodeCalls(calls: ReadonlyArray<readonly [method: string, ...args: unknown[]]>): string[] {
+	const lines: string[] = [];
+	for (const [method, ...args] of calls) {
+		const line = plainPush(method, args);
+		if (line === undefined) return encodeWithSession(calls);
+		lines.push(line);
+	}
+	return lines;
+}
+
+/** {@link encodeCalls} through a capnweb session: any calls, and the reference for the plain path. */
+export function encodeWithSession(calls: ReadonlyArray<readonly [method: string, ...args: unknown[]]>): string[] {
 	const transport = new OneWayTransport();
 	const remote = new RpcSession<Record<string, (...args: unknown[]) => unknown>>(transport).getRemoteMain();
 	for (const [method, ...args] of calls) (remote as any)[method](...args);
 	return transport.sent;
 }
 
-/** Delivers a one-way batch to `main`: runs every call in it, in order. */
-export async function deliverOneWay(messages: string[], main: object): Promise<void> {
+/**
+ * Delivers a one-way batch to `main`: runs every call in it, in order. Returns a promise only when
+ * the batch needed a session (anything but plain calls); plain calls run before it returns.
+ */
+export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
+	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
+	for (const line of messages) {
+		const call = readPlainCall(line);
+		const method = call && plainMethod(main, call.method);
+		// All or nothing, checked before anything runs: order is kept either way.
+		if (!call || !method) return deliverWithSession(messages, main);
+		calls.push([method, call.args]);
+	}
+	for (const [method, args] of calls) {
+		// As in a session: what a one-way call returns or throws goes nowhere.
+		try {
+			const result = method.apply(main, args);
+			if (!(result instanceof RpcPromise) && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+				Promise.resolve(result).catch(() => {});
+			}
+		} catch {
+			// Ignored, as a session ignores a one-way call's failure.
+		}
+	}
+	return undefined;
+}
+
+/** Delivers a one-way batch through a capnweb session: any batch, and the reference for `deliverOneWay`. */
+export async function deliverWithSession(messages: readonly string[], main: object): Promise<void> {
 	const transport = new AnsweringTransport(messages.map((m) => JSON.parse(m)));
 	const session = new RpcSession(transport, main);
 	await transport.allReceived;
@@ -97,15 +227,17 @@ export async function deliverOneWay(messages: string[], main: object): Promise<v
 
 // A full macrotask, not a microtask: the application must get the chance to call `.then()` on every
 // RpcPromise of the tick (that is what asks for a result) before the batch leaves.
-const nextMacrotask: () => Promise<void> =
-	typeof setImmediate === 'function'
-		? () => new Promise((resolve) => setImmediate(resolve))
-		: () => new Promise((resolve) => setTimeout(resolve, 0));
+const afterThisMacrotask: (run: () => void) => void =
+	typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
+
+const MAX_DELAY = 2 ** 31 - 1;
+
+const now: () => number = typeof performance === 'object' ? () => performance.now() : () => Date.now();
 
 interface PendingBatch {
 	resolve(replies: string[]): void;
 	reject(error: RoomError): void;
-	timer: ReturnType<typeof setTimeout>;
+	deadline: number;
 }
 
 /** Where frames go. Returns `false` when there is no open socket. */
@@ -130,7 +262,7 @@ export class CallBatcher<Remote = unknown> {
 	get main(): Remote {
 		if (!this.#current) {
 			const transport = new BatchingTransport(this);
-			this.#current = new RpcSession(transport).getRemoteMain();
+			this.#current = new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain();
 		}
 		return this.#current as Remote;
 	}
@@ -143,6 +275,13 @@ export class CallBatcher<Remote = unknown> {
 }
 
 /**
+ * The client's side of a call batch offers the room nothing to call (room → client calls are
+ * one-way batches of their own). An empty target rather than none: without a main object, capnweb
+ * builds an Error per session to refuse calls that never come.
+ */
+const NOTHING_TO_CALL = new (class NothingToCall extends RpcTarget {})();
+
+/**
  * The batches one socket has sent and not yet had answered: numbers them for their `call` frame,
  * routes the room's `reply` or `refused` frame back, times them out, and fails them all when the
  * socket goes.
@@ -151,6 +290,12 @@ export class PendingBatches {
 	#send: SendFrame;
 	#pending = new Map<number, PendingBatch>();
 	#nextId = 1;
+	// One timer for every batch, due at the earliest deadline that may still be pending: a timer set
+	// and cleared per call cost more than the rest of a call's bookkeeping. It is not cleared when the
+	// last batch is answered (the next call would set it again); it fires, finds nothing overdue and
+	// stops, and never keeps a process alive on its own.
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#timerDue = Infinity;
 	timeoutMs: number;
 
 	constructor(send: SendFrame, options: { timeoutMs?: number } = {}) {
@@ -167,11 +312,9 @@ export class PendingBatches {
 	send(messages: string[]): Promise<string[]> {
 		const id = this.#nextId++;
 		return new Promise<string[]>((resolve, reject) => {
-			const timer = setTimeout(() => {
-				this.#pending.delete(id);
-				reject(new CallTimeout(this.timeoutMs));
-			}, this.timeoutMs);
-			this.#pending.set(id, { resolve, reject, timer });
+			const deadline = now() + this.timeoutMs;
+			this.#pending.set(id, { resolve, reject, deadline });
+			this.#expireAt(deadline);
 			if (!this.#send(callFrame(id, messages))) this.#settle(id, undefined, new ConnectionLost());
 		});
 	}
@@ -189,32 +332,79 @@ export class PendingBatches {
 	/** The socket is gone: every batch still waiting rejects with `error`. */
 	failAll(error: RoomError = new ConnectionLost()): void {
 		for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
+		clearTimeout(this.#timer);
+		this.#timer = undefined;
+		this.#timerDue = Infinity;
 	}
 
 	#settle(id: number, replies?: string[], error?: RoomError): void {
 		const batch = this.#pending.get(id);
 		if (!batch) return; // timed out already, or a stray id
 		this.#pending.delete(id);
-		clearTimeout(batch.timer);
 		if (error) batch.reject(error);
 		else batch.resolve(replies!);
 	}
+
+	/** Makes sure the timer fires by `deadline`. */
+	#expireAt(deadline: number): void {
+		if (this.#timer !== undefined) {
+			if (this.#timerDue <= deadline) return;
+			clearTimeout(this.#timer);
+		}
+		this.#timerDue = deadline;
+		// setTimeout fires at once for delays past 2^31 - 1 ms; a later deadline just takes more rounds.
+		const timer = setTimeout(() => this.#expire(), Math.min(MAX_DELAY, Math.max(0, deadline - now())));
+		(timer as { unref?: () => void }).unref?.();
+		this.#timer = timer;
+	}
+
+	/** Rejects every batch past its deadline with `CallTimeout`, and waits for the next deadline. */
+	#expire(): void {
+		this.#timer = undefined;
+		this.#timerDue = Infinity;
+		const at = now();
+		let next = Infinity;
+		for (const [id, batch] of this.#pending) {
+			if (batch.deadline > at) next = Math.min(next, batch.deadline);
+			else {
+				this.#pending.delete(id);
+				batch.reject(new CallTimeout(this.timeoutMs));
+			}
+		}
+		if (next !== Infinity) this.#expireAt(next);
+	}
 }
+
+/**
+ * How a batch's session ends once the room's answers are consumed. One shared error: ending is the
+ * normal case for every batch, and building an Error (with its stack) each time is not free. It only
+ * reaches code that asks a finished batch for something it never sent.
+ */
+const BATCH_ENDED = new RoomError('batch_ended', 'The batch ended before this call was answered', 0);
 
 /** The client end of one batch (the counterpart of capnweb's BatchClientTransport). */
 class BatchingTransport implements RpcTransport {
 	#outgoing: string[] | null = [];
 	#incoming: string[] | null = null;
-	#answered: Promise<void>;
+	#next = 0;
+	#failure: { error: unknown } | null = null;
+	#waiting: PromiseWithResolvers<string> | null = null;
 
 	constructor(batcher: { flush(messages: string[]): Promise<string[]> }) {
-		this.#answered = nextMacrotask().then(async () => {
+		afterThisMacrotask(() => {
 			const outgoing = this.#outgoing!;
 			this.#outgoing = null;
-			this.#incoming = await batcher.flush(outgoing);
+			let answered: Promise<string[]>;
+			try {
+				answered = batcher.flush(outgoing);
+			} catch (error) {
+				answered = Promise.reject(error);
+			}
+			answered.then(
+				(replies) => this.#arrived(replies),
+				(error: unknown) => this.#arrived(null, { error }),
+			);
 		});
-		// Rejections surface through receive(); don't report them twice.
-		this.#answered.catch(() => {});
 	}
 
 	send(message: string): void {
@@ -222,11 +412,26 @@ class BatchingTransport implements RpcTransport {
 		this.#outgoing?.push(message);
 	}
 
-	async receive(): Promise<string> {
-		if (!this.#incoming) await this.#answered;
-		const message = this.#incoming!.shift();
-		if (message !== undefined) return message;
-		// Ends the session: anything still unanswered rejects with this.
-		throw new RoomError('batch_ended', 'The batch ended before this call was answered', 0);
+	receive(): Promise<string> {
+		if (this.#incoming || this.#failure) return new Promise((resolve, reject) => this.#read(resolve, reject));
+		// capnweb reads one message at a time: at most one receive() waits.
+		this.#waiting = Promise.withResolvers<string>();
+		return this.#waiting.promise;
+	}
+
+	#arrived(replies: string[] | null, failure: { error: unknown } | null = null): void {
+		this.#incoming = replies;
+		this.#failure = failure;
+		const waiting = this.#waiting;
+		this.#waiting = null;
+		if (waiting) this.#read(waiting.resolve, waiting.reject);
+	}
+
+	#read(resolve: (message: string) => void, reject: (error: unknown) => void): void {
+		if (this.#failure) return reject(this.#failure.error);
+		const message = this.#incoming![this.#next++];
+		// Past the last answer: ends the session, and anything still unanswered rejects with this.
+		if (message === undefined) reject(BATCH_ENDED);
+		else resolve(message);
 	}
 }

@@ -18,6 +18,10 @@ export function encodePayload(data: unknown): EncodedPayload {
 	return superjson.serialize(data) as EncodedPayload;
 }
 
-export function decodePayload<T = unknown>(payload: EncodedPayload): T {
-	return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0]) as T;
+/**
+ * `fresh`: the payload was just decoded from the wire and nothing else holds it, so superjson may
+ * rebuild the value in place instead of deep-copying it first.
+ */
+export function decodePayload<T = unknown>(payload: EncodedPayload, fresh = false): T {
+	return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0], { inPlace: fresh }) as T;
 }

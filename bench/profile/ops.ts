@@ -6,7 +6,7 @@
 import { RpcSession, type RpcTransport } from 'capnweb';
 import { RoomApi } from '../../do/index.js';
 import { takeAll, fullBucket } from '../../do/limits.js';
-import { answerBatch, encodeCalls } from '../../rpc/batch.js';
+import { answerBatch, encodeCalls, type CallBatch } from '../../rpc/batch.js';
 import { pushFrame, readHeader, replyFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 
@@ -24,9 +24,10 @@ const SESSION = { ws_session_id: '00000000-0000-4000-8000-000000000000', room: '
 const POLICY = { capacity: 1e9, refillEveryMs: 1 };
 const STATE = { session: SESSION, buckets: { calls: fullBucket(POLICY, Date.now()), events: fullBucket(POLICY, Date.now()) } };
 
-function parse(raw: string): unknown[] {
+function parse(raw: string): CallBatch {
 	const header = readHeader(raw)!;
-	return raw.slice(header.body).split('\n').map((line) => JSON.parse(line) as unknown);
+	const lines = raw.slice(header.body).split('\n');
+	return { lines, messages: lines.map((line) => JSON.parse(line) as unknown) };
 }
 
 class NullTransport implements RpcTransport {
