@@ -15,6 +15,7 @@
 import { RoomError } from '../../rpc/errors.js';
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
 import type { EntityEvent, SessionInfo } from '../../rpc/types.js';
+import { ChangeFeed } from '../change-feed.js';
 import type { Clock } from '../clock.js';
 import type { WakeReason } from '../reconnect.js';
 import { SocketTransport } from '../socket-transport.js';
@@ -57,9 +58,8 @@ export class SharedRoom {
 	#status: ConnectionStatus = 'disconnected';
 	#lastChange: StatusChange;
 	#sessions = new Map<string, SessionInfo<unknown>>();
-	#position: number;
-	/** The socket's replay is done (`entity:synced` or `entity:resync` arrived on this connection). */
-	#caughtUp = false;
+	/** The socket's change-feed position, deduplicating replays the same way each tab's feed does. */
+	readonly #feed = new ChangeFeed();
 	/** The room name the room itself puts in entity events. */
 	#feedRoom: string;
 	/** Batches refused by the room, by member, until the refusal's `error` event is routed. */
@@ -68,7 +68,7 @@ export class SharedRoom {
 	constructor(options: SharedRoomOptions) {
 		this.name = options.name;
 		this.url = options.url;
-		this.#position = options.since;
+		if (options.since >= 0) this.#feed.startAt(options.since);
 		this.#feedRoom = options.name;
 		this.#lastChange = { room: options.name };
 		const listener: TransportListener = {
@@ -78,7 +78,7 @@ export class SharedRoom {
 		};
 		this.#transport = new SocketTransport(listener, {
 			...options.settings,
-			url: () => withSince(this.url, this.#position),
+			url: () => withSince(this.url, this.#feed.since),
 			clock: options.clock,
 			random: options.random,
 			WebSocket: options.WebSocket,
@@ -99,7 +99,7 @@ export class SharedRoom {
 	}
 
 	get position(): number {
-		return this.#position;
+		return this.#feed.since;
 	}
 
 	get sessionCount(): number {
@@ -113,14 +113,14 @@ export class SharedRoom {
 	 */
 	admit(member: RoomMember, since: number): void {
 		this.#members.add(member);
-		member.resyncPending = since >= 0 && since < this.#position;
+		member.resyncPending = since >= 0 && since < this.#feed.since;
 		switch (this.#status) {
 			case 'connected':
 				this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
-				if (this.#caughtUp) {
+				if (this.#feed.caughtUp) {
 					const verdict = member.resyncPending ? 'entity:resync' : 'entity:synced';
 					member.resyncPending = false;
-					this.#postEvent(member, verdict, encodePayload({ room: this.#feedRoom, head: this.#position }));
+					this.#postEvent(member, verdict, encodePayload({ room: this.#feedRoom, head: this.#feed.since }));
 				}
 				member.post({ type: 'status', join: member.join, status: 'connected', change: { room: this.name, error: null } });
 				return;
@@ -173,7 +173,7 @@ export class SharedRoom {
 	#onStatus(status: ConnectionStatus, change: StatusChange): void {
 		this.#status = status;
 		this.#lastChange = change;
-		if (status !== 'connected') this.#caughtUp = false;
+		if (status !== 'connected') this.#feed.disconnected();
 		const wire = changeToWire(change);
 		for (const member of this.#members) member.post({ type: 'status', join: member.join, status, change: wire });
 	}
@@ -192,7 +192,12 @@ export class SharedRoom {
 			case 'error':
 				return this.#routeError(data);
 		}
-		if (name.startsWith('entity:') && !this.#track(name, data as EntityEvent & { head: number })) return;
+		if (name.startsWith('entity:')) {
+			const room = (data as Partial<EntityEvent>).room;
+			if (typeof room === 'string') this.#feedRoom = room;
+			// The feed follows no room by name (the socket is this room's), so it only drops replays.
+			if (!this.#feed.receive(name, data)) return;
+		}
 
 		const payload = encodePayload(data);
 		for (const member of this.#members) {
@@ -203,28 +208,6 @@ export class SharedRoom {
 			}
 			if (name === 'entity:synced' || name === 'entity:resync') member.resyncPending = false;
 		}
-	}
-
-	/** Advances the position; `false` for a change already relayed (a replay overlapping live ones). */
-	#track(name: string, event: EntityEvent & { head: number }): boolean {
-		if (typeof event.room === 'string') this.#feedRoom = event.room;
-		switch (name) {
-			case 'entity:synced':
-				this.#position = Math.max(this.#position, event.head);
-				this.#caughtUp = true;
-				return true;
-			case 'entity:resync':
-				this.#position = event.head;
-				this.#caughtUp = true;
-				return true;
-			case 'entity:created':
-			case 'entity:updated':
-			case 'entity:deleted':
-				if (event.seq <= this.#position) return false;
-				this.#position = event.seq;
-				return true;
-		}
-		return true;
 	}
 
 	/**
