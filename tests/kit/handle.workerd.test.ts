@@ -4,11 +4,11 @@
  * Object behind it, and the room's own view of who joined, read back through Workers RPC.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import type { AuthLocalsLike, RefusalBody } from '../../kit/index.js';
 import { HANDOFF_HEADER } from '../../rpc/protocol.js';
 import type { Session } from '../../rpc/types.js';
-import { bundleWorker } from '../support/workerd.js';
+import { startWorkerd } from '../support/workerd.js';
 
 /**
  * Bun's WebSocket takes request headers (a browser's cannot, but it sends `Origin` and cookies
@@ -21,18 +21,7 @@ let origin: string;
 let wsOrigin: string;
 
 beforeAll(async () => {
-	const scriptPath = await bundleWorker('tests/kit/worker.ts', 'kit-worker.js');
-	mf = new Miniflare({
-		modules: true,
-		scriptPath,
-		compatibilityDate: '2026-04-20',
-		durableObjects: { ROOM: { className: 'TestRoom', useSQLite: true } },
-		host: '127.0.0.1',
-		port: 0,
-	});
-	const url = await mf.ready;
-	origin = url.origin;
-	wsOrigin = origin.replace(/^http/, 'ws');
+	({ mf, origin, wsOrigin } = await startWorkerd('tests/kit/worker.ts', 'kit-worker.js'));
 });
 
 afterAll(async () => {

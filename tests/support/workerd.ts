@@ -40,8 +40,9 @@ export interface RoomWorker {
 	dispose(): Promise<void>;
 }
 
-export async function startRoomWorker(): Promise<RoomWorker> {
-	const scriptPath = await bundleWorker('tests/worker/index.ts', 'test-worker.js');
+/** Bundles `entry` and serves it from workerd on 127.0.0.1, with `TestRoom` bound as `ROOM`. */
+export async function startWorkerd(entry: string, outfile: string): Promise<{ mf: Miniflare; origin: string; wsOrigin: string }> {
+	const scriptPath = await bundleWorker(entry, outfile);
 	const mf = new Miniflare({
 		modules: true,
 		scriptPath,
@@ -50,9 +51,12 @@ export async function startRoomWorker(): Promise<RoomWorker> {
 		host: '127.0.0.1',
 		port: 0,
 	});
-	const url = await mf.ready;
-	const origin = url.origin;
-	const wsOrigin = origin.replace(/^http/, 'ws');
+	const { origin } = await mf.ready;
+	return { mf, origin, wsOrigin: origin.replace(/^http/, 'ws') };
+}
+
+export async function startRoomWorker(): Promise<RoomWorker> {
+	const { mf, origin, wsOrigin } = await startWorkerd('tests/worker/index.ts', 'test-worker.js');
 	return {
 		mf,
 		origin,
