@@ -20,7 +20,7 @@ export interface Options {
 	runs: number;
 	/** Measured round trips per run (sequential and per socket in `concurrent`). */
 	calls: number;
-	/** Round trips before measuring: JIT, DO construction, first-use costs. */
+	/** Round trips (RPC) or broadcasts (fan-out) before measuring: JIT, DO construction, first-use costs. */
 	warmup: number;
 	/** Length of the string padding every echo and broadcast payload. */
 	payloadBytes: number;

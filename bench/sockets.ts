@@ -84,6 +84,21 @@ class OurSocket implements BenchSocket {
 	readonly opened: Promise<void>;
 
 	constructor(url: string, Socket: typeof WebSocket) {
+		// Frames are counted inside the connection's own `message` listener, not in a second one:
+		// the baselines count in their only listener, and each listener is a dispatch per frame.
+		const count = (e: MessageEvent) => {
+			this.frames++;
+			this.chars += typeof e.data === 'string' ? e.data.length : 0;
+		};
+		class CountingSocket extends Socket {
+			override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
+				if (type !== 'message' || typeof listener !== 'function') return super.addEventListener(type, listener, options);
+				super.addEventListener(type, (e: Event) => {
+					count(e as MessageEvent);
+					listener(e);
+				}, options);
+			}
+		}
 		this.#conn = new RoomConnection<RoomRpc<BenchApi>>(
 			url,
 			{
@@ -104,13 +119,9 @@ class OurSocket implements BenchSocket {
 					this.closeCode = code;
 				},
 			},
-			{ WebSocket: Socket },
+			{ WebSocket: CountingSocket },
 		);
 		this.#conn.socket.addEventListener('error', (e) => void (this.lastError = (e as ErrorEvent).message || e.type));
-		this.#conn.socket.addEventListener('message', (e) => {
-			this.frames++;
-			this.chars += typeof e.data === 'string' ? e.data.length : 0;
-		});
 		this.opened = this.#conn.opened;
 	}
 
