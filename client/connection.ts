@@ -7,7 +7,8 @@ import { CallBatcher, PendingBatches, deliverOneWay } from '../rpc/batch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
-import { EVENT_METHOD, type RoomListener } from '../rpc/protocol.js';
+import { EVENT_METHOD, type RoomListener, type SessionListPart } from '../rpc/protocol.js';
+import { SessionListParts } from './roster.js';
 
 export interface ConnectionHandlers {
 	/** An event from the room, payload decoded. Refused batches also arrive here as `error`. */
@@ -34,9 +35,16 @@ class Listener extends RpcTarget implements RoomListener {
 		this.#onEvent = onEvent;
 		this.#onClosing = onClosing;
 	}
+	/** A long `session:list` arrives in parts; the handlers get it whole, once. */
+	readonly #listParts = new SessionListParts();
 	event(name: string, payload: EncodedPayload): void {
 		// Fresh from the frame: decoded in place.
-		this.#onEvent(name, decodePayload(payload, true));
+		let data: unknown = decodePayload(payload, true);
+		if (name === 'session:list') {
+			data = this.#listParts.add(data as SessionListPart<unknown>);
+			if (data === undefined) return;
+		}
+		this.#onEvent(name, data);
 	}
 	closing(code: number, reason: string): void {
 		this.#onClosing(code, reason);

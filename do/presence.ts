@@ -1,3 +1,6 @@
+import { pushFrame } from '../rpc/frame.js';
+import { MAX_PUSH_FRAME_BYTES, utf8Length } from './roster.js';
+
 /**
  * Presence announcements, coalesced. When many sockets join or leave close together (a deploy, a
  * reconnect storm), announcing each change to everyone as its own frame costs N² frames. Instead the
@@ -7,6 +10,9 @@
  * A socket that joined while the queue was filling already got a `session:list` that includes the
  * changes before it, so it gets only the changes queued after its list, less its own join: every
  * socket hears of every change exactly once. Each distinct frame is serialized once.
+ *
+ * A storm can queue hundreds of changes within one delay; they go out in order, in as many frames of
+ * at most `maxFrameBytes` as they need (see {@link MAX_PUSH_FRAME_BYTES} for why frames stay small).
  */
 export class PresenceQueue {
 	/** Encoded capnweb `push` messages, in order. */
@@ -21,6 +27,8 @@ export class PresenceQueue {
 		readonly delayMs: number,
 		/** Sends the queue now; called when the delay is up. */
 		readonly onDue: () => void,
+		/** Largest frame `drain` builds, in UTF-8 bytes (one change larger than this goes alone). */
+		readonly maxFrameBytes = MAX_PUSH_FRAME_BYTES,
 	) {}
 
 	get empty(): boolean {
@@ -45,28 +53,53 @@ export class PresenceQueue {
 	}
 
 	/**
-	 * Empties the queue: for each socket, the frame of the changes it has not heard of. `frame`
-	 * turns messages into a frame; `send` returns false for a dead socket, which is returned.
+	 * Empties the queue: sends each socket the frames of the changes it has not heard of, in order.
+	 * `send` returns false for a dead socket; those are returned (and sent nothing more).
 	 */
-	drain(sockets: Iterable<WebSocket>, frame: (messages: string[]) => string, send: (ws: WebSocket, frame: string) => boolean): WebSocket[] {
+	drain(sockets: Iterable<WebSocket>, send: (ws: WebSocket, frame: string) => boolean): WebSocket[] {
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
 		const pending = this.#pending;
 		const joiners = this.#joiners;
 		this.#pending = [];
 		this.#joiners = new Map();
-		const frames = new Map<string, string | null>();
+		const frames = new Map<string, string[]>();
+		let sizes: number[] | undefined;
 		const dead: WebSocket[] = [];
 		for (const ws of sockets) {
 			const { from, self } = joiners.get(ws) ?? { from: 0, self: -1 };
 			const key = `${from},${self}`;
 			let f = frames.get(key);
 			if (f === undefined) {
-				const messages = pending.filter((_, i) => i >= from && i !== self);
-				frames.set(key, (f = messages.length > 0 ? frame(messages) : null));
+				sizes ??= pending.map(utf8Length);
+				const picked = pending.map((_, i) => i).filter((i) => i >= from && i !== self);
+				frames.set(key, (f = this.#pack(pending, sizes, picked)));
 			}
-			if (f !== null && !send(ws, f)) dead.push(ws);
+			for (const frame of f) {
+				if (send(ws, frame)) continue;
+				dead.push(ws);
+				break;
+			}
 		}
 		return dead;
+	}
+
+	/** Groups the picked messages, in order, into push frames of at most `maxFrameBytes`. */
+	#pack(messages: readonly string[], sizes: readonly number[], picked: readonly number[]): string[] {
+		const frames: string[] = [];
+		let group: string[] = [];
+		// A push frame is `e\n` followed by its messages, one `\n` between each two.
+		let bytes = 1;
+		for (const i of picked) {
+			if (group.length > 0 && bytes + 1 + sizes[i]! > this.maxFrameBytes) {
+				frames.push(pushFrame(group));
+				group = [];
+				bytes = 1;
+			}
+			group.push(messages[i]!);
+			bytes += 1 + sizes[i]!;
+		}
+		if (group.length > 0) frames.push(pushFrame(group));
+		return frames;
 	}
 }

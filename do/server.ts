@@ -25,6 +25,7 @@ import { RoomApi, callableNames, receiveEvent } from './api.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
 import { PresenceQueue } from './presence.js';
+import { Roster } from './roster.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
 
 /** Limits a room enforces on each socket. Override any of them with `static options`. */
@@ -101,6 +102,8 @@ export class WebsocketServer<
 	static options: Partial<RoomOptions> = {};
 
 	readonly #sessions = new SessionStore<Meta>();
+	/** Each session's encoded `session:list` entry, so a join does not encode the whole room again. */
+	readonly #roster = new Roster<Meta>();
 	#options?: RoomOptions;
 	#changes?: ChangeLog;
 	#presence?: PresenceQueue;
@@ -258,7 +261,9 @@ export class WebsocketServer<
 		this.ctx.acceptWebSocket(server, tagsFor(session));
 		this.#sessions.add(server, state);
 
-		this.#send(server, this.#eventFrame('session:list', { sessions: this.#roster() }));
+		// The list may take several frames (see `Roster`); all of them go out before `listed`, in this
+		// same synchronous run, so no presence change can fall between the list and the queue's mark.
+		for (const frame of this.#roster.frames(this.#sessions.states())) this.#send(server, frame);
 		this.#presenceQueue().listed(server);
 		const since = new URL(request.url).searchParams.get('since');
 		if (since !== null) {
@@ -475,10 +480,6 @@ export class WebsocketServer<
 		return pushFrame(encodeCalls([['event', event, encodePayload(data)]]));
 	}
 
-	#roster(): SessionInfo<Meta>[] {
-		return [...this.#sessions.states()].map((s) => publicInfo(s.session));
-	}
-
 	/** Sends one frame to every session that passes `filter`; drops sockets that fail. */
 	#deliver(frame: string, filter: (state: SessionState<Meta>) => boolean): number {
 		this.#flushPresence();
@@ -547,7 +548,7 @@ export class WebsocketServer<
 	#flushPresence(): void {
 		const queue = this.#presence;
 		if (!queue || queue.empty) return;
-		const dead = queue.drain(this.#sessions.sockets(), pushFrame, (ws, frame) => this.#send(ws, frame));
+		const dead = queue.drain(this.#sessions.sockets(), (ws, frame) => this.#send(ws, frame));
 		for (const ws of dead) void this.#leave(ws);
 	}
 

@@ -7,6 +7,7 @@
  * Room → browser: the client's {@link RoomListener} is the main object of each one-way batch.
  */
 import type { EncodedPayload } from './payload.js';
+import type { AuthSessionMeta, RoomEvents } from './types.js';
 
 /**
  * The reserved `RoomApi` method that carries `send(event, data)`. Not a valid identifier, so it
@@ -26,6 +27,14 @@ export interface RoomListener {
 	 */
 	closing(code: number, reason: string): void;
 }
+
+/**
+ * The payload of one `session:list` event on the wire. A roster too large for one frame is sent as
+ * several `session:list` events in a row, back to back: every one but the last carries
+ * `more: true`. The client joins them and hands the app one `session:list` with every session
+ * (`RoomEvents['session:list']`), so apps never see `more` or a partial list.
+ */
+export type SessionListPart<Meta = AuthSessionMeta> = RoomEvents<Meta>['session:list'] & { more?: true };
 
 /** Name of the header through which the handle hands `{room, meta}` to the room. */
 export const HANDOFF_HEADER = 'x-delightstack-ws-handoff';

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { CloseCode, HANDOFF_HEADER } from '../../rpc/protocol.js';
+import { WebsocketClient } from '../../client/websocket-client.svelte.js';
+import { PresenceQueue } from '../../do/presence.js';
+import { MAX_PUSH_FRAME_BYTES, Roster, utf8Length } from '../../do/roster.js';
+import type { SessionState } from '../../do/sessions.js';
+import { encodeCalls } from '../../rpc/batch.js';
+import { parseFrame, pushFrame } from '../../rpc/frame.js';
+import { decodePayload, encodePayload, type EncodedPayload } from '../../rpc/payload.js';
+import { readPlainCall } from '../../rpc/plain.js';
+import { CloseCode, HANDOFF_HEADER, type SessionListPart } from '../../rpc/protocol.js';
+import type { Session } from '../../rpc/types.js';
+import { noJitter } from '../support/clients.js';
 import { Probe, joinInTurn } from '../support/probe.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
 let worker: RoomWorker;
 beforeAll(async () => (worker = await startRoomWorker()));
@@ -78,6 +89,217 @@ describe('presence under a connect storm', () => {
 		expect(presenceFrames).toBeLessThan(20);
 		await Promise.all(everyone.map((p) => p.close()));
 	});
+});
+
+/** The payload of each `session:list` event in a push frame, read as the client reads it. */
+function listParts(frame: string): SessionListPart<unknown>[] {
+	const parsed = parseFrame(frame);
+	if (parsed?.kind !== 'push') throw new Error(`not a push frame: ${frame.slice(0, 40)}`);
+	return parsed.messages.map((line) => {
+		const call = readPlainCall(line)!;
+		expect(call.method).toBe('event');
+		const [name, payload] = call.args as [string, EncodedPayload];
+		expect(name).toBe('session:list');
+		return decodePayload<SessionListPart<unknown>>(payload);
+	});
+}
+
+/** What the room sent before lists came in parts: one frame, encoded whole. */
+const encodedWhole = (data: SessionListPart<unknown>) => pushFrame(encodeCalls([['event', 'session:list', encodePayload(data)]]));
+
+/** Sessions as a room holds them: each meta its own copy, as parsed from its handoff or attachment. */
+function states(metas: unknown[]): SessionState<unknown>[] {
+	return metas.map((meta, i) => ({
+		session: { ws_session_id: `id-${i}`, room: 'r', meta: structuredClone(meta), connected_at: 1_700_000_000_000 + i } satisfies Session<unknown>,
+		buckets: { calls: { tokens: 1, at: 0 }, events: { tokens: 1, at: 0 } },
+	}));
+}
+
+describe('session list frames (Roster)', () => {
+	const awkward: Array<Record<string, unknown>> = [
+		{ user_id: 'plain' },
+		{ user_id: 'quote"back\\slash', note: 'line\nbreak\ttab\u0001ctl', emoji: 'é🙂' },
+		{ user_id: 'arrays', nested: [[1, [2, []]], [], [[['deep']]]], mixed: [null, true, 0, -1.5e-7, 'x'] },
+		{ user_id: 'keys', 'a.b': 1, 'back\\slash': { '': 'empty key' }, '0': 'numeric key' },
+		{ user_id: 'big', pad: 'x'.repeat(500) },
+	];
+	// Meta a handle cannot produce (it passes JSON), but a room's own code could: superjson annotates
+	// these, so their parts are encoded whole.
+	const shared = { same: 'object twice' };
+	const annotated: Array<Record<string, unknown>> = [
+		{ user_id: 'date', at: new Date(1_700_000_000_000) },
+		{ user_id: 'undef', gone: undefined, list: [undefined, new Date(0)] },
+		{ user_id: 'numbers', neg: -0, inf: Infinity, big: 2n ** 70n },
+		{ user_id: 'map', m: new Map([['k.k', new Set([1])]]) },
+		{ user_id: 'twice', a: shared, b: shared },
+	];
+
+	test('one part: byte for byte what encoding the whole list gives', () => {
+		for (const metas of [awkward, annotated, [...awkward, ...annotated], [awkward[0]]]) {
+			const list = states(metas);
+			const frames = new Roster<unknown>(1 << 20).frames(list);
+			const sessions = list.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta }));
+			expect(frames).toEqual([encodedWhole({ sessions })]);
+		}
+		expect(new Roster<unknown>().frames([])).toEqual([encodedWhole({ sessions: [] })]);
+	});
+
+	test('many parts: each is what the encoder makes of that part, all within the cap, in order', () => {
+		const metas = Array.from({ length: 120 }, (_, i): Record<string, unknown> => ({ ...(i % 7 === 3 ? annotated[i % annotated.length] : awkward[i % awkward.length]), n: i }));
+		// Parts with and without annotated entries, so both ways of building a part are checked.
+		expect(metas.filter((m) => annotated.some((a) => a.user_id === m.user_id)).length).toBeGreaterThan(10);
+		const list = states(metas);
+		const cap = 2048;
+		const roster = new Roster<unknown>(cap);
+		const frames = roster.frames(list);
+		expect(frames.length).toBeGreaterThan(10);
+		const infos = list.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta }));
+		const seen: unknown[] = [];
+		frames.forEach((frame, i) => {
+			expect(utf8Length(frame)).toBe(new TextEncoder().encode(frame).byteLength);
+			expect(utf8Length(frame)).toBeLessThanOrEqual(cap);
+			const [part, ...rest] = listParts(frame);
+			expect(rest).toEqual([]);
+			const last = i === frames.length - 1;
+			expect(part!.more).toBe(last ? undefined : true);
+			expect(part!.sessions.length).toBeGreaterThan(0);
+			// The same sessions, encoded whole the old way: the same bytes.
+			const sessions = infos.slice(seen.length, seen.length + part!.sessions.length);
+			expect(frame).toBe(encodedWhole(last ? { sessions } : { sessions, more: true }));
+			seen.push(...part!.sessions);
+		});
+		expect(seen).toEqual(infos);
+		// Cached entries give the same frames again; a fresh roster (a room after eviction) too.
+		expect(roster.frames(list)).toEqual(frames);
+		expect(new Roster<unknown>(cap).frames(list)).toEqual(frames);
+		// A session gone: the rest, in order, still exactly the encoder's.
+		const fewer = list.filter((_, i) => i !== 5);
+		const again = roster.frames(fewer).flatMap((f) => listParts(f).flatMap((p) => p.sessions));
+		expect(again).toEqual(fewer.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta })));
+	});
+
+	test('an entry larger than the cap goes alone, whole', () => {
+		const list = states([{ user_id: 'a' }, { user_id: 'huge', pad: 'y'.repeat(3000) }, { user_id: 'b' }]);
+		const frames = new Roster<unknown>(1024).frames(list);
+		expect(frames.map((f) => listParts(f)[0]!.sessions.map((s) => (s.meta as TestMeta).user_id))).toEqual([['a'], ['huge'], ['b']]);
+	});
+});
+
+describe('presence frames (PresenceQueue)', () => {
+	test('a long queue goes out in order, in frames within the cap; joiners skip what they know', () => {
+		const cap = 1024;
+		const queue = new PresenceQueue(60_000, () => {}, cap);
+		const [old, early, late] = [{}, {}, {}] as unknown as WebSocket[];
+		const message = (i: number) => encodeCalls([['event', 'session:connected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 90) } })]])[0]!;
+		for (let i = 0; i < 40; i++) queue.add(message(i));
+		queue.listed(early!);
+		queue.add(message(40), early);
+		for (let i = 41; i < 80; i++) queue.add(message(i));
+		queue.listed(late!);
+		queue.add(message(80), late);
+
+		const got = new Map<WebSocket, string[]>();
+		const dead = queue.drain([old!, early!, late!], (ws, frame) => {
+			expect(utf8Length(frame)).toBeLessThanOrEqual(cap);
+			got.set(ws, [...(got.get(ws) ?? []), frame]);
+			return true;
+		});
+		expect(dead).toEqual([]);
+		const messages = (ws: WebSocket) => got.get(ws)!.flatMap((f) => (parseFrame(f) as { messages: string[] }).messages);
+		const all = Array.from({ length: 81 }, (_, i) => message(i));
+		expect(got.get(old!)!.length).toBeGreaterThan(5);
+		expect(messages(old!)).toEqual(all);
+		expect(messages(early!)).toEqual(all.slice(41));
+		expect(got.get(late!)).toBeUndefined();
+		expect(queue.empty).toBe(true);
+	});
+
+	test('a socket whose send fails gets nothing more and is reported once', () => {
+		const queue = new PresenceQueue(60_000, () => {}, 512);
+		const ws = {} as WebSocket;
+		for (let i = 0; i < 20; i++) queue.add(encodeCalls([['event', 'session:disconnected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'z'.repeat(100) } })]])[0]!);
+		let sends = 0;
+		expect(queue.drain([ws], () => (sends++, false))).toEqual([ws]);
+		expect(sends).toBe(1);
+	});
+});
+
+describe('a room whose list needs many frames', () => {
+	test('every frame within the cap; one whole list, in join order, before connected; every join heard once', async () => {
+		const room = freshRoom();
+		// ~330 UTF-8 bytes of meta per session (é and 🙂 are 2 and 4 bytes): 300 sessions ≈ 100 KB of list.
+		const meta = (user_id: string): TestMeta => ({ user_id, pad: `é🙂 "q" \\ ${user_id} `.repeat(12) });
+		const sizes: number[] = [];
+		const listFrames = new Map<Probe, number>();
+		const join = async (user_id: string) => {
+			const probe = new Probe(worker.connectUrl(room, meta(user_id)));
+			listFrames.set(probe, 0);
+			// Added in the tick the socket is made: no frame can arrive before it.
+			probe.conn.socket.addEventListener('message', (e) => {
+				const frame = String(e.data);
+				sizes.push(new TextEncoder().encode(frame).byteLength);
+				if (frame.includes('"session:list"')) listFrames.set(probe, listFrames.get(probe)! + 1);
+			});
+			await probe.conn.opened;
+			probe.id = (await probe.next('session:list', 30_000)).sessions.at(-1).ws_session_id;
+			return probe;
+		};
+		// A storm: joins close together, so presence batches grow past one frame.
+		const crowd = await Promise.all(Array.from({ length: 300 }, (_, i) => join(`u${i}`)));
+
+		// The app-level client joins last and gets the largest list.
+		const client = new WebsocketClient<TestMeta, TestEvents, TestApi>({ WebSocket, url: (r) => worker.connectUrl(r, meta('client')), random: noJitter });
+		const lists: Array<{ count: number; status: string }> = [];
+		const order: string[] = [];
+		client.on('*', (e) => order.push(e.event));
+		client.on('session:list', (data) => lists.push({ count: data.sessions.length, status: client.status }));
+		let sessionsWhenConnected = -1;
+		client.on('ws:connected', () => (sessionsWhenConnected = client.sessions.length));
+		await client.connect(room);
+		const late = await join('late');
+
+		const clientSynced = new Promise((resolve) => client.once('chat:message', resolve));
+		await worker.rpc(room, 'broadcast', 'chat:message', { text: 'sync' }); // flushes pending presence first
+		const everyone = [...crowd, late];
+		for (const p of everyone) await p.next('chat:message', 30_000);
+		await clientSynced;
+
+		const sessions = await worker.rpc<Array<{ ws_session_id: string; connected_at: number }>>(room, 'getSessions');
+		expect(sessions).toHaveLength(302);
+
+		// Every frame the room sent (lists, presence, replies, events) is within the cap.
+		expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_PUSH_FRAME_BYTES);
+		// The last joiners' lists really were split, and the app saw each one once, whole.
+		expect(listFrames.get(late)!).toBeGreaterThan(10);
+		expect(late.names().filter((n) => n === 'session:list')).toHaveLength(1);
+		expect(late.names()[0]).toBe('session:list');
+		const lateList = late.events[0]!.data.sessions as Array<{ ws_session_id: string; meta: TestMeta }>;
+		expect(lateList.map((s) => s.ws_session_id)).toEqual(sessions.map((s) => s.ws_session_id));
+		expect(lateList.at(-1)!.meta).toEqual(meta('late'));
+		const at = new Map(sessions.map((s) => [s.ws_session_id, s.connected_at]));
+		const times = lateList.map((s) => at.get(s.ws_session_id)!);
+		expect(times).toEqual([...times].sort((x, y) => x - y));
+
+		// The client: one list of everyone before it was connected, nothing partial.
+		expect(lists).toEqual([{ count: 301, status: 'connecting' }]);
+		expect(order.indexOf('session:list')).toBeLessThan(order.indexOf('ws:connected'));
+		expect(sessionsWhenConnected).toBe(301);
+		expect(client.sessions.map((s) => s.ws_session_id)).toEqual(sessions.map((s) => s.ws_session_id));
+
+		// Each socket's view, rebuilt from what it heard: every session exactly once.
+		const ids = sessions.map((s) => s.ws_session_id).sort();
+		for (const p of everyone) {
+			const seen: string[] = [];
+			for (const e of p.events) {
+				if (e.name === 'session:list') seen.push(...e.data.sessions.map((s: any) => s.ws_session_id));
+				if (e.name === 'session:connected') seen.push(e.data.ws_session_id);
+			}
+			expect(seen.sort()).toEqual(ids);
+			expect(p.names().filter((n) => n === 'session:list')).toHaveLength(1);
+		}
+		client.disconnect();
+		await Promise.all(everyone.map((p) => p.close()));
+	}, 120_000);
 });
 
 describe('handoff', () => {

@@ -1,0 +1,166 @@
+/**
+ * The `session:list` a joining socket gets, built from cached pieces and sent in frames of a few KB.
+ *
+ * Encoding the whole roster for every join (superjson, then capnweb, over every session) made a
+ * join cost O(N) encoder work and a connect storm O(N²). A session's public info never changes while
+ * it is connected, so each entry is encoded once, by the real encoder, and a list is joined from
+ * those strings.
+ *
+ * One frame holding the whole roster is also costly after it is sent: workerd keeps per-socket
+ * buffers sized by the largest frame it ever sent that socket, so the 1000th joiner of a room would
+ * hold ~130 KB for as long as it stays. The list therefore goes out in parts of at most
+ * {@link MAX_PUSH_FRAME_BYTES}: each part is a `session:list` event whose payload is
+ * `{ sessions, more: true }`, the last one without `more` (see `SessionListPart`); the client merges
+ * them into the one `session:list` apps see.
+ */
+import { encodeCalls } from '../rpc/batch.js';
+import { pushFrame } from '../rpc/frame.js';
+import { encodePayload } from '../rpc/payload.js';
+import type { SessionListPart } from '../rpc/protocol.js';
+import type { Session, SessionInfo } from '../rpc/types.js';
+import type { SessionState } from './sessions.js';
+
+/**
+ * The largest frame the room sends on its own account (roster parts, coalesced presence), in UTF-8
+ * bytes. workerd sizes a socket's buffers by the largest frame it sent it and keeps them as long as
+ * the socket lives, so big frames cost memory on every idle socket; a few KB keeps that close to a
+ * bare socket's while still packing ~60 presence changes or roster entries into one frame. A single
+ * entry or event larger than this still goes out whole, in a frame of its own.
+ */
+export const MAX_PUSH_FRAME_BYTES = 8 * 1024;
+
+/** One session's share of a list: its encoded entry, and whether it may be joined to others. */
+interface Entry {
+	info: SessionInfo<unknown>;
+	/** capnweb's encoding of the entry's superjson `json`, exactly as it appears inside a list. */
+	text: string;
+	/** UTF-8 bytes of `text`, plus the annotations it needs when not `plain`. */
+	bytes: number;
+	/**
+	 * superjson needed no annotations for it. Annotations are keyed by paths that hold the entry's
+	 * index in the list (`sessions.7.meta.at`), so an annotated entry cannot be pasted into another
+	 * list as it is; a part holding one is encoded whole instead (see {@link Roster.frames}). Meta
+	 * comes from the handle as JSON, where only `-0` and numbers too large for a double need
+	 * annotations, so this is the rare path.
+	 */
+	plain: boolean;
+}
+
+/** `["push",["pipeline",0,["event"],["session:list",{"json":{"sessions":[[` — derived, not typed out. */
+const { head: HEAD, tail: TAIL } = frameEnds({ sessions: [] });
+/** The same end for a part that is not the last: `]],"more":true}}]]]`. */
+const { tail: MORE_TAIL } = frameEnds({ sessions: [], more: true });
+
+/** Splits the encoder's own line for an empty list around its `[[]]`, so joined lists match it byte for byte. */
+function frameEnds(data: SessionListPart<unknown>): { head: string; tail: string } {
+	const line = listFrame(data);
+	const at = line.lastIndexOf('[[]]');
+	if (at < 0) throw new Error('Unexpected encoding of an empty session list');
+	return { head: line.slice(0, at + 2), tail: line.slice(at + 2) };
+}
+
+/** The reference: what the room sent before lists were joined from cached entries. */
+function listFrame(data: SessionListPart<unknown>): string {
+	return pushFrame(encodeCalls([['event', 'session:list', encodePayload(data)]]));
+}
+
+/** Bytes a part adds on top of its entries and their commas: the frame's fixed ends. */
+const PART_OVERHEAD = utf8Length(HEAD) + utf8Length(MORE_TAIL);
+
+/**
+ * Builds `session:list` frames from encoded entries it caches per session. Entries are keyed by
+ * the session object, weakly: one goes when its session leaves the room (nothing else holds it), and
+ * a room constructed again after eviction starts empty and encodes each restored session again the
+ * first time a list needs it.
+ *
+ * Joined parts equal the encoder's output as long as no two sessions' metas share an object
+ * (superjson would record that as a referential equality across entries). They never do in a room:
+ * each session's meta is parsed from its own handoff header or attachment.
+ */
+export class Roster<Meta> {
+	readonly #entries = new WeakMap<Session<Meta>, Entry>();
+
+	constructor(
+		/** Largest frame to build, in UTF-8 bytes; see {@link MAX_PUSH_FRAME_BYTES}. */
+		readonly maxFrameBytes = MAX_PUSH_FRAME_BYTES,
+	) {}
+
+	/**
+	 * The frames that carry these sessions, in order, as `session:list` parts: each at most
+	 * `maxFrameBytes` unless one entry alone is larger. Every part but the last has `more: true`.
+	 * Each frame equals what the encoder makes of that part's payload.
+	 */
+	frames(states: Iterable<SessionState<Meta>>): string[] {
+		const parts: Entry[][] = [];
+		let part: Entry[] = [];
+		let bytes = PART_OVERHEAD;
+		for (const { session } of states) {
+			const entry = this.#entry(session);
+			if (part.length > 0 && bytes + entry.bytes + 1 > this.maxFrameBytes) {
+				parts.push(part);
+				part = [];
+				bytes = PART_OVERHEAD;
+			}
+			part.push(entry);
+			bytes += entry.bytes + 1;
+		}
+		parts.push(part);
+		return parts.flatMap((p, i) => this.#render(p, i < parts.length - 1));
+	}
+
+	/** One part's frame; more than one only when an annotated part had to be split to fit. */
+	#render(part: Entry[], more: boolean): string[] {
+		if (part.every((e) => e.plain)) {
+			let body = '';
+			for (let i = 0; i < part.length; i++) body += (i === 0 ? '' : ',') + part[i]!.text;
+			return [HEAD + body + (more ? MORE_TAIL : TAIL)];
+		}
+		const sessions = part.map((e) => e.info);
+		const frame = listFrame(more ? { sessions, more: true } : { sessions });
+		// Annotation paths grow with the index, so the estimate can fall short: halve until it fits.
+		if (part.length === 1 || utf8Length(frame) <= this.maxFrameBytes) return [frame];
+		const half = Math.ceil(part.length / 2);
+		return [...this.#render(part.slice(0, half), true), ...this.#render(part.slice(half), more)];
+	}
+
+	#entry(session: Session<Meta>): Entry {
+		let entry = this.#entries.get(session);
+		if (!entry) {
+			entry = encodeEntry({ ws_session_id: session.ws_session_id, meta: session.meta });
+			this.#entries.set(session, entry);
+		}
+		return entry;
+	}
+}
+
+/**
+ * Encodes one entry as a one-entry list and cuts it out of the frame: the encoder itself decides
+ * every byte (array escapes, string escapes, key order), at the same depth as in any list.
+ */
+function encodeEntry(info: SessionInfo<unknown>): Entry {
+	const payload = encodePayload({ sessions: [info] });
+	const frame = pushFrame(encodeCalls([['event', 'session:list', payload]]));
+	const plain = payload.meta === undefined && frame.startsWith(HEAD) && frame.endsWith(TAIL);
+	const text = plain ? frame.slice(HEAD.length, -TAIL.length) : '';
+	// Unjoinable entries are sized by their whole frame: an estimate that includes their annotations.
+	return { info, text, bytes: plain ? utf8Length(text) : utf8Length(frame) - PART_OVERHEAD, plain };
+}
+
+/**
+ * UTF-8 length of a string without encoding it. Frames are JSON text, which holds no lone
+ * surrogates (JSON.stringify escapes them), but they are counted as the 3 bytes an encoder writes.
+ */
+export function utf8Length(text: string): number {
+	let bytes = text.length;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x80) continue;
+		if (c < 0x800) bytes += 1;
+		else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+			// A surrogate pair: two units, four bytes.
+			bytes += 2;
+			i++;
+		} else bytes += 2;
+	}
+	return bytes;
+}
