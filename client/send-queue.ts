@@ -3,7 +3,9 @@
  * queue is bounded so an app that keeps sending through a long outage cannot grow memory without
  * limit: when full, the oldest entry is dropped (its promise rejects with `SendDropped`).
  */
+import { ConnectionLost } from '../rpc/errors.js';
 import { SendDropped } from './errors.js';
+import type { ConnectionStatus, TransportWarning } from './transport.js';
 
 export interface QueuedSend {
 	readonly event: string;
@@ -25,23 +27,21 @@ export class SendQueue {
 	}
 
 	/**
-	 * Queues a send. Returns its promise and, when the queue was full, the entry dropped to make
-	 * room (already rejected), so the caller can warn about it.
+	 * A `send()` made while not connected: queued while `status` is connecting or reconnecting,
+	 * refused otherwise. When the queue is full the oldest entry is dropped (its promise rejects)
+	 * and `warn` hears of it.
 	 */
-	push(event: string, data: unknown): { promise: Promise<unknown>; dropped?: QueuedSend } {
+	hold(status: ConnectionStatus, event: string, data: unknown, warn: (warning: TransportWarning) => void): Promise<unknown> {
+		if (status !== 'connecting' && status !== 'reconnecting') return Promise.reject(new ConnectionLost('Not connected to a room: call connect() first'));
 		const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-		const entry: QueuedSend = { event, data, resolve, reject };
-		if (this.capacity === 0) {
-			entry.reject(new SendDropped(event, 'the send queue holds nothing (sendQueueSize is 0)'));
-			return { promise, dropped: entry };
-		}
-		this.#entries.push(entry);
-		let dropped: QueuedSend | undefined;
+		this.#entries.push({ event, data, resolve, reject });
 		if (this.#entries.length > this.capacity) {
-			dropped = this.#entries.shift()!;
-			dropped.reject(new SendDropped(dropped.event, `the send queue is full (${this.capacity})`));
+			// With no room at all, that is the entry just added.
+			const dropped = this.#entries.shift()!;
+			dropped.reject(new SendDropped(dropped.event, this.capacity ? `the send queue is full (${this.capacity})` : 'the send queue holds nothing (sendQueueSize is 0)'));
+			warn({ code: 'send_queue_full', message: `The send queue is full (${this.capacity}); dropped the oldest "${dropped.event}"`, event: dropped.event });
 		}
-		return { promise, dropped };
+		return promise;
 	}
 
 	/** Takes every entry out, oldest first. */

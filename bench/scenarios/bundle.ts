@@ -2,7 +2,7 @@
  * The client's size as a browser downloads it: `client/index.ts` bundled with esbuild for the
  * browser (ES2022, minified), rune modules (`*.svelte.ts`) compiled by Svelte's compiler as an
  * app's build would, `svelte` itself external (a peer dependency the app already ships), capnweb
- * and superjson included; then gzip (zlib, default level 6, as most servers compress).
+ * (the one runtime dependency) included; then gzip (zlib, default level 6, as most servers compress).
  *
  * - the client entry as it is (with the SharedWorker transport: `client/shared-worker.ts` and
  *   the `client/shared/` modules it pulls in);
@@ -12,7 +12,8 @@
  * - the SharedWorker's own script (`client/shared/worker.ts`), a separate asset the browser loads
  *   once per origin when the shared connection starts;
  * - minified bytes per package inside the client entry (esbuild's metafile), and for reference
- *   capnweb and superjson bundled alone with every export.
+ *   capnweb bundled alone with every export. (Event payloads use our own superjson-compatible
+ *   codec, `rpc/payload.ts`, counted in `library`; superjson is only a devDependency.)
  *
  * Sizes in kB = 1000 bytes. Nothing is timed; one build each.
  */
@@ -56,7 +57,7 @@ function stubOut(path: string, names: readonly string[]): Plugin {
 interface Built {
 	minified: number;
 	gzip: number;
-	/** Minified bytes in the output per package (`capnweb`, `superjson`…) or `library`. */
+	/** Minified bytes in the output per package (`capnweb`…) or `library`. */
 	byPackage: Record<string, number>;
 	/** Library modules in the bundle, relative to the repository. */
 	modules: string[];
@@ -91,7 +92,7 @@ async function bundle(entryPoint: string | { contents: string }, plugins: Plugin
 
 /** The export names of a module (from a metafile of it bundled alone). */
 async function exportNames(path: string): Promise<string[]> {
-	const result = await build({ entryPoints: [path], bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser', external: ['svelte', 'svelte/*', 'capnweb', 'superjson'], plugins: [svelteRunes], logLevel: 'silent' });
+	const result = await build({ entryPoints: [path], bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser', external: ['svelte', 'svelte/*', 'capnweb'], plugins: [svelteRunes], logLevel: 'silent' });
 	return (Object.values(result.metafile.outputs as Metafile['outputs'])[0]?.exports ?? []).filter((n) => n !== 'default');
 }
 
@@ -118,8 +119,8 @@ export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
 		rows.add('ours', 'SharedWorker script (client/shared/worker.ts), min + gzip', 'kB', kB(worker.gzip));
 		rows.add('ours', 'client entry + SharedWorker script, min + gzip', 'kB', kB(full.gzip + worker.gzip));
 	} else notes.push('client/shared/worker.ts does not exist yet');
-	// References: what the dependencies weigh on their own, every export kept.
-	for (const pkg of ['capnweb', 'superjson']) {
+	// Reference: what the dependency weighs on its own, every export kept.
+	for (const pkg of ['capnweb']) {
 		const alone = await bundle({ contents: `export * from '${pkg}';` });
 		raw[`${pkg}Alone`] = alone;
 		rows.add('ours', `reference: ${pkg} alone (every export), min + gzip`, 'kB', kB(alone.gzip));

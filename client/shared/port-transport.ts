@@ -160,18 +160,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 
 	send(event: string, data: unknown): Promise<unknown> {
 		if (this.#status === 'connected' && this.#port) return this.#send(event, data);
-		if (this.#status === 'connecting' || this.#status === 'reconnecting') {
-			const { promise, dropped } = this.#queue.push(event, data);
-			if (dropped) {
-				this.#listener.warning({
-					code: 'send_queue_full',
-					message: `The send queue is full (${this.#queue.capacity}); dropped the oldest "${dropped.event}"`,
-					event: dropped.event,
-				});
-			}
-			return promise;
-		}
-		return Promise.reject(new ConnectionLost('Not connected to a room: call connect() first'));
+		return this.#queue.hold(this.#status, event, data, (warning) => this.#listener.warning(warning));
 	}
 
 	destroy(): void {

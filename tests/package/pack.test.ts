@@ -4,7 +4,7 @@
  * `exports`), next to the toolchain versions this repository uses (from the npm cache).
  *
  * - The tarball holds `dist/`, `package.json` and README/LICENSE only; every `exports` target and
- *   every relative import inside it is shipped; capnweb/superjson are dependencies, svelte and kit peers.
+ *   every relative import inside it is shipped; capnweb is the one dependency, svelte and kit peers.
  * - `vite build` (adapter-cloudflare) of an app whose page uses `WebsocketClient`, whose
  *   `hooks.server.ts` uses `createWebsocketHandle`, and whose room extends `WebsocketServer`/`RoomApi`,
  *   succeeds; the client code is in the browser bundle, its SharedWorker became a worker asset the
@@ -170,11 +170,11 @@ describe('npm pack', () => {
 		for (const path of runes) expect(packed).toContain(path.replace(/\.js$/, '.d.ts'));
 	});
 
-	test('dependencies: capnweb and superjson installed with it, svelte and kit left to the app', () => {
+	test('dependencies: capnweb installed with it, svelte and kit left to the app', () => {
 		const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as PackageJson;
-		expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(['capnweb', 'superjson']);
+		expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(['capnweb']);
 		expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(['@sveltejs/kit', 'svelte']);
-		for (const dependency of ['capnweb', 'superjson']) expect(existsSync(join(app, 'node_modules', dependency, 'package.json'))).toBe(true);
+		for (const dependency of ['capnweb']) expect(existsSync(join(app, 'node_modules', dependency, 'package.json'))).toBe(true);
 	});
 });
 
