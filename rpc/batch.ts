@@ -7,10 +7,14 @@
  * correlation id, and the room answers them all in one frame. Nothing about a call outlives its
  * frame.
  */
-import { RpcPromise, RpcSession, RpcTarget, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
+import { RpcPromise, RpcSession, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
 import { CallTimeout, ConnectionLost, RoomError } from './errors.js';
 import { callFrame } from './frame.js';
 import { plainError, plainMethod, plainPush, plainValue, readPlainCall, type PlainCall } from './plain.js';
+import { RecordedBatch } from './recorded-batch.js';
+import { sessionBatch, type SendBatch } from './session-batch.js';
+
+export type { SendBatch } from './session-batch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Room side
@@ -192,6 +196,14 @@ export function encodeWithSession(calls: ReadonlyArray<readonly [method: string,
  * the batch needed a session (anything but plain calls); plain calls run before it returns.
  */
 export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
+	if (messages.length === 1) {
+		// Nearly every frame is one event: no list of calls to build.
+		const call = readPlainCall(messages[0]!);
+		const method = call && plainMethod(main, call.method);
+		if (!call || !method) return deliverWithSession(messages, main);
+		runOneWay(main, method, call.args);
+		return undefined;
+	}
 	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
 	for (const line of messages) {
 		const call = readPlainCall(line);
@@ -200,18 +212,20 @@ export function deliverOneWay(messages: readonly string[], main: object): Promis
 		if (!call || !method) return deliverWithSession(messages, main);
 		calls.push([method, call.args]);
 	}
-	for (const [method, args] of calls) {
-		// As in a session: what a one-way call returns or throws goes nowhere.
-		try {
-			const result = method.apply(main, args);
-			if (!(result instanceof RpcPromise) && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-				Promise.resolve(result).catch(() => {});
-			}
-		} catch {
-			// Ignored, as a session ignores a one-way call's failure.
-		}
-	}
+	for (const [method, args] of calls) runOneWay(main, method, args);
 	return undefined;
+}
+
+/** Runs one one-way call: as in a session, what it returns or throws goes nowhere. */
+function runOneWay(main: object, method: (...args: unknown[]) => unknown, args: unknown[]): void {
+	try {
+		const result = method.apply(main, args);
+		if (!(result instanceof RpcPromise) && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+			Promise.resolve(result).catch(() => {});
+		}
+	} catch {
+		// Ignored, as a session ignores a one-way call's failure.
+	}
 }
 
 /** Delivers a one-way batch through a capnweb session: any batch, and the reference for `deliverOneWay`. */
@@ -224,11 +238,6 @@ export async function deliverWithSession(messages: readonly string[], main: obje
 
 // ---------------------------------------------------------------------------------------------
 // Client side
-
-// A full macrotask, not a microtask: the application must get the chance to call `.then()` on every
-// RpcPromise of the tick (that is what asks for a result) before the batch leaves.
-const afterThisMacrotask: (run: () => void) => void =
-	typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
 
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -243,43 +252,34 @@ interface PendingBatch {
 /** Where frames go. Returns `false` when there is no open socket. */
 export type SendFrame = (frame: string) => boolean;
 
-/** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
-export type SendBatch = (messages: string[]) => Promise<string[]>;
-
 /**
  * Gathers the calls made in one macrotask into one batch, handed to `sendBatch`: a socket's
  * {@link PendingBatches} in a tab with its own socket, or a port to the SharedWorker that holds it.
+ *
+ * The one plain call nearly every batch is travels without a capnweb session (`recorded-batch.ts`);
+ * anything else through one, as with `{ plainCalls: false }`, which uses a session for every batch
+ * (the reference the recorded path is tested against).
  */
 export class CallBatcher<Remote = unknown> {
-	#sendBatch: SendBatch;
-	#current: unknown = null;
+	#current: { main: unknown } | null = null;
+	readonly #plainCalls: boolean;
+	readonly #send: SendBatch;
+	readonly #ended = (): void => {
+		this.#current = null;
+	};
 
-	constructor(sendBatch: SendBatch) {
-		this.#sendBatch = sendBatch;
+	constructor(sendBatch: SendBatch, options: { plainCalls?: boolean } = {}) {
+		this.#plainCalls = options.plainCalls ?? true;
+		// A batch with nothing to send (a session's, when nothing was called) is answered by nobody.
+		this.#send = (messages) => (messages.length === 0 ? Promise.resolve([]) : sendBatch(messages));
 	}
 
 	/** The room's API for calls made in this macrotask. */
 	get main(): Remote {
-		if (!this.#current) {
-			const transport = new BatchingTransport(this);
-			this.#current = new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain();
-		}
-		return this.#current as Remote;
-	}
-
-	/** Called by the transport at the end of the macrotask: later calls start a new batch. */
-	flush(messages: string[]): Promise<string[]> {
-		this.#current = null;
-		return messages.length === 0 ? Promise.resolve([]) : this.#sendBatch(messages);
+		this.#current ??= this.#plainCalls ? new RecordedBatch(this.#send, this.#ended) : sessionBatch(this.#send, this.#ended);
+		return this.#current.main as Remote;
 	}
 }
-
-/**
- * The client's side of a call batch offers the room nothing to call (room → client calls are
- * one-way batches of their own). An empty target rather than none: without a main object, capnweb
- * builds an Error per session to refuse calls that never come.
- */
-const NOTHING_TO_CALL = new (class NothingToCall extends RpcTarget {})();
 
 /**
  * The batches one socket has sent and not yet had answered: numbers them for their `call` frame,
@@ -372,66 +372,5 @@ export class PendingBatches {
 			}
 		}
 		if (next !== Infinity) this.#expireAt(next);
-	}
-}
-
-/**
- * How a batch's session ends once the room's answers are consumed. One shared error: ending is the
- * normal case for every batch, and building an Error (with its stack) each time is not free. It only
- * reaches code that asks a finished batch for something it never sent.
- */
-const BATCH_ENDED = new RoomError('batch_ended', 'The batch ended before this call was answered', 0);
-
-/** The client end of one batch (the counterpart of capnweb's BatchClientTransport). */
-class BatchingTransport implements RpcTransport {
-	#outgoing: string[] | null = [];
-	#incoming: string[] | null = null;
-	#next = 0;
-	#failure: { error: unknown } | null = null;
-	#waiting: PromiseWithResolvers<string> | null = null;
-
-	constructor(batcher: { flush(messages: string[]): Promise<string[]> }) {
-		afterThisMacrotask(() => {
-			const outgoing = this.#outgoing!;
-			this.#outgoing = null;
-			let answered: Promise<string[]>;
-			try {
-				answered = batcher.flush(outgoing);
-			} catch (error) {
-				answered = Promise.reject(error);
-			}
-			answered.then(
-				(replies) => this.#arrived(replies),
-				(error: unknown) => this.#arrived(null, { error }),
-			);
-		});
-	}
-
-	send(message: string): void {
-		// After the frame left, late messages (releases, calls on a stale promise) have nowhere to go.
-		this.#outgoing?.push(message);
-	}
-
-	receive(): Promise<string> {
-		if (this.#incoming || this.#failure) return new Promise((resolve, reject) => this.#read(resolve, reject));
-		// capnweb reads one message at a time: at most one receive() waits.
-		this.#waiting = Promise.withResolvers<string>();
-		return this.#waiting.promise;
-	}
-
-	#arrived(replies: string[] | null, failure: { error: unknown } | null = null): void {
-		this.#incoming = replies;
-		this.#failure = failure;
-		const waiting = this.#waiting;
-		this.#waiting = null;
-		if (waiting) this.#read(waiting.resolve, waiting.reject);
-	}
-
-	#read(resolve: (message: string) => void, reject: (error: unknown) => void): void {
-		if (this.#failure) return reject(this.#failure.error);
-		const message = this.#incoming![this.#next++];
-		// Past the last answer: ends the session, and anything still unanswered rejects with this.
-		if (message === undefined) reject(BATCH_ENDED);
-		else resolve(message);
 	}
 }

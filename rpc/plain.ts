@@ -39,13 +39,44 @@ export function readPlainCall(line: string): PlainCall | undefined {
 	if (end < 0 || line.charCodeAt(end + 1) !== 93 /* ] */ || line.charCodeAt(end + 2) !== 44 /* , */) return undefined;
 	const method = line.slice(HEAD.length, end);
 	if (!PLAIN_NAME.test(method)) return undefined;
+	const text = line.slice(end + 3, -2);
 	let args: unknown;
 	try {
-		args = evaluate(`[${line.slice(end + 3, -2)}]`);
-	} catch {
-		return undefined;
+		// `text` alone is what `[<text>]` escapes: when it is one array of plain data, its elements
+		// are evaluated in place (as the escaped array's, one level down) without building
+		// `[<text>]`; only otherwise does the escaped form go to `evaluate`, which decides.
+		const parsed: unknown = JSON.parse(text);
+		if (!Array.isArray(parsed)) return undefined;
+		args = plainElements(parsed, text);
+	} catch (error) {
+		if (error !== NOT_PLAIN) return undefined;
+		try {
+			args = evaluate(`[${text}]`);
+		} catch {
+			return undefined;
+		}
 	}
 	return Array.isArray(args) ? { method, args } : undefined;
+}
+
+/**
+ * Text that cannot hold anything `plainData` refuses: no array (so no special value), no key capnweb
+ * drops, no escape (a key may be spelled with one), and too short to nest objects `maxDepth` deep
+ * (each level takes at least `{"":` and `}`). A match may also be a string value (`"toString"`):
+ * that only costs a walk. Global, to start past the array's own `[` (`lastIndex`).
+ */
+const MAYBE_NOT_PLAIN = new RegExp(`\\[|\\\\|"(?:${[...Object.getOwnPropertyNames(Object.prototype), 'toJSON'].join('|')})"`, 'g');
+const SHORT_ENOUGH = 4 * DEFAULT_LIMITS.maxDepth;
+
+/** The elements of an escaped array's inner array `inner` (parsed from `text`), checked as `plainData`. */
+function plainElements(inner: unknown[], text: string): unknown[] {
+	if (text.length < SHORT_ENOUGH) {
+		// The first `[` is the array's own; any other may be a special value.
+		MAYBE_NOT_PLAIN.lastIndex = 1;
+		if (!MAYBE_NOT_PLAIN.test(text)) return inner;
+	}
+	for (let i = 0; i < inner.length; i++) inner[i] = plainData(inner[i], 1);
+	return inner;
 }
 
 /**
@@ -96,9 +127,22 @@ const PLAIN_NAME = /^[^"\\\u0000-\u001f]*$/;
  */
 export function plainMethod(main: object, method: string): ((...args: unknown[]) => unknown) | undefined {
 	if (!(main instanceof RpcTarget) || method in Object.prototype || Object.hasOwn(main, method)) return undefined;
-	for (let proto = Object.getPrototypeOf(main); proto; proto = Object.getPrototypeOf(proto)) {
+	// The walk's answer is the prototype chain's, remembered per prototype: classes are not changed
+	// once defined, and every event on a client asks its listener the same question.
+	const proto: object = Object.getPrototypeOf(main);
+	let known = METHODS.get(proto);
+	if (!known) METHODS.set(proto, (known = new Map()));
+	let found = known.get(method);
+	if (found === undefined) known.set(method, (found = methodOnChain(proto, method) ?? null));
+	return found ?? undefined;
+}
+
+const METHODS = new WeakMap<object, Map<string, ((...args: unknown[]) => unknown) | null>>();
+
+function methodOnChain(start: object, method: string): ((...args: unknown[]) => unknown) | undefined {
+	for (let proto: object | null = start; proto; proto = Object.getPrototypeOf(proto)) {
 		const found = Object.getOwnPropertyDescriptor(proto, method);
-		if (found) return typeof found.value === 'function' ? found.value : undefined;
+		if (found) return typeof found.value === 'function' ? (found.value as (...args: unknown[]) => unknown) : undefined;
 	}
 	return undefined;
 }
@@ -117,8 +161,19 @@ export function plainPush(method: string, args: readonly unknown[]): string | un
 	} catch {
 		return undefined;
 	}
+	// An Error's fields are written by a session even when they are stubs or functions, which
+	// `serialize` silently leaves out: arguments holding an Error are a session's to write.
+	if (json.includes('["error",')) return undefined;
 	// An array is written `[[…]]`; a call carries the inner array.
 	return `["push",["pipeline",0,[${JSON.stringify(method)}],${json.slice(1, -1)}]]`;
+}
+
+/**
+ * {@link plainPush} for a call the client records (`recorded-batch.ts`): only for a method name
+ * {@link readPlainCall} reads back, so the call can be replayed from its line.
+ */
+export function plainCall(method: string, args: readonly unknown[]): string | undefined {
+	return PLAIN_NAME.test(method) ? plainPush(method, args) : undefined;
 }
 
 /**

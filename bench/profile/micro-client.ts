@@ -5,7 +5,9 @@
  * plain protocol the baselines use (stringify, send, parse), and the pieces in between.
  */
 import { RoomConnection } from '../../client/connection.js';
-import { readHeader } from '../../rpc/frame.js';
+import { encodeCalls } from '../../rpc/batch.js';
+import { pushFrame, readHeader } from '../../rpc/frame.js';
+import { encodePayload } from '../../rpc/payload.js';
 
 const nAt = process.argv.indexOf('--n');
 const N = nAt > 0 ? Number(process.argv[nAt + 1]) : 20_000;
@@ -53,4 +55,34 @@ await measure('one macrotask (setImmediate): what the batcher waits before sendi
 const conn = new RoomConnection<{ echo(x: unknown): Promise<unknown> }>('ws://fake', { onEvent() {} }, { WebSocket: FakeSocket as unknown as typeof WebSocket });
 await conn.opened;
 await measure('ours: RoomConnection rpc.echo(x)', () => conn.rpc.echo(payload));
+
+/** Per event: a broadcast frame as the room sends it, handed to the socket's message listeners. */
+async function measureEvents(name: string, deliver: () => void): Promise<void> {
+	for (let i = 0; i < 20_000; i++) deliver(); // warm-up: JIT
+	const cpu = process.cpuUsage();
+	const start = performance.now();
+	for (let i = 0; i < N * 5; i++) deliver();
+	const wall = performance.now() - start;
+	const used = process.cpuUsage(cpu);
+	console.log(`| ${name} | ${((used.user + used.system) / (N * 5)).toFixed(2)} | ${((wall * 1000) / (N * 5)).toFixed(2)} |`);
+}
+
+console.log(`\nClient cost per event delivered, no network (n = ${N * 5})\n\n| path | CPU µs/event | wall µs/event |\n|---|---:|---:|`);
+const event = { text: 'hello', from: { user_id: 'u1', user_name: 'Ann' }, pad: 'x'.repeat(64) };
+const plainEvent = JSON.stringify({ event: 'chat:message', data: event });
+let sink: unknown;
+const plainEvents = new FakeSocket('fake');
+plainEvents.addEventListener('message', (e) => {
+	const { event: name, data } = JSON.parse((e as MessageEvent).data as string) as { event: string; data: unknown };
+	sink = [name, data];
+});
+await measureEvents('plain: parse (baselines)', () => plainEvents.dispatchEvent(new MessageEvent('message', { data: plainEvent })));
+
+let received = 0;
+const listening = new RoomConnection('ws://fake', { onEvent: () => void received++ }, { WebSocket: FakeSocket as unknown as typeof WebSocket });
+await listening.opened;
+const frame = pushFrame(encodeCalls([['event', 'chat:message', encodePayload(event)]]));
+const socket = listening.socket as unknown as FakeSocket;
+await measureEvents('ours: RoomConnection, one event per frame', () => socket.dispatchEvent(new MessageEvent('message', { data: frame })));
+if (received === 0 || sink === undefined) throw new Error('no event arrived');
 process.exit(0);

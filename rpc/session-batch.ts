@@ -1,0 +1,130 @@
+/**
+ * A client call batch carried by a capnweb session: what every batch used before plain calls were
+ * recorded without one (`recorded-batch.ts`), what a recorded batch upgrades to when it is anything
+ * but the one plain call, and the reference the recorded path is tested against.
+ *
+ * A session here lives for one batch: it sends its messages into a list that leaves as one frame at
+ * the end of the macrotask, reads the room's answers to them, and ends (see {@link BATCH_ENDED}).
+ */
+import { RpcSession, RpcTarget, type RpcTransport } from 'capnweb';
+import { RoomError } from './errors.js';
+
+/** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
+export type SendBatch = (messages: string[]) => Promise<string[]>;
+
+/**
+ * Runs `run` once the current macrotask is over. A full macrotask, not a microtask: the application
+ * must get the chance to call `.then()` on every RpcPromise of the tick (that is what asks for a
+ * result) before the batch leaves.
+ */
+export const afterThisMacrotask: (run: () => void) => void =
+	typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
+
+/**
+ * How a batch's session ends once the room's answers are consumed. One shared error: ending is the
+ * normal case for every batch, and building an Error (with its stack) each time is not free. It only
+ * reaches code that asks a finished batch for something it never sent.
+ */
+export const BATCH_ENDED = new RoomError('batch_ended', 'The batch ended before this call was answered', 0);
+
+/**
+ * The client's side of a call batch offers the room nothing to call (room → client calls are
+ * one-way batches of their own). An empty target rather than none: without a main object, capnweb
+ * builds an Error per session to refuse calls that never come.
+ */
+export const NOTHING_TO_CALL = new (class NothingToCall extends RpcTarget {})();
+
+/** What a batch got back: the room's answers, or why there are none. */
+export type Answer = { replies: string[] } | { failure: unknown };
+
+/**
+ * The client end of one batch (the counterpart of capnweb's BatchClientTransport): collects what
+ * its session sends until {@link take}, then feeds it the answer once {@link arrived}.
+ */
+export class BatchingTransport implements RpcTransport {
+	#outgoing: string[] | null;
+	#answer: Answer | null = null;
+	#next = 0;
+	#waiting: PromiseWithResolvers<string> | null = null;
+
+	/** `sent: false` for a session replaying a batch that already left: what it sends goes nowhere. */
+	constructor(sent = false) {
+		this.#outgoing = sent ? null : [];
+	}
+
+	/** Ends collecting and returns the frame's messages. */
+	take(): string[] {
+		const outgoing = this.#outgoing ?? [];
+		this.#outgoing = null;
+		return outgoing;
+	}
+
+	/** How many messages were collected so far (-1 once the frame left). */
+	get collected(): number {
+		return this.#outgoing ? this.#outgoing.length : -1;
+	}
+
+	/**
+	 * Puts `message` in place of the one collected at `at`, the only one since: a replayed call's
+	 * message becomes the text recorded when the application made the call.
+	 */
+	rewrite(at: number, message: string): void {
+		if (this.#outgoing && at >= 0 && this.#outgoing.length === at + 1) this.#outgoing[at] = message;
+	}
+
+	send(message: string): void {
+		// After the frame left, late messages (releases, calls on a stale promise) have nowhere to go.
+		this.#outgoing?.push(message);
+	}
+
+	receive(): Promise<string> {
+		if (this.#answer) return new Promise((resolve, reject) => this.#read(resolve, reject));
+		// capnweb reads one message at a time: at most one receive() waits.
+		this.#waiting = Promise.withResolvers<string>();
+		return this.#waiting.promise;
+	}
+
+	/** The room answered (or the batch failed): the session reads that next. */
+	arrived(answer: Answer): void {
+		this.#answer = answer;
+		const waiting = this.#waiting;
+		this.#waiting = null;
+		if (waiting) this.#read(waiting.resolve, waiting.reject);
+	}
+
+	#read(resolve: (message: string) => void, reject: (error: unknown) => void): void {
+		const answer = this.#answer!;
+		if ('failure' in answer) return reject(answer.failure);
+		const message = answer.replies[this.#next++];
+		// Past the last answer: ends the session, and anything still unanswered rejects with this.
+		if (message === undefined) reject(BATCH_ENDED);
+		else resolve(message);
+	}
+}
+
+/** Hands `messages` to `send` and reports the answer, whether `send` throws, rejects or resolves. */
+export function deliver(send: SendBatch, messages: string[], then: (answer: Answer) => void): void {
+	let answered: Promise<string[]>;
+	try {
+		answered = send(messages);
+	} catch (failure) {
+		answered = Promise.reject(failure);
+	}
+	answered.then(
+		(replies) => then({ replies }),
+		(failure: unknown) => then({ failure }),
+	);
+}
+
+/**
+ * One batch through a capnweb session from its first call: the room's API for this macrotask, whose
+ * calls leave as one frame once it is over (`ended` runs then). The reference for recorded batches.
+ */
+export function sessionBatch(send: SendBatch, ended: () => void): { main: unknown } {
+	const transport = new BatchingTransport();
+	afterThisMacrotask(() => {
+		ended();
+		deliver(send, transport.take(), (answer) => transport.arrived(answer));
+	});
+	return { main: new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain() };
+}
