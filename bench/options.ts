@@ -20,7 +20,7 @@ export interface Options {
 	runs: number;
 	/** Measured round trips per run (sequential and per socket in `concurrent`). */
 	calls: number;
-	/** Round trips (RPC) or broadcasts (fan-out) before measuring: JIT, DO construction, first-use costs. */
+	/** Round trips before measuring: JIT, DO construction, first-use costs. */
 	warmup: number;
 	/** Length of the string padding every echo and broadcast payload. */
 	payloadBytes: number;
@@ -30,6 +30,12 @@ export interface Options {
 	clients: number;
 	/** Broadcasts per fan-out run. */
 	broadcasts: number;
+	/**
+	 * Broadcasts before measuring, one at a time. A receiver's event path runs in the JIT's lower
+	 * tiers for its first few thousand events, which a tab open for a while has long left behind;
+	 * with 100 the client's CPU per delivery still fell as runs grew longer (see bench/README.md).
+	 */
+	fanoutWarmup: number;
 	/** Most broadcasts the sender keeps unanswered. */
 	window: number;
 	/** Milliseconds between two broadcasts in `fanout-paced`. */
@@ -84,6 +90,7 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	concurrency: 16,
 	clients: 200,
 	broadcasts: 100,
+	fanoutWarmup: 1000,
 	window: 4,
 	interval: 20,
 	socketsPerProcess: 50,
@@ -112,6 +119,7 @@ const QUICK: typeof FULL = {
 	concurrency: 4,
 	clients: 20,
 	broadcasts: 20,
+	fanoutWarmup: 20,
 	interval: 3,
 	socketsPerProcess: 10,
 	stormClients: 50,

@@ -11,6 +11,7 @@ import type { Impl } from './impl.js';
 
 const IMPL_NAMES: Record<Impl, string> = {
 	ours: 'ours (@delightstack/websocket)',
+	'ours-deflate': 'ours, compression: true (deflate, as bare and party)',
 	bare: 'bare DO',
 	party: 'partyserver',
 	'bare-async': 'diag: bare DO, async handler',

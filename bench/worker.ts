@@ -7,6 +7,7 @@
  *   /party/<room>  partyserver's `Server` with `hibernate: true`
  *   /bare-async/<room>, /capnweb/<room>   diagnostic rooms (`diagnostic.ts`)
  *   /ours-unbatched/<room>   our room with `presenceBatchMs: 0` (the connect storm's comparison)
+ *   /ours-deflate/<room>   our room with `compression: true`: permessage-deflate, as bare and party
  *   /<impl>/<room>?variant=counted   the same room, counting its constructions and handler calls
  *   /counters/<room>?impl=<impl>   those counts, read from module scope: this never wakes the room
  *   /micro/<op>?n=  one piece of frame handling, n times (`profile/ops.ts`, `bench/profile/micro.ts`)
@@ -30,6 +31,7 @@ interface Env {
 	BARE_ASYNC: DurableObjectNamespace;
 	CAPNWEB: DurableObjectNamespace;
 	OURS_UNBATCHED: DurableObjectNamespace<UnbatchedBenchRoom>;
+	OURS_DEFLATE: DurableObjectNamespace<DeflateBenchRoom>;
 	OURS_COUNTED: DurableObjectNamespace<CountedBenchRoom>;
 	BARE_COUNTED: DurableObjectNamespace<CountedBareRoom>;
 	PARTY_COUNTED: DurableObjectNamespace<CountedPartyRoom>;
@@ -110,6 +112,11 @@ export class PartyRoom extends Server<any> {
 /** Our room with presence announced one change per frame (no coalescing): the N² comparison. */
 export class UnbatchedBenchRoom extends BenchRoom {
 	static override options = { ...BenchRoom.options, presenceBatchMs: 0 };
+}
+
+/** Our room accepting permessage-deflate, as bare and partyserver do: the like-for-like comparison. */
+export class DeflateBenchRoom extends BenchRoom {
+	static override options = { ...BenchRoom.options, compression: true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,6 +228,8 @@ function namespace(env: Env, impl: string | undefined, counted: boolean): RoomNa
 			return counted ? env.PARTY_COUNTED : env.PARTY;
 		case 'ours-unbatched':
 			return env.OURS_UNBATCHED;
+		case 'ours-deflate':
+			return env.OURS_DEFLATE;
 		case 'bare-async':
 			return env.BARE_ASYNC;
 		case 'capnweb':
@@ -243,7 +252,7 @@ export default {
 		const rooms = namespace(env, impl, url.searchParams.get('variant') === 'counted');
 		if (!rooms) return new Response('not found', { status: 404 });
 		// Ours stands in for the SvelteKit handle: authorization is not what is measured.
-		if (impl === 'ours' || impl === 'ours-unbatched') return handOff(rooms, request, { room, meta: { user_id: 'bench' } });
+		if (impl === 'ours' || impl === 'ours-unbatched' || impl === 'ours-deflate') return handOff(rooms, request, { room, meta: { user_id: 'bench' } });
 		return rooms.get(rooms.idFromName(room)).fetch(request);
 	},
 };

@@ -66,6 +66,7 @@ export async function startBenchServer({ inspector = false } = {}): Promise<Benc
 			BARE_ASYNC: { className: 'BareAsyncRoom', useSQLite: true },
 			CAPNWEB: { className: 'CapnwebRoom', useSQLite: true },
 			OURS_UNBATCHED: { className: 'UnbatchedBenchRoom', useSQLite: true },
+			OURS_DEFLATE: { className: 'DeflateBenchRoom', useSQLite: true },
 			OURS_COUNTED: { className: 'CountedBenchRoom', useSQLite: true },
 			BARE_COUNTED: { className: 'CountedBareRoom', useSQLite: true },
 			PARTY_COUNTED: { className: 'CountedPartyRoom', useSQLite: true },

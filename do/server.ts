@@ -47,6 +47,16 @@ export interface RoomOptions {
 	 * @default 50
 	 */
 	presenceBatchMs: number;
+	/**
+	 * Whether a socket may use permessage-deflate when the browser offers it (browsers always do).
+	 * Off by default, as in `ws` and Socket.IO: the runtime compresses every frame separately for
+	 * every socket, so compression multiplies a broadcast's CPU by the room's size, and each
+	 * compressing socket keeps its own zlib state (about 200 KiB per socket in workerd). Realtime
+	 * frames are small and Cloudflare does not bill egress; turn it on for rooms that send large,
+	 * repetitive frames to few sockets.
+	 * @default false
+	 */
+	compression: boolean;
 }
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
@@ -55,7 +65,16 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
 	changeLog: DEFAULT_CHANGE_LOG,
 	presenceBatchMs: 50,
+	compression: false,
 };
+
+/**
+ * The 101 response's `Sec-WebSocket-Extensions` is the room's answer to the browser's offer: the
+ * runtime keeps the permessage-deflate parameters it names and negotiates nothing else, so a
+ * value naming no permessage-deflate declines compression (the header then never reaches the
+ * browser). Without the header the runtime would accept the offer as made.
+ */
+const DECLINE_EXTENSIONS = { 'Sec-WebSocket-Extensions': 'none' };
 
 /** Where `sendTo` delivers: a session id, or every socket of a user id. */
 export type SendTarget = string | { session: string } | { user: string };
@@ -280,12 +299,17 @@ export class WebsocketServer<
 			console.error('onConnect threw; refusing the socket', error);
 			this.#sessions.remove(server);
 			this.#close(server, CloseCode.InternalError, 'The room could not set up this session');
-			return new Response(null, { status: 101, webSocket: client });
+			return this.#upgraded(client);
 		}
 		if (this.#sessions.get(server)) {
 			this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, server);
 		}
-		return new Response(null, { status: 101, webSocket: client });
+		return this.#upgraded(client);
+	}
+
+	/** The 101 response handing `client` to the browser; it also answers the compression offer. */
+	#upgraded(client: WebSocket): Response {
+		return new Response(null, { status: 101, webSocket: client, headers: this.#limits().compression ? undefined : DECLINE_EXTENSIONS });
 	}
 
 	override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {

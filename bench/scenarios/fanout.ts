@@ -51,9 +51,8 @@ async function oneRun(bench: Bench, impl: Impl, room: string, mode: FanoutMode) 
 				...common,
 				role: 'send',
 				broadcasts: options.broadcasts,
-				// Every receiver's event path is JIT-compiled before measuring, as in a tab that has been
-				// open a while: `warmup` broadcasts, one at a time, not counted.
-				warmup: options.warmup,
+				// Steady state, as in a tab that has been open a while: not counted.
+				warmup: options.fanoutWarmup,
 				window: options.window,
 				intervalMs: mode === 'paced' ? options.interval : 0,
 				payloadBytes: options.payloadBytes,
