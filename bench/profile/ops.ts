@@ -64,7 +64,7 @@ export const OPS: Record<string, () => unknown> = {
 	serializeAttachment: () => attachmentSocket().serializeAttachment({ v: 1, ...STATE }),
 	/** Building the reply frame. */
 	replyFrame: () => replyFrame(7, REPLY),
-	/** superjson + capnweb encoding of one broadcast (done once per broadcast, not per socket). */
+	/** Payload codec + capnweb encoding of one broadcast (done once per broadcast, not per socket). */
 	'broadcast frame': () => pushFrame(encodeCalls([['event', 'bench:shout', encodePayload({ seq: 1, t: 1, pad: 'x'.repeat(64) })]])),
 };
 

@@ -7,7 +7,7 @@ export interface ChatMessage {
 	text: string;
 	user_id: string;
 	user_name: string;
-	/** superjson carries Dates as Dates. */
+	/** Event payloads carry Dates as Dates (superjson-compatible codec). */
 	at: Date;
 }
 
