@@ -21,6 +21,16 @@ afterAll(() => worker.dispose());
 let rooms = 0;
 const freshRoom = () => `presence-${++rooms}-${Date.now()}`;
 
+/** The sessions a socket learned of, rebuilt from what it heard (the list, then joins), sorted. */
+function heardSessions(p: Probe): string[] {
+	const seen: string[] = [];
+	for (const e of p.events) {
+		if (e.name === 'session:list') seen.push(...e.data.sessions.map((s: any) => s.ws_session_id));
+		if (e.name === 'session:connected') seen.push(e.data.ws_session_id);
+	}
+	return seen.sort();
+}
+
 describe('presence', () => {
 	test('three clients: list first, then joins and leaves with counts, in order', async () => {
 		const room = freshRoom();
@@ -78,12 +88,7 @@ describe('presence under a connect storm', () => {
 		// Rebuild each socket's view from what it heard: the list, then joins and leaves.
 		const ids = everyone.map((p) => p.id).sort();
 		for (const p of everyone) {
-			const seen: string[] = [];
-			for (const e of p.events) {
-				if (e.name === 'session:list') seen.push(...e.data.sessions.map((s: any) => s.ws_session_id));
-				if (e.name === 'session:connected') seen.push(e.data.ws_session_id);
-			}
-			expect(seen.sort()).toEqual(ids);
+			expect(heardSessions(p)).toEqual(ids);
 		}
 		expect(observer.names().filter((n) => n === 'session:connected')).toHaveLength(20);
 		expect(presenceFrames).toBeLessThan(20);
@@ -289,12 +294,7 @@ describe('a room whose list needs many frames', () => {
 		// Each socket's view, rebuilt from what it heard: every session exactly once.
 		const ids = sessions.map((s) => s.ws_session_id).sort();
 		for (const p of everyone) {
-			const seen: string[] = [];
-			for (const e of p.events) {
-				if (e.name === 'session:list') seen.push(...e.data.sessions.map((s: any) => s.ws_session_id));
-				if (e.name === 'session:connected') seen.push(e.data.ws_session_id);
-			}
-			expect(seen.sort()).toEqual(ids);
+			expect(heardSessions(p)).toEqual(ids);
 			expect(p.names().filter((n) => n === 'session:list')).toHaveLength(1);
 		}
 		client.disconnect();
