@@ -196,14 +196,6 @@ export function encodeWithSession(calls: ReadonlyArray<readonly [method: string,
  * the batch needed a session (anything but plain calls); plain calls run before it returns.
  */
 export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
-	if (messages.length === 1) {
-		// Nearly every frame is one event: no list of calls to build.
-		const call = readPlainCall(messages[0]!);
-		const method = call && plainMethod(main, call.method);
-		if (!call || !method) return deliverWithSession(messages, main);
-		runOneWay(main, method, call.args);
-		return undefined;
-	}
 	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
 	for (const line of messages) {
 		const call = readPlainCall(line);

@@ -80,7 +80,5 @@ export function parseFrame(raw: string): Frame | null {
 }
 
 function splitMessages(body: string): string[] {
-	if (body === '') return [];
-	// Most frames carry one message: no splitting to find that out twice.
-	return body.indexOf('\n') < 0 ? [body] : body.split('\n');
+	return body === '' ? [] : body.split('\n');
 }
