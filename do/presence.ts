@@ -72,8 +72,7 @@ export class PresenceQueue {
 			let f = frames.get(key);
 			if (f === undefined) {
 				sizes ??= pending.map(utf8Length);
-				const picked = pending.map((_, i) => i).filter((i) => i >= from && i !== self);
-				frames.set(key, (f = this.#pack(pending, sizes, picked)));
+				frames.set(key, (f = this.#pack(pending, sizes, from, self)));
 			}
 			for (const frame of f) {
 				if (send(ws, frame)) continue;
@@ -84,13 +83,17 @@ export class PresenceQueue {
 		return dead;
 	}
 
-	/** Groups the picked messages, in order, into push frames of at most `maxFrameBytes`. */
-	#pack(messages: readonly string[], sizes: readonly number[], picked: readonly number[]): string[] {
+	/**
+	 * Groups the messages from `from` on, less `self`, in order, into push frames of at most
+	 * `maxFrameBytes`.
+	 */
+	#pack(messages: readonly string[], sizes: readonly number[], from: number, self: number): string[] {
 		const frames: string[] = [];
 		let group: string[] = [];
 		// A push frame is `e\n` followed by its messages, one `\n` between each two.
 		let bytes = 1;
-		for (const i of picked) {
+		for (let i = from; i < messages.length; i++) {
+			if (i === self) continue;
 			if (group.length > 0 && bytes + 1 + sizes[i]! > this.maxFrameBytes) {
 				frames.push(pushFrame(group));
 				group = [];

@@ -20,6 +20,13 @@ import type { SessionListPart } from '../rpc/protocol.js';
 import type { Session, SessionInfo } from '../rpc/types.js';
 import type { SessionState } from './sessions.js';
 
+const encoder = new TextEncoder();
+
+/** A string's length in UTF-8 bytes, what frame and attachment limits count. */
+export function utf8Length(text: string): number {
+	return encoder.encode(text).byteLength;
+}
+
 /**
  * The largest frame the room sends on its own account (roster parts, coalesced presence), in UTF-8
  * bytes. workerd sizes a socket's buffers by the largest frame it sent it and keeps them as long as
@@ -144,23 +151,4 @@ function encodeEntry(info: SessionInfo<unknown>): Entry {
 	const text = plain ? frame.slice(HEAD.length, -TAIL.length) : '';
 	// Unjoinable entries are sized by their whole frame: an estimate that includes their annotations.
 	return { info, text, bytes: plain ? utf8Length(text) : utf8Length(frame) - PART_OVERHEAD, plain };
-}
-
-/**
- * UTF-8 length of a string without encoding it. Frames are JSON text, which holds no lone
- * surrogates (JSON.stringify escapes them), but they are counted as the 3 bytes an encoder writes.
- */
-export function utf8Length(text: string): number {
-	let bytes = text.length;
-	for (let i = 0; i < text.length; i++) {
-		const c = text.charCodeAt(i);
-		if (c < 0x80) continue;
-		if (c < 0x800) bytes += 1;
-		else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-			// A surrogate pair: two units, four bytes.
-			bytes += 2;
-			i++;
-		} else bytes += 2;
-	}
-	return bytes;
 }

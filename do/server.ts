@@ -25,7 +25,7 @@ import { RoomApi, callableNames, receiveEvent } from './api.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
 import { PresenceQueue } from './presence.js';
-import { Roster } from './roster.js';
+import { Roster, utf8Length } from './roster.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
 
 /** Limits a room enforces on each socket. Override any of them with `static options`. */
@@ -93,8 +93,6 @@ function jsonError(status: number, code: string, message: string): Response {
 		headers: JSON_HEADERS,
 	});
 }
-
-const encoder = new TextEncoder();
 
 /**
  * The room. Extend it, export the subclass from your Worker, and bind it as a Durable Object.
@@ -265,7 +263,7 @@ export class WebsocketServer<
 			session,
 			buckets: { calls: fullBucket(options.rateLimit, now), events: fullBucket(options.eventRateLimit, now) },
 		};
-		const attachmentBytes = encoder.encode(JSON.stringify(state)).byteLength;
+		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
 		}
@@ -321,7 +319,7 @@ export class WebsocketServer<
 		const id = header?.kind === 'call' ? header.id : -1;
 		const { maxFrameBytes } = this.#limits();
 		// UTF-8 is at most 3 bytes per UTF-16 unit: only count bytes when the frame might be too big.
-		if (raw.length * 3 > maxFrameBytes && encoder.encode(raw).byteLength > maxFrameBytes) {
+		if (raw.length * 3 > maxFrameBytes && utf8Length(raw) > maxFrameBytes) {
 			return this.#refuse(ws, id, 'payload_too_large', 413, `Frame exceeds ${maxFrameBytes} bytes`);
 		}
 		if (id < 0) return this.#refuse(ws, -1, 'bad_request', 400, 'Expected a call frame');
@@ -530,7 +528,7 @@ export class WebsocketServer<
 	/** Closes a socket from the room's side, with the notice the client relies on (see `RoomListener.closing`). */
 	#close(ws: WebSocket, code: number, reason: string): void {
 		// A close reason is limited to 123 bytes.
-		const short = encoder.encode(reason).byteLength > 123 ? reason.slice(0, 40) : reason;
+		const short = utf8Length(reason) > 123 ? reason.slice(0, 40) : reason;
 		this.#send(ws, pushFrame(encodeCalls([['closing', code, short]])));
 		try {
 			ws.close(code, short);
