@@ -14,41 +14,14 @@ export function shares(total: number, perProcess: number, maxProcesses = Infinit
 	return Array.from({ length: procs }, (_, i) => Math.floor(total / procs) + (i < total % procs ? 1 : 0)).filter((n) => n > 0);
 }
 
-export interface JoinSummary {
+/** Every process's `joined` summed (first and last of the times), with when `connect` was sent. */
+export type JoinSummary = Omit<JoinedMessage, 'type'> & {
 	/** Shared-clock time `connect` was sent. */
 	connectAt: number;
-	firstOpenAt: number;
-	lastOpenAt: number;
-	settledAt: number;
-	failed: number;
-	retried: number;
-	failReasons: string[];
-	unsettled: number;
-	fewestSessions: number;
-	mostSessions: number;
-	leaves: number;
-	closedAtJoin: number;
-	framesAtJoin: number;
-	charsAtJoin: number;
-	clientCpuUs: number;
-}
+};
 
-export interface CrowdSummary {
-	frames: number;
-	chars: number;
-	expected: number;
-	deliveries: number;
-	missing: number;
-	outOfOrder: number;
-	duplicates: number;
-	latencies: number[];
-	calls: number;
-	callErrors: number;
-	callLatencies: number[];
-	closed: number;
-	closeCodes: Record<string, number>;
-	clientCpuUs: number;
-}
+/** Every process's `result` summed. */
+export type CrowdSummary = Omit<CrowdResult, 'type'>;
 
 export class Crowd {
 	readonly processes: ClientProcess[];

@@ -6,8 +6,9 @@
 import type { Control } from '../client.js';
 import { now } from '../clock.js';
 import { connect, type BenchSocket } from '../sockets.js';
-import type { CrowdConfig, Shout } from '../wire.js';
+import type { CrowdConfig } from '../wire.js';
 import { closeAll } from './connect.js';
+import { Deliveries } from './deliveries.js';
 import { hasPresence } from '../impl.js';
 
 /**
@@ -113,30 +114,8 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 	for (const socket of sockets) socket.onPresence = undefined;
 
 	// Traffic: broadcasts checked per socket, and a trickle of echo calls.
-	const expected = sockets.length * config.broadcasts;
-	const latencies: number[] = [];
-	let deliveries = 0;
-	let unique = 0;
-	let outOfOrder = 0;
-	let duplicates = 0;
-	for (const socket of sockets) {
-		const seen = new Uint8Array(config.broadcasts);
-		let next = 0;
-		socket.onShout = (value) => {
-			const shout = value as Shout;
-			if (shout.warm) return;
-			deliveries++;
-			latencies.push(Math.round((now() - shout.t) * 1000) / 1000);
-			if (shout.seq >= config.broadcasts || seen[shout.seq]) {
-				duplicates++;
-				return;
-			}
-			if (shout.seq < next) outOfOrder++;
-			next = Math.max(next, shout.seq + 1);
-			seen[shout.seq] = 1;
-			unique++;
-		};
-	}
+	const seen = new Deliveries(config.broadcasts, sockets.length * config.broadcasts);
+	for (const socket of sockets) seen.watch(socket);
 	await ctl.next('go');
 	const cpu = process.cpuUsage();
 	let stopped = false;
@@ -169,12 +148,12 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 		type: 'result',
 		frames: sockets.reduce((n, s) => n + s.frames, 0),
 		chars: sockets.reduce((n, s) => n + s.chars, 0),
-		expected,
-		deliveries,
-		missing: expected - unique,
-		outOfOrder,
-		duplicates,
-		latencies,
+		expected: seen.expected,
+		deliveries: seen.deliveries,
+		missing: seen.missing,
+		outOfOrder: seen.outOfOrder,
+		duplicates: seen.duplicates,
+		latencies: seen.latencies,
 		calls,
 		callErrors,
 		callLatencies,

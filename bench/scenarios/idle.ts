@@ -73,6 +73,25 @@ async function countsOf(bench: Bench, sides: readonly Side[]): Promise<Map<strin
 	return counts;
 }
 
+/**
+ * Lets every side idle for `idleMs` (its sockets pinging or not, as configured), then asks each for
+ * its calls after the idle, one side at a time. The rooms' counts are read before, right after the
+ * idle, and after the calls.
+ */
+async function idleThenCall(bench: Bench, sides: readonly Side[], idleMs: number) {
+	const before = await countsOf(bench, sides);
+	for (const side of sides) side.client.say('go');
+	const idled = await Promise.all(sides.map((s) => s.client.wait<IdledMessage>('idled', idleMs + 30_000)));
+	const during = await countsOf(bench, sides);
+	const results: IdleResult[] = [];
+	for (const side of sides) {
+		side.client.say('next');
+		results.push(await side.client.wait<IdleResult>('result', 60_000));
+	}
+	const after = await countsOf(bench, sides);
+	return { before, idled, during, results, after };
+}
+
 export async function evictionScenario(bench: Bench): Promise<ScenarioResult> {
 	const { options } = bench;
 	const impls = options.impls.filter((impl) => COUNTED.includes(impl));
@@ -90,17 +109,8 @@ export async function evictionScenario(bench: Bench): Promise<ScenarioResult> {
 			pingEveryMs: 0,
 		});
 		try {
-			const before = await countsOf(bench, sides);
 			bench.log(`${scenario} run ${run + 1}/${options.evictionRuns}: idling ${options.evictionIdleMs} ms`);
-			for (const side of sides) side.client.say('go');
-			const idled = await Promise.all(sides.map((s) => s.client.wait<IdledMessage>('idled', options.evictionIdleMs + 30_000)));
-			const during = await countsOf(bench, sides);
-			const results: IdleResult[] = [];
-			for (const side of sides) {
-				side.client.say('next');
-				results.push(await side.client.wait<IdleResult>('result', 60_000));
-			}
-			const after = await countsOf(bench, sides);
+			const { before, idled, during, results, after } = await idleThenCall(bench, sides, options.evictionIdleMs);
 			for (const [i, { impl, rooms }] of sides.entries()) {
 				const result = results[i]!;
 				const evicted = rooms.filter((room) => after.get(room)!.constructed === during.get(room)!.constructed + 1).length;
@@ -138,17 +148,8 @@ export async function keepaliveScenario(bench: Bench): Promise<ScenarioResult> {
 		pingEveryMs: options.pingEveryMs,
 	});
 	try {
-		const before = await countsOf(bench, sides);
 		bench.log(`${scenario}: idling ${options.keepaliveMs} ms with pings`);
-		for (const side of sides) side.client.say('go');
-		const idled = await Promise.all(sides.map((s) => s.client.wait<IdledMessage>('idled', options.keepaliveMs + 30_000)));
-		const during = await countsOf(bench, sides);
-		const results: IdleResult[] = [];
-		for (const side of sides) {
-			side.client.say('next');
-			results.push(await side.client.wait<IdleResult>('result', 60_000));
-		}
-		const after = await countsOf(bench, sides);
+		const { before, idled, during, results, after } = await idleThenCall(bench, sides, options.keepaliveMs);
 		for (const [i, { impl, rooms }] of sides.entries()) {
 			const room = rooms[0]!;
 			const { pings, pongs, otherFrames, closed } = idled[i]!;
