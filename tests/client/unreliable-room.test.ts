@@ -93,32 +93,31 @@ describe('keep-alive', () => {
 		expect(ws.nextRetry).toEqual({ attempt: 1, at: clock.now() + 1_000 });
 	});
 
-	test('a tab becoming visible checks a connected socket at once instead of at the next interval', async () => {
+	/**
+	 * A connected client whose room stopped answering pings gets `reason`: it must ping at once (not
+	 * at the next interval) and give the socket up when the pong deadline passes.
+	 */
+	async function probedOn(reason: 'visible' | 'offline') {
 		room = new FakeRoom();
 		const clock = new ManualClock();
 		const wake = manualWake();
 		const ws = client({ clock, wakeSignals: wake.signals });
 		await ws.connect('r');
 		room.behaviour.answerPings = false;
-		wake.fire('visible');
+		wake.fire(reason);
 		await room.until(() => room.received.length === 1, 'the probe ping');
 		expect(clock.pending()).toEqual([10_000]); // only the pong deadline
 		clock.advance(10_000);
 		expect(ws.status).toBe('reconnecting');
+		return { ws, wake };
+	}
+
+	test('a tab becoming visible checks a connected socket at once instead of at the next interval', async () => {
+		await probedOn('visible');
 	});
 
 	test('going offline checks a connected socket at once; it does not retry a waiting one', async () => {
-		room = new FakeRoom();
-		const clock = new ManualClock();
-		const wake = manualWake();
-		const ws = client({ clock, wakeSignals: wake.signals });
-		await ws.connect('r');
-		room.behaviour.answerPings = false;
-		wake.fire('offline');
-		await room.until(() => room.received.length === 1, 'the probe ping');
-		expect(clock.pending()).toEqual([10_000]); // only the pong deadline
-		clock.advance(10_000);
-		expect(ws.status).toBe('reconnecting');
+		const { ws, wake } = await probedOn('offline');
 		const retry = ws.nextRetry;
 		wake.fire('offline'); // while waiting out the backoff: nothing to check, nothing to retry
 		expect(ws.nextRetry).toEqual(retry);
