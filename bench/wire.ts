@@ -124,15 +124,19 @@ export interface SendResult {
 	endAt: number;
 }
 
-export interface ReceiveResult {
-	type: 'result';
+/** What sockets saw of the broadcasts (`roles/deliveries.ts`): each must get each exactly once, in order. */
+export interface DeliveryCounts {
 	expected: number;
 	deliveries: number;
 	missing: number;
 	outOfOrder: number;
 	duplicates: number;
-	/** Per-delivery latency in ms, rounded to µs. */
+	/** Per-delivery latency in ms (shared clock), rounded to µs. */
 	latencies: number[];
+}
+
+export interface ReceiveResult extends DeliveryCounts {
+	type: 'result';
 	lastAt: number;
 	clientCpuUs: number;
 }
@@ -166,18 +170,11 @@ export interface JoinedMessage {
 	clientCpuUs: number;
 }
 
-export interface CrowdResult {
+export interface CrowdResult extends DeliveryCounts {
 	type: 'result';
 	/** Frames received by every socket since `connect` (presence, events, replies), and their characters. */
 	frames: number;
 	chars: number;
-	expected: number;
-	deliveries: number;
-	missing: number;
-	outOfOrder: number;
-	duplicates: number;
-	/** Broadcast latencies in ms (shared clock), rounded to µs. */
-	latencies: number[];
 	calls: number;
 	callErrors: number;
 	callLatencies: number[];

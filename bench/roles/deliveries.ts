@@ -4,7 +4,7 @@
  */
 import { now } from '../clock.js';
 import type { BenchSocket } from '../sockets.js';
-import type { Shout } from '../wire.js';
+import type { DeliveryCounts, Shout } from '../wire.js';
 
 export class Deliveries {
 	deliveries = 0;
@@ -28,6 +28,12 @@ export class Deliveries {
 
 	get missing(): number {
 		return this.expected - this.unique;
+	}
+
+	/** The counts as the wire reports them. */
+	counts(): DeliveryCounts {
+		const { expected, deliveries, missing, outOfOrder, duplicates, latencies } = this;
+		return { expected, deliveries, missing, outOfOrder, duplicates, latencies };
 	}
 
 	/** Checks every broadcast `socket` receives from now on (warm-up broadcasts are not counted). */

@@ -21,12 +21,7 @@ export async function receive(config: ReceiveConfig, ctl: Control): Promise<void
 	const used = process.cpuUsage(cpu);
 	ctl.emit({
 		type: 'result',
-		expected: seen.expected,
-		deliveries: seen.deliveries,
-		missing: seen.missing,
-		outOfOrder: seen.outOfOrder,
-		duplicates: seen.duplicates,
-		latencies: seen.latencies,
+		...seen.counts(),
 		lastAt: seen.lastAt,
 		clientCpuUs: used.user + used.system,
 	});
