@@ -69,11 +69,39 @@ class NoDeflateWebSocket extends WebSocket {
 	}
 }
 
+/** A WebSocket that counts the frames it delivers and their characters. */
+type CountingSocket = WebSocket & { frames: number; chars: number };
+
+const countingClasses = new Map<typeof WebSocket, typeof WebSocket>();
+
+/**
+ * `Socket`, counting frames inside the connection's own `message` listener rather than in a second
+ * one: the baselines count in their only listener, and each listener is a dispatch per frame.
+ */
+function counting(Socket: typeof WebSocket): typeof WebSocket {
+	let Counting = countingClasses.get(Socket);
+	if (!Counting) {
+		Counting = class extends Socket {
+			frames = 0;
+			chars = 0;
+			override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
+				if (type !== 'message' || typeof listener !== 'function') return super.addEventListener(type, listener, options);
+				super.addEventListener(type, (e: Event) => {
+					const { data } = e as MessageEvent;
+					this.frames++;
+					this.chars += typeof data === 'string' ? data.length : 0;
+					listener(e);
+				}, options);
+			}
+		};
+		countingClasses.set(Socket, Counting);
+	}
+	return Counting;
+}
+
 class OurSocket implements BenchSocket {
 	onShout: ((value: unknown) => void) | undefined;
 	onPresence: (() => void) | undefined;
-	frames = 0;
-	chars = 0;
 	pongs = 0;
 	sessions = 0;
 	leaves = 0;
@@ -83,22 +111,15 @@ class OurSocket implements BenchSocket {
 	readonly #conn: RoomConnection<RoomRpc<BenchApi>>;
 	readonly opened: Promise<void>;
 
+	get frames(): number {
+		return (this.#conn.socket as CountingSocket).frames;
+	}
+
+	get chars(): number {
+		return (this.#conn.socket as CountingSocket).chars;
+	}
+
 	constructor(url: string, Socket: typeof WebSocket) {
-		// Frames are counted inside the connection's own `message` listener, not in a second one:
-		// the baselines count in their only listener, and each listener is a dispatch per frame.
-		const count = (e: MessageEvent) => {
-			this.frames++;
-			this.chars += typeof e.data === 'string' ? e.data.length : 0;
-		};
-		class CountingSocket extends Socket {
-			override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
-				if (type !== 'message' || typeof listener !== 'function') return super.addEventListener(type, listener, options);
-				super.addEventListener(type, (e: Event) => {
-					count(e as MessageEvent);
-					listener(e);
-				}, options);
-			}
-		}
 		this.#conn = new RoomConnection<RoomRpc<BenchApi>>(
 			url,
 			{
@@ -119,7 +140,7 @@ class OurSocket implements BenchSocket {
 					this.closeCode = code;
 				},
 			},
-			{ WebSocket: CountingSocket },
+			{ WebSocket: counting(Socket) },
 		);
 		this.#conn.socket.addEventListener('error', (e) => void (this.lastError = (e as ErrorEvent).message || e.type));
 		this.opened = this.#conn.opened;
