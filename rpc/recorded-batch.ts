@@ -200,7 +200,7 @@ const REJECT_FIRST = '["reject",1,';
  * resolves or rejects with; `undefined` when only a session can read it (anything but one resolve or
  * reject of the call, a value that is not data, a message past capnweb's size limit).
  */
-export function readAnswer(replies: readonly string[]): { ok: boolean; value: unknown } | undefined {
+function readAnswer(replies: readonly string[]): { ok: boolean; value: unknown } | undefined {
 	if (replies.length !== 1) return undefined;
 	const line = replies[0]!;
 	const ok = line.startsWith(RESOLVE_FIRST);
