@@ -9,6 +9,12 @@
  * - the client entry without it: `client/shared-worker.ts` replaced by a stub with the same
  *   export names, i.e. what an app that never uses the shared connection would ship if that
  *   code were split off;
+ * - what capnweb adds to the entry: the entry's gzip size minus the same entry built with capnweb
+ *   external (so the share left for everything else is the difference);
+ * - a floor: the entry without the SharedWorker transport, the call fast path
+ *   (`rpc/recorded-batch.ts`; calls then go through capnweb sessions only) and the change feed —
+ *   three features the product requires, stubbed out to show what the rest weighs. A size
+ *   measurement only: nobody runs that build;
  * - the SharedWorker's own script (`client/shared/worker.ts`), a separate asset the browser loads
  *   once per origin when the shared connection starts;
  * - minified bytes per package inside the client entry (esbuild's metafile), and for reference
@@ -28,6 +34,8 @@ const root = join(import.meta.dir, '..', '..');
 const entry = join(root, 'client', 'index.ts');
 const sharedWorkerModule = join(root, 'client', 'shared-worker.ts');
 const workerEntry = join(root, 'client', 'shared', 'worker.ts');
+/** Required features a floor build leaves out (see the header). */
+const optionalForFloor = [sharedWorkerModule, join(root, 'rpc', 'recorded-batch.ts'), join(root, 'client', 'change-feed.ts')];
 
 /** Rune modules, compiled as vite-plugin-svelte would: TypeScript stripped, then `compileModule`. */
 const svelteRunes: Plugin = {
@@ -41,14 +49,19 @@ const svelteRunes: Plugin = {
 	},
 };
 
-/** Replaces one module by a stub that exports the same names (each a function doing nothing). */
-function stubOut(path: string, names: readonly string[]): Plugin {
+/** Replaces modules by stubs that export the same names (each a function doing nothing). */
+async function stubOut(...paths: string[]): Promise<Plugin> {
+	const stubs = new Map<string, string>();
+	for (const path of paths) {
+		const names = await exportNames(path);
+		stubs.set(path, `const off = () => undefined;\nexport { ${names.map((n) => `off as ${n}`).join(', ')} };\n`);
+	}
 	return {
 		name: 'stub',
 		setup(b) {
 			b.onLoad({ filter: /.*/ }, (args) => {
-				if (args.path !== path) return undefined;
-				return { contents: `const off = () => undefined;\nexport { ${names.map((n) => `off as ${n}`).join(', ')} };\n`, loader: 'js' };
+				const contents = stubs.get(args.path);
+				return contents === undefined ? undefined : { contents, loader: 'js' };
 			});
 		},
 	};
@@ -63,7 +76,7 @@ interface Built {
 	modules: string[];
 }
 
-async function bundle(entryPoint: string | { contents: string }, plugins: Plugin[] = []): Promise<Built> {
+async function bundle(entryPoint: string | { contents: string }, plugins: Plugin[] = [], external: string[] = []): Promise<Built> {
 	const result = await build({
 		...(typeof entryPoint === 'string' ? { entryPoints: [entryPoint] } : { stdin: { contents: entryPoint.contents, resolveDir: root, loader: 'ts' as const } }),
 		bundle: true,
@@ -74,7 +87,7 @@ async function bundle(entryPoint: string | { contents: string }, plugins: Plugin
 		platform: 'browser',
 		target: 'es2022',
 		conditions: ['svelte', 'browser'],
-		external: ['svelte', 'svelte/*'],
+		external: ['svelte', 'svelte/*', ...external],
 		plugins: [...plugins, svelteRunes],
 		logLevel: 'silent',
 	});
@@ -109,10 +122,19 @@ export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
 	}
 	const notes: string[] = [];
 	if (existsSync(sharedWorkerModule) && full.modules.includes('client/shared-worker.ts')) {
-		const without = await bundle(entry, [stubOut(sharedWorkerModule, await exportNames(sharedWorkerModule))]);
+		const without = await bundle(entry, [await stubOut(sharedWorkerModule)]);
 		raw.withoutSharedWorker = without;
 		rows.add('ours', 'client entry without the SharedWorker transport, min + gzip', 'kB', kB(without.gzip));
 	} else notes.push('the client entry does not include client/shared-worker.ts: no "without" variant');
+	const noCapnweb = await bundle(entry, [], ['capnweb']);
+	raw.withoutCapnweb = noCapnweb;
+	rows.add('ours', 'client entry, min + gzip: what capnweb adds (entry − entry with capnweb external)', 'kB', kB(full.gzip - noCapnweb.gzip));
+	const present = optionalForFloor.filter((path) => full.modules.includes(relative(root, path)));
+	if (present.length === optionalForFloor.length) {
+		const floor = await bundle(entry, [await stubOut(...present)]);
+		raw.floor = floor;
+		rows.add('ours', 'floor: client entry without the SharedWorker transport, call fast path and change feed, min + gzip', 'kB', kB(floor.gzip));
+	} else notes.push('a module the floor build stubs out is no longer in the entry: no floor');
 	if (existsSync(workerEntry)) {
 		const worker = await bundle(workerEntry);
 		raw.sharedWorkerScript = worker;
