@@ -10,11 +10,10 @@
 import { RpcPromise, RpcSession, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
 import { CallTimeout, ConnectionLost, RoomError } from './errors.js';
 import { callFrame } from './frame.js';
-import { plainError, plainMethod, plainPush, plainValue, readPlainCall, type PlainCall } from './plain.js';
+import type { EncodedPayload } from './payload.js';
+import { plainError, plainMethod, plainPush, plainValue, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './plain.js';
 import { RecordedBatch } from './recorded-batch.js';
 import { sessionBatch, type SendBatch } from './session-batch.js';
-
-export type { SendBatch } from './session-batch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Room side
@@ -71,7 +70,7 @@ export interface CallBatch {
  * — read from its text, arguments evaluated; `undefined` for any other batch.
  */
 export function singleCall(lines: readonly string[]): PlainCall | undefined {
-	return lines.length === 2 && lines[1] === '["pull",1]' ? readPlainCall(lines[0]!) : undefined;
+	return lines.length === 2 && lines[1] === PULL_FIRST ? readPlainCall(lines[0]!) : undefined;
 }
 
 /**
@@ -96,24 +95,21 @@ export async function answerBatch(batch: CallBatch, main: object, options: RpcSe
 		outcome = { ok: false, error };
 	}
 
-	if (outcome.ok) {
-		const json = plainValue(outcome.value);
-		if (json !== undefined) return [`["resolve",1,${json}]`];
-		return answerWithSession(messagesOf(batch), replay(call.method, outcome), options);
+	// The answer as the one plain message a session would send; else a session writes it from the
+	// outcome in hand. A session calls onSendError once for a thrown Error; so do we, and hand a
+	// replaying session the same answer instead of asking twice (it may log).
+	let json: string | undefined;
+	let sessionOptions = options;
+	if (outcome.ok) json = plainValue(outcome.value);
+	else if (!(outcome.error instanceof Error)) json = plainValue(outcome.error);
+	else {
+		const { error } = outcome;
+		const rewritten = options.onSendError?.(error) || undefined;
+		json = plainError(rewritten ?? error, rewritten !== undefined);
+		sessionOptions = { ...options, onSendError: (e: Error) => (e === error ? rewritten : options.onSendError?.(e)) };
 	}
-	const { error } = outcome;
-	if (!(error instanceof Error)) {
-		const json = plainValue(error);
-		if (json !== undefined) return [`["reject",1,${json}]`];
-		return answerWithSession(messagesOf(batch), replay(call.method, outcome), options);
-	}
-	// A session calls onSendError once for the thrown error; so do we, and hand a replaying
-	// session the same answer instead of asking twice (it may log).
-	const rewritten = options.onSendError?.(error) || undefined;
-	const json = plainError(rewritten ?? error, rewritten !== undefined);
-	if (json !== undefined) return [`["reject",1,${json}]`];
-	const onSendError = (e: Error) => (e === error ? rewritten : options.onSendError?.(e));
-	return answerWithSession(messagesOf(batch), replay(call.method, outcome), { ...options, onSendError });
+	if (json !== undefined) return [`${outcome.ok ? RESOLVE_FIRST : REJECT_FIRST}${json}]`];
+	return answerWithSession(messagesOf(batch), replay(call.method, outcome), sessionOptions);
 }
 
 function messagesOf(batch: CallBatch): readonly unknown[] {
@@ -181,6 +177,11 @@ export function encodeCalls(calls: ReadonlyArray<readonly [method: string, ...ar
 		lines.push(line);
 	}
 	return lines;
+}
+
+/** The message that calls the client's `RoomListener.event(name, payload)`: one line of a push frame. */
+export function eventMessage(name: string, payload: EncodedPayload): string {
+	return encodeCalls([['event', name, payload]])[0]!;
 }
 
 /** {@link encodeCalls} through a capnweb session: any calls, and the reference for the plain path. */

@@ -23,6 +23,12 @@ export interface PlainCall {
 
 const HEAD = '["push",["pipeline",0,["';
 
+/** capnweb's message asking for the first call's result: the second line of `await rpc.method(data)`. */
+export const PULL_FIRST = '["pull",1]';
+/** How the answer to that call starts: `<prefix><value>]`. */
+export const RESOLVE_FIRST = '["resolve",1,';
+export const REJECT_FIRST = '["reject",1,';
+
 /**
  * Reads `["push",["pipeline",0,["<method>"],<args>]]` from its text, or returns `undefined` when the
  * line is anything else, or its arguments are not plain data. Nothing runs either way.
@@ -44,14 +50,15 @@ export function readPlainCall(line: string): PlainCall | undefined {
 	try {
 		// `text` alone is what `[<text>]` escapes: when it is one array of plain data, its elements
 		// are evaluated in place (as the escaped array's, one level down) without building
-		// `[<text>]`; only otherwise does the escaped form go to `evaluate`, which decides.
+		// `[<text>]`; otherwise the escaped form goes to capnweb's `deserialize`, which decides (the
+		// walk `evaluate` would do first is the one that just failed).
 		const parsed: unknown = JSON.parse(text);
 		if (!Array.isArray(parsed)) return undefined;
 		args = plainElements(parsed, text);
 	} catch (error) {
 		if (error !== NOT_PLAIN) return undefined;
 		try {
-			args = evaluate(`[${text}]`);
+			args = deserialize(`[${text}]`);
 		} catch {
 			return undefined;
 		}

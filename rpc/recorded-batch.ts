@@ -23,7 +23,7 @@
  * their internal symbol, which upgrades their batch and hands capnweb the real stub.
  */
 import { DEFAULT_LIMITS, RpcPromise, RpcSession, RpcStub } from 'capnweb';
-import { evaluate, plainCall, readPlainCall } from './plain.js';
+import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
 import { afterThisMacrotask, BATCH_ENDED, BatchingTransport, deliver, NOTHING_TO_CALL, type Answer, type SendBatch } from './session-batch.js';
 
 /** A capnweb stub or RpcPromise as the stand-ins use it: a callable Proxy with any property. */
@@ -190,10 +190,6 @@ class CallNode implements Node {
 	}
 }
 
-/** capnweb's message asking for the first call's result. */
-const PULL_FIRST = '["pull",1]';
-const RESOLVE_FIRST = '["resolve",1,';
-const REJECT_FIRST = '["reject",1,';
 
 /**
  * Reads the room's answer to one plain call, as the session would have: `ok` and the value it
