@@ -1,5 +1,5 @@
 import { pushFrame } from '../rpc/frame.js';
-import { MAX_PUSH_FRAME_BYTES, utf8Length } from './roster.js';
+import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
 
 /**
  * Presence announcements, coalesced. When many sockets join or leave close together (a deploy, a
@@ -63,18 +63,14 @@ export class PresenceQueue {
 		const joiners = this.#joiners;
 		this.#pending = [];
 		this.#joiners = new Map();
-		const frames = new Map<string, string[]>();
-		let sizes: number[] | undefined;
+		const sizes = pending.map(utf8Length);
+		// Everyone but this delay's joiners hears the whole queue: those frames are built once.
+		let whole: string[] | undefined;
 		const dead: WebSocket[] = [];
 		for (const ws of sockets) {
-			const { from, self } = joiners.get(ws) ?? { from: 0, self: -1 };
-			const key = `${from},${self}`;
-			let f = frames.get(key);
-			if (f === undefined) {
-				sizes ??= pending.map(utf8Length);
-				frames.set(key, (f = this.#pack(pending, sizes, from, self)));
-			}
-			for (const frame of f) {
+			const joiner = joiners.get(ws);
+			const frames = joiner ? this.#pack(pending, sizes, joiner.from, joiner.self) : (whole ??= this.#pack(pending, sizes, 0, -1));
+			for (const frame of frames) {
 				if (send(ws, frame)) continue;
 				dead.push(ws);
 				break;
@@ -88,21 +84,14 @@ export class PresenceQueue {
 	 * `maxFrameBytes`.
 	 */
 	#pack(messages: readonly string[], sizes: readonly number[], from: number, self: number): string[] {
-		const frames: string[] = [];
-		let group: string[] = [];
 		// A push frame is `e\n` followed by its messages, one `\n` between each two.
-		let bytes = 1;
-		for (let i = from; i < messages.length; i++) {
-			if (i === self) continue;
-			if (group.length > 0 && bytes + 1 + sizes[i]! > this.maxFrameBytes) {
-				frames.push(pushFrame(group));
-				group = [];
-				bytes = 1;
-			}
-			group.push(messages[i]!);
-			bytes += 1 + sizes[i]!;
-		}
-		if (group.length > 0) frames.push(pushFrame(group));
-		return frames;
+		return packBySize(unheard(messages.length, from, self), (i) => sizes[i]!, 1, this.maxFrameBytes).map((run) =>
+			pushFrame(run.map((i) => messages[i]!)),
+		);
 	}
+}
+
+/** The indices `from`…`length - 1`, less `self`. */
+function* unheard(length: number, from: number, self: number): Generator<number> {
+	for (let i = from; i < length; i++) if (i !== self) yield i;
 }

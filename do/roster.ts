@@ -13,28 +13,13 @@
  * `{ sessions, more: true }`, the last one without `more` (see `SessionListPart`); the client merges
  * them into the one `session:list` apps see.
  */
-import { encodeCalls } from '../rpc/batch.js';
+import { eventMessage } from '../rpc/batch.js';
 import { pushFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 import type { SessionListPart } from '../rpc/protocol.js';
 import type { Session, SessionInfo } from '../rpc/types.js';
+import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
 import type { SessionState } from './sessions.js';
-
-const encoder = new TextEncoder();
-
-/** A string's length in UTF-8 bytes, what frame and attachment limits count. */
-export function utf8Length(text: string): number {
-	return encoder.encode(text).byteLength;
-}
-
-/**
- * The largest frame the room sends on its own account (roster parts, coalesced presence), in UTF-8
- * bytes. workerd sizes a socket's buffers by the largest frame it sent it and keeps them as long as
- * the socket lives, so big frames cost memory on every idle socket; a few KB keeps that close to a
- * bare socket's while still packing ~60 presence changes or roster entries into one frame. A single
- * entry or event larger than this still goes out whole, in a frame of its own.
- */
-export const MAX_PUSH_FRAME_BYTES = 8 * 1024;
 
 /** One session's share of a list: its encoded entry, and whether it may be joined to others. */
 interface Entry {
@@ -68,7 +53,7 @@ function frameEnds(data: SessionListPart<unknown>): { head: string; tail: string
 
 /** The reference: what the room sent before lists were joined from cached entries. */
 function listFrame(data: SessionListPart<unknown>): string {
-	return pushFrame(encodeCalls([['event', 'session:list', encodePayload(data)]]));
+	return pushFrame([eventMessage('session:list', encodePayload(data))]);
 }
 
 /** Bytes a part adds on top of its entries and their commas: the frame's fixed ends. */
@@ -98,20 +83,10 @@ export class Roster<Meta> {
 	 * Each frame equals what the encoder makes of that part's payload.
 	 */
 	frames(states: Iterable<SessionState<Meta>>): string[] {
-		const parts: Entry[][] = [];
-		let part: Entry[] = [];
-		let bytes = PART_OVERHEAD;
-		for (const { session } of states) {
-			const entry = this.#entry(session);
-			if (part.length > 0 && bytes + entry.bytes + 1 > this.maxFrameBytes) {
-				parts.push(part);
-				part = [];
-				bytes = PART_OVERHEAD;
-			}
-			part.push(entry);
-			bytes += entry.bytes + 1;
-		}
-		parts.push(part);
+		const entries = Array.from(states, ({ session }) => this.#entry(session));
+		const parts = packBySize(entries, (e) => e.bytes, PART_OVERHEAD, this.maxFrameBytes);
+		// An empty room still sends one (empty) list.
+		if (parts.length === 0) parts.push([]);
 		return parts.flatMap((p, i) => this.#render(p, i < parts.length - 1));
 	}
 
@@ -146,7 +121,7 @@ export class Roster<Meta> {
  */
 function encodeEntry(info: SessionInfo<unknown>): Entry {
 	const payload = encodePayload({ sessions: [info] });
-	const frame = pushFrame(encodeCalls([['event', 'session:list', payload]]));
+	const frame = pushFrame([eventMessage('session:list', payload)]);
 	const plain = payload.meta === undefined && frame.startsWith(HEAD) && frame.endsWith(TAIL);
 	const text = plain ? frame.slice(HEAD.length, -TAIL.length) : '';
 	// Unjoinable entries are sized by their whole frame: an estimate that includes their annotations.

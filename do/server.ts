@@ -4,7 +4,7 @@
  * socket (session, metadata, rate-limit buckets) lives in that socket's attachment.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { answerBatch, encodeCalls, singleCall, toWireError, type CallBatch } from '../rpc/batch.js';
+import { answerBatch, encodeCalls, eventMessage, singleCall, toWireError, type CallBatch } from '../rpc/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
@@ -25,7 +25,8 @@ import { RoomApi, callableNames, receiveEvent } from './api.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
 import { PresenceQueue } from './presence.js';
-import { Roster, utf8Length } from './roster.js';
+import { utf8Length } from './frame-size.js';
+import { Roster } from './roster.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
 
 /** Limits a room enforces on each socket. Override any of them with `static options`. */
@@ -402,12 +403,12 @@ export class WebsocketServer<
 			this.#send(ws, this.#eventFrame('entity:resync', { room, head: result.head }));
 			return;
 		}
-		const calls: Array<[string, string, EncodedPayload]> = [];
+		const messages: string[] = [];
 		for (const change of result.changes) {
-			if (this.#maySee(change, session)) calls.push(['event', `entity:${change.action}`, encodePayload(this.#entityEvent(change, room))]);
+			if (this.#maySee(change, session)) messages.push(eventMessage(`entity:${change.action}`, encodePayload(this.#entityEvent(change, room))));
 		}
-		calls.push(['event', 'entity:synced', encodePayload({ room, head: result.head })]);
-		this.#send(ws, pushFrame(encodeCalls(calls)));
+		messages.push(eventMessage('entity:synced', encodePayload({ room, head: result.head })));
+		this.#send(ws, pushFrame(messages));
 	}
 
 	#entityEvent(change: LoggedChange, room = this.#anyRoomName()): EntityEvent {
@@ -499,7 +500,7 @@ export class WebsocketServer<
 	}
 
 	#eventFrame<E extends string>(event: E, data: unknown): string {
-		return pushFrame(encodeCalls([['event', event, encodePayload(data)]]));
+		return pushFrame([eventMessage(event, encodePayload(data))]);
 	}
 
 	/** Sends one frame to every session that passes `filter`; drops sockets that fail. */
@@ -559,7 +560,7 @@ export class WebsocketServer<
 	}
 
 	#announce(event: 'session:connected' | 'session:disconnected', data: RoomEvents<Meta>[typeof event], joiner?: WebSocket): void {
-		this.#presenceQueue().add(encodeCalls([['event', event, encodePayload(data)]])[0]!, joiner);
+		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner);
 	}
 
 	#presenceQueue(): PresenceQueue {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { PresenceQueue } from '../../do/presence.js';
-import { MAX_PUSH_FRAME_BYTES, Roster, utf8Length } from '../../do/roster.js';
+import { MAX_PUSH_FRAME_BYTES, utf8Length } from '../../do/frame-size.js';
+import { Roster } from '../../do/roster.js';
 import type { SessionState } from '../../do/sessions.js';
 import { encodeCalls } from '../../rpc/batch.js';
 import { parseFrame, pushFrame } from '../../rpc/frame.js';
