@@ -3,7 +3,7 @@
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
 import { RpcTarget } from 'capnweb';
-import { CallBatcher, PendingBatches, deliverOneWay } from '../rpc/batch.js';
+import { CallBatcher, PendingBatches, deliverOneWay, type RefusalListener } from '../rpc/batch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
@@ -118,10 +118,11 @@ export class RoomConnection<Remote = unknown> {
 	/**
 	 * Sends one batch of capnweb messages that were gathered elsewhere (a tab's own batcher, relayed
 	 * by a SharedWorker) under this connection's next call id, and resolves with the room's replies.
-	 * Rejects like any call: `ConnectionLost`, `CallTimeout`, or the `RoomError` of a refusal.
+	 * Rejects like any call: `ConnectionLost`, `CallTimeout`, or the `RoomError` of a refusal, which
+	 * then goes to `onRefused` (whose batch it was) instead of the `error` event.
 	 */
-	callBatch(messages: string[]): Promise<string[]> {
-		return this.#pending.send(messages);
+	callBatch(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
+		return this.#pending.send(messages, onRefused);
 	}
 
 	/** Sends a keep-alive ping; the runtime answers it without waking the room. */
@@ -185,12 +186,9 @@ export class RoomConnection<Remote = unknown> {
 			case 'reply':
 				this.#pending.resolve(frame.id, frame.messages);
 				return undefined;
-			case 'refused': {
-				const error = RoomError.from(frame.error);
-				this.#pending.refuse(frame.id, error);
-				this.#handlers.onEvent('error', error.toJSON());
+			case 'refused':
+				this.#pending.refuse(frame.id, RoomError.from(frame.error), (error) => this.#handlers.onEvent('error', error.toJSON()));
 				return undefined;
-			}
 			case 'push':
 				return deliverOneWay(frame.messages, this.#listener);
 		}

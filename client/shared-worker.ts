@@ -48,7 +48,6 @@ export function sharedTransport<Remote>(
 		(listener, unavailable) =>
 			new PortTransport<Remote>(listener, {
 				...options,
-				sendQueueSize: options.settings?.sendQueueSize,
 				onUnavailable: (_error, queued) => unavailable(queued),
 			}),
 		direct,

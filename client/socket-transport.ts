@@ -7,7 +7,7 @@
  * a late frame or close from a socket that was replaced (room switch, keep-alive timeout, manual
  * disconnect) can never reach the client.
  */
-import { CallBatcher } from '../rpc/batch.js';
+import { CallBatcher, type RefusalListener } from '../rpc/batch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';
@@ -64,7 +64,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#options = options;
 		this.#clock = options.clock ?? systemClock;
 		this.#policy = new ReconnectPolicy(options.reconnect, options.random);
-		this.#queue = new SendQueue(options.sendQueueSize ?? 100);
+		this.#queue = new SendQueue(options.sendQueueSize);
 	}
 
 	get status(): ConnectionStatus {
@@ -108,11 +108,12 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 
 	/**
 	 * Carries one batch of calls gathered by another `CallBatcher` (the tab side of a SharedWorker)
-	 * to the room and resolves with the replies. Only while connected: calls are never queued.
+	 * to the room and resolves with the replies. Only while connected: calls are never queued. A
+	 * refusal of the batch goes to `onRefused`, not to this transport's `error` event.
 	 */
-	callBatch(messages: string[]): Promise<string[]> {
+	callBatch(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
 		if (this.#status !== 'connected' || !this.#connection) return Promise.reject(new ConnectionLost('Not connected to the room'));
-		return this.#connection.callBatch(messages);
+		return this.#connection.callBatch(messages, onRefused);
 	}
 
 	destroy(): void {
@@ -234,15 +235,12 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 
 	#wake(reason: WakeReason): void {
 		if (this.#destroyed || this.#room === null) return;
-		if (reason === 'offline') {
-			// The network went away under an open socket, which will not notice by itself: ping now,
-			// so a dead socket is found within the pong timeout instead of at the next keep-alive.
-			if (this.#status === 'connected') this.#keepAlive?.probe();
-			return;
-		}
+		// Going offline is only news to an open socket (reconnecting now would just fail).
+		if (reason === 'offline' && this.#status !== 'connected') return;
 		switch (this.#status) {
 			case 'connected':
-				// The socket may have died while the tab slept or the network was gone: ask now.
+				// The socket may have died while the tab slept or the network went away, and will not
+				// notice by itself: ping now, so a dead socket is found within the pong timeout.
 				return this.#keepAlive?.probe();
 			case 'reconnecting':
 				// Waiting out a backoff: the reason to wait may be gone. (Mid-attempt: let it finish.)

@@ -240,7 +240,11 @@ interface PendingBatch {
 	resolve(replies: string[]): void;
 	reject(error: RoomError): void;
 	deadline: number;
+	onRefused: RefusalListener | undefined;
 }
+
+/** Hears that the room refused a batch whole (after its promise rejected with the same error). */
+export type RefusalListener = (error: RoomError) => void;
 
 /** Where frames go. Returns `false` when there is no open socket. */
 export type SendFrame = (frame: string) => boolean;
@@ -301,12 +305,15 @@ export class PendingBatches {
 		return this.#pending.size;
 	}
 
-	/** Sends one batch as a `call` frame; resolves with the room's answers. */
-	send(messages: string[]): Promise<string[]> {
+	/**
+	 * Sends one batch as a `call` frame; resolves with the room's answers. `onRefused` is who hears
+	 * of a refusal of this batch, instead of whoever {@link refuse} reports to otherwise.
+	 */
+	send(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
 		const id = this.#nextId++;
 		return new Promise<string[]>((resolve, reject) => {
 			const deadline = now() + this.timeoutMs;
-			this.#pending.set(id, { resolve, reject, deadline });
+			this.#pending.set(id, { resolve, reject, deadline, onRefused });
 			this.#expireAt(deadline);
 			if (!this.#send(callFrame(id, messages))) this.#settle(id, undefined, new ConnectionLost());
 		});
@@ -317,9 +324,15 @@ export class PendingBatches {
 		this.#settle(id, replies);
 	}
 
-	/** The room refused batch `id` whole (too large, rate limited, malformed, unknown method). */
-	refuse(id: number, error: RoomError): void {
+	/**
+	 * The room refused batch `id` whole (too large, rate limited, malformed, unknown method): it
+	 * rejects, then the batch's own `onRefused` hears of it, or `report` when it has none (or it is
+	 * no longer pending).
+	 */
+	refuse(id: number, error: RoomError, report?: RefusalListener): void {
+		const onRefused = this.#pending.get(id)?.onRefused;
 		this.#settle(id, undefined, error);
+		(onRefused ?? report)?.(error);
 	}
 
 	/** The socket is gone: every batch still waiting rejects with `error`. */

@@ -35,11 +35,6 @@ export class FallbackTransport<Remote = unknown> implements RoomTransport<Remote
 		this.#current = primary(this.#guarded(), (queued) => this.#fallBack(queued));
 	}
 
-	/** Whether the direct socket took over. */
-	get fellBack(): boolean {
-		return this.#retired !== null;
-	}
-
 	get status(): ConnectionStatus {
 		return this.#current.status;
 	}

@@ -54,10 +54,11 @@ export interface PortTransportOptions {
 	url: (room: string) => string;
 	/** The client's change-feed position, sent with every join. */
 	since: () => number;
-	/** For the room's socket, if this tab is the one that opens it. */
+	/**
+	 * For the room's socket, if this tab is the one that opens it; its `sendQueueSize` (default 100)
+	 * also sizes this tab's own queue of `send()` calls made while (re)connecting.
+	 */
 	settings?: SocketSettings;
-	/** `send()` calls kept while (re)connecting. @default 100 */
-	sendQueueSize?: number;
 	clock?: Clock;
 	/** Reasons to retry now, forwarded to the worker. @default the browser's `online` and visibility events */
 	wakeSignals?: WakeSignals;
@@ -111,7 +112,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#clock = options.clock ?? systemClock;
 		this.#intervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
 		this.#misses = options.heartbeatMisses ?? HEARTBEAT_MISSES;
-		this.#queue = new SendQueue(options.sendQueueSize ?? 100);
+		this.#queue = new SendQueue(options.settings?.sendQueueSize);
 	}
 
 	get status(): ConnectionStatus {

@@ -12,7 +12,6 @@
  * from this worker) cannot be served from this socket's replay: it gets `entity:resync` and
  * refetches, so it never silently misses a change.
  */
-import { RoomError } from '../../rpc/errors.js';
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
 import type { EntityEvent, SessionInfo } from '../../rpc/types.js';
 import { ChangeFeed } from '../change-feed.js';
@@ -55,15 +54,12 @@ export class SharedRoom {
 	readonly #members = new Set<RoomMember>();
 	readonly #transport: SocketTransport;
 	readonly #wakers = new Set<(reason: WakeReason) => void>();
-	#status: ConnectionStatus = 'disconnected';
 	#lastChange: StatusChange;
 	#sessions = new Map<string, SessionInfo<unknown>>();
 	/** The socket's change-feed position, deduplicating replays the same way each tab's feed does. */
 	readonly #feed = new ChangeFeed();
 	/** The room name the room itself puts in entity events. */
 	#feedRoom: string;
-	/** Batches refused by the room, by member, until the refusal's `error` event is routed. */
-	#refusals: Array<{ member: RoomMember; code: string; message: string }> = [];
 
 	constructor(options: SharedRoomOptions) {
 		this.name = options.name;
@@ -95,7 +91,7 @@ export class SharedRoom {
 	}
 
 	get status(): ConnectionStatus {
-		return this.#status;
+		return this.#transport.status;
 	}
 
 	get position(): number {
@@ -114,7 +110,7 @@ export class SharedRoom {
 	admit(member: RoomMember, since: number): void {
 		this.#members.add(member);
 		member.resyncPending = since >= 0 && since < this.#feed.since;
-		switch (this.#status) {
+		switch (this.#transport.status) {
 			case 'connected':
 				this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
 				if (this.#feed.caughtUp) {
@@ -130,27 +126,23 @@ export class SharedRoom {
 				this.#transport.connect(this.name).catch(() => {});
 				return;
 			default:
-				member.post({ type: 'status', join: member.join, status: this.#status, change: changeToWire(this.#lastChange) });
+				member.post({ type: 'status', join: member.join, status: this.#transport.status, change: changeToWire(this.#lastChange) });
 		}
 	}
 
 	/** Drops a tab. The hub closes the room when the last one is gone. */
 	remove(member: RoomMember): void {
 		this.#members.delete(member);
-		this.#refusals = this.#refusals.filter((r) => r.member !== member);
 	}
 
-	/** Carries one tab's batch to the room; the reply is that tab's alone. */
+	/**
+	 * Carries one tab's batch to the room; the reply is that tab's alone, and so is the `error`
+	 * event a refusal of the batch raises (as on a direct socket: the event, then the rejection).
+	 */
 	call(member: RoomMember, messages: string[]): Promise<string[]> {
-		const replies = this.#transport.callBatch(messages);
-		replies.catch((error: unknown) => {
-			// A refusal of the whole batch (the room's `x` frame) also comes out of the socket as an
-			// `error` event, right after this rejection: note whose it was, so only that tab gets it.
-			if (error instanceof RoomError && error.constructor === RoomError) {
-				this.#refusals.push({ member, code: error.code, message: error.message });
-			}
+		return this.#transport.callBatch(messages, (error) => {
+			if (this.#members.has(member)) this.#postEvent(member, 'error', encodePayload(error.toJSON()));
 		});
-		return replies;
 	}
 
 	send(event: string, data: unknown): Promise<unknown> {
@@ -171,7 +163,6 @@ export class SharedRoom {
 	// ---------------------------------------------------------------------------------------------
 
 	#onStatus(status: ConnectionStatus, change: StatusChange): void {
-		this.#status = status;
 		this.#lastChange = change;
 		if (status !== 'connected') this.#feed.disconnected();
 		const wire = changeToWire(change);
@@ -189,8 +180,6 @@ export class SharedRoom {
 			case 'session:disconnected':
 				this.#sessions.delete((data as SessionInfo<unknown>).ws_session_id);
 				break;
-			case 'error':
-				return this.#routeError(data);
 		}
 		if (name.startsWith('entity:')) {
 			const room = (data as Partial<EntityEvent>).room;
@@ -208,23 +197,6 @@ export class SharedRoom {
 			}
 			if (name === 'entity:synced' || name === 'entity:resync') member.resyncPending = false;
 		}
-	}
-
-	/**
-	 * An `error` event: a refused batch goes to the tab that sent it, anything else (a frame the
-	 * client could not read) to everyone. The socket reports a refusal by rejecting the batch and
-	 * then, synchronously, emitting the event; the rejection's handler in `call` runs as a microtask
-	 * queued before this one, so by then the refusal is on record.
-	 */
-	#routeError(data: unknown): void {
-		queueMicrotask(() => {
-			const { code, message } = (data ?? {}) as { code?: unknown; message?: unknown };
-			const refusal = this.#refusals.find((r) => r.code === code && r.message === message);
-			this.#refusals = [];
-			const payload = encodePayload(data);
-			const targets = refusal ? [refusal.member] : [...this.#members];
-			for (const member of targets) if (this.#members.has(member)) this.#postEvent(member, 'error', payload);
-		});
 	}
 
 	#onWarning(warning: TransportWarning): void {
