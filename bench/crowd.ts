@@ -26,17 +26,15 @@ export type CrowdSummary = Omit<CrowdResult, 'type'>;
 export class Crowd {
 	readonly processes: ClientProcess[];
 	readonly notes: string[] = [];
-	readonly presence: boolean;
 
 	constructor(
-		readonly bench: Bench,
+		bench: Bench,
 		readonly impl: Impl,
-		readonly room: string,
+		room: string,
 		readonly total: number,
 		{ broadcasts = 0, rpcEveryMs = 0, deadlineMs, wsOrigin = bench.server.wsOrigin }: { broadcasts?: number; rpcEveryMs?: number; deadlineMs: number; wsOrigin?: string },
 	) {
 		const { options, pinning } = bench;
-		this.presence = hasPresence(impl);
 		this.processes = shares(total, options.socketsPerProcess, options.crowdProcesses).map((sockets) => {
 			const config: CrowdConfig = {
 				role: 'crowd',
@@ -84,7 +82,7 @@ export class Crowd {
 		const fewestSessions = Math.min(...joined.map((j) => j.fewestSessions));
 		// Sockets that never opened cannot be announced: when every socket that did open knows of
 		// all the others, nobody missed an announcement (the failures are counted on their own).
-		const unsettled = failed > 0 && this.presence && fewestSessions >= this.total - failed ? 0 : sum('unsettled');
+		const unsettled = failed > 0 && hasPresence(this.impl) && fewestSessions >= this.total - failed ? 0 : sum('unsettled');
 		return {
 			connectAt,
 			firstOpenAt: Math.min(...joined.map((j) => j.firstOpenAt)),

@@ -8,17 +8,19 @@ import { answerBatch, encodeCalls } from '../rpc/batch.js';
 import { pushFrame, readHeader, replyFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 
-function broadcastRaw(ctx: DurableObjectState, frame: string): void {
+/** Sends `frame` to every socket of the room as it is (the bare room's broadcast). */
+export function broadcastRaw(ctx: DurableObjectState, frame: string): void {
 	for (const socket of ctx.getWebSockets()) {
 		try {
 			socket.send(frame);
 		} catch {
-			// Closing socket.
+			// A socket that is closing: the others still get theirs.
 		}
 	}
 }
 
-function accept(ctx: DurableObjectState): Response {
+/** Accepts the upgrade with hibernation (the bare room's accept). */
+export function accept(ctx: DurableObjectState): Response {
 	const { 0: client, 1: server } = new WebSocketPair();
 	ctx.acceptWebSocket(server);
 	return new Response(null, { status: 101, webSocket: client });

@@ -12,7 +12,7 @@ export interface FileLimit {
 	hard: number;
 }
 
-export function openFileLimit(pid: number | 'self'): FileLimit {
+export function openFileLimit(pid: number): FileLimit {
 	const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
 		.split('\n')
 		.find((l) => l.startsWith('Max open files'));

@@ -155,9 +155,11 @@ export function parseOptions(argv: readonly string[], known: readonly ScenarioNa
 		if (FLAGS.includes(arg)) continue;
 		if (arg === '--help' || arg === '-h') throw new Error(USAGE);
 		if (arg === '--impl') {
-			const wanted = (argv[++i] ?? '').split(',');
+			const wanted = (argv[++i] ?? '').split(',').filter(Boolean);
+			if (wanted.length === 0) throw new Error(`--impl needs a name: ${ALL_IMPLS.join(', ')}\n${USAGE}`);
+			const unknown = wanted.filter((name) => !(ALL_IMPLS as readonly string[]).includes(name));
+			if (unknown.length > 0) throw new Error(`unknown implementation ${unknown.map((n) => JSON.stringify(n)).join(', ')} for --impl; valid: ${ALL_IMPLS.join(', ')}\n${USAGE}`);
 			options.impls = ALL_IMPLS.filter((impl) => wanted.includes(impl));
-			if (options.impls.length === 0) throw new Error(`bad --impl\n${USAGE}`);
 		} else if (arg.startsWith('--')) {
 			const key = arg.slice(2) as keyof typeof FULL;
 			const value = Number(argv[++i]);

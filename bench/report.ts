@@ -4,10 +4,9 @@
  * `pairedRatio`).
  */
 import type { Row } from './context.js';
+import type { Impl } from './impl.js';
 import { pairedRatio } from './stats.js';
 import { formatValue, type TargetCheck } from './targets.js';
-
-import type { Impl } from './impl.js';
 
 const IMPL_NAMES: Record<Impl, string> = {
 	ours: 'ours (@delightstack/websocket)',
@@ -19,14 +18,22 @@ const IMPL_NAMES: Record<Impl, string> = {
 	'ours-unbatched': 'ours, presence not coalesced (presenceBatchMs: 0)',
 };
 
+/**
+ * `row` ÷ bare's row of the same scenario and metric (`pairedRatio` of their runs); `null` for a
+ * count, or when bare did not run or measured 0.
+ */
+export function ratioVsBare(row: Row, rows: readonly Row[]): number | null {
+	if (row.unit === 'count') return null;
+	const bare = rows.find((r) => r.scenario === row.scenario && r.metric === row.metric && r.impl === 'bare');
+	return bare && bare.value !== 0 ? pairedRatio(row.runs, bare.runs) : null;
+}
+
 export function markdownTable(rows: readonly Row[]): string {
 	const lines = ['| scenario | implementation | metric | value | ratio vs bare |', '|---|---|---|---:|---:|'];
 	for (const row of rows) {
-		const bare = rows.find((r) => r.scenario === row.scenario && r.metric === row.metric && r.impl === 'bare');
-		const ratio = bare && bare.value !== 0 && row.unit !== 'count' ? `${pairedRatio(row.runs, bare.runs).toFixed(2)}×` : '–';
-		const value = row.unit === 'count' && Number.isInteger(row.value) ? row.value.toLocaleString('en-US') : formatValue(row.value);
+		const ratio = ratioVsBare(row, rows);
 		const metric = row.aggregate && row.aggregate !== 'median' && row.runs.length > 1 ? `${row.metric} (worst of ${row.runs.length} runs)` : row.metric;
-		lines.push(`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${metric} | ${value}${row.unit === 'count' ? '' : ` ${row.unit}`} | ${ratio} |`);
+		lines.push(`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${metric} | ${formatValue(row.value, row.unit)} | ${ratio === null ? '–' : `${ratio.toFixed(2)}×`} |`);
 	}
 	return lines.join('\n');
 }

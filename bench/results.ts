@@ -2,17 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row } from './context.js';
-import { pairedRatio } from './stats.js';
+import { ratioVsBare } from './report.js';
 
 export function writeResults(startedAt: Date, content: { rows: Row[] } & Record<string, unknown>): string {
 	const dir = join(import.meta.dir, 'results');
 	mkdirSync(dir, { recursive: true });
 	// ISO 8601 without colons, which some file systems refuse.
 	const file = join(dir, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
-	const rows = content.rows.map((row) => {
-		const bare = content.rows.find((r) => r.scenario === row.scenario && r.metric === row.metric && r.impl === 'bare');
-		return { ...row, ratioVsBare: bare && row.unit !== 'count' ? pairedRatio(row.runs, bare.runs) : null };
-	});
+	const rows = content.rows.map((row) => ({ ...row, ratioVsBare: ratioVsBare(row, content.rows) }));
 	writeFileSync(file, JSON.stringify({ startedAt: startedAt.toISOString(), ...content, rows }, null, '\t') + '\n');
 	return file;
 }

@@ -16,35 +16,16 @@
  * rely on this); 2 the harness itself failed. Never a timing assertion.
  */
 import { killAllClients } from './child.js';
-import type { Bench, Row, ScenarioResult } from './context.js';
+import type { Bench, Row } from './context.js';
 import { describeLibrary, describeMachine } from './machine.js';
 import { foreignShare, waitForQuietMachine } from './noise.js';
-import { ALL_SCENARIOS, parseOptions, type ScenarioName } from './options.js';
+import { ALL_SCENARIOS, parseOptions } from './options.js';
 import { pin } from './pin.js';
 import { markdownTable, markdownTargets } from './report.js';
 import { writeResults } from './results.js';
-import { bundleScenario } from './scenarios/bundle.js';
-import { fanoutScenario } from './scenarios/fanout.js';
-import { evictionScenario, keepaliveScenario } from './scenarios/idle.js';
-import { memoryScenario } from './scenarios/memory.js';
-import { rpcScenario } from './scenarios/rpc.js';
-import { soakScenario } from './scenarios/soak.js';
-import { stormScenario } from './scenarios/storm.js';
+import { SCENARIO_RUNNERS } from './scenarios/index.js';
 import { checkTargets } from './targets.js';
 import { startBenchServer, type BenchServer } from './workerd.js';
-
-const SCENARIO_RUNNERS: Record<ScenarioName, (bench: Bench) => Promise<ScenarioResult>> = {
-	rpc: (bench) => rpcScenario(bench, 'sequential'),
-	concurrent: (bench) => rpcScenario(bench, 'concurrent'),
-	'fanout-saturated': (bench) => fanoutScenario(bench, 'saturated'),
-	'fanout-paced': (bench) => fanoutScenario(bench, 'paced'),
-	storm: stormScenario,
-	memory: memoryScenario,
-	eviction: evictionScenario,
-	keepalive: keepaliveScenario,
-	bundle: bundleScenario,
-	soak: soakScenario,
-};
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 

@@ -54,8 +54,7 @@ export interface ConnectOptions {
 	counted?: boolean;
 }
 
-export function connect(impl: Impl, wsOrigin: string, room: string, deflateOrOptions: boolean | ConnectOptions = true): BenchSocket {
-	const { deflate = true, counted = false } = typeof deflateOrOptions === 'boolean' ? { deflate: deflateOrOptions } : deflateOrOptions;
+export function connect(impl: Impl, wsOrigin: string, room: string, { deflate = true, counted = false }: ConnectOptions = {}): BenchSocket {
 	const url = `${wsOrigin}/${impl}/${encodeURIComponent(room)}${counted ? '?variant=counted' : ''}`;
 	const Socket = deflate ? WebSocket : NoDeflateWebSocket;
 	return speaksFrames(impl) ? new OurSocket(url, Socket) : new PlainSocket(url, Socket);

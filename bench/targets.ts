@@ -66,7 +66,7 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
 			const ratio = pairedRatio(ours.runs, reference.runs);
 			checks.push({
 				target: t.target + suffix,
-				actual: `${ratio.toFixed(2)}× (${formatValue(ours.value)} vs ${formatValue(reference.value)} ${ours.unit})`,
+				actual: `${ratio.toFixed(2)}× (${formatNumber(ours.value)} vs ${formatNumber(reference.value)} ${ours.unit})`,
 				met: t.atLeast ? ratio >= t.limit : ratio <= t.limit,
 			});
 		}
@@ -75,18 +75,24 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
 		const ours = rows.find((r) => t.scenario(r.scenario) && r.metric === t.metric && r.impl === 'ours');
 		if (!ours) continue;
 		const worst = t.min !== undefined ? Math.min(...ours.runs) : Math.max(...ours.runs);
-		const unit = ours.unit === 'count' ? '' : ` ${ours.unit}`;
-		const shown = ours.unit === 'count' && Number.isInteger(worst) ? worst.toLocaleString('en-US') : formatValue(worst);
+		const shown = formatValue(worst, ours.unit);
 		checks.push({
 			target: t.target,
-			actual: ours.runs.length > 1 ? `${shown}${unit} (worst of ${ours.runs.length} runs)` : `${shown}${unit}`,
+			actual: ours.runs.length > 1 ? `${shown} (worst of ${ours.runs.length} runs)` : shown,
 			met: (t.max === undefined || worst <= t.max) && (t.min === undefined || worst >= t.min),
 		});
 	}
 	return checks;
 }
 
-export function formatValue(value: number): string {
+/** A figure as the report shows it, with its unit: a whole count in full, without a unit. */
+export function formatValue(value: number, unit: string): string {
+	if (unit === 'count') return Number.isInteger(value) ? value.toLocaleString('en-US') : formatNumber(value);
+	return `${formatNumber(value)} ${unit}`;
+}
+
+/** A number alone: whole from 100 up (grouped from 1000), one decimal from 10, two below. */
+function formatNumber(value: number): string {
 	if (!Number.isFinite(value)) return String(value);
 	if (value === 0) return '0';
 	const abs = Math.abs(value);

@@ -20,6 +20,8 @@ import { Server, type Connection, type WSMessage } from 'partyserver';
 import { RoomApi, WebsocketServer } from '../do/index.js';
 import { PING, PONG } from '../rpc/frame.js';
 import { handOff, type RoomNamespace } from '../kit/handoff.js';
+import { accept, broadcastRaw } from './diagnostic.js';
+import { hasPresence, type Impl } from './impl.js';
 import { runOp } from './profile/ops.js';
 
 export { BareAsyncRoom, CapnwebRoom } from './diagnostic.js';
@@ -71,22 +73,11 @@ export class BenchRoom extends WebsocketServer<BenchMeta, BenchEvents, Env> {
 export class BareRoom extends DurableObject<Env> {
 	override async fetch(request: Request): Promise<Response> {
 		if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('upgrade required', { status: 426 });
-		const { 0: client, 1: server } = new WebSocketPair();
-		this.ctx.acceptWebSocket(server);
-		return new Response(null, { status: 101, webSocket: client });
+		return accept(this.ctx);
 	}
 
 	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-		if (typeof message === 'string' && message.charCodeAt(0) === 98 /* b */) {
-			for (const socket of this.ctx.getWebSockets()) {
-				try {
-					socket.send(message);
-				} catch {
-					// A socket that is closing: the others still get theirs.
-				}
-			}
-			return;
-		}
+		if (typeof message === 'string' && message.charCodeAt(0) === 98 /* b */) return broadcastRaw(this.ctx, message);
 		ws.send(message);
 	}
 
@@ -251,8 +242,9 @@ export default {
 		}
 		const rooms = namespace(env, impl, url.searchParams.get('variant') === 'counted');
 		if (!rooms) return new Response('not found', { status: 404 });
-		// Ours stands in for the SvelteKit handle: authorization is not what is measured.
-		if (impl === 'ours' || impl === 'ours-unbatched' || impl === 'ours-deflate') return handOff(rooms, request, { room, meta: { user_id: 'bench' } });
+		// Ours (every room with presence is one of ours) stands in for the SvelteKit handle:
+		// authorization is not what is measured.
+		if (hasPresence(impl as Impl)) return handOff(rooms, request, { room, meta: { user_id: 'bench' } });
 		return rooms.get(rooms.idFromName(room)).fetch(request);
 	},
 };

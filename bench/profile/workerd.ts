@@ -14,15 +14,13 @@ import { hotspots, type CpuProfile } from './cpuprofile.js';
 import type { Impl } from '../impl.js';
 import { parseOptions } from '../options.js';
 import { pin } from '../pin.js';
-import { fanoutScenario } from '../scenarios/fanout.js';
-import { rpcScenario } from '../scenarios/rpc.js';
+import { SCENARIO_RUNNERS } from '../scenarios/index.js';
 import { startBenchServer, type BenchServer } from '../workerd.js';
 
 const argv = process.argv.slice(2).filter((a) => a !== '--client');
 // `--client`: also profile the client processes (Bun's own profiler, markdown into bench/.build).
 const profileClients = process.argv.includes('--client');
 const options = parseOptions(argv.includes('--runs') ? argv : [...argv, '--runs', '1']);
-options.write = false;
 const log = (line: string) => process.stderr.write(`[profile] ${line}\n`);
 const buildDir = join(import.meta.dir, '..', '.build');
 
@@ -54,8 +52,7 @@ try {
 	};
 	for (const name of options.scenarios) {
 		profiles.clear();
-		if (name.startsWith('fanout')) await fanoutScenario(bench, name === 'fanout-paced' ? 'paced' : 'saturated');
-		else await rpcScenario(bench, name === 'rpc' ? 'sequential' : 'concurrent');
+		await SCENARIO_RUNNERS[name](bench);
 		mkdirSync(buildDir, { recursive: true });
 		for (const [impl, list] of profiles) {
 			list.forEach((p, i) => writeFileSync(join(buildDir, `${name}-${impl}-${i}.cpuprofile`), JSON.stringify(p)));

@@ -7,7 +7,7 @@ import type { Control } from '../client.js';
 import { now } from '../clock.js';
 import { connect, type BenchSocket } from '../sockets.js';
 import type { CrowdConfig } from '../wire.js';
-import { closeAll } from './connect.js';
+import { closeAll, timedCall } from './connect.js';
 import { Deliveries } from './deliveries.js';
 import { hasPresence } from '../impl.js';
 
@@ -127,16 +127,10 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 	const caller = async () => {
 		// Bounded by `stop` (and the process deadline): one call every `rpcEveryMs`, never two at once.
 		for (let n = 0, i = 0; !stopped; n++, i = (i + 1) % sockets.length) {
-			const socket = sockets[i]!;
-			const start = performance.now();
-			try {
-				const back = await socket.call({ n, pad });
-				if (back?.n !== n || back.pad.length !== pad.length) callErrors++;
-			} catch {
-				callErrors++;
-			}
+			const { ms, ok } = await timedCall(sockets[i]!, n, pad);
+			if (!ok) callErrors++;
 			calls++;
-			callLatencies.push(Math.round((performance.now() - start) * 1000) / 1000);
+			callLatencies.push(Math.round(ms * 1000) / 1000);
 			await Promise.race([Bun.sleep(config.rpcEveryMs), stop]);
 		}
 	};

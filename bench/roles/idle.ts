@@ -7,22 +7,12 @@ import type { Control } from '../client.js';
 import { hasPresence } from '../impl.js';
 import { connect, type BenchSocket } from '../sockets.js';
 import type { IdleConfig } from '../wire.js';
-import { closeAll } from './connect.js';
+import { closeAll, timedCall } from './connect.js';
 
 /** Until `done()` or `timeoutMs` passed, checking every 5 ms. */
 async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
 	for (const deadline = performance.now() + timeoutMs; !done(); await Bun.sleep(5)) {
 		if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-	}
-}
-
-async function timedCall(socket: BenchSocket, n: number, pad: string): Promise<{ ms: number; ok: boolean }> {
-	const start = performance.now();
-	try {
-		const back = await socket.call({ n, pad });
-		return { ms: performance.now() - start, ok: back?.n === n && back.pad.length === pad.length };
-	} catch {
-		return { ms: performance.now() - start, ok: false };
 	}
 }
 

@@ -6,7 +6,7 @@ import type { Control } from '../client.js';
 import { summarize } from '../stats.js';
 import type { BenchSocket } from '../sockets.js';
 import type { RpcConfig } from '../wire.js';
-import { closeAll, openSockets } from './connect.js';
+import { closeAll, echoed, openSockets } from './connect.js';
 
 async function loop(socket: BenchSocket, calls: number, pad: string, latencies: number[] | null): Promise<number> {
 	let errors = 0;
@@ -14,7 +14,7 @@ async function loop(socket: BenchSocket, calls: number, pad: string, latencies: 
 		const start = performance.now();
 		const back = await socket.call({ n, pad });
 		latencies?.push(performance.now() - start);
-		if (back?.n !== n || back.pad.length !== pad.length) errors++;
+		if (!echoed(back, n, pad)) errors++;
 	}
 	return errors;
 }

@@ -23,8 +23,7 @@
  *
  * Sizes in kB = 1000 bytes. Nothing is timed; one build each.
  */
-import { build, transform, type Metafile, type Plugin } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { build, transform, type Plugin } from 'esbuild';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { compileModule } from 'svelte/compiler';
@@ -79,6 +78,7 @@ interface Built {
 async function bundle(entryPoint: string | { contents: string }, plugins: Plugin[] = [], external: string[] = []): Promise<Built> {
 	const result = await build({
 		...(typeof entryPoint === 'string' ? { entryPoints: [entryPoint] } : { stdin: { contents: entryPoint.contents, resolveDir: root, loader: 'ts' as const } }),
+		absWorkingDir: root,
 		bundle: true,
 		write: false,
 		metafile: true,
@@ -98,15 +98,16 @@ async function bundle(entryPoint: string | { contents: string }, plugins: Plugin
 	for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
 		const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'library';
 		byPackage[pkg] = (byPackage[pkg] ?? 0) + bytesInOutput;
-		if (pkg === 'library') modules.push(relative(root, join(root, input)));
+		// Metafile inputs are relative to `absWorkingDir`, the repository, wherever the run started.
+		if (pkg === 'library') modules.push(input);
 	}
 	return { minified: code.byteLength, gzip: gzipSync(code).byteLength, byPackage, modules };
 }
 
 /** The export names of a module (from a metafile of it bundled alone). */
 async function exportNames(path: string): Promise<string[]> {
-	const result = await build({ entryPoints: [path], bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser', external: ['svelte', 'svelte/*', 'capnweb'], plugins: [svelteRunes], logLevel: 'silent' });
-	return (Object.values(result.metafile.outputs as Metafile['outputs'])[0]?.exports ?? []).filter((n) => n !== 'default');
+	const result = await build({ entryPoints: [path], absWorkingDir: root, bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser', external: ['svelte', 'svelte/*', 'capnweb'], plugins: [svelteRunes], logLevel: 'silent' });
+	return (Object.values(result.metafile.outputs)[0]?.exports ?? []).filter((n) => n !== 'default');
 }
 
 export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
@@ -121,7 +122,7 @@ export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
 		rows.add('ours', `client entry, minified: of which ${pkg}`, 'kB', kB(bytes));
 	}
 	const notes: string[] = [];
-	if (existsSync(sharedWorkerModule) && full.modules.includes('client/shared-worker.ts')) {
+	if (full.modules.includes('client/shared-worker.ts')) {
 		const without = await bundle(entry, [await stubOut(sharedWorkerModule)]);
 		raw.withoutSharedWorker = without;
 		rows.add('ours', 'client entry without the SharedWorker transport, min + gzip', 'kB', kB(without.gzip));
@@ -135,18 +136,14 @@ export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
 		raw.floor = floor;
 		rows.add('ours', 'floor: client entry without the SharedWorker transport, call fast path and change feed, min + gzip', 'kB', kB(floor.gzip));
 	} else notes.push('a module the floor build stubs out is no longer in the entry: no floor');
-	if (existsSync(workerEntry)) {
-		const worker = await bundle(workerEntry);
-		raw.sharedWorkerScript = worker;
-		rows.add('ours', 'SharedWorker script (client/shared/worker.ts), min + gzip', 'kB', kB(worker.gzip));
-		rows.add('ours', 'client entry + SharedWorker script, min + gzip', 'kB', kB(full.gzip + worker.gzip));
-	} else notes.push('client/shared/worker.ts does not exist yet');
+	const worker = await bundle(workerEntry);
+	raw.sharedWorkerScript = worker;
+	rows.add('ours', 'SharedWorker script (client/shared/worker.ts), min + gzip', 'kB', kB(worker.gzip));
+	rows.add('ours', 'client entry + SharedWorker script, min + gzip', 'kB', kB(full.gzip + worker.gzip));
 	// Reference: what the dependency weighs on its own, every export kept.
-	for (const pkg of ['capnweb']) {
-		const alone = await bundle({ contents: `export * from '${pkg}';` });
-		raw[`${pkg}Alone`] = alone;
-		rows.add('ours', `reference: ${pkg} alone (every export), min + gzip`, 'kB', kB(alone.gzip));
-	}
+	const alone = await bundle({ contents: `export * from 'capnweb';` });
+	raw.capnwebAlone = alone;
+	rows.add('ours', 'reference: capnweb alone (every export), min + gzip', 'kB', kB(alone.gzip));
 	raw.notes = notes;
 	bench.log(`bundle: client entry ${kB(full.gzip).toFixed(1)} kB gzip (${kB(full.minified).toFixed(1)} kB minified; ${sharedInside.length} SharedWorker modules inside)${notes.length ? `; ${notes.join('; ')}` : ''}`);
 	return { rows: rows.rows(), raw: [raw], faults: 0 };

@@ -21,6 +21,7 @@
  */
 import { ClientProcess } from '../child.js';
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
+import { shares } from '../crowd.js';
 import type { Impl } from '../impl.js';
 import { cpuNanos } from '../proc.js';
 import { waitQuiet } from '../quiet.js';
@@ -28,12 +29,6 @@ import { summarize } from '../stats.js';
 import type { ReceiveResult, SendResult } from '../wire.js';
 
 export type FanoutMode = 'saturated' | 'paced';
-
-/** How many receivers each client process holds: as even as possible, `socketsPerProcess` at most. */
-function shares(clients: number, perProcess: number): number[] {
-	const procs = Math.ceil(clients / perProcess);
-	return Array.from({ length: procs }, (_, i) => Math.floor(clients / procs) + (i < clients % procs ? 1 : 0));
-}
 
 async function oneRun(bench: Bench, impl: Impl, room: string, mode: FanoutMode) {
 	const { options, server, pinning } = bench;

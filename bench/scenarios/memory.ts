@@ -30,13 +30,6 @@ import { connect, type BenchSocket } from '../sockets.js';
 import { startBenchServer, type BenchServer } from '../workerd.js';
 import type { Shout } from '../wire.js';
 
-async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
-	for (const deadline = performance.now() + timeoutMs; !done(); await Bun.sleep(10)) {
-		if (performance.now() > deadline) return false;
-	}
-	return true;
-}
-
 /** Forces full GCs, then reads RSS and the V8 heap in use. */
 async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; heap: number }> {
 	await waitQuiet(server.pid, { maxMs: 10_000 });
@@ -73,10 +66,15 @@ async function oneRun(bench: Bench, impl: Impl) {
 		await crowd.ready();
 		const joined = await crowd.join(now(), options.quick ? 30_000 : 120_000);
 		const sender = await open('memory');
-		let back = false;
-		sender.onShout = () => void (back = true);
+		// Resolves true when the sender's own copy of the broadcast comes back, false after 10 s.
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const back = new Promise<boolean>((resolve) => {
+			sender.onShout = () => resolve(true);
+			timer = setTimeout(() => resolve(false), 10_000);
+		});
 		sender.shout({ seq: 0, t: now(), pad: 'x'.repeat(options.payloadBytes) } satisfies Shout);
-		const echoed = await until(() => back, 10_000);
+		const echoed = await back;
+		clearTimeout(timer);
 		await waitQuiet(server.pid, { maxMs: 10_000 });
 		crowd.go();
 		const result = await crowd.stop();

@@ -14,7 +14,7 @@
  */
 import { ClientProcess } from '../child.js';
 import { now } from '../clock.js';
-import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
+import { RowCollector, type Bench, type ScenarioResult } from '../context.js';
 import { Crowd } from '../crowd.js';
 import { hasPresence, type Impl } from '../impl.js';
 import { ensureFileLimit } from '../limits.js';
@@ -36,7 +36,7 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 	let faults = 0;
 	const workerdNote = ensureFileLimit(server.pid, n + 512, 'workerd');
 	const joinTimeoutMs = options.quick ? 60_000 : 600_000;
-	for (const impl of orderFor(0, impls)) {
+	for (const impl of impls) {
 		await waitQuiet(server.pid, { maxMs: 60_000 });
 		const room = `soak-${impl}-${Date.now()}`;
 		const crowd = new Crowd(bench, impl, room, n, { broadcasts: seconds, rpcEveryMs: options.soakRpcEveryMs, deadlineMs: joinTimeoutMs + seconds * 1000 + 300_000 });
