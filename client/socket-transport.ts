@@ -16,7 +16,7 @@ import { RetriesExhausted } from './errors.js';
 import { KeepAlive, type KeepAliveOptions } from './keepalive.js';
 import { ReconnectPolicy, browserWakeSignals, type ReconnectOptions, type WakeReason, type WakeSignals } from './reconnect.js';
 import { SendQueue } from './send-queue.js';
-import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from './transport.js';
+import { PendingJoin, type ConnectionStatus, type RoomTransport, type StatusChange, type TransportListener } from './transport.js';
 
 /** The close code this client uses for a socket that stopped answering pings. */
 export const KEEPALIVE_TIMEOUT_CLOSE_CODE = 4000;
@@ -53,7 +53,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	#keepAlive: KeepAlive | null = null;
 	#retryTimer: TimerHandle | null = null;
 	/** The `connect()` promise waiting for the next join; `null` while connected or stopped. */
-	#joining: PromiseWithResolvers<void> | null = null;
+	readonly #joining = new PendingJoin();
 	/** Gave up after the last retry, but a wake signal may start over. */
 	#resting = false;
 	#stopWaking: (() => void) | null = null;
@@ -82,10 +82,10 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	connect(room: string): Promise<void> {
 		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
 		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
-		if (room === this.#room && this.#status !== 'disconnected') return this.#pendingJoin();
+		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
 		if (this.#room !== null && room !== this.#room) this.#leave(`switched to room "${room}"`);
 
-		const joined = this.#pendingJoin();
+		const joined = this.#joining.promise;
 		this.#room = room;
 		this.#resting = false;
 		this.#policy.reset();
@@ -173,8 +173,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#setStatus('connected', { error: null });
 		if (connection !== this.#connection) return; // a status listener switched rooms or disconnected
 		for (const entry of this.#queue.drain()) connection.send(entry.event, entry.data).then(entry.resolve, entry.reject);
-		this.#joining?.resolve();
-		this.#joining = null;
+		this.#joining.resolve();
 	}
 
 	#onClose(connection: RoomConnection<Remote>, code: number, reason: string): void {
@@ -210,10 +209,9 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	/** Stops trying (the room stays remembered so `connect()` or a wake can resume). */
 	#stop(error: RoomError, change: Omit<StatusChange, 'room' | 'error'>): void {
 		this.#queue.rejectAll(error.message);
-		const joining = this.#joining;
-		this.#joining = null;
+		const fail = this.#joining.detach();
 		this.#setStatus('disconnected', { ...change, error });
-		joining?.reject(error);
+		fail(error);
 	}
 
 	/** Leaves the current room for good: the socket, the queue, the pending `connect()`. */
@@ -228,8 +226,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#resting = false;
 		connection?.abandon(1000, 'Client disconnect');
 		this.#queue.rejectAll(why);
-		this.#joining?.reject(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
-		this.#joining = null;
+		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
 		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
 	}
 
@@ -255,15 +252,6 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		}
 	}
 
-	/** The promise `connect()` hands out until the next join (or stop). */
-	#pendingJoin(): Promise<void> {
-		if (!this.#joining) {
-			this.#joining = Promise.withResolvers<void>();
-			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
-			this.#joining.promise.catch(() => {});
-		}
-		return this.#joining.promise;
-	}
 
 	#clearRetry(): void {
 		if (this.#retryTimer !== null) this.#clock.clearTimeout(this.#retryTimer);

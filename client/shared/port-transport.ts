@@ -21,7 +21,7 @@ import { decodePayload, encodePayload } from '../../rpc/payload.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
 import { SendQueue, type QueuedSend } from '../send-queue.js';
-import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from '../transport.js';
+import { PendingJoin, type ConnectionStatus, type RoomTransport, type StatusChange, type TransportListener } from '../transport.js';
 import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
 import {
 	HEARTBEAT_INTERVAL_MS,
@@ -99,7 +99,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#welcomed = false;
 	#lastHeard = 0;
 	#nextId = 1;
-	#joining: Pending<void> | null = null;
+	readonly #joining = new PendingJoin();
 	#liveness: TimerHandle | null = null;
 	#stopPage: (() => void) | null = null;
 	#stopWaking: (() => void) | null = null;
@@ -131,10 +131,10 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
 		if (this.#unavailable) return Promise.reject(new SharedWorkerUnavailable('it failed earlier'));
 		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
-		if (room === this.#room && this.#status !== 'disconnected') return this.#pendingJoin();
+		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
 		if (this.#room !== null && room !== this.#room) this.#leave(`switched to room "${room}"`);
 
-		const joined = this.#pendingJoin();
+		const joined = this.#joining.promise;
 		this.#room = room;
 		this.#stopPage ??= (this.#options.pageLifecycle ?? browserPageLifecycle)({
 			hide: () => this.#post({ type: 'bye' }),
@@ -273,15 +273,14 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		}
 		this.#unsubscribe();
 		this.#failInFlight(new ConnectionLost(error.message));
-		const joining = this.#joining;
-		this.#joining = null;
+		const fail = this.#joining.detach();
 		if (this.#options.onUnavailable) {
 			this.#options.onUnavailable(error, this.#queue.drain());
 		} else {
 			this.#queue.rejectAll(error.message);
 			if (this.#room !== null) this.#setStatus('disconnected', { error });
 		}
-		joining?.reject(error);
+		fail(error);
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -331,15 +330,12 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		if (join !== this.#join) return; // a status listener switched rooms or disconnected
 		if (status === 'connected') {
 			for (const entry of this.#queue.drain()) this.#send(entry.event, entry.data).then(entry.resolve, entry.reject);
-			this.#joining?.resolve();
-			this.#joining = null;
+			this.#joining.resolve();
 		} else if (status === 'disconnected') {
 			// The room's socket stopped for good (kicked, retries exhausted); connect() starts over.
 			const error = change.error ?? new ConnectionLost('The shared connection stopped');
 			this.#queue.rejectAll(error.message);
-			const joining = this.#joining;
-			this.#joining = null;
-			joining?.reject(error);
+			this.#joining.detach()(error);
 		}
 	}
 
@@ -380,8 +376,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#post({ type: 'leave' });
 		this.#failInFlight(new ConnectionLost());
 		this.#queue.rejectAll(why);
-		this.#joining?.reject(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
-		this.#joining = null;
+		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
 		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
 	}
 
@@ -394,14 +389,6 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#liveness = null;
 	}
 
-	#pendingJoin(): Promise<void> {
-		if (!this.#joining) {
-			this.#joining = Promise.withResolvers<void>();
-			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
-			this.#joining.promise.catch(() => {});
-		}
-		return this.#joining.promise;
-	}
 
 	#setStatus(status: ConnectionStatus, change: Omit<StatusChange, 'room'> & { room?: string }): void {
 		this.#status = status;
