@@ -18,7 +18,7 @@ import { PROTOCOL_VERSION, type HubStats, type WorkerMessage } from '../../clien
 import { errorFromWire, errorToWire } from '../../client/shared/wire.js';
 import { SHARED_WORKER_NAME } from '../../client/shared-worker.js';
 import { SocketTransport } from '../../client/socket-transport.js';
-import type { ConnectionStatus, StatusChange, TransportListener } from '../../client/transport.js';
+import type { TransportListener } from '../../client/transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
 import { CallTimeout, ConnectionLost, RoomError } from '../../rpc/errors.js';
 import type { RoomRpc } from '../../rpc/types.js';
@@ -106,6 +106,16 @@ function tab(via: FakeWorker, meta: TestMeta = { user_id: 'ann' }, options: Webs
 	return client;
 }
 
+/** A worker and two of ann's tabs through it, both connected to `room`, `a` first. */
+async function twoTabs(room: string, options: { a?: WebsocketClientOptions<TestApi>; b?: WebsocketClientOptions<TestApi> } = {}) {
+	const shared = new FakeWorker();
+	const a = tab(shared, { user_id: 'ann' }, options.a);
+	const b = tab(shared, { user_id: 'ann' }, options.b);
+	await a.connect(room);
+	await b.connect(room);
+	return { shared, a, b };
+}
+
 async function probe(room: string, user_id = 'bob'): Promise<Probe> {
 	const p = await Probe.join(worker, room, { user_id });
 	cleanup.push(() => void p.close());
@@ -118,20 +128,29 @@ const texts = (events: Array<{ event: string; data: any }>, name = 'chat:message
 /** A listener that records what a transport reports. */
 function recorder() {
 	const log: string[] = [];
-	const statuses: Array<{ status: ConnectionStatus; change: StatusChange }> = [];
 	const events: Array<{ name: string; data: any }> = [];
 	const listener: TransportListener = {
-		status: (status, change) => {
-			statuses.push({ status, change });
-			log.push(`status:${status}`);
-		},
+		status: (status) => log.push(`status:${status}`),
 		event: (name, data) => {
 			events.push({ name, data });
 			log.push(`event:${name}`);
 		},
 		warning: (w) => log.push(`warning:${w.code}`),
 	};
-	return { log, statuses, events, listener };
+	return { log, events, listener };
+}
+
+/** An ann tab's port options: heartbeats as fast as the hub's, no feed position, no wake signals, no page lifecycle. */
+function portOptions(open: OpenPort): PortTransportOptions {
+	return {
+		openPort: open,
+		url: (r) => worker.connectUrl(r, { user_id: 'ann' }),
+		since: () => -1,
+		heartbeatIntervalMs: BEAT_MS,
+		heartbeatMisses: MISSES,
+		wakeSignals: () => () => {},
+		pageLifecycle: () => () => {},
+	};
 }
 
 /** A tab's transport on its own, with heartbeats as fast as the hub's and a page lifecycle the test drives. */
@@ -139,12 +158,7 @@ function portTab(open: OpenPort, room: string, options: Partial<PortTransportOpt
 	const rec = recorder();
 	let page: PageLifecycleHandlers | undefined;
 	const transport = new PortTransport<RoomRpc<TestApi>>(rec.listener, {
-		openPort: open,
-		url: (r) => worker.connectUrl(r, { user_id: 'ann' }),
-		since: () => -1,
-		heartbeatIntervalMs: BEAT_MS,
-		heartbeatMisses: MISSES,
-		wakeSignals: () => () => {},
+		...portOptions(open),
 		pageLifecycle: (handlers) => {
 			page = handlers;
 			return () => (page = undefined);
@@ -192,12 +206,8 @@ function freezable(open: OpenPort) {
 describe('one socket per room for all tabs', () => {
 	test('two tabs are one session; a broadcast reaches each tab once', async () => {
 		const room = freshRoom();
-		const shared = new FakeWorker();
 		const bob = await probe(room);
-		const a = tab(shared);
-		const b = tab(shared);
-		await a.connect(room);
-		await b.connect(room);
+		const { shared, a, b } = await twoTabs(room);
 
 		const sessions = await sessionsOf(room);
 		expect(sessions.map((s) => s.meta.user_id).sort()).toEqual(['ann', 'bob']);
@@ -226,11 +236,7 @@ describe('one socket per room for all tabs', () => {
 
 	test('a reply reaches only the tab that called; send results too', async () => {
 		const room = freshRoom();
-		const shared = new FakeWorker();
-		const a = tab(shared);
-		const b = tab(shared);
-		await a.connect(room);
-		await b.connect(room);
+		const { shared, a, b } = await twoTabs(room);
 
 		// Both tabs number their requests from 1: the worker must not mix them up.
 		const [slow, echoed] = await Promise.all([a.rpc.slow(50), b.rpc.echo('for b')]);
@@ -248,11 +254,7 @@ describe('one socket per room for all tabs', () => {
 
 	test("a refused batch: the rejection and the room's error event go to the calling tab only", async () => {
 		const room = freshRoom();
-		const shared = new FakeWorker();
-		const a = tab(shared);
-		const b = tab(shared);
-		await a.connect(room);
-		await b.connect(room);
+		const { a, b } = await twoTabs(room);
 		const seenA = recordEvents(a);
 		const seenB = recordEvents(b);
 
@@ -313,12 +315,8 @@ describe('one socket per room for all tabs', () => {
 
 	test('one tab leaving keeps the socket; the last one closes it and the room announces it', async () => {
 		const room = freshRoom();
-		const shared = new FakeWorker();
 		const bob = await probe(room);
-		const a = tab(shared);
-		const b = tab(shared);
-		await a.connect(room);
-		await b.connect(room);
+		const { shared, a, b } = await twoTabs(room);
 
 		a.disconnect();
 		await eventually(() => shared.stats().rooms[0]?.tabs === 1, 'the worker to count one tab');
@@ -334,11 +332,7 @@ describe('one socket per room for all tabs', () => {
 
 	test('switching rooms moves the tab; each room hears only its own tabs', async () => {
 		const [first, second] = [freshRoom(), freshRoom()];
-		const shared = new FakeWorker();
-		const a = tab(shared);
-		const b = tab(shared);
-		await a.connect(first);
-		await b.connect(first);
+		const { shared, a, b } = await twoTabs(first);
 		const seenA = recordEvents(a);
 		await a.connect(second);
 		expect(shared.stats().rooms.map((r) => [r.room, r.tabs]).sort()).toEqual([
@@ -456,13 +450,7 @@ describe('fallback', () => {
 			rec.listener,
 			(listener, unavailable) =>
 				new PortTransport<RoomRpc<TestApi>>(listener, {
-					openPort: open,
-					url: (r) => worker.connectUrl(r, { user_id: 'ann' }),
-					since: () => -1,
-					heartbeatIntervalMs: BEAT_MS,
-					heartbeatMisses: MISSES,
-					wakeSignals: () => () => {},
-					pageLifecycle: () => () => {},
+					...portOptions(open),
 					onUnavailable: (_error, queued) => ((fellBack = true), unavailable(queued)),
 				}),
 			(listener) => new SocketTransport<RoomRpc<TestApi>>(listener, { url: (r) => worker.connectUrl(r, { user_id: 'ann' }), WebSocket }),
@@ -542,11 +530,7 @@ describe('fallback', () => {
 describe('the same errors as a direct socket', () => {
 	test('kicked: every tab stops with ClosedByRoom; connect() starts over', async () => {
 		const room = freshRoom();
-		const shared = new FakeWorker();
-		const a = tab(shared);
-		const b = tab(shared);
-		await a.connect(room);
-		await b.connect(room);
+		const { a, b } = await twoTabs(room);
 		const [session] = await sessionsOf(room);
 		await worker.rpc(room, 'kick', session!.ws_session_id, 'out');
 		await until(() => a.status === 'disconnected' && b.status === 'disconnected', 'both tabs stopped');
@@ -595,12 +579,8 @@ describe('the same errors as a direct socket', () => {
 describe('worker reconnects for all tabs', () => {
 	test('after a drop the worker rejoins with its position: missed changes reach every tab once', async () => {
 		const room = freshRoom();
-		const shared = new FakeWorker();
 		const fast = { pingIntervalMs: 100, pongTimeoutMs: 100, reconnect: { baseDelayMs: 20, jitter: 0 } };
-		const a = tab(shared, { user_id: 'ann' }, fast);
-		const b = tab(shared);
-		await a.connect(room);
-		await b.connect(room);
+		const { shared, a, b } = await twoTabs(room, { a: fast });
 		const changes = { a: [] as number[], b: [] as number[] };
 		a.databaseHooks().onSubscribe((c) => changes.a.push(c.id as number));
 		b.databaseHooks().onSubscribe((c) => changes.b.push(c.id as number));

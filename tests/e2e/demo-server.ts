@@ -2,11 +2,12 @@
  * Builds the demo and serves it with `wrangler dev` on 127.0.0.1 (a free port, throwaway storage),
  * the way `scripts/demo.sh` does, for the browser tests; and a network link a test can cut.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readyLine, stopProcessGroup } from '../support/process.js';
 
 const root = join(import.meta.dir, '..', '..');
 
@@ -32,41 +33,15 @@ export async function startDemo(readyTimeoutMs = 60_000): Promise<DemoServer> {
 		['dev', '--ip', '127.0.0.1', '--port', '0', '--inspector-port', '0', '--persist-to', state, '--show-interactive-dev-session=false', '--log-level', 'info'],
 		{ cwd: join(root, 'demo'), env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
 	);
-	let output = '';
-	const origin = await new Promise<string>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`wrangler dev was not ready within ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);
-		const onData = (chunk: Buffer) => {
-			output += chunk.toString();
-			const ready = /Ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-			if (ready) {
-				clearTimeout(timer);
-				resolve(ready[1]!);
-			}
-		};
-		child.stdout!.on('data', onData);
-		child.stderr!.on('data', onData);
-		child.once('exit', (code) => {
-			clearTimeout(timer);
-			reject(new Error(`wrangler dev exited (${code}) before it was ready:\n${output}`));
-		});
-	});
+	const origin = await readyLine(child, 'wrangler dev', /Ready on (http:\/\/127\.0\.0\.1:\d+)/, readyTimeoutMs);
 	return {
 		origin,
 		stop: async () => {
+			// wrangler and the workerd it started: its process group.
 			await stopProcessGroup(child);
 			rmSync(state, { recursive: true, force: true });
 		},
 	};
-}
-
-/** Ends wrangler and the workerd it started (its process group), waiting at most a few seconds. */
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.pid === undefined) return;
-	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-	process.kill(-child.pid, 'SIGTERM');
-	const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 5_000);
-	await exited;
-	clearTimeout(timer);
 }
 
 /**

@@ -11,9 +11,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, pageLogs, signInPage, STEP_MS } from './browser.js';
 import { buildDemo, startDemo, startNetworkLink, type DemoServer, type NetworkLink } from './demo-server.js';
-
-const STEP_MS = 15_000;
 
 let demo: DemoServer | undefined;
 let browser: Browser | undefined;
@@ -24,11 +23,7 @@ let bobsNetwork: NetworkLink | undefined;
 beforeAll(async () => {
 	buildDemo();
 	demo = await startDemo();
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-		timeout: 30_000,
-	});
+	browser = await chromium.launch(CHROMIUM);
 }, 300_000);
 
 afterAll(async () => {
@@ -39,37 +34,20 @@ afterAll(async () => {
 }, 30_000);
 
 /** What each page logged, to explain a failure. */
-const logs: string[] = [];
+const { watch, explained } = pageLogs();
 
 /** A person: their own browser context, signed in to `org`, on the chat page, connected. */
 async function signIn(name: string, org: string, origin = demo!.origin): Promise<{ context: BrowserContext; page: Page }> {
 	const context = await browser!.newContext();
 	context.setDefaultTimeout(STEP_MS);
 	const page = await context.newPage();
-	page.on('console', (message) => logs.push(`${name} console.${message.type()}: ${message.text()}`));
-	page.on('pageerror', (error) => logs.push(`${name} page error: ${error.message}`));
-	await page.goto(`${origin}/`);
-	await page.locator('main[data-hydrated]').waitFor();
-	await page.getByTestId('name').fill(name);
-	await page.getByTestId('org').fill(org);
-	await page.getByTestId('sign-in').click();
-	await page.waitForURL(`${origin}/chat`);
-	await page.locator('[data-testid="status"][data-status="connected"]').waitFor();
+	watch(page, name);
+	await signInPage(page, origin, name, org);
 	return { context, page };
 }
 
 function presence(page: Page) {
 	return page.getByTestId('presence').getByTestId('present');
-}
-
-/** Runs a browser scenario; if it fails, the error carries what the pages logged. */
-async function explained(scenario: () => Promise<void>): Promise<void> {
-	try {
-		await scenario();
-	} catch (error) {
-		(error as Error).message += `\n--- browser logs ---\n${logs.join('\n') || '(none)'}`;
-		throw error;
-	}
 }
 
 describe('the demo in two browsers', () => {

@@ -22,6 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
+import { readyLine, stopProcessGroup } from '../support/process.js';
 
 const root = join(import.meta.dir, '..', '..');
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
@@ -227,25 +228,8 @@ describe('a fresh SvelteKit app using the packed package', () => {
 			stdio: ['ignore', 'pipe', 'pipe'],
 			detached: true,
 		});
-		let output = '';
 		try {
-			const origin = await new Promise<string>((resolve, reject) => {
-				const timer = setTimeout(() => reject(new Error(`vite dev was not ready within 60 s:\n${output}`)), 60_000);
-				const onData = (chunk: Buffer) => {
-					output += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
-					const local = /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-					if (local) {
-						clearTimeout(timer);
-						resolve(local[1]!);
-					}
-				};
-				vite.stdout!.on('data', onData);
-				vite.stderr!.on('data', onData);
-				vite.once('exit', (code) => {
-					clearTimeout(timer);
-					reject(new Error(`vite dev exited (${code}):\n${output}`));
-				});
-			});
+			const origin = await readyLine(vite, 'vite dev', /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
 			// Server-side rendering ran the runes class: the status comes from `WebsocketClient`.
 			const page = await fetch(`${origin}/`, { signal: AbortSignal.timeout(30_000) });
 			expect(page.status).toBe(200);
@@ -261,13 +245,7 @@ describe('a fresh SvelteKit app using the packed package', () => {
 			expect(worker.status).toBe(200);
 			expect(await worker.text()).toContain('onconnect');
 		} finally {
-			if (vite.exitCode === null && vite.pid !== undefined) {
-				const exited = new Promise<void>((resolve) => vite.once('exit', () => resolve()));
-				process.kill(-vite.pid, 'SIGTERM');
-				const force = setTimeout(() => vite.pid !== undefined && process.kill(-vite.pid, 'SIGKILL'), 5_000);
-				await exited;
-				clearTimeout(force);
-			}
+			await stopProcessGroup(vite);
 		}
 	}, 120_000);
 

@@ -168,6 +168,14 @@ async function run(plainCalls: boolean, scenario: Scenario, timeoutMs?: number) 
 
 type Scenario = (ctx: Ctx) => Promise<unknown>;
 
+/** One call of `echo(1)` that the room answers with `replies`, whatever they say. */
+function answered(replies: string[]): Scenario {
+	return async ({ rpc, room }) => {
+		room.replies = replies;
+		return settle(rpc().echo(1));
+	};
+}
+
 const scenarios: Array<[string, Scenario, number?]> = [
 	// One plain call: the recorded path.
 	['plain data', async ({ rpc }) => settle(rpc().echo({ n: 1, s: 'x', nil: null, t: true, list: [1, 'a', [2, [3]]] }))],
@@ -216,34 +224,13 @@ const scenarios: Array<[string, Scenario, number?]> = [
 		room.refuse = new RoomError('rate_limited', 'slow down', 429);
 		return settle(rpc().echo(1));
 	}],
-	['an answer with two messages', async ({ rpc, room }) => {
-		room.replies = ['["resolve",1,1]', '["resolve",1,2]'];
-		return settle(rpc().echo(1));
-	}],
-	['an answer for another call', async ({ rpc, room }) => {
-		room.replies = ['["resolve",2,1]'];
-		return settle(rpc().echo(1));
-	}],
-	['a malformed answer', async ({ rpc, room }) => {
-		room.replies = ['["resolve",1,{]'];
-		return settle(rpc().echo(1));
-	}],
-	['an answer with an extra element', async ({ rpc, room }) => {
-		room.replies = ['["resolve",1,1,2]'];
-		return settle(rpc().echo(1));
-	}],
-	['an abort', async ({ rpc, room }) => {
-		room.replies = ['["abort",["error","Error","gone"]]'];
-		return settle(rpc().echo(1));
-	}],
-	['no answer at all', async ({ rpc, room }) => {
-		room.replies = [];
-		return settle(rpc().echo(1));
-	}],
-	['a stub in the answer', async ({ rpc, room }) => {
-		room.replies = ['["resolve",1,["export",-1]]'];
-		return settle(rpc().echo(1));
-	}],
+	['an answer with two messages', answered(['["resolve",1,1]', '["resolve",1,2]'])],
+	['an answer for another call', answered(['["resolve",2,1]'])],
+	['a malformed answer', answered(['["resolve",1,{]'])],
+	['an answer with an extra element', answered(['["resolve",1,1,2]'])],
+	['an abort', answered(['["abort",["error","Error","gone"]]'])],
+	['no answer at all', answered([])],
+	['a stub in the answer', answered(['["resolve",1,["export",-1]]'])],
 
 	// Everything else: a session, as before.
 	['pipelining a.b().c()', async ({ rpc }) => settle(rpc().counter(1).increment(2).value())],

@@ -3,7 +3,7 @@
  * with SQLite storage, real hibernatable WebSockets, listening on 127.0.0.1 only.
  */
 import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { Miniflare, type WorkerOptions } from 'miniflare';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -40,10 +40,14 @@ export interface RoomWorker {
 	dispose(): Promise<void>;
 }
 
-/** Bundles `entry` and serves it from workerd on 127.0.0.1, with `TestRoom` bound as `ROOM`. */
-export async function startWorkerd(entry: string, outfile: string): Promise<{ mf: Miniflare; origin: string; wsOrigin: string }> {
+/** More for the Worker than `startWorkerd` gives it, e.g. bindings of its own. */
+export type ExtraWorkerOptions = Partial<Pick<WorkerOptions, 'serviceBindings' | 'bindings'>>;
+
+/** Bundles `entry` and serves it from workerd on 127.0.0.1, with `TestRoom` bound as `ROOM` (and `extra`). */
+export async function startWorkerd(entry: string, outfile: string, extra: ExtraWorkerOptions = {}): Promise<{ mf: Miniflare; origin: string; wsOrigin: string }> {
 	const scriptPath = await bundleWorker(entry, outfile);
 	const mf = new Miniflare({
+		...extra,
 		modules: true,
 		scriptPath,
 		compatibilityDate: '2026-04-20',
@@ -55,8 +59,12 @@ export async function startWorkerd(entry: string, outfile: string): Promise<{ mf
 	return { mf, origin, wsOrigin: origin.replace(/^http/, 'ws') };
 }
 
-export async function startRoomWorker(): Promise<RoomWorker> {
-	const { mf, origin, wsOrigin } = await startWorkerd('tests/worker/index.ts', 'test-worker.js');
+/**
+ * The test room (tests/worker) in workerd, or another Worker that routes `/connect/<room>` and
+ * `/rpc/<room>` to it, as `entry`.
+ */
+export async function startRoomWorker(extra: ExtraWorkerOptions = {}, entry = 'tests/worker/index.ts', outfile = 'test-worker.js'): Promise<RoomWorker> {
+	const { mf, origin, wsOrigin } = await startWorkerd(entry, outfile, extra);
 	return {
 		mf,
 		origin,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { ChangeFeed, type DatabaseEntityChange } from '../../client/change-feed.js';
+import { ChangeFeed } from '../../client/change-feed.js';
 import { RoomConnection } from '../../client/connection.js';
 import type { EntityChangeInput } from '../../rpc/types.js';
 import { Probe } from '../support/probe.js';

@@ -25,7 +25,6 @@ ws.on('*', (e) => seen.push({ event: e.event, data: JSON.parse(JSON.stringify(e.
 ws.on('ws:connected', () => sessionsAtConnect.push(ws.sessions.length));
 
 const app = {
-	room,
 	seen,
 	sessionsAtConnect,
 	get calls() {
@@ -37,8 +36,6 @@ const app = {
 	// Each awaits its RpcPromise (a callable proxy) so the test receives plain values.
 	post: async (text: string) => (calls++, await ws.rpc.post(text)),
 	echo: async <T>(value: T) => (calls++, (await ws.rpc.echo(value)) as T),
-	whoami: async () => (calls++, await ws.rpc.whoami()),
-	connect: () => ws.connect(room),
 	disconnect: () => ws.disconnect(),
 };
 (window as unknown as { app: typeof app }).app = app;
