@@ -7,7 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { RpcPromise, RpcStub, RpcTarget } from 'capnweb';
-import { answerBatch, CallBatcher, PendingBatches, singleCall, toWireError } from '../../rpc/batch.js';
+import { answerBatch, singleCall, toWireError } from '../../rpc/batch.js';
+import { CallBatcher, PendingBatches } from '../../rpc/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
 import { BatchingTransport } from '../../rpc/session-batch.js';

@@ -6,7 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { deserialize, RpcStub, RpcTarget, type RpcSessionOptions } from 'capnweb';
-import { answerBatch, answerWithSession, CallBatcher, deliverOneWay, deliverWithSession, encodeCalls, encodeWithSession, singleCall, toWireError, type CallBatch } from '../../rpc/batch.js';
+import { answerBatch, answerWithSession, deliverOneWay, deliverWithSession, encodeCalls, encodeWithSession, singleCall, toWireError, type CallBatch } from '../../rpc/batch.js';
+import { CallBatcher } from '../../rpc/call-batcher.js';
 import { RoomError } from '../../rpc/errors.js';
 import { encodePayload } from '../../rpc/payload.js';
 import { evaluate, readPlainCall } from '../../rpc/plain.js';

@@ -1,0 +1,158 @@
+/**
+ * The client end of room calls: gathers the calls made in one macrotask into one batch
+ * ({@link CallBatcher}) and tracks the batches a socket has sent until the room answers them
+ * ({@link PendingBatches}). The room end is `batch.ts`.
+ */
+import { CallTimeout, ConnectionLost, RoomError } from './errors.js';
+import { callFrame } from './frame.js';
+import { RecordedBatch } from './recorded-batch.js';
+import { sessionBatch, type SendBatch } from './session-batch.js';
+
+const MAX_DELAY = 2 ** 31 - 1;
+
+const now: () => number = typeof performance === 'object' ? () => performance.now() : () => Date.now();
+
+interface PendingBatch {
+	resolve(replies: string[]): void;
+	reject(error: RoomError): void;
+	deadline: number;
+	onRefused: RefusalListener | undefined;
+}
+
+/** Hears that the room refused a batch whole (after its promise rejected with the same error). */
+export type RefusalListener = (error: RoomError) => void;
+
+/** Where frames go. Returns `false` when there is no open socket. */
+export type SendFrame = (frame: string) => boolean;
+
+/**
+ * Gathers the calls made in one macrotask into one batch, handed to `sendBatch`: a socket's
+ * {@link PendingBatches} in a tab with its own socket, or a port to the SharedWorker that holds it.
+ *
+ * The one plain call nearly every batch is travels without a capnweb session (`recorded-batch.ts`);
+ * anything else through one, as with `{ plainCalls: false }`, which uses a session for every batch
+ * (the reference the recorded path is tested against).
+ */
+export class CallBatcher<Remote = unknown> {
+	#current: { main: unknown } | null = null;
+	readonly #plainCalls: boolean;
+	readonly #send: SendBatch;
+	readonly #ended = (): void => {
+		this.#current = null;
+	};
+
+	constructor(sendBatch: SendBatch, options: { plainCalls?: boolean } = {}) {
+		this.#plainCalls = options.plainCalls ?? true;
+		// A batch with nothing to send (a session's, when nothing was called) is answered by nobody.
+		this.#send = (messages) => (messages.length === 0 ? Promise.resolve([]) : sendBatch(messages));
+	}
+
+	/** The room's API for calls made in this macrotask. */
+	get main(): Remote {
+		this.#current ??= this.#plainCalls ? new RecordedBatch(this.#send, this.#ended) : sessionBatch(this.#send, this.#ended);
+		return this.#current.main as Remote;
+	}
+}
+
+/**
+ * The batches one socket has sent and not yet had answered: numbers them for their `call` frame,
+ * routes the room's `reply` or `refused` frame back, times them out, and fails them all when the
+ * socket goes.
+ */
+export class PendingBatches {
+	#send: SendFrame;
+	#pending = new Map<number, PendingBatch>();
+	#nextId = 1;
+	// One timer for every batch, due at the earliest deadline that may still be pending: a timer set
+	// and cleared per call cost more than the rest of a call's bookkeeping. It is not cleared when the
+	// last batch is answered (the next call would set it again); it fires, finds nothing overdue and
+	// stops, and never keeps a process alive on its own.
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#timerDue = Infinity;
+	timeoutMs: number;
+
+	constructor(send: SendFrame, options: { timeoutMs?: number } = {}) {
+		this.#send = send;
+		this.timeoutMs = options.timeoutMs ?? 30_000;
+	}
+
+	/** Number of batches waiting for an answer. */
+	get size(): number {
+		return this.#pending.size;
+	}
+
+	/**
+	 * Sends one batch as a `call` frame; resolves with the room's answers. `onRefused` is who hears
+	 * of a refusal of this batch, instead of whoever {@link refuse} reports to otherwise.
+	 */
+	send(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
+		const id = this.#nextId++;
+		return new Promise<string[]>((resolve, reject) => {
+			const deadline = now() + this.timeoutMs;
+			this.#pending.set(id, { resolve, reject, deadline, onRefused });
+			this.#expireAt(deadline);
+			if (!this.#send(callFrame(id, messages))) this.#settle(id, undefined, new ConnectionLost());
+		});
+	}
+
+	/** The room answered batch `id`. */
+	resolve(id: number, replies: string[]): void {
+		this.#settle(id, replies);
+	}
+
+	/**
+	 * The room refused batch `id` whole (too large, rate limited, malformed, unknown method): it
+	 * rejects, then the batch's own `onRefused` hears of it, or `report` when it has none (or it is
+	 * no longer pending).
+	 */
+	refuse(id: number, error: RoomError, report?: RefusalListener): void {
+		const onRefused = this.#pending.get(id)?.onRefused;
+		this.#settle(id, undefined, error);
+		(onRefused ?? report)?.(error);
+	}
+
+	/** The socket is gone: every batch still waiting rejects with `error`. */
+	failAll(error: RoomError = new ConnectionLost()): void {
+		for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
+		clearTimeout(this.#timer);
+		this.#timer = undefined;
+		this.#timerDue = Infinity;
+	}
+
+	#settle(id: number, replies?: string[], error?: RoomError): void {
+		const batch = this.#pending.get(id);
+		if (!batch) return; // timed out already, or a stray id
+		this.#pending.delete(id);
+		if (error) batch.reject(error);
+		else batch.resolve(replies!);
+	}
+
+	/** Makes sure the timer fires by `deadline`. */
+	#expireAt(deadline: number): void {
+		if (this.#timer !== undefined) {
+			if (this.#timerDue <= deadline) return;
+			clearTimeout(this.#timer);
+		}
+		this.#timerDue = deadline;
+		// setTimeout fires at once for delays past 2^31 - 1 ms; a later deadline just takes more rounds.
+		const timer = setTimeout(() => this.#expire(), Math.min(MAX_DELAY, Math.max(0, deadline - now())));
+		(timer as { unref?: () => void }).unref?.();
+		this.#timer = timer;
+	}
+
+	/** Rejects every batch past its deadline with `CallTimeout`, and waits for the next deadline. */
+	#expire(): void {
+		this.#timer = undefined;
+		this.#timerDue = Infinity;
+		const at = now();
+		let next = Infinity;
+		for (const [id, batch] of this.#pending) {
+			if (batch.deadline > at) next = Math.min(next, batch.deadline);
+			else {
+				this.#pending.delete(id);
+				batch.reject(new CallTimeout(this.timeoutMs));
+			}
+		}
+		if (next !== Infinity) this.#expireAt(next);
+	}
+}
