@@ -2,8 +2,9 @@
  * Who may join which room. The default reads the locals `@delightstack/auth`'s handle populates;
  * apps with other auth pass their own `authorize` to `createWebsocketHandle`.
  */
-import { error, type RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
 import type { AuthSessionMeta } from '../rpc/types.js';
+import { refuse } from './refusal.js';
 
 /** What an `authorize` returns to let a socket in: the metadata the room will see for it. */
 export interface Authorization<Meta> {
@@ -15,17 +16,18 @@ export interface Authorization<Meta> {
 }
 
 /**
- * Decides whether the signed-in user behind `event` may join `room`.
+ * Decides whether the user behind a socket may join `room`. It gets the SvelteKit `RequestEvent`
+ * (`createWebsocketHandle`), or the `Request` (`handleUpgrade` in a plain Worker).
  *
  * - return `{ meta }` to let the socket in with that metadata;
  * - return nothing (`undefined`/`null`) to refuse with 401: nobody is signed in;
- * - throw SvelteKit's `error(403, 'Not your room')` (or any other status) to refuse with that status
- *   and message.
+ * - throw `refuse(403, 'Not your room')` (or, in SvelteKit, `error(403, 'Not your room')`; any
+ *   status 400–599) to refuse with that status and message.
  *
  * May be async. Runs only for upgrades that passed the `Origin` check and named a well-formed room.
  */
-export type Authorize<Meta> = (
-	event: RequestEvent,
+export type Authorize<Meta, Context = RequestEvent> = (
+	context: Context,
 	room: string,
 ) => Authorization<Meta> | null | undefined | Promise<Authorization<Meta> | null | undefined>;
 
@@ -39,8 +41,6 @@ export interface AuthLocalsLike {
 	user: {
 		id: string;
 		name?: string;
-		user_auth_id?: string;
-		user_session_id?: string;
 	} | null;
 	/** The organisation this request is about, already checked against the session by the auth handle. */
 	org_id?: string | null;
@@ -58,7 +58,10 @@ export interface AuthLocalsLike {
  *   an organisation in the session) → allowed with `locals.org.permissions`;
  * - anything else → 403.
  *
- * Meta is {@link AuthSessionMeta}: `{user_id, user_name, user_auth_id, user_session_id, permission}`.
+ * Meta is `{user_id, user_name, permission}` and nothing more: every member of the room sees every
+ * other member's meta through presence, so identifiers of the user's login or session
+ * (`user_auth_id`, `user_session_id`) are left out. To show more, pass your own `authorize` and
+ * return the meta you mean to share.
  */
 export function authorizeFromAuthLocals(event: RequestEvent, room: string): Authorization<AuthSessionMeta> | undefined {
 	const locals = event.locals as Partial<AuthLocalsLike>;
@@ -66,17 +69,9 @@ export function authorizeFromAuthLocals(event: RequestEvent, room: string): Auth
 	if (!locals.session || !user || typeof user.id !== 'string' || user.id === '') return undefined;
 
 	const permission = permissionIn(locals, room);
-	if (permission === undefined) error(403, `You are not a member of the room "${room}"`);
+	if (permission === undefined) refuse(403, `You are not a member of the room "${room}"`);
 
-	return {
-		meta: {
-			user_id: user.id,
-			user_name: user.name,
-			user_auth_id: user.user_auth_id,
-			user_session_id: user.user_session_id,
-			permission,
-		},
-	};
+	return { meta: { user_id: user.id, user_name: user.name, permission } };
 }
 
 /** The user's permission bits in `room`, or undefined when they are not a member. */

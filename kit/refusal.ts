@@ -87,3 +87,37 @@ function closeReason(text: string): string {
 	while (bytes.encode(cut).byteLength > 120) cut = cut.slice(0, -1);
 	return `${cut}…`;
 }
+
+/**
+ * Thrown by an `authorize` to refuse a socket with a status other than 401 (returning nothing is
+ * the 401): `refuse(403, 'Not your room')`. The socket never reaches the room; a browser sees close
+ * code 4403 for a 403 (4401 for a 401), other statuses as a failed handshake.
+ */
+export class UpgradeRefused extends Error {
+	override readonly name = 'UpgradeRefused';
+	constructor(
+		/** The HTTP status of the refusal, 400–599. */
+		readonly status: number,
+		message: string,
+		/** Stable and machine-readable; defaults to the status's (`forbidden` for 403). */
+		readonly code: string = codeForStatus(status),
+	) {
+		super(message);
+	}
+}
+
+/**
+ * Refuses the socket being authorized: throw it from `authorize`. Works in SvelteKit and in a plain
+ * Worker alike (in SvelteKit, `error(403, 'Not your room')` does the same).
+ *
+ * ```ts
+ * authorize(request, room) {
+ *   if (!mayJoin(user, room)) refuse(403, 'Not your room');
+ *   return { meta: { user_id: user.id } };
+ * }
+ * ```
+ */
+export function refuse(status: number, message: string, code?: string): never {
+	if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`refuse: status must be 400–599, got ${status}`);
+	throw new UpgradeRefused(status, message, code);
+}

@@ -5,9 +5,10 @@
  */
 import { error, type Handle, type RequestEvent } from '@sveltejs/kit';
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
-import { createWebsocketHandle, type AuthLocalsLike, type RefusalBody, type RoomNamespace, type WebsocketHandleOptions } from '../../kit/index.js';
+import { authorizeFromAuthLocals, createWebsocketHandle, refuse, type AuthLocalsLike, type RefusalBody, type RoomNamespace, type WebsocketHandleOptions } from '../../kit/index.js';
 import { HANDOFF_HEADER, type Handoff } from '../../rpc/protocol.js';
 import type { AuthSessionMeta } from '../../rpc/types.js';
+import { DEV_AUTHORIZE_HEADER, openDevBridge } from '../../kit/dev-bridge.js';
 import { requestEvent } from './event.js';
 
 const APP = 'https://app.example.com';
@@ -56,11 +57,17 @@ beforeEach(() => {
 });
 afterEach(() => consoleError.mockRestore());
 
+/**
+ * Ada as `@delightstack/auth` fills `locals.user`: with the login and session identifiers that the
+ * default authorization must keep out of presence.
+ */
+const ada = { id: 'u-ada', name: 'Ada', user_auth_id: 'auth-ada', user_session_id: 'sess-1', email: 'ada@example.com' };
+
 /** Signed in as Ada, member of org-a (permission 3) and org-b (permission 1), with org-a current. */
 function adaLocals(overrides: Partial<AuthLocalsLike> = {}): AuthLocalsLike {
 	return {
 		session: { org: { 'org-a': { p: 3 }, 'org-b': { p: 1 } } },
-		user: { id: 'u-ada', name: 'Ada', user_auth_id: 'auth-ada', user_session_id: 'sess-1' },
+		user: ada,
 		org_id: 'org-a',
 		org: { id: 'org-a', permissions: 3 },
 		...overrides,
@@ -293,13 +300,36 @@ describe('400 for a room that is not well-formed', () => {
 });
 
 describe('default authorization: @delightstack/auth locals', () => {
-	test('a member joins their organisation’s room with meta from the locals', async () => {
+	test('a member joins their organisation’s room with {user_id, user_name, permission} and nothing more', async () => {
 		const call = makeHandle();
 		await expectForwarded(call, await run(call, upgrade('/api/websocket?room=org-a')));
 		expect(rooms.names).toEqual(['org-a']);
-		expect(rooms.handoff()).toEqual({
-			room: 'org-a',
-			meta: { user_id: 'u-ada', user_name: 'Ada', user_auth_id: 'auth-ada', user_session_id: 'sess-1', permission: 3 },
+		const handoff = rooms.handoff();
+		expect(handoff).toEqual({ room: 'org-a', meta: { user_id: 'u-ada', user_name: 'Ada', permission: 3 } });
+		// Exactly these keys: the login and session identifiers in locals.user never reach presence.
+		expect(Object.keys(handoff.meta).sort()).toEqual(['permission', 'user_id', 'user_name']);
+		expect(JSON.stringify(handoff)).not.toMatch(/auth-ada|sess-1|ada@example/);
+	});
+
+	test('a user without a name joins with user_id and permission only', async () => {
+		const call = makeHandle();
+		await expectForwarded(call, await run(call, upgrade('/api/websocket?room=org-a'), adaLocals({ user: { id: 'u-anon' } })));
+		expect(rooms.handoff().meta).toEqual({ user_id: 'u-anon', permission: 3 });
+	});
+
+	test('an app that wants more in meta says so in its own authorize', async () => {
+		const call = makeHandle<AuthSessionMeta & { user_session_id: string }>({
+			authorize: (event, room) => {
+				const allowed = authorizeFromAuthLocals(event, room);
+				return allowed && { meta: { ...allowed.meta, user_session_id: (event.locals as { user: typeof ada }).user.user_session_id } };
+			},
+		});
+		await expectForwarded(call, await run(call, upgrade('/api/websocket?room=org-a')));
+		expect(rooms.handoff<AuthSessionMeta & { user_session_id: string }>().meta).toEqual({
+			user_id: 'u-ada',
+			user_name: 'Ada',
+			permission: 3,
+			user_session_id: 'sess-1',
 		});
 	});
 
@@ -400,6 +430,25 @@ describe('custom authorize', () => {
 		}
 	});
 
+	test('refuse(status, message, code) works like error(), without SvelteKit', async () => {
+		const call = makeHandle({ authorize: () => refuse(403, 'Not your room') });
+		expect((await expectRefusal(call, await run(call, upgrade('/api/websocket?room=doc-9')), 403, 'forbidden')).message).toBe('Not your room');
+		const coded = makeHandle({ authorize: async () => refuse(409, 'Room is full', 'room_full') });
+		expect((await expectRefusal(coded, await run(coded, upgrade('/api/websocket?room=doc-9')), 409, 'room_full')).message).toBe('Room is full');
+		expect(() => refuse(200, 'fine')).toThrow(RangeError);
+	});
+
+	test('a thrown object that only looks a little like an HTTP error is a 500, not a refusal', async () => {
+		for (const thrown of [{ status: 403 }, { status: 200, body: { message: 'ok' } }, { body: { message: 'no status' } }]) {
+			const call = makeHandle({
+				authorize: () => {
+					throw thrown;
+				},
+			});
+			await expectRefusal(call, await run(call, upgrade('/api/websocket?room=doc-9')), 500, 'internal_error');
+		}
+	});
+
 	test('error() with another status and a body carrying a code keeps both', async () => {
 		const call = makeHandle({ authorize: () => error(429, { message: 'Too many sockets', code: 'too_many_sockets' } as App.Error) });
 		const body = await expectRefusal(call, await run(call, upgrade('/api/websocket?room=doc-9')), 429, 'too_many_sockets');
@@ -470,10 +519,7 @@ describe('the handoff header belongs to the handle', () => {
 		const received = rooms.requests[0]!;
 		const copies = [...received.headers].filter(([name]) => name.toLowerCase() === HANDOFF_HEADER);
 		expect(copies).toHaveLength(1);
-		expect(JSON.parse(copies[0]![1])).toEqual({
-			room: 'org-a',
-			meta: { user_id: 'u-ada', user_name: 'Ada', user_auth_id: 'auth-ada', user_session_id: 'sess-1', permission: 3 },
-		});
+		expect(JSON.parse(copies[0]![1])).toEqual({ room: 'org-a', meta: { user_id: 'u-ada', user_name: 'Ada', permission: 3 } });
 		expect(received.url).toBe(`${APP}/api/websocket?room=org-a`);
 		expect(received.method).toBe('GET');
 		for (const name of ['upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'origin', 'cookie']) {
@@ -495,5 +541,41 @@ describe('the handoff header belongs to the handle', () => {
 		const raw = rooms.requests[0]!.headers.get(HANDOFF_HEADER)!;
 		expect(raw).toMatch(/^[\x20-\x7e]+$/);
 		expect(JSON.parse(raw)).toEqual({ room: 'salle-é', meta: { user_id: 'u-z', user_name: name } });
+	});
+});
+
+describe('vite dev: the dev server asks the handle who a socket is', () => {
+	const BRIDGE = Symbol.for('@delightstack/websocket/dev-bridge');
+	afterEach(() => delete (globalThis as Record<symbol, unknown>)[BRIDGE]);
+
+	/** The dev server's question: the upgrade's headers as a plain GET, with the secret. */
+	function question(url: string, secret: string, headers: Record<string, string> = {}): Request {
+		return new Request(new URL(url, APP), { headers: { origin: APP, [DEV_AUTHORIZE_HEADER]: secret, ...headers } });
+	}
+
+	test('with the registered secret: every check runs, and the answer is the handoff, not a socket', async () => {
+		const secret = openDevBridge();
+		expect(openDevBridge()).toBe(secret);
+		const call = makeHandle();
+		const response = await run(call, question('/api/websocket?room=org-a', secret));
+		expect(response.status).toBe(200);
+		const { handoff } = (await response.json()) as { handoff: string };
+		expect(JSON.parse(handoff)).toEqual({ room: 'org-a', meta: { user_id: 'u-ada', user_name: 'Ada', permission: 3 } });
+		expect(call.getServerCalls).toBe(0);
+		expect(call.rooms.requests).toHaveLength(0);
+
+		// The same checks as a real upgrade: a foreign origin, a bad room, nobody signed in, not a member.
+		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', secret, { origin: 'https://evil.example' })), 403, 'origin_not_allowed');
+		await expectRefusal(call, await run(call, question('/api/websocket', secret)), 400, 'bad_room');
+		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', secret), {}), 401, 'unauthorized');
+		await expectRefusal(call, await run(call, question('/api/websocket?room=org-z', secret)), 403, 'forbidden');
+	});
+
+	test('a wrong secret, or none registered (any deployed Worker), is an ordinary non-upgrade: 426', async () => {
+		const call = makeHandle();
+		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', 'guess')), 426, 'upgrade_required');
+		openDevBridge();
+		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', 'guess')), 426, 'upgrade_required');
+		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', '')), 426, 'upgrade_required');
 	});
 });
