@@ -9,6 +9,7 @@ import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
 import { EVENT_METHOD, type RoomListener, type SessionListPart } from '../rpc/protocol.js';
+import { clip } from './debug.js';
 import { SessionListParts } from './roster.js';
 
 export interface ConnectionHandlers {
@@ -25,6 +26,8 @@ export interface ConnectionOptions {
 	callTimeoutMs?: number;
 	/** The WebSocket constructor; defaults to the global one. */
 	WebSocket?: typeof WebSocket;
+	/** Hears every frame in (`←`) and out (`→`), cut to a readable length (the `debug` option). */
+	debug?: (line: string) => void;
 }
 
 /** The client's side of room → client calls. */
@@ -60,6 +63,7 @@ export class RoomConnection<Remote = unknown> {
 	readonly #batcher: CallBatcher<Remote>;
 	readonly #listener: Listener;
 	readonly #handlers: ConnectionHandlers;
+	readonly #debug: ((line: string) => void) | undefined;
 	// Frames are handled strictly in arrival order, so an event the room sent before answering a call
 	// reaches the app before that call resolves. Most frames are handled as they arrive; one that
 	// needs a capnweb session is delivered asynchronously, and this holds the frames behind it until
@@ -69,6 +73,7 @@ export class RoomConnection<Remote = unknown> {
 	constructor(url: string | URL, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
+		this.#debug = options.debug;
 		this.#listener = new Listener(handlers.onEvent, (code, reason) => this.#end(code, reason));
 		this.socket = new Socket(url);
 		this.#pending = new PendingBatches((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
@@ -154,11 +159,13 @@ export class RoomConnection<Remote = unknown> {
 
 	#sendRaw(frame: string): boolean {
 		if (this.#isEnded || this.socket.readyState !== 1 /* OPEN */) return false;
+		this.#debug?.(`→ ${clip(frame)}`);
 		this.socket.send(frame);
 		return true;
 	}
 
 	#receive(data: unknown): void {
+		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
 		if (typeof data !== 'string') return;
 		const frame = parseFrame(data);

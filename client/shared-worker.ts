@@ -40,7 +40,7 @@ export const openSharedWorkerPort: OpenPort = (onError) => {
  */
 export function sharedTransport<Remote>(
 	listener: TransportListener,
-	options: Pick<PortTransportOptions, 'openPort' | 'url' | 'since' | 'settings' | 'clock' | 'wakeSignals'>,
+	options: Pick<PortTransportOptions, 'openPort' | 'url' | 'since' | 'settings' | 'clock' | 'wakeSignals' | 'debug'>,
 	direct: (listener: TransportListener) => RoomTransport<Remote>,
 ): RoomTransport<Remote> {
 	return new FallbackTransport<Remote>(

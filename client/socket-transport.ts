@@ -21,10 +21,21 @@ import { PendingJoin, type ConnectionStatus, type RoomTransport, type StatusChan
 /** The close code this client uses for a socket that stopped answering pings. */
 export const KEEPALIVE_TIMEOUT_CLOSE_CODE = 4000;
 
+/** The close code this client uses for a socket it closed because the browser went offline. */
+export const OFFLINE_CLOSE_CODE = 4002;
+
+/** The close code this client reports for an attempt that got no answer within `connectTimeoutMs`. */
+export const CONNECT_TIMEOUT_CLOSE_CODE = 4008;
+
 export interface SocketTransportOptions extends KeepAliveOptions {
 	/** The WebSocket URL of a room. Called for every attempt, so it may change between them. */
 	url: (room: string) => string;
 	reconnect?: ReconnectOptions;
+	/**
+	 * Milliseconds one attempt may take from opening the socket to the room's session list; past
+	 * it the attempt fails with a `connect_timeout` `RoomError` and the policy retries. @default 10000
+	 */
+	connectTimeoutMs?: number;
 	/** Milliseconds a batch of RPC calls may wait for its answer. @default 30000 */
 	callTimeoutMs?: number;
 	/** `send()` calls kept while connecting or reconnecting; the oldest is dropped beyond. @default 100 */
@@ -36,6 +47,8 @@ export interface SocketTransportOptions extends KeepAliveOptions {
 	wakeSignals?: WakeSignals;
 	/** The WebSocket constructor. @default globalThis.WebSocket, looked up when connecting */
 	WebSocket?: typeof WebSocket;
+	/** Hears frames and reconnect decisions, one line each (the client's `debug` option). */
+	debug?: (line: string) => void;
 }
 
 export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> {
@@ -45,13 +58,20 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	readonly #policy: ReconnectPolicy;
 	readonly #queue: SendQueue;
 	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. */
-	readonly #offline = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost()));
+	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.#status})`)));
+	readonly #debug: ((line: string) => void) | undefined;
 
 	#status: ConnectionStatus = 'disconnected';
 	#room: string | null = null;
 	#connection: RoomConnection<Remote> | null = null;
 	#keepAlive: KeepAlive | null = null;
 	#retryTimer: TimerHandle | null = null;
+	/** Fails the attempt under way if the room has not let it in by then. */
+	#connectTimer: TimerHandle | null = null;
+	/** The browser said `offline` and not `online` since: no retries until it does. */
+	#offline = false;
+	/** A connect timeout was logged since the last successful join (it is logged once). */
+	#timeoutWarned = false;
 	/** The `connect()` promise waiting for the next join; `null` while connected or stopped. */
 	readonly #joining = new PendingJoin();
 	/** Gave up after the last retry, but a wake signal may start over. */
@@ -65,6 +85,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#clock = options.clock ?? systemClock;
 		this.#policy = new ReconnectPolicy(options.reconnect, options.random);
 		this.#queue = new SendQueue(options.sendQueueSize);
+		this.#debug = options.debug;
 	}
 
 	get status(): ConnectionStatus {
@@ -76,7 +97,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	}
 
 	get rpc(): Remote {
-		return this.#connection ? this.#connection.rpc : this.#offline.main;
+		return this.#connection ? this.#connection.rpc : this.#down.main;
 	}
 
 	connect(room: string): Promise<void> {
@@ -116,6 +137,15 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		return this.#connection.callBatch(messages, onRefused);
 	}
 
+	retryNow(): void {
+		if (this.#destroyed || this.#room === null) return;
+		if (this.#status === 'reconnecting' && this.#connection === null) {
+			this.#debug?.('retry now: asked by the app');
+			return this.#open('reconnecting');
+		}
+		if (this.#status === 'disconnected' && this.#resting) this.#restart('asked by the app');
+	}
+
 	destroy(): void {
 		this.disconnect();
 		this.#destroyed = true;
@@ -128,9 +158,12 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		const room = this.#room!;
 		this.#clearRetry();
 		let connection: RoomConnection<Remote>;
+		let url = '';
 		try {
+			url = this.#options.url(room);
+			this.#debug?.(`open ${url} (${status})`);
 			connection = new RoomConnection<Remote>(
-				this.#options.url(room),
+				url,
 				{
 					onEvent: (name, data) => this.#onEvent(connection, name, data),
 					onClose: (code, reason) => this.#onClose(connection, code, reason),
@@ -138,7 +171,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 						if (connection === this.#connection) this.#keepAlive?.pong();
 					},
 				},
-				{ callTimeoutMs: this.#options.callTimeoutMs, WebSocket: this.#options.WebSocket },
+				{ callTimeoutMs: this.#options.callTimeoutMs, WebSocket: this.#options.WebSocket, debug: this.#debug },
 			);
 		} catch (error) {
 			// No URL, a malformed URL, no WebSocket: retrying cannot fix any of these.
@@ -152,12 +185,20 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 			() => connection.ping(),
 			() => this.#onDead(connection),
 		));
+		let opened = false;
 		connection.opened.then(
 			() => {
+				opened = true;
 				if (connection === this.#connection) keepAlive.start();
 			},
 			() => {}, // a socket that never opened reports through onClose
 		);
+		const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+		this.#connectTimer = this.#clock.setTimeout(() => {
+			this.#connectTimer = null;
+			if (connection !== this.#connection) return;
+			this.#onConnectTimeout(connection, url, timeoutMs, opened);
+		}, timeoutMs);
 		this.#setStatus(status, {});
 	}
 
@@ -169,6 +210,9 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	}
 
 	#onJoined(connection: RoomConnection<Remote>): void {
+		this.#clearConnectTimer();
+		this.#timeoutWarned = false;
+		this.#debug?.(`joined "${this.#room}"`);
 		this.#policy.connected(this.#clock.now());
 		this.#setStatus('connected', { error: null });
 		if (connection !== this.#connection) return; // a status listener switched rooms or disconnected
@@ -189,21 +233,47 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#dropped(KEEPALIVE_TIMEOUT_CLOSE_CODE, reason);
 	}
 
-	/** The current socket is gone (closed, refused, or presumed dead): retry or stop. */
-	#dropped(code: number, reason: string): void {
+	/**
+	 * No session list within `connectTimeoutMs`: typically a server that took the TCP connection and
+	 * never answered the upgrade (Vite's dev server swallows upgrades it does not own).
+	 */
+	#onConnectTimeout(connection: RoomConnection<Remote>, url: string, timeoutMs: number, opened: boolean): void {
+		const what = opened
+			? `the socket to ${url} opened, but the room sent no session list within ${timeoutMs} ms`
+			: `the server never answered the WebSocket upgrade at ${url} within ${timeoutMs} ms (is the socket path served by the room? e.g. \`vite dev\` without the room's proxy or plugin swallows it)`;
+		const error = new RoomError('connect_timeout', `Could not join room "${this.#room}": ${what}`, 504);
+		if (!this.#timeoutWarned) {
+			this.#timeoutWarned = true;
+			console.warn(`@delightstack/websocket: ${error.message}. Retrying with backoff.`);
+		}
+		connection.abandon(1000, 'connect timeout');
+		this.#dropped(CONNECT_TIMEOUT_CLOSE_CODE, error.message, error);
+	}
+
+	/** The current socket is gone (closed, refused, presumed dead, too slow): retry or stop. */
+	#dropped(code: number, reason: string, error?: RoomError): void {
+		this.#clearConnectTimer();
 		this.#keepAlive?.stop();
 		this.#keepAlive = null;
 		this.#connection = null;
 		const decision = this.#policy.closed(code, reason, this.#clock.now());
 		if (decision.action === 'stop') {
+			this.#debug?.(`closed ${code} "${reason}": stopping, ${decision.error.code} (${decision.error.message})`);
 			this.#resting = decision.error instanceof RetriesExhausted;
 			return this.#stop(decision.error, { closeCode: code, closeReason: reason });
 		}
+		const change = { closeCode: code, closeReason: reason, ...(error ? { error } : {}) };
+		if (this.#offline) {
+			// Retrying now would fail (or, where only the page is offline, succeed behind its back).
+			this.#debug?.(`closed ${code} "${reason}": the browser is offline, next attempt when it is back online`);
+			return this.#setStatus('reconnecting', change);
+		}
+		this.#debug?.(`closed ${code} "${reason}": retry ${decision.attempt} in ${decision.delayMs} ms`);
 		this.#retryTimer = this.#clock.setTimeout(() => {
 			this.#retryTimer = null;
 			this.#open('reconnecting');
 		}, decision.delayMs);
-		this.#setStatus('reconnecting', { closeCode: code, closeReason: reason, attempt: decision.attempt, retryInMs: decision.delayMs });
+		this.#setStatus('reconnecting', { ...change, attempt: decision.attempt, retryInMs: decision.delayMs });
 	}
 
 	/** Stops trying (the room stays remembered so `connect()` or a wake can resume). */
@@ -219,6 +289,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		const room = this.#room!;
 		const connection = this.#connection;
 		this.#clearRetry();
+		this.#clearConnectTimer();
 		this.#keepAlive?.stop();
 		this.#keepAlive = null;
 		this.#connection = null;
@@ -231,25 +302,63 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	}
 
 	#wake(reason: WakeReason): void {
+		if (reason === 'offline') return this.#wentOffline();
+		if (reason === 'online') this.#offline = false;
 		if (this.#destroyed || this.#room === null) return;
-		// Going offline is only news to an open socket (reconnecting now would just fail).
-		if (reason === 'offline' && this.#status !== 'connected') return;
 		switch (this.#status) {
 			case 'connected':
-				// The socket may have died while the tab slept or the network went away, and will not
-				// notice by itself: ping now, so a dead socket is found within the pong timeout.
+				// The socket may have died while the tab slept, and will not notice by itself: ping
+				// now, so a dead socket is found within the pong timeout.
 				return this.#keepAlive?.probe();
 			case 'reconnecting':
-				// Waiting out a backoff: the reason to wait may be gone. (Mid-attempt: let it finish.)
-				if (this.#retryTimer !== null) this.#open('reconnecting');
+				// Waiting out a backoff (or for the network): the reason to wait may be gone.
+				// Mid-attempt: let it finish.
+				if (this.#connection === null) {
+					this.#debug?.(`retry now: ${reason}`);
+					this.#open('reconnecting');
+				}
 				return;
 			case 'disconnected':
-				if (!this.#resting) return; // terminal close or never started: only connect() resumes
-				this.#resting = false;
-				this.#policy.reset();
-				this.#open('reconnecting');
+				if (this.#resting) this.#restart(reason); // after a terminal close only connect() resumes
 				return;
 		}
+	}
+
+	/**
+	 * The browser says the network is gone. An open socket does not notice (it may sit "open" for
+	 * minutes, and where only the page is offline, as with devtools' Offline, it would even keep
+	 * working for the SharedWorker while the page's requests fail): close it now, and wait for
+	 * `online` instead of retrying into nothing.
+	 */
+	#wentOffline(): void {
+		if (this.#offline) return;
+		this.#offline = true;
+		if (this.#destroyed || this.#room === null) return;
+		this.#debug?.('the browser went offline');
+		const connection = this.#connection;
+		if (this.#status === 'connected' && connection) {
+			const reason = 'The browser went offline';
+			connection.abandon(OFFLINE_CLOSE_CODE, reason);
+			return this.#dropped(OFFLINE_CLOSE_CODE, reason);
+		}
+		if (this.#status === 'reconnecting' && this.#retryTimer !== null) {
+			// No retry until online; the app sees no countdown meanwhile.
+			this.#clearRetry();
+			this.#setStatus('reconnecting', {});
+		}
+	}
+
+	/** Gave up earlier (retries exhausted): start over with a fresh count. */
+	#restart(why: string): void {
+		this.#debug?.(`starting over after the retries ran out: ${why}`);
+		this.#resting = false;
+		this.#policy.reset();
+		this.#open('reconnecting');
+	}
+
+	#clearConnectTimer(): void {
+		if (this.#connectTimer !== null) this.#clock.clearTimeout(this.#connectTimer);
+		this.#connectTimer = null;
 	}
 
 

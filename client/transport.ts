@@ -71,6 +71,11 @@ export interface RoomTransport<Remote = unknown> {
 	readonly rpc: Remote;
 	/** Sends an event to the room's `onMessage`; queued while connecting or reconnecting. */
 	send(event: string, data: unknown): Promise<unknown>;
+	/**
+	 * Starts an attempt now instead of waiting out the backoff (or, after the retries ran out, starts
+	 * over). Does nothing while connected, mid-attempt, or stopped by a terminal close.
+	 */
+	retryNow(): void;
 	/** Stops everything for good and releases every subscription. */
 	destroy(): void;
 }

@@ -55,6 +55,22 @@ export class CallBatcher<Remote = unknown> {
 }
 
 /**
+ * One object standing for the room's API across batches: every use goes to `current()`, the API of
+ * the current macrotask's batch. So a reference kept by the application (`const rpc = ws.rpc`) goes
+ * on working after its first batch left, instead of failing with `batch_ended`.
+ */
+export function stableMain<Remote>(current: () => Remote): Remote {
+	const now = () => current() as unknown as (...args: unknown[]) => unknown;
+	// A function target, as capnweb's stubs: the proxy must be callable like them.
+	return new Proxy(() => {}, {
+		get: (_, prop) => (now() as unknown as Record<PropertyKey, unknown>)[prop],
+		apply: (_, __, args) => Reflect.apply(now(), undefined, args),
+		has: (_, prop) => Reflect.has(now(), prop),
+		getPrototypeOf: () => Reflect.getPrototypeOf(now()),
+	}) as unknown as Remote;
+}
+
+/**
  * The batches one socket has sent and not yet had answered: numbers them for their `call` frame,
  * routes the room's `reply` or `refused` frame back, times them out, and fails them all when the
  * socket goes.

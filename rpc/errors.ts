@@ -14,6 +14,9 @@ export type RoomErrorCode =
 	| 'method_failed'
 	| 'timeout'
 	| 'connection_lost'
+	| 'not_connected'
+	| 'destroyed'
+	| 'connect_timeout'
 	| (string & {});
 
 /** The plain-data shape of a {@link RoomError}, as sent inside `error` events. */
@@ -56,6 +59,17 @@ export class RoomError extends Error implements RoomErrorData {
 	toJSON(): RoomErrorData {
 		return { code: this.code, status: this.status, message: this.message };
 	}
+}
+
+/**
+ * What a call rejects with on the client: an error the room sent with a string `code` (a `RoomError`
+ * thrown by a method, `method_failed`, `unknown_method`…) becomes a `RoomError` again, since capnweb
+ * rebuilds every error it receives as a plain `Error` (keeping `code` and `status` as properties).
+ * Anything else is left as it is.
+ */
+export function fromRoom(value: unknown): unknown {
+	if (value instanceof RoomError || !(value instanceof Object) || typeof (value as { code?: unknown }).code !== 'string') return value;
+	return RoomError.from(value);
 }
 
 /** A call was pending when its socket closed; it may or may not have run in the room. */

@@ -24,7 +24,8 @@
  */
 import { DEFAULT_LIMITS, RpcPromise, RpcSession, RpcStub } from 'capnweb';
 import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
-import { afterThisMacrotask, BATCH_ENDED, BatchingTransport, deliver, NOTHING_TO_CALL, type Answer, type SendBatch } from './session-batch.js';
+import { fromRoom } from './errors.js';
+import { afterThisMacrotask, BATCH_ENDED, BatchingTransport, deliver, NOTHING_TO_CALL, withRoomErrors, type Answer, type SendBatch } from './session-batch.js';
 
 /** A capnweb stub or RpcPromise as the stand-ins use it: a callable Proxy with any property. */
 type Real = ((...args: unknown[]) => unknown) & { [key: PropertyKey]: unknown };
@@ -301,7 +302,7 @@ export class RecordedBatch {
 	#upgraded(): Upgrade {
 		if (this.#upgrade) return this.#upgrade;
 		const transport = new BatchingTransport(this.#phase !== 'open');
-		const main = new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain() as unknown as Real;
+		const main = withRoomErrors(new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain()) as unknown as Real;
 		const upgrade: Upgrade = { transport, main };
 		this.#upgrade = upgrade;
 		for (const call of this.#ops) {
@@ -356,7 +357,7 @@ export class RecordedBatch {
 		}
 		this.#phase = 'done';
 		if (outcome.ok) deferred.resolve(delivered(outcome.value));
-		else deferred.reject(outcome.value);
+		else deferred.reject(fromRoom(outcome.value));
 	}
 }
 

@@ -7,7 +7,7 @@
  * the end of the macrotask, reads the room's answers to them, and ends (see {@link BATCH_ENDED}).
  */
 import { RpcSession, RpcTarget, type RpcTransport } from 'capnweb';
-import { RoomError } from './errors.js';
+import { fromRoom, RoomError } from './errors.js';
 
 /** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
 export type SendBatch = (messages: string[]) => Promise<string[]>;
@@ -126,5 +126,38 @@ export function sessionBatch(send: SendBatch, ended: () => void): { main: unknow
 		ended();
 		deliver(send, transport.take(), (answer) => transport.arrived(answer));
 	});
-	return { main: new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain() };
+	return { main: withRoomErrors(new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain()) };
+}
+
+type Settler = 'then' | 'catch' | 'finally';
+const SETTLERS = new Set<PropertyKey>(['then', 'catch', 'finally']);
+
+/**
+ * capnweb's stub or promise `real`, whose rejections (and those of every stub, promise and call
+ * result reached from it) are {@link fromRoom}'s: a `RoomError` thrown in the room is a `RoomError`
+ * here, not the plain `Error` capnweb rebuilds. Everything else goes to capnweb unchanged, symbols
+ * included, so capnweb still recognizes the stub when it is passed back into a call.
+ */
+export function withRoomErrors<T>(real: T): T {
+	if (typeof real !== 'function') return real;
+	return new Proxy(real as (...args: unknown[]) => unknown, ROOM_ERRORS) as T;
+}
+
+const ROOM_ERRORS: ProxyHandler<(...args: unknown[]) => unknown> = {
+	get(target, prop) {
+		const value: unknown = Reflect.get(target, prop);
+		if (typeof prop === 'symbol' || typeof value !== 'function') return value;
+		if (SETTLERS.has(prop)) return settler(target, prop as Settler);
+		return withRoomErrors(value);
+	},
+	apply: (target, self, args) => withRoomErrors(Reflect.apply(target, self, args)),
+};
+
+/** `then`/`catch`/`finally` of a capnweb promise, rejecting with room errors rebuilt. */
+function settler(target: (...args: unknown[]) => unknown, method: Settler): (...args: unknown[]) => Promise<unknown> {
+	return (...args) => {
+		// Asking for the result is what pulls it: once, as the application's own `then` would.
+		const settled = (target as unknown as PromiseLike<unknown>).then(undefined, (error: unknown) => Promise.reject(fromRoom(error)));
+		return (settled[method as 'then'] as (...a: unknown[]) => Promise<unknown>).apply(settled, args);
+	};
 }

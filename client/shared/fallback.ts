@@ -68,6 +68,10 @@ export class FallbackTransport<Remote = unknown> implements RoomTransport<Remote
 		return this.#current.send(event, data);
 	}
 
+	retryNow(): void {
+		this.#current.retryNow();
+	}
+
 	destroy(): void {
 		this.#room = null;
 		this.#current.destroy();

@@ -48,6 +48,7 @@ export interface SharedHubOptions {
 class Tab implements RoomMember {
 	join = 0;
 	resyncPending = false;
+	debug = false;
 	room: SharedRoom | null = null;
 	lastHeard: number;
 	/** Said `hello` with another protocol version: ignored from then on. */
@@ -143,6 +144,8 @@ export class SharedHub {
 				return this.#send(tab, message.id, message.event, message.payload);
 			case 'wake':
 				return tab.room?.wake(message.reason);
+			case 'retry':
+				return tab.room?.retryNow();
 			case 'bye':
 				return this.#release(tab);
 			case 'stats':
@@ -155,6 +158,7 @@ export class SharedHub {
 	#join(tab: Tab, message: Extract<TabMessage, { type: 'join' }>): void {
 		if (tab.room && tab.room.url !== message.url) this.#leave(tab);
 		tab.join = message.join;
+		tab.debug = message.debug === true;
 		let room = tab.room ?? this.#rooms.get(message.url);
 		if (!room) {
 			room = new SharedRoom({

@@ -62,6 +62,11 @@ export interface PortTransportOptions {
 	clock?: Clock;
 	/** Reasons to retry now, forwarded to the worker. @default the browser's `online` and visibility events */
 	wakeSignals?: WakeSignals;
+	/**
+	 * Hears the room socket's debug lines, which the worker sends this tab (prefixed `[shared]`),
+	 * and this tab's own port events. Off when absent.
+	 */
+	debug?: (line: string) => void;
 	/** @default the browser's `pagehide` / `pageshow` */
 	pageLifecycle?: PageLifecycle;
 	/** @default HEARTBEAT_INTERVAL_MS */
@@ -140,7 +145,9 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			hide: () => this.#post({ type: 'bye' }),
 			restore: () => this.#reopen('the page came back from the back/forward cache'),
 		});
+		// The worker has no page: this tab's `online` / `offline` are the only news of the network it gets.
 		this.#stopWaking ??= (this.#options.wakeSignals ?? browserWakeSignals)((reason) => {
+			this.#options.debug?.(`[tab] ${reason}: telling the shared worker`);
 			if (this.#isSilent()) return this.#reopen('the shared worker stopped answering');
 			this.#post({ type: 'wake', reason });
 		});
@@ -162,6 +169,10 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	send(event: string, data: unknown): Promise<unknown> {
 		if (this.#status === 'connected' && this.#port) return this.#send(event, data);
 		return this.#queue.hold(this.#status, event, data, (warning) => this.#listener.warning(warning));
+	}
+
+	retryNow(): void {
+		if (this.#room !== null && this.#port && !this.#isSilent()) this.#post({ type: 'retry' });
 	}
 
 	destroy(): void {
@@ -257,6 +268,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			url: new URL(this.#options.url(room), (globalThis as { location?: { href: string } }).location?.href).toString(),
 			since: this.#options.since(),
 			settings: this.#options.settings ?? {},
+			debug: this.#options.debug !== undefined,
 		});
 	}
 
@@ -317,6 +329,9 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 				return;
 			case 'warning':
 				if (message.join === this.#join) this.#listener.warning(message.warning);
+				return;
+			case 'debug':
+				if (message.join === this.#join) this.#options.debug?.(`[shared] ${message.line}`);
 				return;
 		}
 	}

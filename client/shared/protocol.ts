@@ -17,7 +17,7 @@ import type { ConnectionStatus, TransportWarning } from '../transport.js';
 import type { WireError, WireStatusChange } from './wire.js';
 
 /** Bumped whenever a message below changes shape or meaning. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Tab liveness. Ports never report that their other end is gone, so the worker pings every tab
@@ -36,7 +36,7 @@ export const HEARTBEAT_MISSES = 3;
 /** The socket settings a tab may pass; the first tab to join a room decides them for that room. */
 export type SocketSettings = Pick<
 	SocketTransportOptions,
-	'reconnect' | 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'sendQueueSize'
+	'reconnect' | 'connectTimeoutMs' | 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'sendQueueSize'
 >;
 
 /** Tab → worker. */
@@ -46,15 +46,21 @@ export type TabMessage =
 	 * Join `room` (leaving any other). `url` is the room's absolute WebSocket URL without `since`,
 	 * and identifies the shared socket: tabs with the same URL share one. `since` is the tab's
 	 * change-feed position (-1: none). `join` numbers this tab's joins; everything the worker says
-	 * about the room carries it, so a tab can ignore what was meant for an earlier join.
+	 * about the room carries it, so a tab can ignore what was meant for an earlier join. `debug`:
+	 * the tab wants the room socket's debug lines (`debug` messages).
 	 */
-	| { type: 'join'; join: number; room: string; url: string; since: number; settings: SocketSettings }
+	| { type: 'join'; join: number; room: string; url: string; since: number; settings: SocketSettings; debug: boolean }
 	| { type: 'leave' }
 	/** One batch of capnweb messages gathered by the tab's `CallBatcher`. */
 	| { type: 'call'; id: number; messages: string[] }
 	| { type: 'send'; id: number; event: string; payload: EncodedPayload }
-	/** The tab saw a reason to retry now (network back, tab visible). */
+	/**
+	 * What the tab's browser says: the network is back or gone (`online` / `offline`), or the tab
+	 * became visible. The worker has no page of its own, and devtools' Offline applies to pages only.
+	 */
 	| { type: 'wake'; reason: WakeReason }
+	/** The app asked to retry now (`retryNow()`). */
+	| { type: 'retry' }
 	| { type: 'pong' }
 	/** The page is going away (`pagehide`): release this tab now. */
 	| { type: 'bye' }
@@ -67,6 +73,8 @@ export type WorkerMessage =
 	| { type: 'status'; join: number; status: ConnectionStatus; change: WireStatusChange }
 	| { type: 'event'; join: number; name: string; payload: EncodedPayload }
 	| { type: 'warning'; join: number; warning: TransportWarning }
+	/** A debug line of the room's socket, for tabs that joined with `debug`. */
+	| { type: 'debug'; join: number; line: string }
 	| { type: 'replied'; id: number; messages?: string[]; error?: WireError }
 	| { type: 'sent'; id: number; payload?: EncodedPayload; error?: WireError }
 	| { type: 'ping' }

@@ -32,6 +32,8 @@ export interface RoomMember {
 	 * `entity:resync` for it.
 	 */
 	resyncPending: boolean;
+	/** The tab wants the socket's debug lines. */
+	debug: boolean;
 	post(message: WorkerMessage): void;
 }
 
@@ -78,6 +80,10 @@ export class SharedRoom {
 			clock: options.clock,
 			random: options.random,
 			WebSocket: options.WebSocket,
+			// To the tabs that asked (their `debug` option): the worker's own console is out of sight.
+			debug: (line) => {
+				for (const member of this.#members) if (member.debug) member.post({ type: 'debug', join: member.join, line });
+			},
 			// The worker has no document: tabs forward their wake-ups (see `wake`).
 			wakeSignals: (wake) => {
 				this.#wakers.add(wake);
@@ -149,9 +155,14 @@ export class SharedRoom {
 		return this.#transport.send(event, data);
 	}
 
-	/** A tab saw a reason to retry now. */
+	/** A tab's browser went online or offline, or the tab became visible. */
 	wake(reason: WakeReason): void {
 		for (const wake of this.#wakers) wake(reason);
+	}
+
+	/** A tab's app asked to retry now. */
+	retryNow(): void {
+		this.#transport.retryNow();
 	}
 
 	/** The last tab left: close the socket (the room announces the disconnect). */

@@ -196,10 +196,18 @@ describe('talking to the room', () => {
 		bob.destroy();
 	});
 
-	test('without a connection, rpc and send reject with ConnectionLost', async () => {
+	test('before connect(), rpc and send say to connect; while connecting they reject with ConnectionLost', async () => {
 		const ann = client({ user_id: 'ann' });
+		const notConnected = { code: 'not_connected', message: 'Not in a room: call ws.connect(room) before calling the room' };
+		expect(await ann.rpc.add(1, 1).catch((e) => e)).toMatchObject(notConnected);
+		expect(await ann.send('echo', 1).catch((e) => e)).toMatchObject(notConnected);
+		const joining = ann.connect(freshRoom());
+		// Calls are never queued: before the join they fail as on a dropped socket.
 		expect(await ann.rpc.add(1, 1).catch((e) => e)).toBeInstanceOf(ConnectionLost);
-		expect(await ann.send('echo', 1).catch((e) => e)).toBeInstanceOf(ConnectionLost);
+		await joining;
+		ann.disconnect();
+		expect(await ann.rpc.add(1, 1).catch((e) => e)).toMatchObject(notConnected);
+		ann.destroy();
 	});
 });
 

@@ -37,8 +37,9 @@ describe('on the server', () => {
 			});
 			// connect() resolves without connecting; calls fail fast instead of hanging.
 			expect(result.afterConnect).toEqual({ status: 'disconnected', room: null });
-			expect(result.send).toBe('ConnectionLost');
-			expect(result.rpc).toBe('ConnectionLost');
+			// Not in a room (connect() did nothing here): a RoomError of code `not_connected`.
+			expect(result.send).toBe('RoomError');
+			expect(result.rpc).toBe('RoomError');
 		});
 	}
 });

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { ClosedByRoom, RetriesExhausted } from '../../client/errors.js';
 import type { WakeReason } from '../../client/reconnect.js';
+import { OFFLINE_CLOSE_CODE } from '../../client/socket-transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
 import { nextEvent, noJitter } from '../support/clients.js';
 import { FakeRoom } from '../support/fake-room.js';
@@ -97,7 +98,7 @@ describe('keep-alive', () => {
 	 * A connected client whose room stopped answering pings gets `reason`: it must ping at once (not
 	 * at the next interval) and give the socket up when the pong deadline passes.
 	 */
-	async function probedOn(reason: 'visible' | 'offline') {
+	async function probedOn(reason: 'visible') {
 		room = new FakeRoom();
 		const clock = new ManualClock();
 		const wake = manualWake();
@@ -116,11 +117,62 @@ describe('keep-alive', () => {
 		await probedOn('visible');
 	});
 
-	test('going offline checks a connected socket at once; it does not retry a waiting one', async () => {
-		const { ws, wake } = await probedOn('offline');
-		const retry = ws.nextRetry;
-		wake.fire('offline'); // while waiting out the backoff: nothing to check, nothing to retry
-		expect(ws.nextRetry).toEqual(retry);
+	test('going offline closes a connected socket at once and retries on online, not before', async () => {
+		room = new FakeRoom();
+		const clock = new ManualClock();
+		const wake = manualWake();
+		const ws = client({ clock, wakeSignals: wake.signals });
+		await ws.connect('r');
+		const dropped = nextEvent(ws, 'ws:disconnected');
+		wake.fire('offline');
+		// At once: no ping, no pong timeout to wait out.
+		expect(ws.status).toBe('reconnecting');
+		expect(await dropped).toMatchObject({ code: OFFLINE_CLOSE_CODE, reconnecting: true });
+		expect(ws.nextRetry).toBeNull();
+		// However long the browser stays offline, no attempt is made.
+		clock.advance(10 * 60_000);
+		expect(room.attempts).toBe(1);
+		expect(ws.status).toBe('reconnecting');
+
+		wake.fire('online');
+		await until(() => ws.connected, 'back on online');
+		expect(room.attempts).toBe(2);
+	});
+
+	test('going offline while waiting out a backoff cancels the countdown until online', async () => {
+		room = new FakeRoom();
+		const clock = new ManualClock();
+		const wake = manualWake();
+		const ws = client({ clock, wakeSignals: wake.signals });
+		await ws.connect('r');
+		room.closeAll(1012);
+		await until(() => ws.nextRetry !== null, 'a retry to be scheduled');
+		wake.fire('offline');
+		expect(ws.nextRetry).toBeNull();
+		clock.advance(60_000);
+		expect(room.attempts).toBe(1);
+		wake.fire('online');
+		await until(() => ws.connected, 'back on online');
+		expect(room.attempts).toBe(2);
+	});
+
+	test('retryNow() starts the next attempt at once, and starts over after the retries ran out', async () => {
+		room = new FakeRoom();
+		room.behaviour.refuseWith = 503;
+		const clock = new ManualClock();
+		const ws = client({ clock, reconnect: { maxAttempts: 1 } });
+		ws.connect('r').catch(() => {});
+		await until(() => ws.nextRetry?.attempt === 1, 'the first retry to be scheduled');
+		ws.retryNow();
+		await until(() => ws.status === 'disconnected', 'the retries to run out');
+		expect(room.attempts).toBe(2);
+		expect(ws.error).toBeInstanceOf(RetriesExhausted);
+
+		room.behaviour.refuseWith = null;
+		ws.retryNow();
+		await until(() => ws.connected, 'connected after retryNow');
+		expect(room.attempts).toBe(3);
+		expect(ws.error).toBeNull();
 	});
 });
 

@@ -1,6 +1,5 @@
-/// <reference types="svelte" />
 /**
- * Who is in the room, as reactive state: every socket (`sessions`) and every person (`users`,
+ * Who is in the room, as client state (reactive under `WebsocketClient`, see reactivity.ts): every socket (`sessions`) and every person (`users`,
  * sessions grouped by `meta.user_id`).
  *
  * Sessions are keyed by `ws_session_id`, so a repeated announcement replaces instead of
@@ -10,6 +9,7 @@
  */
 import type { SessionInfo } from '../rpc/types.js';
 import type { Clock, TimerHandle } from './clock.js';
+import type { Cell, Reactivity } from './reactivity.js';
 
 /** One person in the room: all of their sessions (tabs, devices). */
 export interface UserPresence<Meta> {
@@ -23,15 +23,31 @@ export interface UserPresence<Meta> {
 export class Presence<Meta> {
 	readonly #clock: Clock;
 	readonly #graceMs: number;
-	#sessions = $state.raw<SessionInfo<Meta>[]>([]);
+	readonly #sessionsCell: Cell<SessionInfo<Meta>[]>;
 	/** Users whose last session left less than `graceMs` ago. */
-	#leaving = $state.raw<ReadonlyMap<string, UserPresence<Meta>>>(new Map());
+	readonly #leavingCell: Cell<ReadonlyMap<string, UserPresence<Meta>>>;
+	readonly #users: { get(): UserPresence<Meta>[] };
 	#timers = new Map<string, TimerHandle>();
-	#users = $derived(groupUsers(this.#sessions, this.#leaving));
 
-	constructor(clock: Clock, graceMs: number) {
+	constructor(clock: Clock, graceMs: number, reactivity: Reactivity) {
 		this.#clock = clock;
 		this.#graceMs = graceMs;
+		this.#sessionsCell = reactivity.cell<SessionInfo<Meta>[]>([]);
+		this.#leavingCell = reactivity.cell<ReadonlyMap<string, UserPresence<Meta>>>(new Map());
+		this.#users = reactivity.derived(() => groupUsers(this.#sessions, this.#leaving));
+	}
+
+	get #sessions(): SessionInfo<Meta>[] {
+		return this.#sessionsCell.get();
+	}
+	set #sessions(next: SessionInfo<Meta>[]) {
+		this.#sessionsCell.set(next);
+	}
+	get #leaving(): ReadonlyMap<string, UserPresence<Meta>> {
+		return this.#leavingCell.get();
+	}
+	set #leaving(next: ReadonlyMap<string, UserPresence<Meta>>) {
+		this.#leavingCell.set(next);
 	}
 
 	get sessions(): readonly SessionInfo<Meta>[] {
@@ -39,7 +55,7 @@ export class Presence<Meta> {
 	}
 
 	get users(): readonly UserPresence<Meta>[] {
-		return this.#users;
+		return this.#users.get();
 	}
 
 	/** The room's full list (sent on every join): replaces whatever was known. */
