@@ -4,6 +4,7 @@
  * is calling without trusting anything the browser says about itself.
  */
 import { RpcTarget } from 'capnweb';
+import { RoomError } from '../rpc/errors.js';
 import { EVENT_METHOD } from '../rpc/protocol.js';
 import type { EncodedPayload } from '../rpc/payload.js';
 import type { Session } from '../rpc/types.js';
@@ -49,6 +50,19 @@ Object.defineProperty(RoomApi.prototype, EVENT_METHOD, {
 	value: function (this: RoomApi, name: string, payload: EncodedPayload) {
 		const self = this as unknown as { room: WebsocketServer<any, any, any>; session: Session<unknown> };
 		return self.room[receiveEvent](self.session, name, payload);
+	},
+});
+
+/**
+ * What a call the user's buckets could not cover becomes (the room rewrites it, keeping the batch's
+ * numbering): it fails with `rate_limited`. Not a valid identifier, and not among the names a
+ * browser may call, so only the room can put it in a batch.
+ */
+export const refusedCall = '~refused';
+
+Object.defineProperty(RoomApi.prototype, refusedCall, {
+	value: function (): never {
+		throw new RoomError('rate_limited', 'Too many messages; slow down', 429);
 	},
 });
 

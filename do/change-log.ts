@@ -11,9 +11,15 @@ export interface ChangeLogOptions {
 	maxChanges: number;
 	/** Oldest change kept, in milliseconds. @default 24 h */
 	maxAgeMs: number;
+	/**
+	 * Most UTF-8 bytes one reconnect may replay. A longer catch-up is not sent: the client gets
+	 * `entity:resync` and refetches, so one client cannot make the room send megabytes on every
+	 * reconnect. Each started 64 KiB past the first also costs a `connectRateLimit` token. @default 1 MiB
+	 */
+	maxCatchUpBytes: number;
 }
 
-export const DEFAULT_CHANGE_LOG: ChangeLogOptions = { maxChanges: 1000, maxAgeMs: 24 * 60 * 60 * 1000 };
+export const DEFAULT_CHANGE_LOG: ChangeLogOptions = { maxChanges: 1000, maxAgeMs: 24 * 60 * 60 * 1000, maxCatchUpBytes: 1024 * 1024 };
 
 /** What a reconnecting client gets: the changes after its position, or the order to resync. */
 export type CatchUp = { resync: false; changes: LoggedChange[]; head: number } | { resync: true; changes: []; head: number };

@@ -11,6 +11,23 @@ export function utf8Length(text: string): number {
 }
 
 /**
+ * Whether `text` is at most `max` UTF-8 bytes, without encoding it: a frame of megabytes is refused
+ * for its size before anything copies it.
+ */
+export function utf8LengthAtMost(text: string, max: number): boolean {
+	// Each UTF-16 unit is 1 to 3 UTF-8 bytes (a surrogate pair, two units, is 4).
+	if (text.length > max) return false;
+	if (text.length * 3 <= max) return true;
+	let bytes = 0;
+	for (let i = 0; i < text.length; i++) {
+		const unit = text.charCodeAt(i);
+		bytes += unit < 0x80 ? 1 : unit < 0x800 || (unit >= 0xd800 && unit < 0xe000) ? 2 : 3;
+		if (bytes > max) return false;
+	}
+	return true;
+}
+
+/**
  * The largest frame the room sends on its own account (roster parts, coalesced presence), in UTF-8
  * bytes. workerd sizes a socket's buffers by the largest frame it sent it and keeps them as long as
  * the socket lives, so big frames cost memory on every idle socket; a few KB keeps that close to a

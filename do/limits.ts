@@ -25,17 +25,3 @@ export function refill(state: BucketState, policy: BucketPolicy, now: number): B
 	const earned = Math.max(0, now - state.at) / policy.refillEveryMs;
 	return { tokens: Math.min(policy.capacity, state.tokens + earned), at: now };
 }
-
-/**
- * Takes `costs[i]` tokens from each bucket, or nothing at all when any bucket is short: a refused
- * request never drives a bucket below zero. Returns the new states, or `null` when refused.
- */
-export function takeAll(
-	buckets: ReadonlyArray<{ state: BucketState; policy: BucketPolicy; cost: number }>,
-	now: number,
-): BucketState[] | null {
-	const next = buckets.map(({ state, policy }) => refill(state, policy, now));
-	for (let i = 0; i < buckets.length; i++) if (next[i]!.tokens < buckets[i]!.cost) return null;
-	for (let i = 0; i < buckets.length; i++) next[i]!.tokens -= buckets[i]!.cost;
-	return next;
-}

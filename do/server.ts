@@ -4,12 +4,13 @@
  * socket (session, metadata, rate-limit buckets) lives in that socket's attachment.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { answerBatch, encodeCalls, eventMessage, singleCall, toWireError, type CallBatch } from '../rpc/batch.js';
+import { answerBatch, describeError, encodeCalls, eventMessage, singleCall, wireErrorFor, type CallBatch } from '../rpc/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
 import { CloseCode, EVENT_METHOD, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
 import {
+	isClientLocalEvent,
 	isReservedEvent,
 	type AuthSessionMeta,
 	type EntityAction,
@@ -21,26 +22,69 @@ import {
 	type Session,
 	type SessionInfo,
 } from '../rpc/types.js';
-import { RoomApi, callableNames, receiveEvent } from './api.js';
+import { RoomApi, callableNames, receiveEvent, refusedCall } from './api.js';
+import { checkBatch, type PushCost } from './batch-check.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
-import { fullBucket, takeAll, type BucketPolicy } from './limits.js';
+import type { BucketPolicy } from './limits.js';
 import { PresenceQueue } from './presence.js';
-import { utf8Length } from './frame-size.js';
+import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
+import { allFull, fullBuckets, isUserBuckets, spend, STORED_PREFIX, UserLimits, userKey, type BucketPolicies, type UserBuckets } from './user-limits.js';
 
 /** Limits a room enforces on each socket. Override any of them with `static options`. */
 export interface RoomOptions {
 	/** Largest frame accepted from a client, in UTF-8 bytes. Larger → `payload_too_large` (413). @default 65536 */
 	maxFrameBytes: number;
-	/** Every call and event costs one token. @default 30 tokens, one back every 10 s */
+	/**
+	 * Per user (shared by all of a user's sockets, kept across reconnects and eviction): every call
+	 * and event costs one token (see the README's Security section for what else is charged). A batch
+	 * runs the calls the bucket covers, in order, and refuses the rest with `rate_limited` (429).
+	 * @default 30 tokens, one back every 10 s
+	 */
 	rateLimit: BucketPolicy;
 	/**
-	 * Events whose name starts with one of `prefixes` (e.g. `'cursor:'`) spend from this cheaper
-	 * bucket instead. @default no prefixes; 60 tokens, one back every second
+	 * Per user: events whose name starts with one of `prefixes` (e.g. `'cursor:'`) spend from this
+	 * cheaper bucket instead. @default no prefixes; 60 tokens, one back every second
 	 */
 	eventRateLimit: BucketPolicy & { prefixes: readonly string[] };
-	/** How much entity-change history a room keeps for clients that reconnect. @default 1000 changes, 24 h */
+	/**
+	 * Per user: every frame costs one token, whether it is answered or refused, so malformed, empty
+	 * or refused frames are not free. A frame beyond it is refused with `rate_limited` (429).
+	 * @default 120 tokens, one back every 100 ms
+	 */
+	frameRateLimit: BucketPolicy;
+	/**
+	 * Per user: every socket opened costs one token (a long catch-up costs more, see `changeLog`).
+	 * Beyond it the socket is closed at once with 4429. @default 20 tokens, one back every 3 s
+	 */
+	connectRateLimit: BucketPolicy;
+	/** Sockets one user (`meta.user_id`) may hold in the room; one more is closed with 4429. @default 16 */
+	maxSocketsPerUser: number;
+	/** Sockets the room holds; one more is closed with 4503. @default 10000 */
+	maxSessions: number;
+	/**
+	 * Frames refused whole in a row (malformed, too large, rate limited, unknown method) after which
+	 * the socket is closed with 1008 (policy violation). @default 20
+	 */
+	maxRefusals: number;
+	/**
+	 * How long the room works on one batch of calls before it answers `timeout` (504) and drops it.
+	 * @default 30000
+	 */
+	callTimeoutMs: number;
+	/**
+	 * A socket that has sent nothing for this long — not even the client's keep-alive ping, which
+	 * comes every 30 s — is closed (4408) and announced as gone: a frozen tab or a dead network does
+	 * not stay in presence. Checked by the Durable Object's alarm (at most once per this period while
+	 * sockets are connected; a subclass that defines `alarm()` must call `super.alarm()`). 0 disables.
+	 * @default 90000
+	 */
+	idleTimeoutMs: number;
+	/**
+	 * How much entity-change history a room keeps for clients that reconnect, and how much of it one
+	 * reconnect may replay. @default 1000 changes, 24 h, 1 MiB per catch-up
+	 */
 	changeLog: ChangeLogOptions;
 	/**
 	 * Joins and leaves within this many milliseconds go out as one frame (each still its own
@@ -64,6 +108,13 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	maxFrameBytes: 64 * 1024,
 	rateLimit: { capacity: 30, refillEveryMs: 10_000 },
 	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
+	frameRateLimit: { capacity: 120, refillEveryMs: 100 },
+	connectRateLimit: { capacity: 20, refillEveryMs: 3_000 },
+	maxSocketsPerUser: 16,
+	maxSessions: 10_000,
+	maxRefusals: 20,
+	callTimeoutMs: 30_000,
+	idleTimeoutMs: 90_000,
 	changeLog: DEFAULT_CHANGE_LOG,
 	presenceBatchMs: 50,
 	compression: false,
@@ -77,7 +128,7 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
  */
 const DECLINE_EXTENSIONS = { 'Sec-WebSocket-Extensions': 'none' };
 
-/** Where `sendTo` delivers: a session id, or every socket of a user id. */
+/** Where `sendTo` delivers: a session id (as a string or `{ session }`), or every socket of a user id. */
 export type SendTarget = string | { session: string } | { user: string };
 
 /** What the room's constructor reads from the class; see `static api` and `static options`. */
@@ -122,15 +173,22 @@ export class WebsocketServer<
 	readonly #sessions = new SessionStore<Meta>();
 	/** Each session's encoded `session:list` entry, so a join does not encode the whole room again. */
 	readonly #roster = new Roster<Meta>();
+	/** Each user's rate-limit buckets, shared by the user's sockets. */
+	readonly #users = new UserLimits();
+	/** Batches still running, per socket: dropped when the socket goes. */
+	readonly #inflight = new Map<WebSocket, Set<AbortController>>();
 	#options?: RoomOptions;
 	#changes?: ChangeLog;
 	#presence?: PresenceQueue;
+	/** Whether this instance knows the silent-socket alarm is set. */
+	#alarmSet = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// The runtime answers pings itself: keep-alive never wakes the room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		for (const ws of this.#sessions.restore(ctx.getWebSockets())) this.#discardCorrupt(ws);
+		for (const state of this.#sessions.states()) state.limits = this.#users.join(userKey(state.session), state.limits);
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -171,19 +229,19 @@ export class WebsocketServer<
 		options: { exclude?: string | readonly string[] } = {},
 	): number {
 		const exclude = options.exclude === undefined ? undefined : new Set([options.exclude].flat());
+		checkOutgoing(event);
 		return this.#deliver(this.#eventFrame(event, data), (state) => !exclude?.has(state.session.ws_session_id));
 	}
 
-	/** Sends an event to one session, or to every socket of one user. Returns how many got it. */
+	/**
+	 * Sends an event to one session (a `ws_session_id`, or `{ session }`), or to every socket of one
+	 * user (`{ user }`, matched against `meta.user_id`). Returns how many sockets got it.
+	 */
 	sendTo<E extends keyof Events & string>(target: SendTarget, event: E, data: Events[E]): number {
-		const tags =
-			typeof target === 'string'
-				? [sessionTag(target), userTag(target)]
-				: 'session' in target
-					? [sessionTag(target.session)]
-					: [userTag(target.user)];
-		const sockets = new Set(tags.flatMap((tag) => this.ctx.getWebSockets(tag)));
-		if (sockets.size === 0) return 0;
+		checkOutgoing(event);
+		const tag = typeof target === 'string' ? sessionTag(target) : 'session' in target ? sessionTag(target.session) : userTag(target.user);
+		const sockets = this.ctx.getWebSockets(tag);
+		if (sockets.length === 0) return 0;
 		this.#flushPresence();
 		const frame = this.#eventFrame(event, data);
 		let sent = 0;
@@ -252,18 +310,26 @@ export class WebsocketServer<
 		const handoff = readHandoff<Meta>(request.headers.get(HANDOFF_HEADER));
 		if (typeof handoff === 'string') return jsonError(400, 'bad_handoff', handoff);
 
-		const now = Date.now();
 		const options = this.#limits();
 		const session: Session<Meta> = {
 			ws_session_id: crypto.randomUUID(),
 			room: handoff.room,
 			meta: handoff.meta,
-			connected_at: now,
+			connected_at: Date.now(),
 		};
-		const state: SessionState<Meta> = {
-			session,
-			buckets: { calls: fullBucket(options.rateLimit, now), events: fullBucket(options.eventRateLimit, now) },
-		};
+		if (this.#sessions.size >= options.maxSessions) {
+			return this.#refuseSocket(CloseCode.RoomFull, `room_full: The room holds ${options.maxSessions} sockets`);
+		}
+		const key = userKey(session);
+		if (this.#users.sockets(key) >= options.maxSocketsPerUser) {
+			return this.#refuseSocket(CloseCode.RateLimited, `rate_limited: At most ${options.maxSocketsPerUser} sockets per user`);
+		}
+		const limits = await this.#bucketsOf(key);
+		const now = Date.now();
+		if (!spend(limits, 'connects', options.connectRateLimit, 1, now)) {
+			return this.#refuseSocket(CloseCode.RateLimited, 'rate_limited: Too many connections; retry later');
+		}
+		const state: SessionState<Meta> = { session, limits, seen: now, refusals: 0 };
 		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
@@ -272,12 +338,14 @@ export class WebsocketServer<
 		const { 0: client, 1: server } = new WebSocketPair();
 		try {
 			// Before accepting: a socket the platform refuses to describe is never half-registered.
-			server.serializeAttachment({ v: 1, ...state });
+			server.serializeAttachment({ v: 2, ...state });
 		} catch (error) {
 			return jsonError(400, 'meta_too_large', `Session metadata cannot be stored: ${(error as Error).message}`);
 		}
 		this.ctx.acceptWebSocket(server, tagsFor(session));
 		this.#sessions.add(server, state);
+		state.limits = this.#users.join(key, limits);
+		this.#watchForSilence();
 
 		// The list may take several frames (see `Roster`); all of them go out before `listed`, in this
 		// same synchronous run, so no presence change can fall between the list and the queue's mark.
@@ -286,7 +354,7 @@ export class WebsocketServer<
 		const since = new URL(request.url).searchParams.get('since');
 		if (since !== null) {
 			try {
-				this.#catchUp(server, session, since);
+				this.#catchUp(server, state, since);
 			} catch (error) {
 				// A room without SQLite storage (or a broken log) still serves presence and RPC.
 				console.error('Could not replay entity changes; is this Durable Object SQLite-backed?', error);
@@ -295,9 +363,9 @@ export class WebsocketServer<
 		try {
 			await this.onConnect(session);
 		} catch (error) {
-			console.error('onConnect threw; refusing the socket', error);
-			this.#sessions.remove(server);
+			console.error('onConnect threw; refusing the socket:', describeError(error));
 			this.#close(server, CloseCode.InternalError, 'The room could not set up this session');
+			this.#forget(server);
 			return this.#upgraded(client);
 		}
 		if (this.#sessions.get(server)) {
@@ -311,39 +379,62 @@ export class WebsocketServer<
 		return new Response(null, { status: 101, webSocket: client, headers: this.#limits().compression ? undefined : DECLINE_EXTENSIONS });
 	}
 
+	/**
+	 * Turns a socket away after the upgrade: a browser never sees an upgrade's HTTP status, so the
+	 * socket is accepted (not by the room: it is never a session) and closed at once with `code` and
+	 * `"<error code>: <message>"` as the reason.
+	 */
+	#refuseSocket(code: number, reason: string): Response {
+		const { 0: client, 1: server } = new WebSocketPair();
+		server.accept();
+		this.#close(server, code, reason);
+		return this.#upgraded(client);
+	}
+
 	override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
 		const state = this.#sessions.get(ws);
 		if (!state) return;
-		if (typeof raw !== 'string') return this.#refuse(ws, -1, 'bad_request', 400, 'Binary frames are not supported');
-
-		const header = readHeader(raw);
-		const id = header?.kind === 'call' ? header.id : -1;
-		const { maxFrameBytes } = this.#limits();
-		// UTF-8 is at most 3 bytes per UTF-16 unit: only count bytes when the frame might be too big.
-		if (raw.length * 3 > maxFrameBytes && utf8Length(raw) > maxFrameBytes) {
-			return this.#refuse(ws, id, 'payload_too_large', 413, `Frame exceeds ${maxFrameBytes} bytes`);
-		}
-		if (id < 0) return this.#refuse(ws, -1, 'bad_request', 400, 'Expected a call frame');
-
-		const batch = this.#inspect(raw.slice(header!.body));
-		if (batch instanceof RoomError) return this.#refuse(ws, id, batch.code, batch.status, batch.message);
-
 		const options = this.#limits();
 		const now = Date.now();
-		const spent = takeAll(
-			[
-				{ state: state.buckets.calls, policy: options.rateLimit, cost: batch.calls },
-				{ state: state.buckets.events, policy: options.eventRateLimit, cost: batch.cheapEvents },
-			],
-			now,
-		);
-		if (!spent) return this.#refuse(ws, id, 'rate_limited', 429, 'Too many messages; slow down');
-		state.buckets = { calls: spent[0]!, events: spent[1]! };
+		state.seen = now;
+		// Every frame spends a token, so frames that are refused are not free either.
+		if (!spend(state.limits, 'frames', options.frameRateLimit, 1, now)) {
+			return this.#refuse(ws, state, callId(raw), 'rate_limited', 429, 'Too many frames; slow down');
+		}
+		if (typeof raw !== 'string') return this.#refuse(ws, state, -1, 'bad_request', 400, 'Binary frames are not supported');
+		const header = readHeader(raw);
+		const id = header?.kind === 'call' ? header.id : -1;
+		if (!utf8LengthAtMost(raw, options.maxFrameBytes)) {
+			return this.#refuse(ws, state, id, 'payload_too_large', 413, `Frame exceeds ${options.maxFrameBytes} bytes`);
+		}
+		if (id < 0) return this.#refuse(ws, state, -1, 'bad_request', 400, 'Expected a call frame');
+
+		const batch = this.#inspect(raw.slice(header!.body));
+		if (batch instanceof RoomError) return this.#refuse(ws, state, id, batch.code, batch.status, batch.message);
+		// Each call is charged in order: the ones the buckets cover run, the rest are refused.
+		const refused = this.#charge(state.limits, batch.pushes, now);
+		if (refused === batch.pushes.length) return this.#refuse(ws, state, id, 'rate_limited', 429, 'Too many messages; slow down');
+		if (refused > 0) refuseCalls(batch);
+		state.refusals = 0;
 		this.#sessions.save(ws, state);
 
 		const Api = (this.constructor as unknown as RoomClass).api;
-		const replies = await answerBatch(batch, new Api(this, state.session), { onSendError: toWireError });
-		this.#send(ws, replyFrame(id, replies));
+		const work = new AbortController();
+		const inflight = this.#inflight.get(ws) ?? this.#inflight.set(ws, new Set()).get(ws)!;
+		inflight.add(work);
+		const deadline = setTimeout(() => work.abort(new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)), options.callTimeoutMs);
+		try {
+			const replies = await answerBatch(batch, new Api(this, state.session), { onSendError: wireErrorFor(batch.clientErrors) }, work.signal);
+			if (!work.signal.aborted) this.#send(ws, replyFrame(id, replies));
+		} catch (error) {
+			// The socket left (nobody to answer), the deadline passed, or capnweb refused the batch.
+			if (!this.#sessions.get(ws)) return;
+			const why = work.signal.aborted ? RoomError.from(work.signal.reason) : new RoomError('bad_request', `The batch could not be run: ${(error as Error)?.message ?? String(error)}`, 400);
+			this.#send(ws, refusedFrame(id, why.toJSON()));
+		} finally {
+			clearTimeout(deadline);
+			inflight.delete(work);
+		}
 	}
 
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -360,23 +451,47 @@ export class WebsocketServer<
 		await this.#leave(ws);
 	}
 
+	/**
+	 * Closes sockets that have gone silent (see `idleTimeoutMs`) and forgets stored buckets that are
+	 * full again. A subclass that overrides `alarm()` must call `super.alarm()`.
+	 */
+	override async alarm(): Promise<void> {
+		this.#alarmSet = false;
+		const { idleTimeoutMs } = this.#limits();
+		if (idleTimeoutMs <= 0) return;
+		const now = Date.now();
+		for (const [ws, state] of [...this.#sessions.entries()]) {
+			const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+			if (now - Math.max(state.seen, pinged) < idleTimeoutMs) continue;
+			this.#close(ws, CloseCode.Idle, 'idle_timeout: Nothing heard from this socket, not even a keep-alive ping');
+			await this.#leave(ws);
+		}
+		await this.#forgetFullBuckets(now);
+		this.#watchForSilence();
+	}
+
 	// ---------------------------------------------------------------------------------------------
 	// Internals. `#private` members are invisible to Workers RPC and to browsers.
 
 	/** `send(event, data)` from a browser, via `RoomApi`'s reserved method. */
-	async [receiveEvent](session: Session<Meta>, event: string, payload: EncodedPayload): Promise<EncodedPayload> {
+	async [receiveEvent](session: Session<Meta>, event: unknown, payload: EncodedPayload): Promise<EncodedPayload> {
+		// Checked before the batch ran too; checked here again because this is the one door an event
+		// comes through, however the batch reached it.
+		if (typeof event !== 'string' || event === '') throw new RoomError('bad_request', 'An event needs a non-empty string name', 400);
+		if (isReservedEvent(event)) throw new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
 		let data: unknown;
 		try {
 			// Fresh from the frame: decoded in place.
 			data = decodePayload(payload, true);
-		} catch {
-			throw new RoomError('bad_request', 'The event payload could not be decoded', 400);
+		} catch (error) {
+			throw new RoomError('bad_request', `The event payload could not be decoded: ${(error as Error).message}`, 400);
 		}
 		try {
 			return encodePayload(await this.onMessage(session, event, data));
 		} catch (error) {
-			console.error(`onMessage threw for event "${event}"`, error);
-			throw new RoomError('handler_failed', `The room failed to handle "${event}"`, 500);
+			// The name comes from the browser: quoted, so it cannot forge log lines.
+			console.error(`onMessage threw for event ${JSON.stringify(event)}:`, describeError(error));
+			throw new RoomError('handler_failed', `The room failed to handle ${JSON.stringify(event)}`, 500);
 		}
 	}
 
@@ -385,30 +500,48 @@ export class WebsocketServer<
 	}
 
 	/**
-	 * Replays what a (re)joining socket missed, in one frame, before any live change can reach it:
-	 * the changes after `since`, then `entity:synced`; or `entity:resync` when the log no longer
-	 * reaches back that far. `since=-1` asks only for the current head.
+	 * Replays what a (re)joining socket missed, before any live change can reach it: the changes after
+	 * `since`, then `entity:synced`; or `entity:resync` when the log no longer reaches back that far,
+	 * or when the replay would be larger than `changeLog.maxCatchUpBytes` or than the user's connect
+	 * bucket pays for. `since=-1` asks only for the current head. A replay that cannot be sent closes
+	 * the socket, so the client reconnects and asks again: never a silent gap.
 	 */
-	#catchUp(ws: WebSocket, session: Session<Meta>, raw: string): void {
+	#catchUp(ws: WebSocket, state: SessionState<Meta>, raw: string): void {
 		const since = Number(raw);
 		const log = this.#changeLog();
-		const room = session.room;
+		const room = state.session.room;
 		const valid = Number.isSafeInteger(since) && since >= -1;
+		const options = this.#limits();
 		const result = !valid
 			? ({ resync: true, changes: [], head: log.head() } as const)
 			: since === -1
 				? ({ resync: false, changes: [], head: log.head() } as const)
 				: log.since(since, Date.now());
-		if (result.resync) {
-			this.#send(ws, this.#eventFrame('entity:resync', { room, head: result.head }));
+		let messages: string[] | undefined;
+		if (!result.resync) {
+			messages = [];
+			let bytes = 0;
+			for (const change of result.changes) {
+				if (!this.#maySee(change, state.session)) continue;
+				const message = eventMessage(`entity:${change.action}`, encodePayload(this.#entityEvent(change, room)));
+				bytes += utf8Length(message) + 1;
+				if (bytes > options.changeLog.maxCatchUpBytes) {
+					messages = undefined;
+					break;
+				}
+				messages.push(message);
+			}
+			const extra = Math.floor(bytes / CATCH_UP_BYTES_PER_TOKEN);
+			if (messages && extra > 0 && !spend(state.limits, 'connects', options.connectRateLimit, extra, Date.now())) messages = undefined;
+		}
+		const frames = messages
+			? packBySize([...messages, eventMessage('entity:synced', encodePayload({ room, head: result.head }))], utf8Length, 1, MAX_PUSH_FRAME_BYTES).map(pushFrame)
+			: [this.#eventFrame('entity:resync', { room, head: result.head })];
+		for (const frame of frames) {
+			if (this.#send(ws, frame)) continue;
+			this.#close(ws, CloseCode.InternalError, 'The catch-up could not be sent; reconnect to resume');
 			return;
 		}
-		const messages: string[] = [];
-		for (const change of result.changes) {
-			if (this.#maySee(change, session)) messages.push(eventMessage(`entity:${change.action}`, encodePayload(this.#entityEvent(change, room))));
-		}
-		messages.push(eventMessage('entity:synced', encodePayload({ room, head: result.head })));
-		this.#send(ws, pushFrame(messages));
 	}
 
 	#entityEvent(change: LoggedChange, room = this.#anyRoomName()): EntityEvent {
@@ -447,56 +580,90 @@ export class WebsocketServer<
 	}
 
 	/**
-	 * Reads a call batch and checks it before anything runs: every message well-formed, every
-	 * top-level call aimed at a declared API method, no reserved event names. Counts what it costs.
-	 * The batch most frames carry (one plain call and its pull) is read without parsing it.
+	 * Reads a call batch and checks every expression in it before anything runs (see
+	 * `batch-check.ts`); says what each call costs. The batch most frames carry (one plain call and
+	 * its pull) is read without parsing it.
 	 */
-	#inspect(body: string): (CallBatch & { calls: number; cheapEvents: number }) | RoomError {
+	#inspect(body: string): InspectedBatch | RoomError {
 		const lines = body === '' ? [] : body.split('\n');
-		const single = singleCall(lines);
+		if (lines.length === 0) return new RoomError('bad_request', 'An empty batch', 400);
+		const callable = callableNames((this.constructor as unknown as RoomClass).api);
+		// A call carrying an Error goes the checked way, which notes what the browser sent.
+		const single = lines[0]!.includes('["error",') ? undefined : singleCall(lines);
 		if (single) {
-			const cost = this.#checkCall(single.method, single.args);
-			if (cost instanceof RoomError) return cost;
-			return { lines, single, calls: cost === 'calls' ? 1 : 0, cheapEvents: cost === 'cheapEvents' ? 1 : 0 };
-		}
-		const messages: unknown[] = [];
-		let calls = 0;
-		let cheapEvents = 0;
-		for (const line of lines) {
-			let message: unknown;
-			try {
-				message = JSON.parse(line);
-			} catch {
-				return new RoomError('bad_request', 'A message in the batch is not valid JSON', 400);
+			if (!callable.has(single.method)) return new RoomError('unknown_method', `The room has no method ${JSON.stringify(single.method)}`, 404);
+			if (single.method === EVENT_METHOD) {
+				const event = single.args[0];
+				if (typeof event !== 'string' || event === '') return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
+				if (isReservedEvent(event)) return new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
+				return { lines, single, pushes: [{ tokens: 1, event }] };
 			}
-			if (!Array.isArray(message) || !CLIENT_MESSAGES.has(message[0])) {
-				return new RoomError('bad_request', 'A message in the batch is not a capnweb call', 400);
-			}
-			messages.push(message);
-			if (message[0] !== 'push') continue;
-			const target = topLevelCall(message[1]);
-			const cost = target === undefined ? 'calls' : this.#checkCall(target.method, target.args);
-			if (cost instanceof RoomError) return cost;
-			if (cost === 'calls') calls++;
-			else cheapEvents++;
+			return { lines, single, pushes: [{ tokens: 1 }] };
 		}
-		return { lines, messages, calls, cheapEvents };
+		const checked = checkBatch(lines, callable);
+		if (checked instanceof RoomError) return checked;
+		return { lines, ...checked };
 	}
 
-	/** Whether a top-level call may run, and which bucket pays for it. */
-	#checkCall(method: unknown, args: readonly unknown[] | undefined): 'calls' | 'cheapEvents' | RoomError {
-		if (typeof method !== 'string' || !callableNames((this.constructor as unknown as RoomClass).api).has(method)) {
-			return new RoomError('unknown_method', `The room has no method "${String(method)}"`, 404);
+	/**
+	 * Takes each call's tokens from the user's buckets, in order; a call the bucket cannot cover is
+	 * marked refused (later, cheaper calls may still run). Returns how many were refused.
+	 */
+	#charge(limits: UserBuckets, pushes: readonly PushCost[], now: number): number {
+		const { rateLimit, eventRateLimit } = this.#limits();
+		let refused = 0;
+		for (const push of pushes) {
+			const cheap = push.event !== undefined && eventRateLimit.prefixes.some((p) => push.event!.startsWith(p));
+			if (cheap ? spend(limits, 'events', eventRateLimit, push.tokens, now) : spend(limits, 'calls', rateLimit, push.tokens, now)) continue;
+			push.refused = true;
+			refused++;
 		}
-		if (method !== EVENT_METHOD) return 'calls';
-		const event = args?.[0];
-		if (typeof event !== 'string' || event === '') {
-			return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
+		return refused;
+	}
+
+	/** The user's buckets: shared with their other sockets, or as stored when they last left, or full. */
+	async #bucketsOf(key: string): Promise<UserBuckets> {
+		const policies = this.#policies();
+		let stored: unknown;
+		if (!this.#users.get(key)) {
+			try {
+				stored = await this.ctx.storage.get(STORED_PREFIX + key);
+			} catch (error) {
+				console.error('Could not read stored rate limits', error);
+			}
 		}
-		if (isReservedEvent(event)) {
-			return new RoomError('forbidden_event', `Clients may not send "${event}": only the room sends it`, 403);
-		}
-		return this.#limits().eventRateLimit.prefixes.some((p) => event.startsWith(p)) ? 'cheapEvents' : 'calls';
+		// Looked up again after the await: another socket of the user may have joined meanwhile.
+		const known = this.#users.get(key);
+		if (known) return known;
+		return isUserBuckets(stored) ? stored : fullBuckets(policies, Date.now());
+	}
+
+	#policies(): BucketPolicies {
+		const o = this.#limits();
+		return { calls: o.rateLimit, events: o.eventRateLimit, frames: o.frameRateLimit, connects: o.connectRateLimit };
+	}
+
+	/** Makes sure the silent-socket alarm will run while sockets are connected. */
+	#watchForSilence(): void {
+		const { idleTimeoutMs } = this.#limits();
+		if (this.#alarmSet || idleTimeoutMs <= 0 || this.#sessions.size === 0) return;
+		this.#alarmSet = true;
+		void (async () => {
+			try {
+				if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + idleTimeoutMs);
+			} catch (error) {
+				this.#alarmSet = false;
+				console.error('Could not set the silent-socket alarm', error);
+			}
+		})();
+	}
+
+	/** Deletes stored buckets of departed users that are full again (at most a page per alarm). */
+	async #forgetFullBuckets(now: number): Promise<void> {
+		const stored = await this.ctx.storage.list({ prefix: STORED_PREFIX, limit: 128 });
+		const policies = this.#policies();
+		const full = [...stored].filter(([, value]) => !isUserBuckets(value) || allFull(value, policies, now)).map(([key]) => key);
+		if (full.length > 0) await this.ctx.storage.delete(full);
 	}
 
 	#eventFrame<E extends string>(event: E, data: unknown): string {
@@ -538,20 +705,46 @@ export class WebsocketServer<
 		}
 	}
 
-	#refuse(ws: WebSocket, id: number, code: string, status: number, message: string): void {
+	/**
+	 * Refuses a whole frame: `x<id>` for a call frame, an `error` event otherwise. A socket that keeps
+	 * sending frames the room refuses is closed (1008) after `maxRefusals` in a row.
+	 */
+	#refuse(ws: WebSocket, state: SessionState<Meta>, id: number, code: string, status: number, message: string): void {
 		const error: RoomErrorData = { code, status, message };
 		this.#send(ws, id >= 0 ? refusedFrame(id, error) : this.#eventFrame('error', error));
+		state.refusals++;
+		if (state.refusals >= this.#limits().maxRefusals) {
+			this.#close(ws, CloseCode.PolicyViolation, `too_many_refusals: ${state.refusals} frames in a row were refused`);
+			void this.#leave(ws);
+			return;
+		}
+		this.#sessions.save(ws, state);
+	}
+
+	/** Removes a socket without announcing it (it never was announced); returns its state once. */
+	#forget(ws: WebSocket): SessionState<Meta> | undefined {
+		const state = this.#sessions.remove(ws);
+		if (!state) return undefined;
+		for (const work of this.#inflight.get(ws) ?? []) work.abort(new RoomError('connection_lost', 'The socket closed', 0));
+		this.#inflight.delete(ws);
+		const key = userKey(state.session);
+		const last = this.#users.leave(key);
+		// The user's last socket: keep their buckets for when they come back (unless full anyway).
+		if (last && !allFull(last, this.#policies(), Date.now())) {
+			this.ctx.storage.put(STORED_PREFIX + key, last).catch((error: unknown) => console.error('Could not store rate limits', error));
+		}
+		return state;
 	}
 
 	/** Removes a session and announces it, exactly once however many ways the socket ended. */
 	async #leave(ws: WebSocket): Promise<void> {
-		const state = this.#sessions.remove(ws);
+		const state = this.#forget(ws);
 		if (!state) return;
 		this.#announceLeft(publicInfo(state.session));
 		try {
 			await this.onDisconnect(state.session);
 		} catch (error) {
-			console.error('onDisconnect threw', error);
+			console.error('onDisconnect threw:', describeError(error));
 		}
 	}
 
@@ -586,20 +779,37 @@ export class WebsocketServer<
 
 const ENTITY_ACTIONS: ReadonlySet<string> = new Set<EntityAction>(['created', 'updated', 'deleted']);
 
-/** The only capnweb messages a client may send in a call batch. */
-const CLIENT_MESSAGES = new Set(['push', 'pull', 'release']);
+/** Bytes of catch-up one `connectRateLimit` token pays for, past the first ones. */
+const CATCH_UP_BYTES_PER_TOKEN = 64 * 1024;
 
-/**
- * For a push aimed at the API object itself (`["pipeline", 0, [method, …], args]`, or a `remap`
- * over it), its method and args. capnweb enforces its own rules on every path too (no instance
- * fields, nothing from `Object.prototype`); this check refuses anything undeclared up front.
- */
-function topLevelCall(expression: unknown): { method: unknown; args: unknown[] | undefined } | undefined {
-	if (!Array.isArray(expression) || expression[1] !== 0) return undefined;
-	if (expression[0] !== 'pipeline' && expression[0] !== 'remap') return undefined;
-	const path = expression[2];
-	if (!Array.isArray(path) || path.length === 0) return { method: undefined, args: undefined };
-	return { method: path[0], args: Array.isArray(expression[3]) ? expression[3] : undefined };
+/** A call batch as checked: its cost per push (`refused` once charged and not covered). */
+interface InspectedBatch extends CallBatch {
+	pushes: Array<PushCost & { refused?: boolean }>;
+}
+
+/** Replaces each refused push with a call that fails with `rate_limited`, keeping the numbering. */
+function refuseCalls(batch: InspectedBatch): void {
+	const messages = [...(batch.messages ?? batch.lines.map((line) => JSON.parse(line) as unknown))];
+	let push = 0;
+	for (let i = 0; i < messages.length; i++) {
+		const message = messages[i] as unknown[];
+		if (message[0] !== 'push') continue;
+		if (batch.pushes[push++]!.refused) messages[i] = ['push', ['pipeline', 0, [refusedCall], []]];
+	}
+	batch.messages = messages;
+	batch.single = undefined;
+}
+
+/** The id of a call frame, read without looking further (for refusals before anything is read). */
+function callId(raw: string | ArrayBuffer): number {
+	if (typeof raw !== 'string') return -1;
+	const header = readHeader(raw.length > 32 ? raw.slice(0, 32) : raw);
+	return header?.kind === 'call' ? header.id : -1;
+}
+
+/** Server code may send any event but the client-local names, which a client would never show. */
+function checkOutgoing(event: string): void {
+	if (isClientLocalEvent(event)) throw new RoomError('bad_request', `${JSON.stringify(event)} is a client-local event name; the room cannot send it`, 400);
 }
 
 function publicInfo<Meta>(session: Session<Meta>): SessionInfo<Meta> {

@@ -3,7 +3,7 @@
  * map is only a cache of the attachments: a fresh instance rebuilds it from `getWebSockets()`.
  */
 import type { Session } from '../rpc/types.js';
-import type { BucketState } from './limits.js';
+import { isUserBuckets, type UserBuckets } from './user-limits.js';
 
 /** The platform refuses attachments larger than this. */
 export const MAX_ATTACHMENT_BYTES = 16 * 1024;
@@ -11,11 +11,16 @@ export const MAX_ATTACHMENT_BYTES = 16 * 1024;
 /** Everything the room remembers about one socket. */
 export interface SessionState<Meta> {
 	session: Session<Meta>;
-	buckets: { calls: BucketState; events: BucketState };
+	/** The user's rate-limit buckets: one object shared by every socket of the user (see `UserLimits`). */
+	limits: UserBuckets;
+	/** When the socket last sent a frame (epoch ms); keep-alive pings are read from the runtime. */
+	seen: number;
+	/** Frames refused whole in a row; too many and the socket is closed. */
+	refusals: number;
 }
 
 interface Attachment<Meta> extends SessionState<Meta> {
-	v: 1;
+	v: 2;
 }
 
 const SESSION_TAG = 's:';
@@ -58,18 +63,22 @@ export class SessionStore<Meta> {
 		return this.#bySocket.values();
 	}
 
+	entries(): IterableIterator<[WebSocket, SessionState<Meta>]> {
+		return this.#bySocket.entries();
+	}
+
 	/**
 	 * Writes the attachment first, so a socket whose attachment the platform refuses is never
 	 * registered. Throws what `serializeAttachment` throws.
 	 */
 	add(ws: WebSocket, state: SessionState<Meta>): void {
-		ws.serializeAttachment({ v: 1, ...state } satisfies Attachment<Meta>);
+		ws.serializeAttachment({ v: 2, ...state } satisfies Attachment<Meta>);
 		this.#bySocket.set(ws, state);
 	}
 
-	/** Persists a changed state (e.g. spent tokens) so it survives eviction. */
+	/** Persists a changed state (spent tokens, refusals) so it survives eviction. */
 	save(ws: WebSocket, state: SessionState<Meta>): void {
-		ws.serializeAttachment({ v: 1, ...state } satisfies Attachment<Meta>);
+		ws.serializeAttachment({ v: 2, ...state } satisfies Attachment<Meta>);
 	}
 
 	/** Removes a socket; returns its state only the first time, so each session is announced once. */
@@ -94,7 +103,10 @@ export class SessionStore<Meta> {
 			} catch {
 				attachment = undefined;
 			}
-			if (isAttachment<Meta>(attachment)) restored.push([ws, { session: attachment.session, buckets: attachment.buckets }]);
+			if (isAttachment<Meta>(attachment)) {
+				const { session, limits, seen, refusals } = attachment;
+				restored.push([ws, { session, limits, seen, refusals }]);
+			}
 			else corrupt.push(ws);
 		}
 		// The runtime returns sockets in no particular order; presence lists are in join order.
@@ -108,16 +120,12 @@ function isAttachment<Meta>(value: unknown): value is Attachment<Meta> {
 	if (!value || typeof value !== 'object') return false;
 	const a = value as Partial<Attachment<Meta>>;
 	return (
-		a.v === 1 &&
+		a.v === 2 &&
 		typeof a.session?.ws_session_id === 'string' &&
 		typeof a.session.room === 'string' &&
 		typeof a.session.connected_at === 'number' &&
-		isBucket(a.buckets?.calls) &&
-		isBucket(a.buckets?.events)
+		typeof a.seen === 'number' &&
+		typeof a.refusals === 'number' &&
+		isUserBuckets(a.limits)
 	);
-}
-
-function isBucket(value: unknown): value is BucketState {
-	const b = value as Partial<BucketState> | undefined;
-	return typeof b?.tokens === 'number' && typeof b.at === 'number';
 }

@@ -22,9 +22,11 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	#incoming: readonly unknown[];
 	#next = 0;
 	#allReceived = Promise.withResolvers<void>();
+	#signal: AbortSignal | undefined;
 
-	constructor(incoming: readonly unknown[]) {
+	constructor(incoming: readonly unknown[], signal?: AbortSignal) {
 		this.#incoming = incoming;
+		this.#signal = signal;
 	}
 
 	send(message: unknown): void {
@@ -34,8 +36,9 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	receive(): Promise<unknown> {
 		if (this.#next < this.#incoming.length) return Promise.resolve(this.#incoming[this.#next++]);
 		this.#allReceived.resolve();
-		// The batch is over: nothing else will ever arrive on this session.
-		return new Promise(() => {});
+		// The batch is over: nothing else will ever arrive on this session, and when the room gives up
+		// on it (deadline, socket gone) the session ends, dropping whatever it still holds.
+		return this.#signal ? untilAborted(this.#signal) : new Promise(() => {});
 	}
 
 	abort(reason: unknown): void {
@@ -53,6 +56,8 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
  */
 export interface CallBatch {
 	lines: readonly string[];
+	/** The messages of Errors the browser put in the batch (see {@link wireErrorFor}). */
+	clientErrors?: ReadonlySet<string>;
 	/** The batch is exactly one plain call and the pull of its result (see {@link singleCall}). */
 	single?: PlainCall;
 	/** Every line parsed; may be left out when `single` is there. */
@@ -74,18 +79,19 @@ export function singleCall(lines: readonly string[]): PlainCall | undefined {
  * outcome is something `serialize` cannot write as a session would (a stub, an RpcTarget, an Error
  * inside a result) does a session write the reply, from the outcome already in hand.
  */
-export async function answerBatch(batch: CallBatch, main: object, options: RpcSessionOptions = {}): Promise<string[]> {
+export async function answerBatch(batch: CallBatch, main: object, options: RpcSessionOptions = {}, signal?: AbortSignal): Promise<string[]> {
 	const call = batch.single;
 	// Custom limits would change how a session evaluates the arguments: leave those to it.
 	const method = call && options.limits === undefined ? plainMethod(main, call.method) : undefined;
-	if (!call || !method) return answerWithSession(messagesOf(batch), main, options);
+	if (!call || !method) return answerWithSession(messagesOf(batch), main, options, signal);
 
 	let outcome: Outcome;
 	try {
 		const result = method.apply(main, call.args);
 		// As capnweb's deliverCall: an RpcPromise is passed on as it is, anything else awaited.
-		outcome = { ok: true, value: result instanceof RpcPromise ? result : await result };
+		outcome = { ok: true, value: result instanceof RpcPromise ? result : signal ? await Promise.race([result, untilAborted(signal)]) : await result };
 	} catch (error) {
+		if (signal?.aborted) throw signal.reason;
 		outcome = { ok: false, error };
 	}
 
@@ -103,7 +109,15 @@ export async function answerBatch(batch: CallBatch, main: object, options: RpcSe
 		sessionOptions = { ...options, onSendError: (e: Error) => (e === error ? rewritten : options.onSendError?.(e)) };
 	}
 	if (json !== undefined) return [`${outcome.ok ? RESOLVE_FIRST : REJECT_FIRST}${json}]`];
-	return answerWithSession(messagesOf(batch), replay(call.method, outcome), sessionOptions);
+	return answerWithSession(messagesOf(batch), replay(call.method, outcome), sessionOptions, signal);
+}
+
+/** A promise that rejects with the signal's reason once it aborts. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+	return new Promise((_, reject) => {
+		if (signal.aborted) reject(signal.reason);
+		else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+	});
 }
 
 function messagesOf(batch: CallBatch): readonly unknown[] {
@@ -123,28 +137,48 @@ function replay(method: string, outcome: Outcome): object {
 }
 
 /** Runs one batch through a capnweb session: any batch, and the reference `answerBatch` must equal. */
-export async function answerWithSession(messages: readonly unknown[], main: object, options?: RpcSessionOptions): Promise<string[]> {
-	const transport = new AnsweringTransport(messages);
+export async function answerWithSession(messages: readonly unknown[], main: object, options?: RpcSessionOptions, signal?: AbortSignal): Promise<string[]> {
+	const transport = new AnsweringTransport(messages, signal);
 	const session = new RpcSession(transport, main, options);
-	await transport.allReceived;
-	await session.drain();
+	const done = (async () => {
+		await transport.allReceived;
+		await session.drain();
+	})();
+	await (signal ? Promise.race([done, untilAborted(signal)]) : done);
 	return transport.replies;
 }
 
 /**
- * The room's `onSendError`: errors leave the room with a stable `code` and without a stack (capnweb
- * sends the stack of an error this returns; the room's file paths are not the caller's business).
- * Anything that is not a `RoomError` is logged here.
+ * The room's `onSendError` for one batch: errors leave the room with a stable `code` and without a
+ * stack (capnweb sends the stack of an error this returns; the room's file paths are not the
+ * caller's business). Anything that is not a `RoomError` is logged — unless its message is one of
+ * `fromClient`, the Errors the browser itself put in the batch (sent back, they are not something
+ * the room threw).
  */
-export function toWireError(error: Error): Error {
+export function wireErrorFor(fromClient?: ReadonlySet<string>): (error: Error) => Error {
+	return (error) => toWireError(error, !fromClient?.has(error.message));
+}
+
+/** {@link wireErrorFor} with nothing from the client: logs every error that is not a `RoomError`. */
+export function toWireError(error: Error, log = true): Error {
 	let wire = error;
 	if (!(error instanceof RoomError)) {
-		console.error('A room method threw', error);
+		if (log) console.error('A room method threw', describeError(error));
 		wire = new RoomError('method_failed', error.message, 500);
 	}
 	if (!wire.stack) return wire;
 	// A copy, not the thrown object: it may be shared, and its stack is still useful to the room.
 	return Object.assign(Object.create(wire, { stack: { value: undefined } }) as Error, wire);
+}
+
+/**
+ * An error for the log: its name, its message quoted (it may hold what a browser sent, and quoting
+ * keeps it to one line that cannot pose as another log entry), then its stack frames.
+ */
+export function describeError(error: unknown): string {
+	if (!(error instanceof Error)) return JSON.stringify(String(error));
+	const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+	return [`${error.name}: ${JSON.stringify(error.message)}`, ...frames].join('\n');
 }
 
 /** Collects what a session sends and never receives anything: for one-way batches. */

@@ -52,6 +52,8 @@ export interface Handoff<Meta = unknown> {
 export const CloseCode = {
 	/** A normal close requested by either side. */
 	Normal: 1000,
+	/** The socket kept sending frames the room refused (`maxRefusals` in a row). */
+	PolicyViolation: 1008,
 	/** The room failed to set the session up (a throwing `onConnect`, a corrupt attachment). */
 	InternalError: 1011,
 	/** `kick()` removed this session. Terminal. */
@@ -60,6 +62,12 @@ export const CloseCode = {
 	Unauthorized: 4401,
 	/** The session may not join this room. Terminal. */
 	Forbidden: 4403,
+	/** Nothing was heard from the socket for `idleTimeoutMs`, not even a keep-alive ping. */
+	Idle: 4408,
+	/** Too many sockets or connections from this user (`maxSocketsPerUser`, `connectRateLimit`). Retry later. */
+	RateLimited: 4429,
+	/** The room holds `maxSessions` sockets already. Retry later. */
+	RoomFull: 4503,
 } as const;
 
 /** Close codes after which a client must not reconnect on its own. */

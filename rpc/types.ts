@@ -3,14 +3,14 @@ import type { RpcCompatible, RpcStub } from 'capnweb';
 import type { RoomErrorData } from './errors.js';
 
 /**
- * The metadata the default handle derives from `@delightstack/auth` locals. Rooms may use any
- * other JSON-serializable shape instead.
+ * The metadata the default handle derives from `@delightstack/auth` locals. Everyone in the room
+ * sees it, so it holds only what members may know of each other; an app that wants more passes its
+ * own `authorize`. Rooms may use any other JSON-serializable shape instead.
  */
 export interface AuthSessionMeta {
+	/** Whose socket this is: rate limits and `sendTo({ user })` go by it. */
 	user_id?: string;
 	user_name?: string;
-	user_auth_id?: string;
-	user_session_id?: string;
 	/** Bit flags of the user's permissions in this room. */
 	permission?: number;
 }
@@ -86,9 +86,17 @@ export interface EntityEvent {
 /** Event names a client may never send: only the room speaks for presence and entities. */
 export const RESERVED_EVENT_PREFIXES = ['session:', 'entity:'] as const;
 
-/** Whether a client may send an event with this name. */
+/**
+ * Names the client gives its own events (`ws:connected`, …) and its catch-all listener (`*`): neither
+ * end may send them, or a room event could pose as the client's own.
+ */
+export function isClientLocalEvent(name: string): boolean {
+	return name === '*' || name.startsWith('ws:');
+}
+
+/** Whether a client may not send an event with this name. */
 export function isReservedEvent(name: string): boolean {
-	return name === 'error' || RESERVED_EVENT_PREFIXES.some((prefix) => name.startsWith(prefix));
+	return name === 'error' || isClientLocalEvent(name) || RESERVED_EVENT_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { RpcSession, type RpcTransport } from 'capnweb';
 import { RoomApi } from '../../do/index.js';
-import { takeAll, fullBucket } from '../../do/limits.js';
+import { fullBuckets, spend } from '../../do/user-limits.js';
 import { answerBatch, encodeCalls, type CallBatch } from '../../rpc/batch.js';
 import { pushFrame, readHeader, replyFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
@@ -22,7 +22,8 @@ const REPLY = [JSON.stringify(['resolve', 1, { n: 1, pad: 'x'.repeat(64) }])];
 // No random values at global scope in workerd: a fixed id is as good for measuring.
 const SESSION = { ws_session_id: '00000000-0000-4000-8000-000000000000', room: 'micro', meta: { user_id: 'bench' }, connected_at: Date.now() };
 const POLICY = { capacity: 1e9, refillEveryMs: 1 };
-const STATE = { session: SESSION, buckets: { calls: fullBucket(POLICY, Date.now()), events: fullBucket(POLICY, Date.now()) } };
+const POLICIES = { calls: POLICY, events: POLICY, frames: POLICY, connects: POLICY };
+const STATE = { session: SESSION, limits: fullBuckets(POLICIES, Date.now()), seen: Date.now(), refusals: 0 };
 
 function parse(raw: string): CallBatch {
 	const header = readHeader(raw)!;
@@ -58,10 +59,10 @@ export const OPS: Record<string, () => unknown> = {
 	'new RpcSession': () => new RpcSession(new NullTransport(), new EchoApi(null as never, SESSION)),
 	/** parse + `answerBatch` (fresh RpcSession, run, drain, stringify the reply): the capnweb path. */
 	'parse + answerBatch': () => answerBatch(parse(CALL), new EchoApi(null as never, SESSION)),
-	/** The rate-limit buckets spent per frame. */
-	'takeAll (rate limit)': () => takeAll([{ state: STATE.buckets.calls, policy: POLICY, cost: 1 }, { state: STATE.buckets.events, policy: POLICY, cost: 0 }], Date.now()),
+	/** The rate-limit buckets spent per frame: the frame's token and its call's. */
+	'spend (rate limit)': () => spend(STATE.limits, 'frames', POLICY, 1, Date.now()) && spend(STATE.limits, 'calls', POLICY, 1, Date.now()),
 	/** Saving the spent buckets: `serializeAttachment` of the session state, on every frame. */
-	serializeAttachment: () => attachmentSocket().serializeAttachment({ v: 1, ...STATE }),
+	serializeAttachment: () => attachmentSocket().serializeAttachment({ v: 2, ...STATE }),
 	/** Building the reply frame. */
 	replyFrame: () => replyFrame(7, REPLY),
 	/** Payload codec + capnweb encoding of one broadcast (done once per broadcast, not per socket). */

@@ -37,8 +37,8 @@ describe('bad input gets a clear error and the socket stays open', () => {
 		const cases: Array<[string, RegExp]> = [
 			['hello', /Expected a call frame/],
 			['c1\nnot json', /not valid JSON/],
-			['c2\n["bogus",1]', /not a capnweb call/],
-			['c3\n{"push":1}', /not a capnweb call/],
+			['c2\n["bogus",1]', /may only push, pull and release/],
+			['c3\n{"push":1}', /not a capnweb message/],
 			['r4\n["push",["pipeline",0,["add"],[1,2]]]', /Expected a call frame/],
 			['c5\n["push",["pipeline",0,["~event"],[]]]', /non-empty string name/],
 		];
@@ -62,17 +62,15 @@ describe('bad input gets a clear error and the socket stays open', () => {
 });
 
 describe('rate limits', () => {
-	test('30 tokens; a refused batch spends nothing; others are unaffected', async () => {
+	test('30 tokens per user: a batch of 31 runs 30 and refuses the 31st; others are unaffected', async () => {
 		const room = freshRoom();
 		const [a, b] = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'bob' }]);
-		const refused: any = await calls(a!, 31).catch((e) => e);
-		expect(refused).toMatchObject({ code: 'rate_limited', status: 429 });
-		expect(await a!.next('error')).toMatchObject({ status: 429 });
-		// The refused batch did not dip into the bucket: all 30 are still there.
-		expect(await calls(a!, 30)).toHaveLength(30);
+		const results = await Promise.allSettled(Array.from({ length: 31 }, (_, i) => a!.rpc.add(i, 1)));
+		expect(results.slice(0, 30).every((r) => r.status === 'fulfilled')).toBe(true);
+		expect(results[30]).toMatchObject({ status: 'rejected', reason: { code: 'rate_limited', status: 429 } });
+		// The bucket is empty now: a lone call is refused whole, and so are events.
 		const again: any = await a!.rpc.add(1, 1).catch((e) => e);
-		expect(again.code).toBe('rate_limited');
-		// Events cost tokens too.
+		expect(again).toMatchObject({ code: 'rate_limited', status: 429 });
 		const event: any = await a!.conn.send('echo', 1).catch((e) => e);
 		expect(event.code).toBe('rate_limited');
 		// Bob has his own bucket and still hears the room.
@@ -92,12 +90,15 @@ describe('rate limits', () => {
 		await a.close();
 	});
 
-	test('a flood from one client does not hurt the room', async () => {
+	test('a flood of refused frames closes that socket (1008) and does not hurt the room', async () => {
 		const room = freshRoom();
 		const [bad, good] = await joinInTurn(worker, room, [{ user_id: 'bad' }, { user_id: 'good' }]);
-		for (let i = 0; i < 300; i++) bad!.raw(i % 2 ? 'garbage' : `c${i}\n["push",["pipeline",0,["add"],[1,1]]]`);
+		for (let i = 0; i < 300; i++) bad!.raw(i % 2 ? 'garbage' : `c${i}\n["push",["pipeline",0,["nosuch"],[1,1]]]`);
+		expect(await bad!.closed).toMatchObject({ code: 1008, reason: expect.stringContaining('too_many_refusals') });
+		expect(bad!.names().filter((n) => n === 'error').length).toBeLessThanOrEqual(20);
 		expect(await good!.rpc.add(20, 22)).toBe(42);
-		expect((await worker.rpc<any[]>(room, 'getSessions')).length).toBe(2);
-		await Promise.all([bad!.close(), good!.close()]);
+		expect((await good!.next('session:disconnected')).ws_session_id).toBe(bad!.id);
+		expect((await worker.rpc<any[]>(room, 'getSessions')).map((s) => s.meta.user_id)).toEqual(['good']);
+		await good!.close();
 	});
 });

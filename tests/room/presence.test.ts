@@ -117,7 +117,9 @@ const encodedWhole = (data: SessionListPart<unknown>) => pushFrame(encodeCalls([
 function states(metas: unknown[]): SessionState<unknown>[] {
 	return metas.map((meta, i) => ({
 		session: { ws_session_id: `id-${i}`, room: 'r', meta: structuredClone(meta), connected_at: 1_700_000_000_000 + i } satisfies Session<unknown>,
-		buckets: { calls: { tokens: 1, at: 0 }, events: { tokens: 1, at: 0 } },
+		limits: { calls: { tokens: 1, at: 0 }, events: { tokens: 1, at: 0 }, frames: { tokens: 1, at: 0 }, connects: { tokens: 1, at: 0 } },
+		seen: 0,
+		refusals: 0,
 	}));
 }
 
