@@ -13,6 +13,7 @@ import { WebsocketClient, type WebsocketClientOptions } from '../../client/webso
 import { CallTimeout, RoomError } from '../../rpc/errors.js';
 import type { RoomRpc } from '../../rpc/types.js';
 import { nextEvent, noJitter, recordEvents } from '../support/clients.js';
+import { FakeRoom } from '../support/fake-room.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { flushSync, until } from '../support/runes.svelte.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
@@ -239,33 +240,40 @@ describe('connect timeout', () => {
 });
 
 describe('debug', () => {
-	test('reports frames and every reconnect decision: the delay of a retry, the code that stops', async () => {
-		const room = freshRoom();
-		const clock = new ManualClock();
+	test('reports frames in and out, cut to a readable length', async () => {
 		const lines: string[] = [];
-		const ws = client({ user_id: 'ann' }, { clock, debug: (line) => lines.push(line) });
-		await ws.connect(room);
+		const ws = client({ user_id: 'ann' }, { debug: (line) => lines.push(line) });
+		await ws.connect(freshRoom());
 		expect(lines.some((l) => l.startsWith('open ws://'))).toBe(true);
 		expect(lines.some((l) => l.startsWith('← ') && l.includes('session:list'))).toBe(true);
-		await ws.rpc.add(1, 2);
-		expect(lines.some((l) => l.startsWith('→ c'))).toBe(true);
-
-		// A drop the policy retries: why it closed and when the next attempt is.
-		const dropped = nextEvent(ws, 'ws:disconnected');
-		await worker.rpc(room, 'closeAll', 1012, 'service restart');
-		await dropped;
-		const retry = lines.find((l) => l.startsWith('closed '));
-		expect(retry).toMatch(/^closed \d+ ".*": retry 1 in 1000 ms$/);
-		clock.advance(1_000);
-		await until(() => ws.connected, 'back after the retry');
-
-		// A terminal close: the code and the error that stop it.
-		const sessions = await worker.rpc<Array<{ ws_session_id: string }>>(room, 'getSessions');
-		await worker.rpc(room, 'kick', sessions[0]!.ws_session_id, 'bye');
-		await until(() => ws.status === 'disconnected', 'kicked');
-		expect(ws.error).toBeInstanceOf(ClosedByRoom);
-		expect(lines.at(-1)).toMatch(/^closed 4001 "bye": stopping, kicked/);
+		await ws.rpc.echo('x'.repeat(1_000));
+		const out = lines.find((l) => l.startsWith('→ c'))!;
+		expect(out).toMatch(/… \(\d+ chars\)$/);
+		expect(out.length).toBeLessThan(260);
 		ws.destroy();
+	});
+
+	test('reports every reconnect decision: why it closed and the next delay, or the code that stops', async () => {
+		const fake = new FakeRoom();
+		const clock = new ManualClock();
+		const lines: string[] = [];
+		const ws = new WebsocketClient({ WebSocket, url: () => fake.url, clock, random: noJitter, debug: (line) => lines.push(line) });
+		try {
+			await ws.connect('r');
+			const dropped = nextEvent(ws, 'ws:disconnected');
+			fake.closeAll(1012);
+			await dropped;
+			expect(lines.at(-1)).toBe('closed 1012 "fake room closes all": retry 1 in 1000 ms');
+
+			fake.behaviour.closeWith = 4403;
+			clock.advance(1_000);
+			await until(() => ws.status === 'disconnected', 'refused for good');
+			expect(ws.error).toBeInstanceOf(ClosedByRoom);
+			expect(lines.at(-1)).toBe('closed 4403 "fake room closes": stopping, forbidden (Not allowed to join this room: fake room closes)');
+		} finally {
+			ws.destroy();
+			fake.stop();
+		}
 	});
 
 	test('debug: true logs with console.debug', async () => {
