@@ -20,21 +20,6 @@ function countFrames(p: Probe) {
 	return counts;
 }
 
-/** Sends a hand-written batch and resolves with the room's answer frame for it. */
-function rawBatch(p: Probe, id: number, messages: unknown[]): Promise<string> {
-	return new Promise((resolve) => {
-		const onMessage = (e: MessageEvent) => {
-			const frame = String(e.data);
-			if (frame.startsWith(`r${id}\n`) || frame.startsWith(`x${id}\n`)) {
-				p.conn.socket.removeEventListener('message', onMessage);
-				resolve(frame);
-			}
-		};
-		p.conn.socket.addEventListener('message', onMessage);
-		p.raw(`c${id}\n${messages.map((m) => JSON.stringify(m)).join('\n')}`);
-	});
-}
-
 describe('batches', () => {
 	test('three dependent calls travel in one frame each way', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
@@ -127,7 +112,7 @@ describe('security: browsers reach only the API class', () => {
 	test.each(unreachable)('%s', async (name) => {
 		const room = freshRoom();
 		const [a, b] = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'bob' }]);
-		const answer = await rawBatch(a!, 1, [['push', ['pipeline', 0, [name], ['chat:message', { text: 'pwned' }]]], ['pull', 1]]);
+		const answer = await a!.batch(1, [['push', ['pipeline', 0, [name], ['chat:message', { text: 'pwned' }]]], ['pull', 1]]);
 		expect(answer.startsWith('x1\n')).toBe(true);
 		expect(JSON.parse(answer.slice(3))).toMatchObject({ code: 'unknown_method', status: 404 });
 		// Nothing happened: nobody was told anything, nobody was removed.
@@ -145,7 +130,7 @@ describe('security: browsers reach only the API class', () => {
 		['the room through a getter chain', ['version', 'constructor']],
 	])('a path can not climb out: %s', async (_, path) => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
-		const answer = await rawBatch(a, 1, [['push', ['pipeline', 0, path, []]], ['pull', 1]]);
+		const answer = await a.batch(1, [['push', ['pipeline', 0, path, []]], ['pull', 1]]);
 		// Either refused up front, or the call rejects: never a resolved value.
 		expect(answer.includes('"resolve"')).toBe(false);
 		expect(answer.startsWith('x1\n') || answer.includes('"reject"')).toBe(true);
@@ -156,7 +141,7 @@ describe('security: browsers reach only the API class', () => {
 	test("an argument can not smuggle a reference to the API's fields", async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
 		for (const field of ['room', 'session']) {
-			const answer = await rawBatch(a, 1, [['push', ['pipeline', 0, ['echo'], [['pipeline', 0, [field]]]]], ['pull', 1]]);
+			const answer = await a.batch(1, [['push', ['pipeline', 0, ['echo'], [['pipeline', 0, [field]]]]], ['pull', 1]]);
 			// Refused before anything runs: arguments never reference the API object itself.
 			expect(answer.startsWith('x1\n')).toBe(true);
 			expect(JSON.parse(answer.slice(3))).toMatchObject({ code: 'bad_request', status: 400 });
@@ -166,7 +151,7 @@ describe('security: browsers reach only the API class', () => {
 
 	test('a remap over the API is checked like a call', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
-		const answer = await rawBatch(a, 1, [['push', ['remap', 0, ['kick'], [], []]], ['pull', 1]]);
+		const answer = await a.batch(1, [['push', ['remap', 0, ['kick'], [], []]], ['pull', 1]]);
 		expect(JSON.parse(answer.slice(3))).toMatchObject({ code: 'unknown_method' });
 		await a.close();
 	});

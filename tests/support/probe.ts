@@ -77,6 +77,25 @@ export class Probe {
 		this.conn.socket.send(frame);
 	}
 
+	/**
+	 * Sends a hand-written call batch as frame `c<id>` (messages as values, or as lines exactly as
+	 * given) and resolves with the room's answer to it: the whole `r<id>` or `x<id>` frame.
+	 */
+	batch(id: number, messages: ReadonlyArray<unknown>): Promise<string> {
+		const socket = this.conn.socket;
+		return new Promise((resolve) => {
+			const onMessage = (e: MessageEvent) => {
+				const frame = String(e.data);
+				if (frame.startsWith(`r${id}\n`) || frame.startsWith(`x${id}\n`)) {
+					socket.removeEventListener('message', onMessage);
+					resolve(frame);
+				}
+			};
+			socket.addEventListener('message', onMessage);
+			this.raw(`c${id}\n${messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join('\n')}`);
+		});
+	}
+
 	close() {
 		this.conn.close(1000, 'bye');
 		return this.closed;

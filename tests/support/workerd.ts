@@ -40,8 +40,10 @@ export interface RoomWorker {
 	dispose(): Promise<void>;
 }
 
-/** More for the Worker than `startWorkerd` gives it, e.g. bindings of its own. */
-export type ExtraWorkerOptions = Partial<Pick<WorkerOptions, 'serviceBindings' | 'bindings'>>;
+/** More for the Worker than `startWorkerd` gives it, e.g. bindings of its own, or a reader of its logs. */
+export type ExtraWorkerOptions = Partial<Pick<WorkerOptions, 'serviceBindings' | 'bindings' | 'durableObjects'>> & {
+	handleRuntimeStdio?: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => void;
+};
 
 /** Bundles `entry` and serves it from workerd on 127.0.0.1, with `TestRoom` bound as `ROOM` (and `extra`). */
 export async function startWorkerd(entry: string, outfile: string, extra: ExtraWorkerOptions = {}): Promise<{ mf: Miniflare; origin: string; wsOrigin: string }> {
@@ -51,7 +53,7 @@ export async function startWorkerd(entry: string, outfile: string, extra: ExtraW
 		modules: true,
 		scriptPath,
 		compatibilityDate: '2026-04-20',
-		durableObjects: { ROOM: { className: 'TestRoom', useSQLite: true } },
+		durableObjects: { ROOM: { className: 'TestRoom', useSQLite: true }, ...extra.durableObjects },
 		host: '127.0.0.1',
 		port: 0,
 	});
@@ -64,7 +66,9 @@ export async function startWorkerd(entry: string, outfile: string, extra: ExtraW
  * `/rpc/<room>` to it, as `entry`.
  */
 export async function startRoomWorker(extra: ExtraWorkerOptions = {}, entry = 'tests/worker/index.ts', outfile = 'test-worker.js'): Promise<RoomWorker> {
-	const { mf, origin, wsOrigin } = await startWorkerd(entry, outfile, extra);
+	// The test Worker's stricter and looser rooms (see tests/worker/index.ts), by room name prefix.
+	const durableObjects = entry === 'tests/worker/index.ts' ? { STRICT: { className: 'StrictRoom', useSQLite: true }, OPEN: { className: 'OpenRoom', useSQLite: true }, ...extra.durableObjects } : extra.durableObjects;
+	const { mf, origin, wsOrigin } = await startWorkerd(entry, outfile, { ...extra, durableObjects });
 	return {
 		mf,
 		origin,

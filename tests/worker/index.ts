@@ -25,6 +25,9 @@ export interface TestEvents {
 
 interface Env {
 	ROOM: DurableObjectNamespace<TestRoom>;
+	/** Bound by `startRoomWorker` for this Worker only (other test Workers reuse its `fetch`). */
+	STRICT?: DurableObjectNamespace<StrictRoom>;
+	OPEN?: DurableObjectNamespace<OpenRoom>;
 }
 
 export class TestApi extends RoomApi<TestRoom> {
@@ -136,6 +139,37 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 	}
 }
 
+/** The test room with tight limits and short deadlines, for the security tests (rooms named `strict-…`). */
+export class StrictRoom extends TestRoom {
+	static override options = {
+		...TestRoom.options,
+		callTimeoutMs: 1_000,
+		idleTimeoutMs: 2_000,
+		maxSocketsPerUser: 3,
+		maxSessions: 8,
+		connectRateLimit: { capacity: 6, refillEveryMs: 60_000 },
+		changeLog: { maxChanges: 1000, maxAgeMs: 24 * 60 * 60 * 1000, maxCatchUpBytes: 16 * 1024 },
+	};
+}
+
+/** The test room without rate limits, for fuzzing (rooms named `open-…`): every frame must be answered. */
+export class OpenRoom extends TestRoom {
+	static override options = {
+		...TestRoom.options,
+		rateLimit: { capacity: 1e9, refillEveryMs: 1 },
+		frameRateLimit: { capacity: 1e9, refillEveryMs: 1 },
+		maxRefusals: Infinity,
+		callTimeoutMs: 2_000,
+	};
+}
+
+/** Which class serves a room: by the room name's prefix. */
+function namespaceFor(env: Env, room: string): DurableObjectNamespace<TestRoom> {
+	const ns = room.startsWith('strict-') ? env.STRICT : room.startsWith('open-') ? env.OPEN : env.ROOM;
+	if (!ns) throw new Error(`No room class bound for ${room}`);
+	return ns;
+}
+
 type RpcCall = {
 	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead';
 	args: unknown[];
@@ -151,11 +185,12 @@ export default {
 				// Stands in for the handle: the test decides meta. A client-sent handoff header is
 				// replaced, as the real handle does.
 				const meta = JSON.parse(url.searchParams.get('meta') ?? '{"user_id":"anon"}');
-				return handOff(env.ROOM, request, { room, meta });
+				return handOff(namespaceFor(env, room), request, { room, meta });
 			}
 			case 'raw': {
 				// Reaches the room with whatever handoff header the test sent (or none).
-				const stub = env.ROOM.get(env.ROOM.idFromName(room));
+				const ns = namespaceFor(env, room);
+				const stub = ns.get(ns.idFromName(room));
 				const headers = new Headers(request.headers);
 				const forged = url.searchParams.get('handoff');
 				if (forged !== null) headers.set(HANDOFF_HEADER, forged);
@@ -165,7 +200,8 @@ export default {
 				return Response.json([...callableNames(TestApi)]);
 			case 'rpc': {
 				const { method, args } = (await request.json()) as RpcCall;
-				const stub = env.ROOM.get(env.ROOM.idFromName(room)) as any;
+				const ns = namespaceFor(env, room);
+				const stub = ns.get(ns.idFromName(room)) as any;
 				const result = await stub[method](...args);
 				return Response.json({ result: result ?? null });
 			}
