@@ -16,7 +16,19 @@ export default defineConfig({
 	root: here,
 	logLevel: 'warn',
 	plugins: [svelte()],
-	// The page imports the sources for their types; the build takes the published modules instead.
-	resolve: { alias: [{ find: '../../../client/index.js', replacement: join(root, 'dist', 'client', 'index.js') }] },
-	build: { outDir: join(root, 'tests', '.build', 'shared-page'), emptyOutDir: true, target: 'es2022' },
+	// The page imports the sources for their types; the build takes the published modules instead,
+	// as does the README component, which imports the package by its name.
+	resolve: {
+		alias: [
+			{ find: '../../../client/index.js', replacement: join(root, 'dist', 'client', 'index.js') },
+			{ find: '@delightstack/websocket/client', replacement: join(root, 'dist', 'client', 'index.js') },
+		],
+	},
+	build: {
+		outDir: join(root, 'tests', '.build', 'shared-page'),
+		emptyOutDir: true,
+		target: 'es2022',
+		// The recording page, and the README's component (readme.html).
+		rollupOptions: { input: { main: join(here, 'index.html'), readme: join(here, 'readme.html') } },
+	},
 });
