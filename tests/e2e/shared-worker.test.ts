@@ -25,6 +25,8 @@ import { buildPage, startPage } from './shared-page/serve.js';
 
 const root = join(import.meta.dir, '..', '..');
 const RELEASE_BOUND_MS = (HEARTBEAT_MISSES + 1) * HEARTBEAT_INTERVAL_MS;
+/** How soon tabs must notice the browser going offline: at once, not after a keep-alive timeout (30 s + 10 s). */
+const OFFLINE_NOTICED_MS = 3_000;
 /** The soonest the heartbeat can release a silent tab: a release before it was not the heartbeat's. */
 const HEARTBEAT_FLOOR_MS = (HEARTBEAT_MISSES - 1) * HEARTBEAT_INTERVAL_MS;
 
@@ -266,6 +268,31 @@ describe('tabs of one browser, one socket per room', () => {
 		expect(await annSessions(room)).toHaveLength(1);
 		await host.close();
 		await other.close();
+		await bob.close();
+	}), 60_000);
+
+	test("the browser going offline reaches the worker's socket: every tab leaves 'connected' at once and comes back online", () => explained(async () => {
+		const room = freshRoom();
+		const bob = await observe(room);
+		const a = await openTab(room);
+		const b = await openTab(room);
+		await bob.next('session:connected');
+
+		// devtools' Offline applies to the pages, not to the SharedWorker: only the tabs' `offline`
+		// events can tell the worker, which then closes the room socket instead of keeping it up.
+		await context!.setOffline(true);
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.status() === 'reconnecting', undefined, { timeout: OFFLINE_NOTICED_MS });
+		expect(await bob.next('session:disconnected', OFFLINE_NOTICED_MS)).toMatchObject({ meta: { user_id: 'ann' } });
+		// And it stays down while offline, although the worker itself could still reach the room.
+		expect(await a.evaluate(() => window.app.status())).toBe('reconnecting');
+
+		await context!.setOffline(false);
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.status() === 'connected');
+		await bob.next('session:connected');
+		expect(await annSessions(room)).toHaveLength(1);
+		expect(await a.evaluate(() => window.app.echo('back'))).toBe('back');
+		await a.close();
+		await b.close();
 		await bob.close();
 	}), 60_000);
 
