@@ -22,6 +22,7 @@
  * Every push is charged: one token, plus one per reference with a path in its arguments (a path
  * read can run a getter).
  */
+import { DEFAULT_LIMITS } from 'capnweb';
 import { RoomError } from '../rpc/errors.js';
 import { EVENT_METHOD } from '../rpc/protocol.js';
 import { isReservedEvent } from '../rpc/types.js';
@@ -50,8 +51,41 @@ export interface CheckedBatch {
 /** Nesting allowed inside one expression; capnweb's own limit is 64. */
 const MAX_DEPTH = 64;
 
-/** Special values that are data (capnweb's Evaluator builds them without calling anything). */
-const DATA_TAGS = new Set(['bigint', 'date', 'bytes', 'undefined', 'inf', '-inf', 'nan', 'url', 'headers']);
+/**
+ * Special values that are data (capnweb's Evaluator builds them without calling anything), each with
+ * the exact shape the Evaluator accepts: anything else would make it throw mid-batch, and the room
+ * would report a client's malformed value as its own failure.
+ */
+const DATA_SHAPES: Record<string, (value: unknown[]) => boolean> = {
+	__proto__: null as never,
+	bigint: (v) => v.length === 2 && typeof v[1] === 'string' && BIGINT.test(v[1]) && v[1].length <= DEFAULT_LIMITS.maxBigIntDigits,
+	date: (v) => v.length === 2 && (v[1] === null || typeof v[1] === 'number'),
+	bytes: (v) => typeof v[1] === 'string' && BASE64.test(v[1]) && (v.length === 2 || (v.length === 3 && typeof v[2] === 'string' && fitsElements(v[1], v[2]))),
+	undefined: (v) => v.length === 1,
+	inf: (v) => v.length === 1,
+	'-inf': (v) => v.length === 1,
+	nan: (v) => v.length === 1,
+	url: (v) => v.length === 2 && typeof v[1] === 'string' && URL.canParse(v[1]),
+	headers: (v) => v.length === 2 && Array.isArray(v[1]) && v[1].every((pair) => Array.isArray(pair) && pair.length === 2 && HEADER_NAME.test(pair[0]) && HEADER_VALUE.test(pair[1])),
+};
+const BIGINT = /^-?\d+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\0\r\n]*$/;
+/** Bytes per element of each kind of binary value capnweb rebuilds (1 where any length fits). */
+const BYTE_MARKERS: Record<string, number> = {
+	__proto__: null as never,
+	ArrayBuffer: 1, DataView: 1, Int8Array: 1, Uint8Array: 1, Uint8ClampedArray: 1,
+	Int16Array: 2, Uint16Array: 2, Int32Array: 4, Uint32Array: 4, Float32Array: 4,
+	BigInt64Array: 8, BigUint64Array: 8, Float64Array: 8,
+};
+
+/** Whether base64 `data` decodes to a whole number of `marker`'s elements. */
+function fitsElements(data: string, marker: string): boolean {
+	const size = BYTE_MARKERS[marker];
+	const bytes = Math.floor((data.replace(/=+$/, '').length * 6) / 8);
+	return size !== undefined && bytes % size === 0;
+}
 /** Values that would make the room wait for the browser or call into it. */
 const CALLBACK_TAGS = new Set(['export', 'promise', 'writable', 'readable', 'request', 'response', 'blob']);
 
@@ -195,10 +229,14 @@ function checkData(value: unknown, reference: (expression: unknown[]) => RoomErr
 	else if (value.length === 1 && Array.isArray(value[0])) children = value[0];
 	else {
 		const tag = value[0];
-		if (typeof tag === 'string' && DATA_TAGS.has(tag)) return undefined;
+		const shape = typeof tag === 'string' ? DATA_SHAPES[tag] : undefined;
+		if (shape) return shape(value) ? undefined : bad(`A malformed ${JSON.stringify(tag)} value`);
 		if (tag === 'error') {
-			if (typeof value[2] === 'string') errors.add(value[2]);
-			children = value.length >= 5 ? [value[4]] : [];
+			const [, name, message, , props] = value;
+			if (value.length > 5 || typeof name !== 'string' || typeof message !== 'string') return bad('A malformed "error" value');
+			if (value.length === 5 && (!props || typeof props !== 'object' || Array.isArray(props))) return bad('A malformed "error" value');
+			errors.add(message);
+			children = value.length === 5 ? [props] : [];
 		}
 		else if (tag === 'pipeline' || tag === 'import') return reference(value);
 		else if (typeof tag === 'string' && CALLBACK_TAGS.has(tag)) {

@@ -159,10 +159,16 @@ export function wireErrorFor(fromClient?: ReadonlySet<string>): (error: Error) =
 	return (error) => toWireError(error, !fromClient?.has(error.message));
 }
 
-/** {@link wireErrorFor} with nothing from the client: logs every error that is not a `RoomError`. */
+/**
+ * {@link wireErrorFor} with nothing from the client: logs every error that is not a `RoomError`,
+ * except capnweb's own refusals of what the browser asked for (a path that names no function, a
+ * property of nothing), which go back as `bad_request`: the caller's mistake, not the room's failure.
+ */
 export function toWireError(error: Error, log = true): Error {
 	let wire = error;
-	if (!(error instanceof RoomError)) {
+	if (error instanceof RoomError) wire = error;
+	else if (thrownByCapnweb(error)) wire = new RoomError('bad_request', error.message, 400);
+	else {
 		if (log) console.error('A room method threw', describeError(error));
 		wire = new RoomError('method_failed', error.message, 500);
 	}
@@ -170,6 +176,17 @@ export function toWireError(error: Error, log = true): Error {
 	// A copy, not the thrown object: it may be shared, and its stack is still useful to the room.
 	return Object.assign(Object.create(wire, { stack: { value: undefined } }) as Error, wire);
 }
+
+/**
+ * Whether capnweb itself threw `error` while following a path or evaluating a value the browser
+ * sent: its innermost stack frame is one of capnweb's classes, not room code.
+ */
+function thrownByCapnweb(error: Error): boolean {
+	const top = (error.stack ?? '').split('\n').find((line) => /^\s+at /.test(line));
+	return top !== undefined && CAPNWEB_FRAME.test(top);
+}
+
+const CAPNWEB_FRAME = /^\s+at (?:async )?(?:new )?(?:followPath\b|(?:\w*StubHook|RpcPayload|Evaluator|Devaluator|RpcSessionImpl|RpcImportHook)\d*\.)/;
 
 /**
  * An error for the log: its name, its message quoted (it may hold what a browser sent, and quoting
