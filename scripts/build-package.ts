@@ -1,6 +1,7 @@
 /**
  * Builds the published package into `dist/`: `tsc` emits JavaScript and `.d.ts` for every module of
- * `rpc/`, `do/`, `kit/` and `client/`, keeping the folder layout the `exports` map points at. It
+ * `rpc/`, `do/`, `kit/`, `client/` and `vite/` (the Vite plugin and the adapter helper, which run in
+ * Node), keeping the folder layout the `exports` map points at. It
  * builds into `.tmp/` and swaps the result in, so concurrent readers of `dist/` are not disturbed.
  *
  * Runes modules (`*.svelte.ts`) come out as `*.svelte.js` with their runes intact, which is how
@@ -36,8 +37,11 @@ try {
 }
 
 // Every entry point the `exports` map names must exist, with its types next to it; so must the
-// SharedWorker's module, which `client/shared-worker.js` loads by a URL relative to itself.
-const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index', 'client/shared/worker'];
+// SharedWorker's module, which `client/shared-worker.js` loads by a URL relative to itself, and the
+// dev rooms Worker's front, which the Vite plugin bundles by a URL relative to itself.
+// `./headless` (client/headless.ts) is required once its source exists.
+const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index', 'client/shared/worker', 'vite/index', 'vite/adapter', 'vite/dev-worker'];
+if (existsSync(join(root, 'client', 'headless.ts'))) entries.push('client/headless');
 const missing = entries.flatMap((entry) =>
 	['.js', '.d.ts'].map((ext) => `dist/${entry}${ext}`).filter((file) => !existsSync(join(fresh, file.slice('dist/'.length)))),
 );
