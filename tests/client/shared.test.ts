@@ -14,6 +14,7 @@ import { FallbackTransport } from '../../client/shared/fallback.js';
 import { SharedHub, type SharedHubOptions } from '../../client/shared/hub.js';
 import { PortTransport, SharedWorkerUnavailable, type OpenPort, type PortTransportOptions } from '../../client/shared/port-transport.js';
 import type { PageLifecycleHandlers } from '../../client/shared/page-lifecycle.js';
+import type { WakeReason } from '../../client/reconnect.js';
 import { PROTOCOL_VERSION, type HubStats, type WorkerMessage } from '../../client/shared/protocol.js';
 import { errorFromWire, errorToWire } from '../../client/shared/wire.js';
 import { SHARED_WORKER_NAME } from '../../client/shared-worker.js';
@@ -343,6 +344,64 @@ describe('one socket per room for all tabs', () => {
 		await a.rpc.post('in the second room');
 		await eventually(() => texts(seenA).includes('in the second room'), 'the second room message');
 		expect(texts(seenA)).toEqual(['in the second room']);
+	});
+});
+
+/** Wake signals a test fires by hand, standing in for the tab's `online` / `offline` events. */
+function manualWake() {
+	let wake: ((reason: WakeReason) => void) | undefined;
+	return {
+		signals: (callback: (reason: WakeReason) => void) => {
+			wake = callback;
+			return () => (wake = undefined);
+		},
+		fire: (reason: WakeReason) => wake!(reason),
+	};
+}
+
+describe('the network, as the tabs see it', () => {
+	test("a tab going offline closes the worker's socket for every tab at once; online brings them back", async () => {
+		const room = freshRoom();
+		const bob = await probe(room);
+		const network = manualWake();
+		const { a, b } = await twoTabs(room, { a: { wakeSignals: network.signals } });
+		await bob.next('session:connected');
+
+		network.fire('offline');
+		await until(() => a.status === 'reconnecting' && b.status === 'reconnecting', 'both tabs to leave connected');
+		expect((await bob.next('session:disconnected')).meta.user_id).toBe('ann');
+		// No countdown: nothing is retried until the network is back.
+		expect(a.nextRetry).toBeNull();
+		expect(b.nextRetry).toBeNull();
+
+		network.fire('online');
+		await until(() => a.connected && b.connected, 'both tabs back');
+		expect((await sessionsOf(room)).filter((s) => s.meta.user_id === 'ann')).toHaveLength(1);
+	});
+
+	test('retryNow() from a tab retries the shared socket at once, even while offline', async () => {
+		const room = freshRoom();
+		const network = manualWake();
+		const { a, b } = await twoTabs(room, { a: { wakeSignals: network.signals } });
+		network.fire('offline');
+		await until(() => b.status === 'reconnecting', 'the socket closed');
+		b.retryNow();
+		await until(() => a.connected && b.connected, 'both tabs back after retryNow');
+	});
+
+	test('debug: the shared socket reports to the tabs that asked for it, and only to them', async () => {
+		const room = freshRoom();
+		const lines: string[] = [];
+		const network = manualWake();
+		const { shared, b } = await twoTabs(room, { a: { debug: (line) => lines.push(line), wakeSignals: network.signals } });
+		expect(lines.some((l) => l.startsWith('[shared] open ws://'))).toBe(true);
+		expect(lines.some((l) => l.startsWith('[shared] ← ') && l.includes('session:list'))).toBe(true);
+		network.fire('offline');
+		await until(() => b.status === 'reconnecting', 'the socket closed');
+		expect(lines).toContain('[tab] offline: telling the shared worker');
+		expect(lines).toContain('[shared] closed 4002 "The browser went offline": the browser is offline, next attempt when it is back online');
+		// The tab without `debug` was sent none of it.
+		expect(shared.received[1]!.filter((m) => m.type === 'debug')).toEqual([]);
 	});
 });
 
