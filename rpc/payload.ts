@@ -481,8 +481,8 @@ class Decoding {
 	/** Applies `referentialEqualities`; true if there were any. */
 	equalize(equalities: unknown): boolean {
 		if (equalities === undefined) return false;
-		const [toRoot, equal] = Array.isArray(equalities) ? equalities : [[], equalities];
-		if (!Array.isArray(toRoot) || (equal !== undefined && !isPlainObject(equal))) return fail('bad referentialEqualities');
+		const [toRoot, equal, ...more] = Array.isArray(equalities) ? equalities : [[], equalities];
+		if (!Array.isArray(toRoot) || (equal !== undefined && !isPlainObject(equal)) || more.length) return fail('referentialEqualities must be [paths, {path: paths}] or {path: paths}');
 		const root = this.box.value;
 		for (const path of toRoot) this.#replace(path, root);
 		for (const [from, paths] of Object.entries(equal ?? {})) {
@@ -542,12 +542,12 @@ function checkUnfolded(root: unknown, limit: number): void {
 	const stack: { node: object; children: unknown[]; next: number; size: number }[] = [];
 	// A value's size if it is known now; undefined if it was put on the stack to be counted.
 	const reach = (value: unknown): number | undefined => {
+		// Asked before its children are listed: a shared object is listed once, however often reached.
+		const known = isObject(value) ? (open.has(value) ? 1 : sizes.get(value)) : undefined;
+		if (known !== undefined) return known;
 		const children = childrenOf(value);
 		if (!children) return leafUnits(value);
 		const node = value as object;
-		if (open.has(node)) return 1;
-		const known = sizes.get(node);
-		if (known !== undefined) return known;
 		open.add(node);
 		stack.push({ node, children, next: 0, size: 1 });
 		return undefined;
