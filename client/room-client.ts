@@ -18,6 +18,7 @@ import { isLocalEventName, Listeners, type AnyEvent, type WebsocketEvents } from
 import { Presence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
+import type { SocketSettings } from './shared/protocol.js';
 import { withSince } from './shared/since.js';
 import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from './transport.js';
@@ -95,6 +96,8 @@ export interface TransportContext {
 	since(): number;
 	/** The `debug` option as a logger, if on. */
 	debug: ((line: string) => void) | undefined;
+	/** The socket settings from the options, for a socket the client does not open itself. */
+	settings: SocketSettings;
 }
 
 /**
@@ -145,13 +148,16 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			event: (name, data) => this.#onEvent(name, data),
 			warning: (warning) => this.#listeners.emit('ws:warning', warning),
 		};
-		const socketOptions: Omit<SocketTransportOptions, 'url'> = {
+		const settings: SocketSettings = {
 			reconnect: options.reconnect,
 			connectTimeoutMs: options.connectTimeoutMs,
 			pingIntervalMs: options.pingIntervalMs,
 			pongTimeoutMs: options.pongTimeoutMs,
 			callTimeoutMs: options.callTimeoutMs,
 			sendQueueSize: options.sendQueueSize,
+		};
+		const socketOptions: Omit<SocketTransportOptions, 'url'> = {
+			...settings,
 			clock: options.clock,
 			random: options.random,
 			wakeSignals: options.wakeSignals,
@@ -160,7 +166,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		};
 		const direct = (listener: TransportListener) =>
 			new SocketTransport<RoomRpc<Api>>(listener, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.since) });
-		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.since, debug: this.#debug });
+		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.since, debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
 		const refuse = (error: () => RoomError) => new CallBatcher<RoomRpc<Api>>(() => Promise.reject(error()));

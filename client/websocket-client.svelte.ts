@@ -9,7 +9,6 @@ import type { AuthSessionMeta, EventMap, RoomRpc } from '../rpc/types.js';
 import { svelteReactivity } from './reactivity.svelte.js';
 import { RoomClientCore, type NextRetry, type RoomClientOptions } from './room-client.js';
 import type { OpenPort } from './shared/port-transport.js';
-import type { SocketSettings } from './shared/protocol.js';
 import { openSharedWorkerPort, sharedTransport, sharedWorkerSupported } from './shared-worker.js';
 import type { TransportFactory } from './transport.js';
 
@@ -102,20 +101,12 @@ export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = Eve
 			url,
 			names: { className: 'WebsocketClient', variable: 'ws' },
 			canConnect: typeof window !== 'undefined' || options.WebSocket !== undefined || options.transport !== undefined || options.sharedWorker !== undefined,
-			transport(listener, ownSocket, { since, debug }) {
+			transport(listener, ownSocket, { since, debug, settings }) {
 				if (options.transport) return options.transport(listener);
 				// `sharedWorkerSupported()` reads no global but `window` on the server.
 				const openPort = options.sharedWorker ?? (sharedWorkerSupported() ? openSharedWorkerPort : undefined);
 				const shared = openPort !== undefined && (options.shared ?? (options.sharedWorker !== undefined || options.WebSocket === undefined));
 				if (!shared) return ownSocket(listener);
-				const settings: SocketSettings = {
-					reconnect: options.reconnect,
-					connectTimeoutMs: options.connectTimeoutMs,
-					pingIntervalMs: options.pingIntervalMs,
-					pongTimeoutMs: options.pongTimeoutMs,
-					callTimeoutMs: options.callTimeoutMs,
-					sendQueueSize: options.sendQueueSize,
-				};
 				return sharedTransport(listener, { openPort, url, since, settings, clock: options.clock, wakeSignals: options.wakeSignals, debug }, ownSocket);
 			},
 		});

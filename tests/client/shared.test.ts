@@ -14,7 +14,7 @@ import { FallbackTransport } from '../../client/shared/fallback.js';
 import { SharedHub, type SharedHubOptions } from '../../client/shared/hub.js';
 import { PortTransport, SharedWorkerUnavailable, type OpenPort, type PortTransportOptions } from '../../client/shared/port-transport.js';
 import type { PageLifecycleHandlers } from '../../client/shared/page-lifecycle.js';
-import type { WakeReason } from '../../client/reconnect.js';
+import { manualWake } from './manual-wake.js';
 import { PROTOCOL_VERSION, type HubStats, type WorkerMessage } from '../../client/shared/protocol.js';
 import { errorFromWire, errorToWire } from '../../client/shared/wire.js';
 import { SHARED_WORKER_NAME } from '../../client/shared-worker.js';
@@ -346,18 +346,6 @@ describe('one socket per room for all tabs', () => {
 		expect(texts(seenA)).toEqual(['in the second room']);
 	});
 });
-
-/** Wake signals a test fires by hand, standing in for the tab's `online` / `offline` events. */
-function manualWake() {
-	let wake: ((reason: WakeReason) => void) | undefined;
-	return {
-		signals: (callback: (reason: WakeReason) => void) => {
-			wake = callback;
-			return () => (wake = undefined);
-		},
-		fire: (reason: WakeReason) => wake!(reason),
-	};
-}
 
 describe('the network, as the tabs see it', () => {
 	test("a tab going offline closes the worker's socket for every tab at once; online brings them back", async () => {

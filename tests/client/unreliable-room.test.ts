@@ -6,13 +6,13 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { ClosedByRoom, RetriesExhausted } from '../../client/errors.js';
-import type { WakeReason } from '../../client/reconnect.js';
 import { OFFLINE_CLOSE_CODE } from '../../client/socket-transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
 import { nextEvent, noJitter } from '../support/clients.js';
 import { FakeRoom } from '../support/fake-room.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { until } from '../support/runes.svelte.js';
+import { manualWake } from './manual-wake.js';
 
 let room: FakeRoom;
 let clients: WebsocketClient[] = [];
@@ -26,18 +26,6 @@ function client(options: WebsocketClientOptions = {}): WebsocketClient {
 	const c = new WebsocketClient({ WebSocket, url: () => room.url, random: noJitter, ...options });
 	clients.push(c);
 	return c;
-}
-
-/** Wake signals a test fires by hand, standing in for `online` and `visibilitychange`. */
-function manualWake() {
-	let wake: ((reason: WakeReason) => void) | undefined;
-	return {
-		signals: (callback: (reason: WakeReason) => void) => {
-			wake = callback;
-			return () => (wake = undefined);
-		},
-		fire: (reason: WakeReason) => wake?.(reason),
-	};
 }
 
 /** Steps through `n` scheduled retries; returns how long each waited. */
@@ -94,35 +82,30 @@ describe('keep-alive', () => {
 		expect(ws.nextRetry).toEqual({ attempt: 1, at: clock.now() + 1_000 });
 	});
 
-	/**
-	 * A connected client whose room stopped answering pings gets `reason`: it must ping at once (not
-	 * at the next interval) and give the socket up when the pong deadline passes.
-	 */
-	async function probedOn(reason: 'visible') {
+	/** A client connected to a fresh fake room, with its clock and network events in the test's hands. */
+	async function connectedByHand() {
 		room = new FakeRoom();
 		const clock = new ManualClock();
 		const wake = manualWake();
 		const ws = client({ clock, wakeSignals: wake.signals });
 		await ws.connect('r');
+		return { clock, wake, ws };
+	}
+
+	// A connected client whose room stopped answering pings must ping at once (not at the next
+	// interval) and give the socket up when the pong deadline passes.
+	test('a tab becoming visible checks a connected socket at once instead of at the next interval', async () => {
+		const { clock, wake, ws } = await connectedByHand();
 		room.behaviour.answerPings = false;
-		wake.fire(reason);
+		wake.fire('visible');
 		await room.until(() => room.received.length === 1, 'the probe ping');
 		expect(clock.pending()).toEqual([10_000]); // only the pong deadline
 		clock.advance(10_000);
 		expect(ws.status).toBe('reconnecting');
-		return { ws, wake };
-	}
-
-	test('a tab becoming visible checks a connected socket at once instead of at the next interval', async () => {
-		await probedOn('visible');
 	});
 
 	test('going offline closes a connected socket at once and retries on online, not before', async () => {
-		room = new FakeRoom();
-		const clock = new ManualClock();
-		const wake = manualWake();
-		const ws = client({ clock, wakeSignals: wake.signals });
-		await ws.connect('r');
+		const { clock, wake, ws } = await connectedByHand();
 		const dropped = nextEvent(ws, 'ws:disconnected');
 		wake.fire('offline');
 		// At once: no ping, no pong timeout to wait out.
@@ -140,11 +123,7 @@ describe('keep-alive', () => {
 	});
 
 	test('going offline while waiting out a backoff cancels the countdown until online', async () => {
-		room = new FakeRoom();
-		const clock = new ManualClock();
-		const wake = manualWake();
-		const ws = client({ clock, wakeSignals: wake.signals });
-		await ws.connect('r');
+		const { clock, wake, ws } = await connectedByHand();
 		room.closeAll(1012);
 		await until(() => ws.nextRetry !== null, 'a retry to be scheduled');
 		wake.fire('offline');

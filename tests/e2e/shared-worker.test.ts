@@ -4,7 +4,8 @@
  *
  * Most cases use a page of our own (tests/e2e/shared-page: a bare client recording every event and
  * every port message, built by Vite from dist/ and served with the test room from workerd) because
- * counting deliveries needs a page that does not deduplicate them. The last case checks the demo's
+ * counting deliveries needs a page that does not deduplicate them; one mounts the README's
+ * component (shared-page/Readme.svelte) the same way. The last case checks the demo's
  * production build: the worker asset is emitted and its tabs share one session.
  *
  * The bound under test for a tab that dies without `pagehide`: released by the heartbeat within
@@ -47,6 +48,8 @@ declare global {
 		app: App;
 		/** Every message the page's SharedWorker ports received (the tap below). */
 		portLog?: WorkerMessage[];
+		/** What the README component's status line showed, in order (shared-page/readme.ts). */
+		readme: { shown: string[] };
 	}
 }
 
@@ -294,6 +297,34 @@ describe('tabs of one browser, one socket per room', () => {
 		await a.close();
 		await b.close();
 		await bob.close();
+	}), 60_000);
+
+	// The README's client pattern, as a new user writes it (shared-page/Readme.svelte): an `$effect`
+	// that calls `ws.connect(data.org_id)` and destroys the client on cleanup. Before `connect()`
+	// stopped subscribing the effect to the client's state, the first status change re-ran the
+	// effect, which destroyed the client and left the page "disconnected".
+	test('the README component connects and stays connected', () => explained(async () => {
+		const room = freshRoom();
+		const page = await context!.newPage();
+		watch(page, 'readme');
+		const errors: string[] = [];
+		page.on('pageerror', (error) => errors.push(error.message));
+		await page.goto(`${server!.origin}/readme.html?room=${encodeURIComponent(room)}`);
+		await page.getByText('connected · 1 online', { exact: true }).waitFor();
+
+		// Still the same live client: someone else joining shows up in the component.
+		const bob = await observe(room);
+		await page.getByText('connected · 2 online', { exact: true }).waitFor();
+		await bob.close();
+
+		const shown = await page.evaluate(() => window.readme.shown);
+		// Once connected, it never left: no destroy, no "disconnected".
+		const first = shown.indexOf('connected · 1 online');
+		expect(first).toBeGreaterThanOrEqual(0);
+		expect(shown.slice(first).every((text) => text.startsWith('connected · '))).toBe(true);
+		expect(shown.slice(0, first).every((text) => text.startsWith('disconnected') || text.startsWith('connecting'))).toBe(true);
+		expect(errors).toEqual([]);
+		await page.close();
 	}), 60_000);
 
 	test('without SharedWorker: each tab its own socket, and still every event exactly once', () => explained(async () => {
