@@ -27,7 +27,8 @@ export interface StatusChange {
 	/** The room this status is about (on a room switch, the old room's `'disconnected'` names it). */
 	room: string;
 	/**
-	 * Why the transport stopped for good (`ClosedByRoom`, `RetriesExhausted`, a bad URL); `null`
+	 * Why the transport stopped for good (`ClosedByRoom`, `RetriesExhausted`, a bad URL), or, with
+	 * `'reconnecting'`, why the last attempt failed when that is known (`connect_timeout`); `null`
 	 * once a connection succeeds or after `disconnect()`. Absent: unchanged.
 	 */
 	error?: RoomError | null;
