@@ -128,6 +128,40 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
  */
 const DECLINE_EXTENSIONS = { 'Sec-WebSocket-Extensions': 'none' };
 
+/**
+ * What a room reports about its own work, to {@link WebsocketServer.onMetric}: enough for an
+ * operator to see what a room does and why it refuses.
+ *
+ * - `batch`: one call frame answered (`answered`), past `callTimeoutMs` (`timeout`), one capnweb
+ *   could not run (`failed`), or dropped because its socket left (`dropped`). `ms` is wall time as
+ *   workerd measures it: it advances across awaited I/O (storage, fetch, timers), not while code
+ *   runs without awaiting.
+ * - `refused`: a frame refused whole, with the code its sender got.
+ * - `socket_refused`: a socket turned away at the door (4429, 4503).
+ * - `closed`: a socket the room closed for cause (`idle_timeout`, `too_many_refusals`).
+ */
+export type RoomMetric =
+	| { kind: 'batch'; session: string; calls: number; refused: number; ms: number; outcome: 'answered' | 'timeout' | 'failed' | 'dropped' }
+	| { kind: 'refused'; session: string; code: string; status: number }
+	| { kind: 'socket_refused'; code: number; reason: string }
+	| { kind: 'closed'; session: string; code: number; reason: string };
+
+/** Counters since this instance of the room started (they start over after eviction). */
+export interface RoomMetrics {
+	sessions: number;
+	frames: number;
+	batches: number;
+	calls: number;
+	/** Calls answered `rate_limited` inside batches that otherwise ran. */
+	callsRefused: number;
+	/** Frames refused whole, by code. */
+	refused: Record<string, number>;
+	/** Sockets turned away, by close code. */
+	socketsRefused: Record<string, number>;
+	/** Sockets the room closed for cause, by reason code. */
+	closed: Record<string, number>;
+}
+
 /** Where `sendTo` delivers: a session id (as a string or `{ session }`), or every socket of a user id. */
 export type SendTarget = string | { session: string } | { user: string };
 
@@ -182,6 +216,7 @@ export class WebsocketServer<
 	#presence?: PresenceQueue;
 	/** Whether this instance knows the silent-socket alarm is set. */
 	#alarmSet = false;
+	readonly #counters: Omit<RoomMetrics, 'sessions'> = { frames: 0, batches: 0, calls: 0, callsRefused: 0, refused: {}, socketsRefused: {}, closed: {} };
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -219,8 +254,20 @@ export class WebsocketServer<
 		return true;
 	}
 
+	/**
+	 * Hears about the room's own work: batches answered (and how long they took), frames and sockets
+	 * refused, sockets closed for cause. Send it to your logs or Analytics Engine. Runs inline, so
+	 * keep it cheap; a throw is logged and ignored. See {@link RoomMetric}; `metrics()` has counters.
+	 */
+	onMetric(_metric: RoomMetric): void {}
+
 	// ---------------------------------------------------------------------------------------------
 	// Server-side API (Workers RPC from other Worker code).
+
+	/** Counters since this instance started (they start over after eviction); see {@link RoomMetrics}. */
+	metrics(): RoomMetrics {
+		return { ...this.#counters, sessions: this.#sessions.size, refused: { ...this.#counters.refused }, socketsRefused: { ...this.#counters.socketsRefused }, closed: { ...this.#counters.closed } };
+	}
 
 	/** Sends an event to every socket in the room, except the sessions in `exclude`. */
 	broadcast<E extends keyof Events & string>(
@@ -385,6 +432,8 @@ export class WebsocketServer<
 	 * `"<error code>: <message>"` as the reason.
 	 */
 	#refuseSocket(code: number, reason: string): Response {
+		count(this.#counters.socketsRefused, String(code));
+		this.#report({ kind: 'socket_refused', code, reason });
 		const { 0: client, 1: server } = new WebSocketPair();
 		server.accept();
 		this.#close(server, code, reason);
@@ -397,6 +446,7 @@ export class WebsocketServer<
 		const options = this.#limits();
 		const now = Date.now();
 		state.seen = now;
+		this.#counters.frames++;
 		// Every frame spends a token, so frames that are refused are not free either.
 		if (!spend(state.limits, 'frames', options.frameRateLimit, 1, now)) {
 			return this.#refuse(ws, state, callId(raw), 'rate_limited', 429, 'Too many frames; slow down');
@@ -417,6 +467,10 @@ export class WebsocketServer<
 		if (refused > 0) refuseCalls(batch);
 		state.refusals = 0;
 		this.#sessions.save(ws, state);
+		this.#counters.batches++;
+		this.#counters.calls += batch.pushes.length - refused;
+		this.#counters.callsRefused += refused;
+		let outcome: 'answered' | 'timeout' | 'failed' | 'dropped' = 'answered';
 
 		const Api = (this.constructor as unknown as RoomClass).api;
 		const work = new AbortController();
@@ -428,12 +482,14 @@ export class WebsocketServer<
 			if (!work.signal.aborted) this.#send(ws, replyFrame(id, replies));
 		} catch (error) {
 			// The socket left (nobody to answer), the deadline passed, or capnweb refused the batch.
-			if (!this.#sessions.get(ws)) return;
+			outcome = !this.#sessions.get(ws) ? 'dropped' : work.signal.aborted ? 'timeout' : 'failed';
+			if (outcome === 'dropped') return;
 			const why = work.signal.aborted ? RoomError.from(work.signal.reason) : new RoomError('bad_request', `The batch could not be run: ${(error as Error)?.message ?? String(error)}`, 400);
 			this.#send(ws, refusedFrame(id, why.toJSON()));
 		} finally {
 			clearTimeout(deadline);
 			inflight.delete(work);
+			this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: Date.now() - now, outcome });
 		}
 	}
 
@@ -463,8 +519,7 @@ export class WebsocketServer<
 		for (const [ws, state] of [...this.#sessions.entries()]) {
 			const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
 			if (now - Math.max(state.seen, pinged) < idleTimeoutMs) continue;
-			this.#close(ws, CloseCode.Idle, 'idle_timeout: Nothing heard from this socket, not even a keep-alive ping');
-			await this.#leave(ws);
+			await this.#closeForCause(ws, state, CloseCode.Idle, 'idle_timeout', 'Nothing heard from this socket, not even a keep-alive ping');
 		}
 		await this.#forgetFullBuckets(now);
 		this.#watchForSilence();
@@ -712,13 +767,32 @@ export class WebsocketServer<
 	#refuse(ws: WebSocket, state: SessionState<Meta>, id: number, code: string, status: number, message: string): void {
 		const error: RoomErrorData = { code, status, message };
 		this.#send(ws, id >= 0 ? refusedFrame(id, error) : this.#eventFrame('error', error));
+		count(this.#counters.refused, code);
+		this.#report({ kind: 'refused', session: state.session.ws_session_id, code, status });
 		state.refusals++;
 		if (state.refusals >= this.#limits().maxRefusals) {
-			this.#close(ws, CloseCode.PolicyViolation, `too_many_refusals: ${state.refusals} frames in a row were refused`);
-			void this.#leave(ws);
+			this.#closeForCause(ws, state, CloseCode.PolicyViolation, 'too_many_refusals', `${state.refusals} frames in a row were refused`);
 			return;
 		}
 		this.#sessions.save(ws, state);
+	}
+
+	/** Closes a socket for something it did (or failed to do), reports it, and announces it gone. */
+	#closeForCause(ws: WebSocket, state: SessionState<Meta>, code: number, cause: string, message: string): Promise<void> {
+		count(this.#counters.closed, cause);
+		this.#report({ kind: 'closed', session: state.session.ws_session_id, code, reason: cause });
+		this.#close(ws, code, `${cause}: ${message}`);
+		return this.#leave(ws);
+	}
+
+	/** Hands a metric to `onMetric`, unless the room does not listen (then nothing is built). */
+	#report(metric: RoomMetric): void {
+		if (this.onMetric === WebsocketServer.prototype.onMetric) return;
+		try {
+			this.onMetric(metric);
+		} catch (error) {
+			console.error('onMetric threw:', describeError(error));
+		}
 	}
 
 	/** Removes a socket without announcing it (it never was announced); returns its state once. */
@@ -778,6 +852,10 @@ export class WebsocketServer<
 }
 
 const ENTITY_ACTIONS: ReadonlySet<string> = new Set<EntityAction>(['created', 'updated', 'deleted']);
+
+function count(counts: Record<string, number>, key: string): void {
+	counts[key] = (counts[key] ?? 0) + 1;
+}
 
 /** Bytes of catch-up one `connectRateLimit` token pays for, past the first ones. */
 const CATCH_UP_BYTES_PER_TOKEN = 64 * 1024;

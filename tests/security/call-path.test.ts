@@ -79,7 +79,9 @@ describe('1. every expression is checked, not only the top-level call', () => {
 
 	test('a property-only map() still works, and pipelining is charged per call', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
-		expect(await a.rpc.echo([{ n: 1 }, { n: 2 }]).map((x) => x.n)).toEqual([1, 2]);
+		// `echo` is generic, so the stub types its result loosely: a test-only cast.
+		const items = a.rpc.echo([{ n: 1 }, { n: 2 }]) as unknown as { map(f: (x: { n: number }) => number): Promise<number[]> };
+		expect(await items.map((x) => x.n)).toEqual([1, 2]);
 		expect(await a.rpc.counter(1).increment(2).value()).toBe(3);
 		await a.close();
 	});
@@ -283,6 +285,23 @@ describe('9. logs', () => {
 		expect(log).toContain('onMessage threw for event "explode"');
 		expect(log).not.toContain('FORGED');
 		await a.close();
+	});
+});
+
+describe('observability', () => {
+	test('onMetric hears batches, refusals and sockets turned away; metrics() counts them', async () => {
+		const room = freshRoom('strict');
+		const a = await Probe.join(worker, room, { user_id: 'ann' });
+		expect(await a.rpc.add(1, 1)).toBe(2);
+		await a.batch(1, ['["pull",99]']);
+		expect(refusal(await a.batch(2, [['push', call('slow', 20_000)], ['pull', 1]]))?.code).toBe('timeout');
+		const extra = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'ann' }]);
+		expect((await new Probe(worker.connectUrl(room, { user_id: 'ann' })).closed).code).toBe(CloseCode.RateLimited);
+		const { counters } = await worker.rpc<{ counters: Record<string, number> }>(room, 'stats');
+		expect(counters).toMatchObject({ 'metric:batch:answered': 1, 'metric:refused:bad_request': 1, 'metric:batch:timeout': 1, 'metric:socket_refused:4429': 1 });
+		const metrics = await worker.rpc<Record<string, unknown>>(room, 'metrics');
+		expect(metrics).toMatchObject({ sessions: 3, batches: 2, calls: 2, refused: { bad_request: 1 }, socketsRefused: { '4429': 1 } });
+		await Promise.all([a, ...extra].map((p) => p.close()));
 	});
 });
 

@@ -51,7 +51,7 @@ function expression(depth: number): unknown {
 		() => ['undefined'],
 		() => [pick(['inf', '-inf', 'nan'])],
 		() => ['url', pick(['https://a/', 'not a url', 5])],
-		() => ['headers', pick([[['a', 'b']], 'x', [[1]]])],
+		() => ['headers', pick<unknown>([[['a', 'b']], 'x', [[1]]])],
 		() => ['nosuch', 1],
 	];
 	if (depth <= 0) return pick(leaf)();
@@ -76,7 +76,7 @@ function expression(depth: number): unknown {
 
 /** Plain data of the kinds a real client sends. */
 function data(depth: number): unknown {
-	const kinds = [() => int(100), () => 'text', () => null, () => ['date', 1], () => ['bigint', '42'], () => ['bytes', 'AAEC'], () => ['undefined']];
+	const kinds: Array<() => unknown> = [() => int(100), () => 'text', () => null, () => ['date', 1], () => ['bigint', '42'], () => ['bytes', 'AAEC'], () => ['undefined']];
 	if (depth > 0) kinds.push(() => [[data(depth - 1), data(depth - 1)]], () => ({ k: data(depth - 1) }));
 	return pick(kinds)();
 }

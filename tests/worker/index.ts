@@ -4,7 +4,7 @@
  * calls the room's server-side API through real Workers RPC.
  */
 import { RpcTarget } from 'capnweb';
-import { RoomApi, RoomError, WebsocketServer, type Session } from '../../do/index.js';
+import { RoomApi, RoomError, WebsocketServer, type RoomMetric, type Session } from '../../do/index.js';
 import { callableNames } from '../../do/api.js';
 import { handOff } from '../../kit/handoff.js';
 import { HANDOFF_HEADER } from '../../rpc/protocol.js';
@@ -116,6 +116,11 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 		return super.webSocketMessage(ws, raw);
 	}
 
+	/** Counts what the room reports, by kind and outcome (read back with `stats()`). */
+	override onMetric(metric: RoomMetric) {
+		this.#bump(`metric:${metric.kind}:${metric.kind === 'batch' ? metric.outcome : metric.kind === 'refused' ? metric.code : metric.kind === 'closed' ? metric.reason : metric.code}`);
+	}
+
 	override onConnect(session: Session<TestMeta>) {
 		this.#bump('connect');
 		if (session.meta.fail === 'connect') throw new Error('onConnect exploded');
@@ -171,7 +176,7 @@ function namespaceFor(env: Env, room: string): DurableObjectNamespace<TestRoom> 
 }
 
 type RpcCall = {
-	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead';
+	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead' | 'metrics';
 	args: unknown[];
 };
 
