@@ -124,6 +124,8 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	readonly #live: Cell<boolean>;
 	readonly #nextRetry: Cell<NextRetry | null>;
 	#liveTimer: TimerHandle | null = null;
+	/** A `connect_timeout` was logged since the last join: it is logged once, not per attempt. */
+	#timeoutWarned = false;
 	/** Whether the current room has been joined since `connect()`: tells a reconnect from a first join. */
 	#joinedOnce = false;
 	#destroyed = false;
@@ -445,6 +447,12 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		this.#status.set(status);
 		if (status !== 'connected') this.#feed.disconnected();
 		if (change.error !== undefined) this.#error.set(change.error);
+		if (status === 'connected') this.#timeoutWarned = false;
+		if (change.error?.code === 'connect_timeout' && !this.#timeoutWarned) {
+			// Otherwise silent: the page would just say "reconnecting" (or "connecting") forever.
+			this.#timeoutWarned = true;
+			console.warn(`@delightstack/websocket: ${change.error.message}. Retrying with backoff.`);
+		}
 		this.#nextRetry.set(change.retryInMs === undefined ? null : { attempt: change.attempt ?? 1, at: this.#clock.now() + change.retryInMs });
 		if (status === 'connected') {
 			this.#setLive(true);

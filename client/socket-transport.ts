@@ -70,8 +70,6 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	#connectTimer: TimerHandle | null = null;
 	/** The browser said `offline` and not `online` since: no retries until it does. */
 	#offline = false;
-	/** A connect timeout was logged since the last successful join (it is logged once). */
-	#timeoutWarned = false;
 	/** The `connect()` promise waiting for the next join; `null` while connected or stopped. */
 	readonly #joining = new PendingJoin();
 	/** Gave up after the last retry, but a wake signal may start over. */
@@ -94,6 +92,11 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 
 	get room(): string | null {
 		return this.#room;
+	}
+
+	/** The browser said `offline` (and not `online` since): no retries are made meanwhile. */
+	get offline(): boolean {
+		return this.#offline;
 	}
 
 	get rpc(): Remote {
@@ -211,7 +214,6 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 
 	#onJoined(connection: RoomConnection<Remote>): void {
 		this.#clearConnectTimer();
-		this.#timeoutWarned = false;
 		this.#debug?.(`joined "${this.#room}"`);
 		this.#policy.connected(this.#clock.now());
 		this.#setStatus('connected', { error: null });
@@ -241,11 +243,9 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		const what = opened
 			? `the socket to ${url} opened, but the room sent no session list within ${timeoutMs} ms`
 			: `the server never answered the WebSocket upgrade at ${url} within ${timeoutMs} ms (is the socket path served by the room? e.g. \`vite dev\` without the room's proxy or plugin swallows it)`;
+		// Reported to the client (which warns once in the page's console, also for a socket in the
+		// SharedWorker) with the status change.
 		const error = new RoomError('connect_timeout', `Could not join room "${this.#room}": ${what}`, 504);
-		if (!this.#timeoutWarned) {
-			this.#timeoutWarned = true;
-			console.warn(`@delightstack/websocket: ${error.message}. Retrying with backoff.`);
-		}
 		connection.abandon(1000, 'connect timeout');
 		this.#dropped(CONNECT_TIMEOUT_CLOSE_CODE, error.message, error);
 	}

@@ -173,7 +173,7 @@ export class SharedHub {
 			this.#rooms.set(message.url, room);
 		}
 		tab.room = room;
-		room.admit(tab, message.since);
+		room.admit(tab, message.since, message.online !== false);
 	}
 
 	#leave(tab: Tab): void {

@@ -269,6 +269,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			since: this.#options.since(),
 			settings: this.#options.settings ?? {},
 			debug: this.#options.debug !== undefined,
+			online: (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false,
 		});
 	}
 

@@ -47,9 +47,11 @@ export type TabMessage =
 	 * and identifies the shared socket: tabs with the same URL share one. `since` is the tab's
 	 * change-feed position (-1: none). `join` numbers this tab's joins; everything the worker says
 	 * about the room carries it, so a tab can ignore what was meant for an earlier join. `debug`:
-	 * the tab wants the room socket's debug lines (`debug` messages).
+	 * the tab wants the room socket's debug lines (`debug` messages). `online`: the tab's
+	 * `navigator.onLine` (a tab opened offline must not have the socket retried behind its back,
+	 * nor one opened online find it waiting for an `online` that another tab will never send).
 	 */
-	| { type: 'join'; join: number; room: string; url: string; since: number; settings: SocketSettings; debug: boolean }
+	| { type: 'join'; join: number; room: string; url: string; since: number; settings: SocketSettings; debug: boolean; online: boolean }
 	| { type: 'leave' }
 	/** One batch of capnweb messages gathered by the tab's `CallBatcher`. */
 	| { type: 'call'; id: number; messages: string[] }

@@ -109,12 +109,14 @@ export class SharedRoom {
 	}
 
 	/**
-	 * Adds a tab and brings it up to date at once: while connected, a synthetic `session:list`, its
+	 * Adds a tab (whose browser says it is `online` or not) and brings it up to date at once: while connected, a synthetic `session:list`, its
 	 * change-feed verdict and `'connected'`; otherwise the current status (and a connection attempt
 	 * if the socket had stopped).
 	 */
-	admit(member: RoomMember, since: number): void {
+	admit(member: RoomMember, since: number, online: boolean): void {
 		this.#members.add(member);
+		// The newcomer's view of the network is as current as anyone's.
+		if (online === this.#transport.offline) this.wake(online ? 'online' : 'offline');
 		member.resyncPending = since >= 0 && since < this.#feed.since;
 		switch (this.#transport.status) {
 			case 'connected':

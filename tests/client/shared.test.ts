@@ -367,6 +367,20 @@ describe('the network, as the tabs see it', () => {
 		expect((await sessionsOf(room)).filter((s) => s.meta.user_id === 'ann')).toHaveLength(1);
 	});
 
+	test('a tab that joins online brings back a socket another tab had taken offline', async () => {
+		const room = freshRoom();
+		const network = manualWake();
+		const shared = new FakeWorker();
+		const a = tab(shared, { user_id: 'ann' }, { wakeSignals: network.signals });
+		await a.connect(room);
+		network.fire('offline');
+		await until(() => a.status === 'reconnecting', 'the socket closed');
+		// (Bun's navigator says nothing of the network, which a tab takes as online.)
+		const b = tab(shared);
+		await b.connect(room);
+		expect(a.connected).toBe(true);
+	});
+
 	test('retryNow() from a tab retries the shared socket at once, even while offline', async () => {
 		const room = freshRoom();
 		const network = manualWake();
