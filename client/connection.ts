@@ -6,7 +6,7 @@ import { RpcTarget } from 'capnweb';
 import { deliverOneWay } from '../rpc/batch.js';
 import { CallBatcher, PendingBatches, type RefusalListener } from '../rpc/call-batcher.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
-import { PING, PONG, parseFrame, type Frame } from '../rpc/frame.js';
+import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
 import { EVENT_METHOD, type RoomListener, type SessionListPart } from '../rpc/protocol.js';
 import { clip } from './debug.js';
@@ -34,16 +34,27 @@ export interface ConnectionOptions {
 class Listener extends RpcTarget implements RoomListener {
 	#onEvent: ConnectionHandlers['onEvent'];
 	#onClosing: (code: number, reason: string) => void;
-	constructor(onEvent: ConnectionHandlers['onEvent'], onClosing: (code: number, reason: string) => void) {
+	#send: (frame: string) => boolean;
+	constructor(onEvent: ConnectionHandlers['onEvent'], onClosing: (code: number, reason: string) => void, send: (frame: string) => boolean) {
 		super();
 		this.#onEvent = onEvent;
 		this.#onClosing = onClosing;
+		this.#send = send;
 	}
 	/** A long `session:list` arrives in parts; the handlers get it whole, once. */
 	readonly #listParts = new SessionListParts();
 	event(name: string, payload: EncodedPayload): void {
-		// Fresh from the frame: decoded in place.
-		let data: unknown = decodePayload(payload, true);
+		let data: unknown;
+		try {
+			// Fresh from the frame: decoded in place.
+			data = decodePayload(payload, true);
+		} catch (error) {
+			// Dropped, but not silently: the app hears of it as an `error` event.
+			const message = `Could not decode the room's ${JSON.stringify(name)} event: ${(error as Error).message}`;
+			console.warn(message);
+			this.#onEvent('error', { code: 'bad_payload', status: 400, message });
+			return;
+		}
 		if (name === 'session:list') {
 			data = this.#listParts.add(data as SessionListPart<unknown>);
 			if (data === undefined) return;
@@ -52,6 +63,10 @@ class Listener extends RpcTarget implements RoomListener {
 	}
 	closing(code: number, reason: string): void {
 		this.#onClosing(code, reason);
+	}
+	confirm(nonce: string): void {
+		// Frames are handled in order, so everything the room sent before asking has been read.
+		this.#send(ackFrame(nonce));
 	}
 }
 
@@ -74,7 +89,7 @@ export class RoomConnection<Remote = unknown> {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
 		this.#debug = options.debug;
-		this.#listener = new Listener(handlers.onEvent, (code, reason) => this.#end(code, reason));
+		this.#listener = new Listener(handlers.onEvent, (code, reason) => this.#end(code, reason), (frame) => this.#sendRaw(frame));
 		this.socket = new Socket(url);
 		this.#pending = new PendingBatches((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
 		this.#batcher = new CallBatcher<Remote>((messages) => this.#pending.send(messages));

@@ -23,6 +23,7 @@ import {
 	type SessionInfo,
 } from '../rpc/types.js';
 import { RoomApi, callableNames, receiveEvent, refusedCall } from './api.js';
+import { ask, confirmed, sent, type Backlog } from './backlog.js';
 import { checkBatch, type PushCost } from './batch-check.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import type { BucketPolicy } from './limits.js';
@@ -74,6 +75,12 @@ export interface RoomOptions {
 	 */
 	callTimeoutMs: number;
 	/**
+	 * Bytes the room may send a socket past an unanswered read check before closing it (4409): a
+	 * peer that stops reading would otherwise make workerd queue everything sent to it in memory.
+	 * The room asks for proof every quarter of this (see `do/backlog.ts`). @default 8 MiB
+	 */
+	maxUnreadBytes: number;
+	/**
 	 * A socket that has sent nothing for this long — not even the client's keep-alive ping, which
 	 * comes every 30 s — is closed (4408) and announced as gone: a frozen tab or a dead network does
 	 * not stay in presence. Checked by the Durable Object's alarm (at most once per this period while
@@ -115,6 +122,7 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	maxRefusals: 20,
 	callTimeoutMs: 30_000,
 	idleTimeoutMs: 90_000,
+	maxUnreadBytes: 8 * 1024 * 1024,
 	changeLog: DEFAULT_CHANGE_LOG,
 	presenceBatchMs: 50,
 	compression: false,
@@ -209,6 +217,8 @@ export class WebsocketServer<
 	readonly #roster = new Roster<Meta>();
 	/** Each user's rate-limit buckets, shared by the user's sockets. */
 	readonly #users = new UserLimits();
+	/** What each socket may have left unread (see `backlog.ts`). */
+	readonly #backlogs = new Map<WebSocket, Backlog>();
 	/** Batches still running, per socket: dropped when the socket goes. */
 	readonly #inflight = new Map<WebSocket, Set<AbortController>>();
 	#options?: RoomOptions;
@@ -454,6 +464,11 @@ export class WebsocketServer<
 		if (typeof raw !== 'string') return this.#refuse(ws, state, -1, 'bad_request', 400, 'Binary frames are not supported');
 		const header = readHeader(raw);
 		const id = header?.kind === 'call' ? header.id : -1;
+		if (header?.kind === 'ack') {
+			const backlog = this.#backlogs.get(ws);
+			if (backlog && confirmed(backlog, raw.slice(header.body))) return;
+			return this.#refuse(ws, state, -1, 'bad_request', 400, 'A read confirmation nobody asked for');
+		}
 		if (!utf8LengthAtMost(raw, options.maxFrameBytes)) {
 			return this.#refuse(ws, state, id, 'payload_too_large', 413, `Frame exceeds ${options.maxFrameBytes} bytes`);
 		}
@@ -739,9 +754,27 @@ export class WebsocketServer<
 		return sent;
 	}
 
+	/**
+	 * Sends one frame; false when the socket is gone, or is not reading what it is sent (then it is
+	 * closed and will leave). Asks for a read confirmation when one is due.
+	 */
 	#send(ws: WebSocket, frame: string): boolean {
+		let backlog = this.#backlogs.get(ws);
+		if (!backlog) this.#backlogs.set(ws, (backlog = { sent: 0, read: 0 }));
+		const { maxUnreadBytes } = this.#limits();
+		const verdict = sent(backlog, frame.length, maxUnreadBytes / 4, maxUnreadBytes);
+		if (verdict === 'not_reading') {
+			const state = this.#sessions.get(ws);
+			// Once: later sends find it gone. Not now, as callers may be iterating the sessions.
+			if (state && !backlog.closing) {
+				backlog.closing = true;
+				queueMicrotask(() => void this.#closeForCause(ws, state, CloseCode.NotReading, 'not_reading', `${maxUnreadBytes} bytes sent past an unanswered read check`));
+			}
+			return false;
+		}
 		try {
 			ws.send(frame);
+			if (verdict === 'ask') ws.send(pushFrame(encodeCalls([['confirm', ask(backlog)]])));
 			return true;
 		} catch {
 			return false;
@@ -752,7 +785,12 @@ export class WebsocketServer<
 	#close(ws: WebSocket, code: number, reason: string): void {
 		// A close reason is limited to 123 bytes.
 		const short = utf8Length(reason) > 123 ? reason.slice(0, 40) : reason;
-		this.#send(ws, pushFrame(encodeCalls([['closing', code, short]])));
+		try {
+			// Not through #send: a socket closed for not reading must still get its notice queued.
+			ws.send(pushFrame(encodeCalls([['closing', code, short]])));
+		} catch {
+			// Gone already.
+		}
 		try {
 			ws.close(code, short);
 		} catch {
@@ -801,6 +839,7 @@ export class WebsocketServer<
 		if (!state) return undefined;
 		for (const work of this.#inflight.get(ws) ?? []) work.abort(new RoomError('connection_lost', 'The socket closed', 0));
 		this.#inflight.delete(ws);
+		this.#backlogs.delete(ws);
 		const key = userKey(state.session);
 		const last = this.#users.leave(key);
 		// The user's last socket: keep their buckets for when they come back (unless full anyway).

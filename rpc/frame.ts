@@ -6,6 +6,8 @@
  *     r<id>\n<capnweb message>…                      room → client: the answer to batch <id>
  *     x<id>\n<RoomErrorData JSON>                    room → client: batch <id> refused whole
  *     e\n<capnweb message>…                          room → client: one-way calls (events)
+ *     a\n<nonce>                                     client → room: read everything up to the
+ *                                                   room's `confirm(nonce)` call (see do/backlog.ts)
  *
  * capnweb messages are single-line JSON (JSON.stringify escapes newlines), so joining them with
  * "\n" needs no escaping, exactly like capnweb's own HTTP batch transport.
@@ -22,10 +24,11 @@ export type Frame =
 	| { kind: 'call'; id: number; messages: string[] }
 	| { kind: 'reply'; id: number; messages: string[] }
 	| { kind: 'refused'; id: number; error: RoomErrorData }
-	| { kind: 'push'; messages: string[] };
+	| { kind: 'push'; messages: string[] }
+	| { kind: 'ack'; nonce: string };
 
-const TAGS = { call: 'c', reply: 'r', refused: 'x', push: 'e' } as const;
-const KINDS: Record<string, Frame['kind']> = { c: 'call', r: 'reply', x: 'refused', e: 'push' };
+const TAGS = { call: 'c', reply: 'r', refused: 'x', push: 'e', ack: 'a' } as const;
+const KINDS: Record<string, Frame['kind']> = { c: 'call', r: 'reply', x: 'refused', e: 'push', a: 'ack' };
 
 export function callFrame(id: number, messages: readonly string[]): string {
 	return `${TAGS.call}${id}\n${messages.join('\n')}`;
@@ -43,6 +46,10 @@ export function pushFrame(messages: readonly string[]): string {
 	return `${TAGS.push}\n${messages.join('\n')}`;
 }
 
+export function ackFrame(nonce: string): string {
+	return `${TAGS.ack}\n${nonce}`;
+}
+
 /**
  * Reads the header line only. Returns the kind, the id (or -1 for `push`) and where the body
  * starts, or `null` when the header is not one of ours.
@@ -52,7 +59,7 @@ export function readHeader(raw: string): { kind: Frame['kind']; id: number; body
 	if (nl < 1) return null;
 	const kind = KINDS[raw[0]!];
 	if (!kind) return null;
-	if (kind === 'push') return nl === 1 ? { kind, id: -1, body: 2 } : null;
+	if (kind === 'push' || kind === 'ack') return nl === 1 ? { kind, id: -1, body: 2 } : null;
 	const digits = raw.slice(1, nl);
 	if (!/^\d{1,15}$/.test(digits)) return null;
 	return { kind, id: Number(digits), body: nl + 1 };
@@ -74,6 +81,8 @@ export function parseFrame(raw: string): Frame | null {
 		}
 		case 'push':
 			return { kind: 'push', messages: splitMessages(body) };
+		case 'ack':
+			return { kind: 'ack', nonce: body };
 		default:
 			return { kind: header.kind, id: header.id, messages: splitMessages(body) };
 	}

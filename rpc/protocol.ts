@@ -26,6 +26,12 @@ export interface RoomListener {
 	 * fires `close` once TCP ends. The notice makes the close code reliable everywhere.
 	 */
 	closing(code: number, reason: string): void;
+	/**
+	 * The room asks for proof that this socket reads what it is sent: answer with an `a\n<nonce>`
+	 * frame once everything before this call has been read (see `do/backlog.ts`). A socket that
+	 * does not answer while the room sends it `maxUnreadBytes` more is closed (4409).
+	 */
+	confirm(nonce: string): void;
 }
 
 /**
@@ -64,6 +70,8 @@ export const CloseCode = {
 	Forbidden: 4403,
 	/** Nothing was heard from the socket for `idleTimeoutMs`, not even a keep-alive ping. */
 	Idle: 4408,
+	/** The socket did not read what it was sent (`maxUnreadBytes` past an unanswered check). */
+	NotReading: 4409,
 	/** Too many sockets or connections from this user (`maxSocketsPerUser`, `connectRateLimit`). Retry later. */
 	RateLimited: 4429,
 	/** The room holds `maxSessions` sockets already. Retry later. */

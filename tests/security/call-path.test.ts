@@ -4,6 +4,8 @@
  * the frames it tried, checks that another member still hears the room, and that nothing was lost.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { encodePayload } from '../../rpc/payload.js';
 import { CloseCode } from '../../rpc/protocol.js';
 import { Probe, joinInTurn } from '../support/probe.js';
@@ -271,6 +273,31 @@ describe('8. sockets that go silent', () => {
 	});
 });
 
+describe('8. sockets that stop reading', () => {
+	test('a socket that pings but never reads is closed (4409) once it owes the room too much; readers are untouched', async () => {
+		const room = freshRoom('strict');
+		const reader = await Probe.join(worker, room, { user_id: 'reader' });
+		const stalled = await openStalledSocket(worker.connectUrl(room, { user_id: 'mallory' }));
+		const joined = await reader.next('session:connected');
+		expect(joined.meta.user_id).toBe('mallory');
+		// 20 broadcasts of 16 KiB: 320 KiB to each socket, five times the strict room's 64 KiB.
+		let frames = 0;
+		for (let i = 0; i < 20; i++) {
+			await worker.rpc(room, 'broadcast', 'chat:message', { text: `${i}:${'x'.repeat(16 * 1024)}` });
+			frames++;
+		}
+		expect((await reader.next('session:disconnected')).ws_session_id).toBe(joined.ws_session_id);
+		// The reader confirmed as it read, got every broadcast, in order, and is still in the room.
+		const texts = reader.events.filter((e) => e.name === 'chat:message').map((e) => Number(e.data.text.split(':')[0]));
+		expect(texts).toEqual(Array.from({ length: frames }, (_, i) => i));
+		expect((await worker.rpc<any[]>(room, 'getSessions')).map((s) => s.meta.user_id)).toEqual(['reader']);
+		const { counters } = await worker.rpc<{ counters: Record<string, number> }>(room, 'stats');
+		expect(counters['metric:closed:not_reading']).toBe(1);
+		stalled.destroy();
+		await reader.close();
+	});
+});
+
 describe('9. logs', () => {
 	test('an Error sent by a browser is not logged as the room throwing; room errors are logged quoted', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
@@ -322,6 +349,41 @@ describe('11. names and targets', () => {
 		await Promise.all([a!.close(), b!.close(), twin.close()]);
 	});
 });
+
+/**
+ * A WebSocket client that completes the upgrade and then never reads another byte, while it keeps
+ * sending keep-alive pings (so it is not silent): the peer a room cannot see is not reading.
+ */
+async function openStalledSocket(url: string): Promise<Socket> {
+	const { hostname, port, pathname, search } = new URL(url);
+	const socket = connect(Number(port), hostname);
+	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+	const key = randomBytes(16).toString('base64');
+	socket.write(`GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+	await new Promise<void>((resolve) => {
+		let head = '';
+		const onData = (chunk: Buffer) => {
+			head += chunk.toString('latin1');
+			if (!head.includes('\r\n\r\n')) return;
+			socket.off('data', onData);
+			// From here on nothing is read: the kernel's buffer fills, then workerd's queue.
+			socket.pause();
+			resolve();
+		};
+		socket.on('data', onData);
+	});
+	const ping = () => {
+		// A masked text frame "ping" (clients must mask), which the runtime answers for the room.
+		const mask = randomBytes(4);
+		const payload = Buffer.from('ping').map((b, i) => b ^ mask[i % 4]!);
+		socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload]));
+	};
+	const timer = setInterval(ping, 200);
+	socket.once('close', () => clearInterval(timer));
+	const destroy = socket.destroy.bind(socket);
+	socket.destroy = (error?: Error) => (clearInterval(timer), destroy(error));
+	return socket;
+}
 
 /** Polls a condition that depends on another process's output (no event to await there). */
 async function waitFor(condition: () => boolean, timeoutMs = 5_000) {

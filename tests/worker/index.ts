@@ -150,6 +150,7 @@ export class StrictRoom extends TestRoom {
 		...TestRoom.options,
 		callTimeoutMs: 1_000,
 		idleTimeoutMs: 2_000,
+		maxUnreadBytes: 64 * 1024,
 		maxSocketsPerUser: 3,
 		maxSessions: 8,
 		connectRateLimit: { capacity: 6, refillEveryMs: 60_000 },
