@@ -16,6 +16,9 @@
  * worker this package ships (Vite bundles it by itself; see client/shared/README.md); elsewhere,
  * or with `shared: false`, each client has its own socket. Either way each tab gets every event
  * exactly once and only its own replies.
+ *
+ * Outside Svelte (Node, Bun, tests, bots), use `RoomClient` from `@delightstack/websocket/headless`:
+ * the same client with plain properties, needing no rune compiler.
  */
 export { WebsocketClient, sameOriginUrl, type NextRetry, type WebsocketClientOptions } from './websocket-client.svelte.js';
 export type { RoomClientOptions } from './room-client.js';
