@@ -23,7 +23,7 @@
  * accepted and closed at once with 4401 / 4403 (see `authRefusal`). The room is never involved.
  */
 import { authorizeFromAuthLocals, type Authorize } from './authorize.js';
-import { devAuthorization, isDevAuthorizeRequest } from './dev-bridge.js';
+import { devAuthorization, devAuthRefusal, isDevAuthorizeRequest } from './dev-bridge.js';
 import { handOff, type RoomNamespace } from './handoff.js';
 import { originChecker, type AllowedOrigins } from './origin.js';
 import { authRefusal, codeForStatus, refusal, UpgradeRefused } from './refusal.js';
@@ -85,6 +85,7 @@ export async function admitUpgrade<Meta extends object, Context>(
 ): Promise<Response> {
 	// `vite dev` only (see dev-bridge.ts): the dev server asks who this socket is before it opens it.
 	const devAuthorize = isDevAuthorizeRequest(request);
+	const refuseAuthorization = devAuthorize ? devAuthRefusal : authRefusal;
 	if (!devAuthorize && !isWebSocketUpgrade(request)) {
 		return refusal(426, 'upgrade_required', `${gate.path} only accepts WebSocket upgrades (GET with "Upgrade: websocket")`, {
 			upgrade: 'websocket',
@@ -109,7 +110,7 @@ export async function admitUpgrade<Meta extends object, Context>(
 	try {
 		const allowed = await gate.authorize(context, room);
 		if (allowed === null || allowed === undefined) {
-			return authRefusal(401, 'unauthorized', 'Sign in to join this room');
+			return refuseAuthorization(401, 'unauthorized', 'Sign in to join this room');
 		}
 		if (!isPlainObject(allowed.meta)) {
 			console.error(`${gate.caller}: authorize must return { meta } with meta a plain object; got`, allowed);
@@ -118,12 +119,10 @@ export async function admitUpgrade<Meta extends object, Context>(
 		meta = allowed.meta;
 	} catch (thrown) {
 		const refused = thrownRefusal(thrown);
-		if (refused) return authRefusal(refused.status, refused.code, refused.message);
+		if (refused) return refuseAuthorization(refused.status, refused.code, refused.message);
 		console.error(`${gate.caller}: authorize threw`, thrown);
 		return refusal(500, 'internal_error', 'The server could not authorize this socket');
 	}
-
-	if (devAuthorize) return devAuthorization({ room, meta });
 
 	let rooms: RoomNamespace | null | undefined;
 	try {
@@ -135,6 +134,8 @@ export async function admitUpgrade<Meta extends object, Context>(
 	if (!rooms) {
 		return refusal(503, 'server_unavailable', 'Rooms are not available: no Durable Object namespace to send this socket to');
 	}
+
+	if (devAuthorize) return devAuthorization({ room, meta }, rooms);
 
 	try {
 		return await handOff(rooms, request, { room, meta });

@@ -27,11 +27,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin, ViteDevServer } from 'vite';
-import { DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization, type DevBridge } from '../kit/dev-bridge.js';
+import { DEV_AUTH_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization, type DevBridge } from '../kit/dev-bridge.js';
 import type { RefusalBody } from '../kit/refusal.js';
 import { DEFAULT_WEBSOCKET_PATH } from '../kit/upgrade.js';
 import { HANDOFF_HEADER } from '../rpc/protocol.js';
 import { ROOM_MODULES, type RoomModules } from './adapter.js';
+import { FOR_WORKERD } from './workerd-bundle.js';
 import { DEV_BINDING_HEADER, DEV_REFUSAL_HEADER, DEV_SECRET_BINDING, DEV_SECRET_HEADER } from './dev-headers.js';
 
 export type { RoomModules } from './adapter.js';
@@ -220,7 +221,8 @@ class DevRooms {
 				[HANDOFF_HEADER]: handoff,
 				[DEV_BINDING_HEADER]: binding ?? this.#bindings[0]!,
 			});
-		} else if (asked.status === 401 || asked.status === 403) {
+		} else if (asked.authRefusal) {
+			// `authorize` said no: delivered as close code 4401/4403 by workerd, as in production.
 			const body = JSON.parse(asked.body) as RefusalBody;
 			this.#pipe(req, socket, head, { [DEV_REFUSAL_HEADER]: JSON.stringify(body) });
 		} else {
@@ -233,15 +235,9 @@ class DevRooms {
 		const lib = join(this.#root, 'src', 'lib');
 		const result = await this.#esbuild!.build({
 			stdin: { contents: entry, resolveDir: this.#root, sourcefile: 'delightstack-dev-rooms.js', loader: 'js' },
-			bundle: true,
+			...FOR_WORKERD,
 			write: false,
 			metafile: true,
-			format: 'esm',
-			platform: 'neutral',
-			target: 'es2022',
-			conditions: ['workerd', 'worker', 'import'],
-			mainFields: ['module', 'main'],
-			external: ['cloudflare:*', 'node:*'],
 			logLevel: 'error',
 			plugins: [
 				{
@@ -283,7 +279,7 @@ class DevRooms {
 	 * Asks the app's handle, over loopback to this very dev server, what it would do with this
 	 * upgrade: the same headers as a plain GET, marked with the process's secret.
 	 */
-	#askApp(req: IncomingMessage): Promise<{ status: number; contentType: string; body: string }> {
+	#askApp(req: IncomingMessage): Promise<{ status: number; contentType: string; body: string; authRefusal: boolean }> {
 		const headers: Record<string, string | string[]> = {};
 		for (const [name, value] of Object.entries(req.headers)) {
 			if (value === undefined || /^(upgrade|connection|sec-websocket-.*)$/i.test(name)) continue;
@@ -300,7 +296,12 @@ class DevRooms {
 				const chunks: Buffer[] = [];
 				res.on('data', (chunk: Buffer) => chunks.push(chunk));
 				res.on('end', () =>
-					done({ status: res.statusCode ?? 502, contentType: String(res.headers['content-type'] ?? 'text/plain'), body: Buffer.concat(chunks).toString() }),
+					done({
+						status: res.statusCode ?? 502,
+						contentType: String(res.headers['content-type'] ?? 'text/plain'),
+						body: Buffer.concat(chunks).toString(),
+						authRefusal: res.headers[DEV_AUTH_REFUSAL_HEADER] === '1',
+					}),
 				);
 				res.on('error', fail);
 			});

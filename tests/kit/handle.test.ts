@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { authorizeFromAuthLocals, createWebsocketHandle, refuse, type AuthLocalsLike, type RefusalBody, type RoomNamespace, type WebsocketHandleOptions } from '../../kit/index.js';
 import { HANDOFF_HEADER, type Handoff } from '../../rpc/protocol.js';
 import type { AuthSessionMeta } from '../../rpc/types.js';
-import { DEV_AUTHORIZE_HEADER, openDevBridge } from '../../kit/dev-bridge.js';
+import { DEV_AUTH_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization } from '../../kit/dev-bridge.js';
 import { requestEvent } from './event.js';
 
 const APP = 'https://app.example.com';
@@ -554,28 +554,44 @@ describe('vite dev: the dev server asks the handle who a socket is', () => {
 	}
 
 	test('with the registered secret: every check runs, and the answer is the handoff, not a socket', async () => {
-		const secret = openDevBridge();
-		expect(openDevBridge()).toBe(secret);
+		const bridge = openDevBridge();
+		expect(openDevBridge()).toBe(bridge);
+		const { secret } = bridge;
 		const call = makeHandle();
+		bridge.env = { OTHER: {}, WS: call.rooms };
 		const response = await run(call, question('/api/websocket?room=org-a', secret));
 		expect(response.status).toBe(200);
-		const { handoff } = (await response.json()) as { handoff: string };
-		expect(JSON.parse(handoff)).toEqual({ room: 'org-a', meta: { user_id: 'u-ada', user_name: 'Ada', permission: 3 } });
-		expect(call.getServerCalls).toBe(0);
+		const answer = (await response.json()) as DevAuthorization;
+		expect(JSON.parse(answer.handoff)).toEqual({ room: 'org-a', meta: { user_id: 'u-ada', user_name: 'Ada', permission: 3 } });
+		// Which of the dev bindings the app's getServer chose; the room itself is not asked.
+		expect(answer.binding).toBe('WS');
+		expect(call.getServerCalls).toBe(1);
 		expect(call.rooms.requests).toHaveLength(0);
 
-		// The same checks as a real upgrade: a foreign origin, a bad room, nobody signed in, not a member.
-		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', secret, { origin: 'https://evil.example' })), 403, 'origin_not_allowed');
-		await expectRefusal(call, await run(call, question('/api/websocket', secret)), 400, 'bad_room');
-		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', secret), {}), 401, 'unauthorized');
-		await expectRefusal(call, await run(call, question('/api/websocket?room=org-z', secret)), 403, 'forbidden');
+		// The same checks as a real upgrade: a foreign origin, a bad room, nobody signed in, not a member;
+		// only authorize's refusals are marked as such (the dev server turns them into close codes).
+		const refusals: [Request, object, number, string, string | null][] = [
+			[question('/api/websocket?room=org-a', secret, { origin: 'https://evil.example' }), adaLocals(), 403, 'origin_not_allowed', null],
+			[question('/api/websocket', secret), adaLocals(), 400, 'bad_room', null],
+			[question('/api/websocket?room=org-a', secret), {}, 401, 'unauthorized', '1'],
+			[question('/api/websocket?room=org-z', secret), adaLocals(), 403, 'forbidden', '1'],
+		];
+		for (const [request, locals, status, code, marked] of refusals) {
+			const response = await run(call, request, locals);
+			expect(response.headers.get(DEV_AUTH_REFUSAL_HEADER)).toBe(marked);
+			await expectRefusal(call, response, status, code);
+		}
 	});
 
 	test('a wrong secret, or none registered (any deployed Worker), is an ordinary non-upgrade: 426', async () => {
 		const call = makeHandle();
 		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', 'guess')), 426, 'upgrade_required');
-		openDevBridge();
+		const { secret } = openDevBridge();
 		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', 'guess')), 426, 'upgrade_required');
 		await expectRefusal(call, await run(call, question('/api/websocket?room=org-a', '')), 426, 'upgrade_required');
+		expect(secret).toMatch(/^[0-9a-f]{48}$/);
+		// A real upgrade still goes to the room as usual while the bridge is open.
+		const real = makeHandle();
+		await expectForwarded(real, await run(real, upgrade('/api/websocket?room=org-a')));
 	});
 });

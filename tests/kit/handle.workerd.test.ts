@@ -7,14 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Miniflare } from 'miniflare';
 import type { AuthLocalsLike, RefusalBody } from '../../kit/index.js';
 import { HANDOFF_HEADER } from '../../rpc/protocol.js';
-import type { Session } from '../../rpc/types.js';
 import { startWorkerd } from '../support/workerd.js';
-
-/**
- * Bun's WebSocket takes request headers (a browser's cannot, but it sends `Origin` and cookies
- * itself); the DOM typings in scope only know the browser's constructor.
- */
-const HeaderedWebSocket = WebSocket as unknown as new (url: string, options: { headers: Record<string, string> }) => WebSocket;
+import { HeaderedWebSocket, socketsTo } from './sockets.js';
 
 let mf: Miniflare;
 let origin: string;
@@ -27,6 +21,8 @@ beforeAll(async () => {
 afterAll(async () => {
 	await mf?.dispose();
 });
+
+const { open, close, sessions, upgradeStatus, closedWith } = socketsTo(() => ({ mf, origin, wsOrigin }));
 
 function signedIn(id: string, name: string, orgs: Record<string, number>): AuthLocalsLike {
 	const [current] = Object.keys(orgs);
@@ -42,20 +38,6 @@ function signedIn(id: string, name: string, orgs: Record<string, number>): AuthL
 
 function authCookie(locals: AuthLocalsLike): string {
 	return `test_auth=${encodeURIComponent(JSON.stringify(locals))}`;
-}
-
-/** Opens a socket through the handle; resolves once it is open, with the first frame the room sent. */
-async function open(path: string, headers: Record<string, string>): Promise<{ ws: WebSocket; first: string }> {
-	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
-	const first = new Promise<string>((resolve, reject) => {
-		ws.addEventListener('message', (e) => resolve(String(e.data)), { once: true });
-		ws.addEventListener('close', (e) => reject(new Error(`closed before the first frame (${e.code})`)), { once: true });
-	});
-	await new Promise<void>((resolve, reject) => {
-		ws.addEventListener('open', () => resolve(), { once: true });
-		ws.addEventListener('error', () => reject(new Error('the upgrade was refused')), { once: true });
-	});
-	return { ws, first: await first };
 }
 
 /**
@@ -76,37 +58,9 @@ function refusedSocket(path: string, headers: Record<string, string>): Promise<'
 	});
 }
 
-async function close(ws: WebSocket): Promise<void> {
-	if (ws.readyState === WebSocket.CLOSED) return;
-	const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
-	ws.close(1000);
-	await closed;
-}
-
-async function sessions(room: string): Promise<Session<Record<string, unknown>>[]> {
-	const res = await fetch(`${origin}/sessions/${encodeURIComponent(room)}`);
-	expect(res.status).toBe(200);
-	return (await res.json()) as Session<Record<string, unknown>>[];
-}
-
 async function connects(room: string): Promise<number> {
 	const res = await fetch(`${origin}/stats/${encodeURIComponent(room)}`);
 	return ((await res.json()) as { counters: Record<string, number> }).counters.connect ?? 0;
-}
-
-/** An upgrade request dispatched into workerd, to read the status and body of a refusal. */
-async function upgradeStatus(path: string, headers: Record<string, string>): Promise<{ status: number; body: RefusalBody }> {
-	const res = await mf.dispatchFetch(`${origin}${path}`, {
-		headers: { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers },
-	});
-	expect(res.headers.get('content-type')).toStartWith('application/json');
-	return { status: res.status, body: (await res.json()) as RefusalBody };
-}
-
-/** Opens a real socket through the handle and resolves with how it was closed. */
-function closedWith(path: string, headers: Record<string, string>): Promise<{ code: number; reason: string }> {
-	const ws = new WebSocket(`${origin.replace(/^http/, 'ws')}${path}`, { headers } as any);
-	return new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason }), { once: true }));
 }
 
 describe('through the handle into a real room', () => {

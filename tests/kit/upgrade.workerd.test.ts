@@ -5,90 +5,52 @@
  * contain `@sveltejs/kit`: the `/server` entry works without SvelteKit installed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { build } from 'esbuild';
 import type { Miniflare } from 'miniflare';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RefusalBody } from '../../kit/index.js';
-import type { Session } from '../../rpc/types.js';
 import { startWorkerd } from '../support/workerd.js';
+import { socketsTo } from './sockets.js';
 
-const root = join(import.meta.dir, '..', '..');
-const HeaderedWebSocket = WebSocket as unknown as new (url: string, options: { headers: Record<string, string> }) => WebSocket;
+const BUNDLE = 'plain-worker.js';
 
 let mf: Miniflare;
 let origin: string;
 let wsOrigin: string;
 
 beforeAll(async () => {
-	({ mf, origin, wsOrigin } = await startWorkerd('tests/kit/plain-worker.ts', 'plain-worker.js'));
+	({ mf, origin, wsOrigin } = await startWorkerd('tests/kit/plain-worker.ts', BUNDLE));
 });
 
 afterAll(async () => {
 	await mf?.dispose();
 });
 
-/** Opens a socket; resolves once the room's first frame arrived, or rejects on a refusal. */
-async function open(path: string, headers: Record<string, string>): Promise<WebSocket> {
-	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
-	await new Promise<void>((resolve, reject) => {
-		ws.addEventListener('message', () => resolve(), { once: true });
-		ws.addEventListener('close', (e) => reject(new Error(`closed before the first frame (${e.code})`)), { once: true });
-	});
-	return ws;
-}
+const { open, close, sessions, upgradeStatus, closedWith } = socketsTo(() => ({ mf, origin, wsOrigin }));
 
-async function close(ws: WebSocket): Promise<void> {
-	const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
-	ws.close(1000);
-	await closed;
-}
-
-async function sessions(room: string): Promise<Session<Record<string, unknown>>[]> {
-	const res = await fetch(`${origin}/sessions/${encodeURIComponent(room)}`);
-	expect(res.status).toBe(200);
-	return (await res.json()) as Session<Record<string, unknown>>[];
-}
-
-async function refused(path: string, headers: Record<string, string>): Promise<{ status: number; body: RefusalBody }> {
-	const res = await mf.dispatchFetch(`${origin}${path}`, {
-		headers: { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers },
-	});
-	expect(res.headers.get('content-type')).toStartWith('application/json');
-	return { status: res.status, body: (await res.json()) as RefusalBody };
-}
-
-function closedWith(path: string, headers: Record<string, string>): Promise<{ code: number; reason: string }> {
-	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
-	return new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason }), { once: true }));
+/** Joins `room` through `path` and returns the metas the room then holds. */
+async function joined(path: string, room: string, headers: Record<string, string>): Promise<Record<string, unknown>[]> {
+	const { ws } = await open(path, headers);
+	try {
+		return (await sessions(room)).map((s) => s.meta);
+	} finally {
+		await close(ws);
+	}
 }
 
 describe('handleUpgrade in a plain Worker', () => {
 	test('an upgrade with env passed whole joins the room with the meta authorize decided', async () => {
-		const ws = await open('/api/websocket?room=plain-1&token=u-ann', { origin });
-		try {
-			expect((await sessions('plain-1')).map((s) => s.meta)).toEqual([{ user_id: 'u-ann', via: 'plain' }]);
-		} finally {
-			await close(ws);
-		}
+		expect(await joined('/api/websocket?room=plain-1&token=u-ann', 'plain-1', { origin })).toEqual([{ user_id: 'u-ann', via: 'plain' }]);
 	});
 
 	test('the namespace itself works too, on a custom path', async () => {
-		const ws = await open('/rooms/socket?room=plain-2', { origin });
-		try {
-			expect((await sessions('plain-2')).map((s) => s.meta)).toEqual([{ user_id: 'guest', via: 'namespace' }]);
-		} finally {
-			await close(ws);
-		}
+		expect(await joined('/rooms/socket?room=plain-2', 'plain-2', { origin })).toEqual([{ user_id: 'guest', via: 'namespace' }]);
 	});
 
 	test('allowedOrigins lets another origin in, and only on the options that list it', async () => {
-		const ws = await open('/api/websocket?room=plain-5&token=u-admin', { origin: 'https://admin.example' });
-		try {
-			expect((await sessions('plain-5')).map((s) => s.meta.user_id)).toEqual(['u-admin']);
-		} finally {
-			await close(ws);
-		}
-		expect((await refused('/rooms/socket?room=plain-5', { origin: 'https://admin.example' })).status).toBe(403);
+		const admin = { origin: 'https://admin.example' };
+		expect(await joined('/api/websocket?room=plain-5&token=u-admin', 'plain-5', admin)).toEqual([{ user_id: 'u-admin', via: 'plain' }]);
+		expect((await upgradeStatus('/rooms/socket?room=plain-5', admin)).status).toBe(403);
 	});
 
 	test('requests to other paths are left to the Worker (null)', async () => {
@@ -108,7 +70,7 @@ describe('handleUpgrade in a plain Worker', () => {
 			['/unbound/socket?room=plain-3', { origin }, 503, 'server_unavailable'],
 		];
 		for (const [path, headers, status, code] of cases) {
-			const answer = await refused(path, headers);
+			const answer = await upgradeStatus(path, headers);
 			expect([path, answer.status, answer.body.code]).toEqual([path, status, code]);
 		}
 		expect(await sessions('plain-3')).toEqual([]);
@@ -120,21 +82,10 @@ describe('handleUpgrade in a plain Worker', () => {
 		expect(await sessions('plain-4')).toEqual([]);
 	});
 
-	test('the Worker bundle contains no @sveltejs/kit: /server runs without SvelteKit', async () => {
-		const result = await build({
-			entryPoints: [join(root, 'tests/kit/plain-worker.ts')],
-			bundle: true,
-			write: false,
-			metafile: true,
-			format: 'esm',
-			platform: 'neutral',
-			conditions: ['workerd', 'worker', 'import'],
-			mainFields: ['module', 'main'],
-			external: ['cloudflare:*', 'node:*'],
-			logLevel: 'error',
-		});
-		const inputs = Object.keys(result.metafile.inputs);
-		expect(inputs.some((input) => input.startsWith('kit/'))).toBe(true);
-		expect(inputs.filter((input) => input.includes('@sveltejs'))).toEqual([]);
+	test('the Worker bundle contains no @sveltejs/kit: /server runs without SvelteKit', () => {
+		// esbuild heads each bundled module with a `// <path>` comment.
+		const modules = readFileSync(join(import.meta.dir, '..', '.build', BUNDLE), 'utf8').match(/^\/\/ \S+$/gm) ?? [];
+		expect(modules).toContain('// kit/upgrade.ts');
+		expect(modules.filter((line) => line.includes('@sveltejs'))).toEqual([]);
 	});
 });
