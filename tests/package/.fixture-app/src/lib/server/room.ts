@@ -1,4 +1,3 @@
-// src/lib/server/room.ts
 import { RoomApi, RoomError, WebsocketServer } from '@delightstack/websocket/worker';
 
 /** What every member of a room sees of the others (your `authorize` in hooks.server.ts decides it). */
