@@ -7,14 +7,20 @@ import { RpcTarget } from 'capnweb';
 import { RoomError } from '../rpc/errors.js';
 import { EVENT_METHOD } from '../rpc/protocol.js';
 import type { EncodedPayload } from '../rpc/payload.js';
-import type { Session } from '../rpc/types.js';
+import type { EventMap, Session } from '../rpc/types.js';
 import type { WebsocketServer } from './server.js';
 
 /** The room-side handler behind `send(event, data)`; keyed by a symbol so no RPC can name it. */
 export const receiveEvent: unique symbol = Symbol('delightstack.receiveEvent');
 
 /** The `Meta` type parameter of a room class. */
-export type MetaOf<Room> = Room extends WebsocketServer<infer Meta, any, any> ? Meta : never;
+export type MetaOf<Room> = Room extends WebsocketServer<infer Meta, EventMap, unknown> ? Meta : never;
+
+/** Any room: what a `RoomApi` may be bound to. */
+export type AnyRoom = WebsocketServer<unknown, EventMap, unknown>;
+
+/** A `RoomApi` subclass, as a room's `static api` holds it. */
+export type RoomApiClass = new (room: never, session: never) => RoomApi<AnyRoom>;
 
 /**
  * Base class of a room's browser-facing API. Every method declared on a subclass (and on its
@@ -31,7 +37,7 @@ export type MetaOf<Room> = Room extends WebsocketServer<infer Meta, any, any> ? 
  *
  * Keep helpers `#private` (or outside the class): a public method is a public endpoint.
  */
-export class RoomApi<Room extends WebsocketServer<any, any, any> = WebsocketServer<any, any, any>> extends RpcTarget {
+export class RoomApi<Room extends AnyRoom = WebsocketServer> extends RpcTarget {
 	/** The room (the Durable Object) this call runs in. */
 	protected readonly room: Room;
 	/** The calling socket's session, as the handle authorized it. */
@@ -48,7 +54,7 @@ export class RoomApi<Room extends WebsocketServer<any, any, any> = WebsocketServ
 // shows up in `RoomApi`'s type (and so in a client's `rpc` type).
 Object.defineProperty(RoomApi.prototype, EVENT_METHOD, {
 	value: function (this: RoomApi, name: string, payload: EncodedPayload) {
-		const self = this as unknown as { room: WebsocketServer<any, any, any>; session: Session<unknown> };
+		const self = this as unknown as { room: AnyRoom; session: Session<unknown> };
 		return self.room[receiveEvent](self.session, name, payload);
 	},
 });
@@ -66,15 +72,13 @@ Object.defineProperty(RoomApi.prototype, refusedCall, {
 	},
 });
 
-type ApiClass = abstract new (...args: any[]) => RoomApi<any>;
-
-const methodCache = new WeakMap<ApiClass, ReadonlySet<string>>();
+const methodCache = new WeakMap<RoomApiClass, ReadonlySet<string>>();
 
 /**
  * The names a browser may call at the top of the API: methods and accessors declared on the class
  * chain below `RoomApi`, plus the reserved event entry point.
  */
-export function callableNames(api: ApiClass): ReadonlySet<string> {
+export function callableNames(api: RoomApiClass): ReadonlySet<string> {
 	let names = methodCache.get(api);
 	if (names) return names;
 	const found = new Set<string>([EVENT_METHOD]);

@@ -22,7 +22,7 @@ import {
 	type Session,
 	type SessionInfo,
 } from '../rpc/types.js';
-import { RoomApi, callableNames, receiveEvent, refusedCall } from './api.js';
+import { RoomApi, callableNames, receiveEvent, refusedCall, type RoomApiClass } from './api.js';
 import { ask, confirmed, sent, type Backlog } from './backlog.js';
 import { checkBatch, type PushCost } from './batch-check.js';
 import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
@@ -175,7 +175,7 @@ export type SendTarget = string | { session: string } | { user: string };
 
 /** What the room's constructor reads from the class; see `static api` and `static options`. */
 interface RoomClass {
-	api: typeof RoomApi<any>;
+	api: RoomApiClass;
 	options: Partial<RoomOptions>;
 }
 
@@ -208,7 +208,7 @@ export class WebsocketServer<
 	Env = unknown,
 > extends DurableObject<Env> {
 	/** The class whose methods browsers may call. The default exposes nothing but `send()` events. */
-	static api: typeof RoomApi<any> = RoomApi;
+	static api: RoomApiClass = RoomApi;
 	/** Per-room limits; merged over {@link DEFAULT_ROOM_OPTIONS}. */
 	static options: Partial<RoomOptions> = {};
 
@@ -493,7 +493,7 @@ export class WebsocketServer<
 		inflight.add(work);
 		const deadline = setTimeout(() => work.abort(new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)), options.callTimeoutMs);
 		try {
-			const replies = await answerBatch(batch, new Api(this, state.session), { onSendError: wireErrorFor(batch.clientErrors) }, work.signal);
+			const replies = await answerBatch(batch, new Api(this as never, state.session as never), { onSendError: wireErrorFor(batch.clientErrors) }, work.signal);
 			if (!work.signal.aborted) this.#send(ws, replyFrame(id, replies));
 		} catch (error) {
 			// The socket left (nobody to answer), the deadline passed, or capnweb refused the batch.
