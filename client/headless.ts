@@ -59,7 +59,7 @@ export function roomUrl(endpoint: string, room: string): string {
  * @typeParam Events the room's own events: name → payload type.
  * @typeParam Api the room's `RoomApi` class, for a typed `rpc`.
  */
-export class RoomClient<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown> extends RoomClientCore<Meta, Events, Api> {
+export class RoomClient<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown, Messages extends object = Events> extends RoomClientCore<Meta, Events, Api, Messages> {
 	constructor(options: HeadlessClientOptions<Api>) {
 		const { url } = options;
 		if (typeof url !== 'string' && typeof url !== 'function') {

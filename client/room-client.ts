@@ -104,7 +104,7 @@ export interface TransportContext {
  * The client logic both clients share. Not exported from the package: use `WebsocketClient` in
  * Svelte, `RoomClient` (`@delightstack/websocket/headless`) anywhere else.
  */
-export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown> {
+export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown, Messages extends object = Events> {
 	readonly #clock: Clock;
 	readonly #liveGraceMs: number;
 	readonly #reactivity: Reactivity;
@@ -355,7 +355,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	 * `SendDropped` when pushed out of the queue, or the room's refusal (`rate_limited`,
 	 * `forbidden_event`, …).
 	 */
-	send<K extends keyof Events & string>(event: K, data: Events[K]): Promise<unknown> {
+	send<K extends keyof Messages & string>(event: K, data: Messages[K]): Promise<unknown> {
 		return this.#reactivity.untrack(() => {
 			if (isLocalEventName(event)) {
 				return Promise.reject(new RoomError('forbidden_event', `"${event}" is a name the client uses for its own events (ws:*, *); the room never receives it`, 403));

@@ -18,6 +18,7 @@ import {
 	type EntityEvent,
 	type EventMap,
 	type LoggedChange,
+	type MessageOf,
 	type RoomEvents,
 	type Session,
 	type SessionInfo,
@@ -198,6 +199,10 @@ function jsonError(status: number, code: string, message: string): Response {
  * }
  * ```
  *
+ * Type parameters: `Meta` (what the handle authorizes each socket with), `Events` (what the room
+ * sends: `broadcast`, `sendTo`), `Env` (the Worker's bindings), `Messages` (what browsers `send()`,
+ * which `onMessage` receives; by default the same map as `Events`).
+ *
  * Browsers reach only `static api`'s methods. Server code (SvelteKit endpoints, other Workers)
  * reaches this class's public methods — `broadcast`, `sendTo`, `getSessions`, `kick` — through
  * Workers RPC on the namespace stub.
@@ -206,6 +211,7 @@ export class WebsocketServer<
 	Meta = AuthSessionMeta,
 	Events extends EventMap = EventMap,
 	Env = unknown,
+	Messages extends object = Events,
 > extends DurableObject<Env> {
 	/** The class whose methods browsers may call. The default exposes nothing but `send()` events. */
 	static api: RoomApiClass = RoomApi;
@@ -251,8 +257,13 @@ export class WebsocketServer<
 	/**
 	 * A custom event from a client's `send(event, data)`. What it returns resolves that `send()`
 	 * promise for the sender only. A throw is logged and rejects the sender's `send()`.
+	 *
+	 * Typed from `Messages`: write the override as
+	 * `override onMessage(session: Session<Meta>, ...[event, data]: MessageOf<Messages>)` and
+	 * `if (event === 'typing')` narrows `data`. The name is checked (no reserved names), the payload
+	 * is decoded; its shape is the browser's word: validate what you rely on.
 	 */
-	onMessage(_session: Session<Meta>, _event: string, _data: unknown): unknown {
+	onMessage(_session: Session<Meta>, ..._message: MessageOf<Messages>): unknown {
 		return undefined;
 	}
 
@@ -557,7 +568,7 @@ export class WebsocketServer<
 			throw new RoomError('bad_request', `The event payload could not be decoded: ${(error as Error).message}`, 400);
 		}
 		try {
-			return encodePayload(await this.onMessage(session, event, data));
+			return encodePayload(await this.onMessage(session, ...([event, data] as MessageOf<Messages>)));
 		} catch (error) {
 			// The name comes from the browser: quoted, so it cannot forge log lines.
 			console.error(`onMessage threw for event ${JSON.stringify(event)}:`, describeError(error));

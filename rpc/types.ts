@@ -33,6 +33,12 @@ export interface Session<Meta = AuthSessionMeta> extends SessionInfo<Meta> {
 /** A map from event name to payload type. */
 export type EventMap = Record<string, unknown>;
 
+/**
+ * One message of a map, as `[event, data]`: a union over the map's names, so checking `event`
+ * narrows `data`. The shape of the room's `onMessage(session, ...[event, data])`.
+ */
+export type MessageOf<Messages> = { [E in keyof Messages & string]: [event: E, data: Messages[E]] }[keyof Messages & string];
+
 /** Events the room itself sends. Rooms cannot reuse these names for their own events. */
 export interface RoomEvents<Meta = AuthSessionMeta> {
 	/** Sent once to a socket that just joined: everyone in the room, itself included. */

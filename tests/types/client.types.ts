@@ -67,3 +67,17 @@ void ws.rpc.nosuch();
 const plain = new WebsocketClient();
 plain.on('session:connected', (s) => s.meta.user_name?.toUpperCase());
 void plain.send('anything', { at: new Date() });
+
+// Two directions: what the room sends (`Events`) and what the client sends (`Messages`).
+interface Messages {
+	'typing': { on: boolean };
+}
+declare const twoWay: WebsocketClient<Meta, Events, TestApi, Messages>;
+void twoWay.send('typing', { on: true });
+// @ts-expect-error a room event is not something the client sends
+void twoWay.send('chat:message', { text: 'x', at: new Date() });
+// @ts-expect-error wrong payload
+void twoWay.send('typing', { on: 'yes' });
+twoWay.on('chat:message', (m) => m.text.length);
+// @ts-expect-error a client message is not something the room sends
+twoWay.on('typing', () => {});

@@ -1,6 +1,6 @@
 // Type tests for the room and the handle: `npm run typecheck` fails if any `@ts-expect-error` below
 // stops being an error, or any line without one stops compiling.
-import { RoomApi, RoomError, WebsocketServer, type Session } from '../../do/index.js';
+import { RoomApi, RoomError, WebsocketServer, type MessageOf, type Session } from '../../do/index.js';
 import { createWebsocketHandle, handleUpgrade, type RoomNamespace } from '../../kit/index.js';
 import type { AuthSessionMeta } from '../../rpc/types.js';
 
@@ -78,3 +78,18 @@ createWebsocketHandle({
 
 void handleUpgrade;
 void [ChatRoom, PlainRoom, BadRoom];
+
+// `Messages`: what browsers send, narrowed by name in `onMessage`.
+type Messages = { typing: { on: boolean }; 'cursor:move': { x: number; y: number } };
+class TypedRoom extends WebsocketServer<Meta, Events, unknown, Messages> {
+	override onMessage(session: Session<Meta>, ...[event, data]: MessageOf<Messages>) {
+		if (event === 'typing') {
+			const on: boolean = data.on;
+			return on;
+		}
+		const x: number = data.x;
+		// @ts-expect-error `cursor:move` has no `on`
+		return data.on ?? x + session.meta.user_name.length;
+	}
+}
+void TypedRoom;
