@@ -23,11 +23,9 @@
 export { WebsocketClient, sameOriginUrl, type NextRetry, type WebsocketClientOptions } from './websocket-client.svelte.js';
 export type { RoomClientOptions } from './room-client.js';
 export type { DebugOption } from './debug.js';
-export { ReconnectPolicy, DEFAULT_RECONNECT, browserWakeSignals, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';
-export { SocketTransport, KEEPALIVE_TIMEOUT_CLOSE_CODE, OFFLINE_CLOSE_CODE, CONNECT_TIMEOUT_CLOSE_CODE, type SocketTransportOptions } from './socket-transport.js';
-export { SHARED_WORKER_NAME } from './shared-worker.js';
+export { ReconnectPolicy, DEFAULT_RECONNECT, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';
+// The types of the options a test or another runtime may swap in (`transport`, `sharedWorker`).
 export type { OpenPort } from './shared/port-transport.js';
-export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES } from './shared/protocol.js';
 export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener, TransportWarning } from './transport.js';
 export type { AnyEvent, ClientEvents, EntityChange, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
 export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from './change-feed.js';
@@ -35,5 +33,5 @@ export type { UserPresence } from './presence.js';
 export type { Clock } from './clock.js';
 export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';
 export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from '../rpc/errors.js';
-export { CloseCode, TERMINAL_CLOSE_CODES } from '../rpc/protocol.js';
-export type { AuthSessionMeta, EntityEvent, EventMap, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';
+export { CloseCode } from '../rpc/protocol.js';
+export type { AuthSessionMeta, EntityEvent, EventMap, MessageOf, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';
