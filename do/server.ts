@@ -4,18 +4,19 @@
  * socket (session, metadata, rate-limit buckets) lives in that socket's attachment.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { answerBatch, describeError, encodeCalls, eventMessage, singleCall, wireErrorFor, type CallBatch } from '../rpc/batch.js';
+export { DEFAULT_ROOM_OPTIONS, type RoomOptions } from './options.js';
+export type { RoomMetric, RoomMetrics } from './metrics.js';
+import { answerBatch, describeError, encodeCalls, eventMessage, wireErrorFor } from '../rpc/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
-import { CloseCode, EVENT_METHOD, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
+import { CloseCode, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
 import {
 	isClientLocalEvent,
 	isReservedEvent,
 	type AuthSessionMeta,
 	type EntityAction,
 	type EntityChangeInput,
-	type EntityEvent,
 	type EventMap,
 	type LoggedChange,
 	type MessageOf,
@@ -23,111 +24,16 @@ import {
 	type Session,
 	type SessionInfo,
 } from '../rpc/types.js';
-import { RoomApi, callableNames, receiveEvent, refusedCall, type RoomApiClass } from './api.js';
+import { RoomApi, receiveEvent, type RoomApiClass } from './api.js';
 import { ask, confirmed, sent, type Backlog } from './backlog.js';
-import { checkBatch, type PushCost } from './batch-check.js';
-import { ChangeLog, DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
-import type { BucketPolicy } from './limits.js';
+import { EntitySync } from './entity-sync.js';
+import { count, newCounters, type RoomMetric, type RoomMetrics } from './metrics.js';
+import { bucketPolicies, resolveOptions, type RoomOptions } from './options.js';
 import { PresenceQueue } from './presence.js';
-import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length, utf8LengthAtMost } from './frame-size.js';
+import { utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
-import { allFull, fullBuckets, isUserBuckets, spend, STORED_PREFIX, UserLimits, userKey, type BucketPolicies, type UserBuckets } from './user-limits.js';
-
-/** Limits a room enforces on each socket. Override any of them with `static options`. */
-export interface RoomOptions {
-	/** Largest frame accepted from a client, in UTF-8 bytes. Larger → `payload_too_large` (413). @default 65536 */
-	maxFrameBytes: number;
-	/**
-	 * Per user (shared by all of a user's sockets, kept across reconnects and eviction): every call
-	 * and event costs one token (see the README's Security section for what else is charged). A batch
-	 * runs the calls the bucket covers, in order, and refuses the rest with `rate_limited` (429).
-	 * @default 30 tokens, one back every 10 s
-	 */
-	rateLimit: BucketPolicy;
-	/**
-	 * Per user: events whose name starts with one of `prefixes` (e.g. `'cursor:'`) spend from this
-	 * cheaper bucket instead. @default no prefixes; 60 tokens, one back every second
-	 */
-	eventRateLimit: BucketPolicy & { prefixes: readonly string[] };
-	/**
-	 * Per user: every frame costs one token, whether it is answered or refused, so malformed, empty
-	 * or refused frames are not free. A frame beyond it is refused with `rate_limited` (429).
-	 * @default 120 tokens, one back every 100 ms
-	 */
-	frameRateLimit: BucketPolicy;
-	/**
-	 * Per user: every socket opened costs one token (a long catch-up costs more, see `changeLog`).
-	 * Beyond it the socket is closed at once with 4429. @default 20 tokens, one back every 3 s
-	 */
-	connectRateLimit: BucketPolicy;
-	/** Sockets one user (`meta.user_id`) may hold in the room; one more is closed with 4429. @default 16 */
-	maxSocketsPerUser: number;
-	/** Sockets the room holds; one more is closed with 4503. @default 10000 */
-	maxSessions: number;
-	/**
-	 * Frames refused whole in a row (malformed, too large, rate limited, unknown method) after which
-	 * the socket is closed with 1008 (policy violation). @default 20
-	 */
-	maxRefusals: number;
-	/**
-	 * How long the room works on one batch of calls before it answers `timeout` (504) and drops it.
-	 * @default 30000
-	 */
-	callTimeoutMs: number;
-	/**
-	 * Bytes the room may send a socket past an unanswered read check before closing it (4409): a
-	 * peer that stops reading would otherwise make workerd queue everything sent to it in memory.
-	 * The room asks for proof every quarter of this (see `do/backlog.ts`). @default 8 MiB
-	 */
-	maxUnreadBytes: number;
-	/**
-	 * A socket that has sent nothing for this long — not even the client's keep-alive ping, which
-	 * comes every 30 s — is closed (4408) and announced as gone: a frozen tab or a dead network does
-	 * not stay in presence. Checked by the Durable Object's alarm (at most once per this period while
-	 * sockets are connected; a subclass that defines `alarm()` must call `super.alarm()`). 0 disables.
-	 * @default 90000
-	 */
-	idleTimeoutMs: number;
-	/**
-	 * How much entity-change history a room keeps for clients that reconnect, and how much of it one
-	 * reconnect may replay. @default 1000 changes, 24 h, 1 MiB per catch-up
-	 */
-	changeLog: ChangeLogOptions;
-	/**
-	 * Joins and leaves within this many milliseconds go out as one frame (each still its own
-	 * event). Any other event flushes them first, so presence is never overtaken. 0 disables it.
-	 * @default 50
-	 */
-	presenceBatchMs: number;
-	/**
-	 * Whether a socket may use permessage-deflate when the browser offers it (browsers always do).
-	 * Off by default, as in `ws` and Socket.IO: the runtime compresses every frame separately for
-	 * every socket, so compression multiplies a broadcast's CPU by the room's size, and each
-	 * compressing socket keeps its own zlib state (about 200 KiB per socket in workerd). Realtime
-	 * frames are small and Cloudflare does not bill egress; turn it on for rooms that send large,
-	 * repetitive frames to few sockets.
-	 * @default false
-	 */
-	compression: boolean;
-}
-
-export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
-	maxFrameBytes: 64 * 1024,
-	rateLimit: { capacity: 30, refillEveryMs: 10_000 },
-	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
-	frameRateLimit: { capacity: 120, refillEveryMs: 100 },
-	connectRateLimit: { capacity: 20, refillEveryMs: 3_000 },
-	maxSocketsPerUser: 16,
-	maxSessions: 10_000,
-	maxRefusals: 20,
-	callTimeoutMs: 30_000,
-	idleTimeoutMs: 90_000,
-	maxUnreadBytes: 8 * 1024 * 1024,
-	changeLog: DEFAULT_CHANGE_LOG,
-	presenceBatchMs: 50,
-	compression: false,
-};
+import { callId, Gate } from './gate.js';
 
 /**
  * The 101 response's `Sec-WebSocket-Extensions` is the room's answer to the browser's offer: the
@@ -136,40 +42,6 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
  * browser). Without the header the runtime would accept the offer as made.
  */
 const DECLINE_EXTENSIONS = { 'Sec-WebSocket-Extensions': 'none' };
-
-/**
- * What a room reports about its own work, to {@link WebsocketServer.onMetric}: enough for an
- * operator to see what a room does and why it refuses.
- *
- * - `batch`: one call frame answered (`answered`), past `callTimeoutMs` (`timeout`), one capnweb
- *   could not run (`failed`), or dropped because its socket left (`dropped`). `ms` is wall time as
- *   workerd measures it: it advances across awaited I/O (storage, fetch, timers), not while code
- *   runs without awaiting.
- * - `refused`: a frame refused whole, with the code its sender got.
- * - `socket_refused`: a socket turned away at the door (4429, 4503).
- * - `closed`: a socket the room closed for cause (`idle_timeout`, `too_many_refusals`).
- */
-export type RoomMetric =
-	| { kind: 'batch'; session: string; calls: number; refused: number; ms: number; outcome: 'answered' | 'timeout' | 'failed' | 'dropped' }
-	| { kind: 'refused'; session: string; code: string; status: number }
-	| { kind: 'socket_refused'; code: number; reason: string }
-	| { kind: 'closed'; session: string; code: number; reason: string };
-
-/** Counters since this instance of the room started (they start over after eviction). */
-export interface RoomMetrics {
-	sessions: number;
-	frames: number;
-	batches: number;
-	calls: number;
-	/** Calls answered `rate_limited` inside batches that otherwise ran. */
-	callsRefused: number;
-	/** Frames refused whole, by code. */
-	refused: Record<string, number>;
-	/** Sockets turned away, by close code. */
-	socketsRefused: Record<string, number>;
-	/** Sockets the room closed for cause, by reason code. */
-	closed: Record<string, number>;
-}
 
 /** Where `sendTo` delivers: a session id (as a string or `{ session }`), or every socket of a user id. */
 export type SendTarget = string | { session: string } | { user: string };
@@ -221,25 +93,25 @@ export class WebsocketServer<
 	readonly #sessions = new SessionStore<Meta>();
 	/** Each session's encoded `session:list` entry, so a join does not encode the whole room again. */
 	readonly #roster = new Roster<Meta>();
-	/** Each user's rate-limit buckets, shared by the user's sockets. */
-	readonly #users = new UserLimits();
+	/** Checks and charges what comes in: sockets at the door, frames, calls. */
+	#gateInstance?: Gate;
 	/** What each socket may have left unread (see `backlog.ts`). */
 	readonly #backlogs = new Map<WebSocket, Backlog>();
 	/** Batches still running, per socket: dropped when the socket goes. */
 	readonly #inflight = new Map<WebSocket, Set<AbortController>>();
 	#options?: RoomOptions;
-	#changes?: ChangeLog;
+	#sync?: EntitySync;
 	#presence?: PresenceQueue;
 	/** Whether this instance knows the silent-socket alarm is set. */
 	#alarmSet = false;
-	readonly #counters: Omit<RoomMetrics, 'sessions'> = { frames: 0, batches: 0, calls: 0, callsRefused: 0, refused: {}, socketsRefused: {}, closed: {} };
+	readonly #counters = newCounters();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// The runtime answers pings itself: keep-alive never wakes the room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		for (const ws of this.#sessions.restore(ctx.getWebSockets())) this.#discardCorrupt(ws);
-		for (const state of this.#sessions.states()) state.limits = this.#users.join(userKey(state.session), state.limits);
+		for (const state of this.#sessions.states()) state.limits = this.#gate().joined(state.session, state.limits);
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -328,15 +200,10 @@ export class WebsocketServer<
 
 	/** Records several changes atomically, in order (one RPC per transaction); returns their numbers. */
 	entitiesChanged(changes: readonly EntityChangeInput[]): number[] {
-		for (const change of changes) {
-			if (!ENTITY_ACTIONS.has(change.action)) throw new RoomError('bad_request', `Unknown entity action "${String(change.action)}"`, 400);
-		}
-		const log = this.#changeLog();
-		const now = Date.now();
-		const logged = this.ctx.storage.transactionSync(() => log.append(changes, now));
+		const sync = this.#entities();
+		const logged = sync.record(changes);
 		for (const change of logged) {
-			const frame = this.#eventFrame(`entity:${change.action}`, this.#entityEvent(change));
-			this.#deliver(frame, (state) => this.#maySee(change, state.session));
+			this.#deliver(sync.frame(change, this.#anyRoomName()), (state) => this.#maySee(change, state.session));
 		}
 		return logged.map((c) => c.seq);
 	}
@@ -347,7 +214,7 @@ export class WebsocketServer<
 	 * then replays whatever changed in between, so the page misses nothing.
 	 */
 	changeHead(): number {
-		return this.#changeLog().head();
+		return this.#entities().head();
 	}
 
 	/** Everyone in the room right now. */
@@ -385,19 +252,9 @@ export class WebsocketServer<
 			meta: handoff.meta,
 			connected_at: Date.now(),
 		};
-		if (this.#sessions.size >= options.maxSessions) {
-			return this.#refuseSocket(CloseCode.RoomFull, `room_full: The room holds ${options.maxSessions} sockets`);
-		}
-		const key = userKey(session);
-		if (this.#users.sockets(key) >= options.maxSocketsPerUser) {
-			return this.#refuseSocket(CloseCode.RateLimited, `rate_limited: At most ${options.maxSocketsPerUser} sockets per user`);
-		}
-		const limits = await this.#bucketsOf(key);
-		const now = Date.now();
-		if (!spend(limits, 'connects', options.connectRateLimit, 1, now)) {
-			return this.#refuseSocket(CloseCode.RateLimited, 'rate_limited: Too many connections; retry later');
-		}
-		const state: SessionState<Meta> = { session, limits, seen: now, refusals: 0 };
+		const admitted = await this.#gate().admit(session, this.#sessions.size);
+		if ('refused' in admitted) return this.#refuseSocket(admitted.refused, admitted.reason);
+		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0 };
 		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
@@ -412,7 +269,7 @@ export class WebsocketServer<
 		}
 		this.ctx.acceptWebSocket(server, tagsFor(session));
 		this.#sessions.add(server, state);
-		state.limits = this.#users.join(key, limits);
+		state.limits = this.#gate().joined(session, state.limits);
 		this.#watchForSilence();
 
 		// The list may take several frames (see `Roster`); all of them go out before `listed`, in this
@@ -468,10 +325,9 @@ export class WebsocketServer<
 		const now = Date.now();
 		state.seen = now;
 		this.#counters.frames++;
+		const gate = this.#gate();
 		// Every frame spends a token, so frames that are refused are not free either.
-		if (!spend(state.limits, 'frames', options.frameRateLimit, 1, now)) {
-			return this.#refuse(ws, state, callId(raw), 'rate_limited', 429, 'Too many frames; slow down');
-		}
+		if (!gate.spendFrame(state.limits, now)) return this.#refuse(ws, state, callId(raw), 'rate_limited', 429, 'Too many frames; slow down');
 		if (typeof raw !== 'string') return this.#refuse(ws, state, -1, 'bad_request', 400, 'Binary frames are not supported');
 		const header = readHeader(raw);
 		const id = header?.kind === 'call' ? header.id : -1;
@@ -485,12 +341,11 @@ export class WebsocketServer<
 		}
 		if (id < 0) return this.#refuse(ws, state, -1, 'bad_request', 400, 'Expected a call frame');
 
-		const batch = this.#inspect(raw.slice(header!.body));
+		const batch = gate.inspect(raw.slice(header!.body));
 		if (batch instanceof RoomError) return this.#refuse(ws, state, id, batch.code, batch.status, batch.message);
 		// Each call is charged in order: the ones the buckets cover run, the rest are refused.
-		const refused = this.#charge(state.limits, batch.pushes, now);
+		const refused = gate.charge(state.limits, batch, now);
 		if (refused === batch.pushes.length) return this.#refuse(ws, state, id, 'rate_limited', 429, 'Too many messages; slow down');
-		if (refused > 0) refuseCalls(batch);
 		state.refusals = 0;
 		this.#sessions.save(ws, state);
 		this.#counters.batches++;
@@ -547,7 +402,7 @@ export class WebsocketServer<
 			if (now - Math.max(state.seen, pinged) < idleTimeoutMs) continue;
 			await this.#closeForCause(ws, state, CloseCode.Idle, 'idle_timeout', 'Nothing heard from this socket, not even a keep-alive ping');
 		}
-		await this.#forgetFullBuckets(now);
+		await this.#gate().forgetFullBuckets(now);
 		this.#watchForSilence();
 	}
 
@@ -576,60 +431,28 @@ export class WebsocketServer<
 		}
 	}
 
-	#changeLog(): ChangeLog {
-		return (this.#changes ??= new ChangeLog(this.ctx.storage.sql, this.#limits().changeLog));
+	/** Created on first use only: rooms that never sync entities never touch SQL. */
+	#entities(): EntitySync {
+		return (this.#sync ??= new EntitySync(this.ctx.storage, this.#limits().changeLog));
 	}
 
 	/**
-	 * Replays what a (re)joining socket missed, before any live change can reach it: the changes after
-	 * `since`, then `entity:synced`; or `entity:resync` when the log no longer reaches back that far,
-	 * or when the replay would be larger than `changeLog.maxCatchUpBytes` or than the user's connect
-	 * bucket pays for. `since=-1` asks only for the current head. A replay that cannot be sent closes
-	 * the socket, so the client reconnects and asks again: never a silent gap.
+	 * Replays what a (re)joining socket missed before any live change can reach it (see
+	 * `EntitySync.catchUp`). A replay that cannot be sent closes the socket, so the client reconnects
+	 * and asks again: never a silent gap.
 	 */
-	#catchUp(ws: WebSocket, state: SessionState<Meta>, raw: string): void {
-		const since = Number(raw);
-		const log = this.#changeLog();
-		const room = state.session.room;
-		const valid = Number.isSafeInteger(since) && since >= -1;
-		const options = this.#limits();
-		const result = !valid
-			? ({ resync: true, changes: [], head: log.head() } as const)
-			: since === -1
-				? ({ resync: false, changes: [], head: log.head() } as const)
-				: log.since(since, Date.now());
-		let messages: string[] | undefined;
-		if (!result.resync) {
-			messages = [];
-			let bytes = 0;
-			for (const change of result.changes) {
-				if (!this.#maySee(change, state.session)) continue;
-				const message = eventMessage(`entity:${change.action}`, encodePayload(this.#entityEvent(change, room)));
-				bytes += utf8Length(message) + 1;
-				if (bytes > options.changeLog.maxCatchUpBytes) {
-					messages = undefined;
-					break;
-				}
-				messages.push(message);
-			}
-			const extra = Math.floor(bytes / CATCH_UP_BYTES_PER_TOKEN);
-			if (messages && extra > 0 && !spend(state.limits, 'connects', options.connectRateLimit, extra, Date.now())) messages = undefined;
-		}
-		const frames = messages
-			? packBySize([...messages, eventMessage('entity:synced', encodePayload({ room, head: result.head }))], utf8Length, 1, MAX_PUSH_FRAME_BYTES).map(pushFrame)
-			: [this.#eventFrame('entity:resync', { room, head: result.head })];
+	#catchUp(ws: WebSocket, state: SessionState<Meta>, since: string): void {
+		const frames = this.#entities().catchUp(
+			since,
+			state.session.room,
+			(change) => this.#maySee(change, state.session),
+			(tokens) => this.#gate().spendConnects(state.limits, tokens, Date.now()),
+		);
 		for (const frame of frames) {
 			if (this.#send(ws, frame)) continue;
 			this.#close(ws, CloseCode.InternalError, 'The catch-up could not be sent; reconnect to resume');
 			return;
 		}
-	}
-
-	#entityEvent(change: LoggedChange, room = this.#anyRoomName()): EntityEvent {
-		const event: EntityEvent = { room, seq: change.seq, entity_type: change.entity_type, id: change.id };
-		if (change.data !== undefined) event.data = change.data;
-		if (change.sparse !== undefined) event.sparse = change.sparse;
-		return event;
 	}
 
 	/** The room's name as the handle gave it (every session of a room carries the same one). */
@@ -647,81 +470,12 @@ export class WebsocketServer<
 		}
 	}
 
+	#gate(): Gate {
+		return (this.#gateInstance ??= new Gate(this.#limits(), this.ctx.storage, (this.constructor as unknown as RoomClass).api));
+	}
+
 	#limits(): RoomOptions {
-		if (!this.#options) {
-			const own = (this.constructor as unknown as RoomClass).options;
-			this.#options = {
-				...DEFAULT_ROOM_OPTIONS,
-				...own,
-				eventRateLimit: { ...DEFAULT_ROOM_OPTIONS.eventRateLimit, ...own.eventRateLimit },
-				changeLog: { ...DEFAULT_ROOM_OPTIONS.changeLog, ...own.changeLog },
-			};
-		}
-		return this.#options;
-	}
-
-	/**
-	 * Reads a call batch and checks every expression in it before anything runs (see
-	 * `batch-check.ts`); says what each call costs. The batch most frames carry (one plain call and
-	 * its pull) is read without parsing it.
-	 */
-	#inspect(body: string): InspectedBatch | RoomError {
-		const lines = body === '' ? [] : body.split('\n');
-		if (lines.length === 0) return new RoomError('bad_request', 'An empty batch', 400);
-		const callable = callableNames((this.constructor as unknown as RoomClass).api);
-		// A call carrying an Error goes the checked way, which notes what the browser sent.
-		const single = lines[0]!.includes('["error",') ? undefined : singleCall(lines);
-		if (single) {
-			if (!callable.has(single.method)) return new RoomError('unknown_method', `The room has no method ${JSON.stringify(single.method)}`, 404);
-			if (single.method === EVENT_METHOD) {
-				const event = single.args[0];
-				if (typeof event !== 'string' || event === '') return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
-				if (isReservedEvent(event)) return new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
-				return { lines, single, pushes: [{ tokens: 1, event }] };
-			}
-			return { lines, single, pushes: [{ tokens: 1 }] };
-		}
-		const checked = checkBatch(lines, callable);
-		if (checked instanceof RoomError) return checked;
-		return { lines, ...checked };
-	}
-
-	/**
-	 * Takes each call's tokens from the user's buckets, in order; a call the bucket cannot cover is
-	 * marked refused (later, cheaper calls may still run). Returns how many were refused.
-	 */
-	#charge(limits: UserBuckets, pushes: readonly PushCost[], now: number): number {
-		const { rateLimit, eventRateLimit } = this.#limits();
-		let refused = 0;
-		for (const push of pushes) {
-			const cheap = push.event !== undefined && eventRateLimit.prefixes.some((p) => push.event!.startsWith(p));
-			if (cheap ? spend(limits, 'events', eventRateLimit, push.tokens, now) : spend(limits, 'calls', rateLimit, push.tokens, now)) continue;
-			push.refused = true;
-			refused++;
-		}
-		return refused;
-	}
-
-	/** The user's buckets: shared with their other sockets, or as stored when they last left, or full. */
-	async #bucketsOf(key: string): Promise<UserBuckets> {
-		const policies = this.#policies();
-		let stored: unknown;
-		if (!this.#users.get(key)) {
-			try {
-				stored = await this.ctx.storage.get(STORED_PREFIX + key);
-			} catch (error) {
-				console.error('Could not read stored rate limits', error);
-			}
-		}
-		// Looked up again after the await: another socket of the user may have joined meanwhile.
-		const known = this.#users.get(key);
-		if (known) return known;
-		return isUserBuckets(stored) ? stored : fullBuckets(policies, Date.now());
-	}
-
-	#policies(): BucketPolicies {
-		const o = this.#limits();
-		return { calls: o.rateLimit, events: o.eventRateLimit, frames: o.frameRateLimit, connects: o.connectRateLimit };
+		return (this.#options ??= resolveOptions((this.constructor as unknown as RoomClass).options));
 	}
 
 	/** Makes sure the silent-socket alarm will run while sockets are connected. */
@@ -737,14 +491,6 @@ export class WebsocketServer<
 				console.error('Could not set the silent-socket alarm', error);
 			}
 		})();
-	}
-
-	/** Deletes stored buckets of departed users that are full again (at most a page per alarm). */
-	async #forgetFullBuckets(now: number): Promise<void> {
-		const stored = await this.ctx.storage.list({ prefix: STORED_PREFIX, limit: 128 });
-		const policies = this.#policies();
-		const full = [...stored].filter(([, value]) => !isUserBuckets(value) || allFull(value, policies, now)).map(([key]) => key);
-		if (full.length > 0) await this.ctx.storage.delete(full);
 	}
 
 	#eventFrame<E extends string>(event: E, data: unknown): string {
@@ -851,12 +597,7 @@ export class WebsocketServer<
 		for (const work of this.#inflight.get(ws) ?? []) work.abort(new RoomError('connection_lost', 'The socket closed', 0));
 		this.#inflight.delete(ws);
 		this.#backlogs.delete(ws);
-		const key = userKey(state.session);
-		const last = this.#users.leave(key);
-		// The user's last socket: keep their buckets for when they come back (unless full anyway).
-		if (last && !allFull(last, this.#policies(), Date.now())) {
-			this.ctx.storage.put(STORED_PREFIX + key, last).catch((error: unknown) => console.error('Could not store rate limits', error));
-		}
+		this.#gate().left(state.session);
 		return state;
 	}
 
@@ -901,39 +642,7 @@ export class WebsocketServer<
 	}
 }
 
-const ENTITY_ACTIONS: ReadonlySet<string> = new Set<EntityAction>(['created', 'updated', 'deleted']);
 
-function count(counts: Record<string, number>, key: string): void {
-	counts[key] = (counts[key] ?? 0) + 1;
-}
-
-/** Bytes of catch-up one `connectRateLimit` token pays for, past the first ones. */
-const CATCH_UP_BYTES_PER_TOKEN = 64 * 1024;
-
-/** A call batch as checked: its cost per push (`refused` once charged and not covered). */
-interface InspectedBatch extends CallBatch {
-	pushes: Array<PushCost & { refused?: boolean }>;
-}
-
-/** Replaces each refused push with a call that fails with `rate_limited`, keeping the numbering. */
-function refuseCalls(batch: InspectedBatch): void {
-	const messages = [...(batch.messages ?? batch.lines.map((line) => JSON.parse(line) as unknown))];
-	let push = 0;
-	for (let i = 0; i < messages.length; i++) {
-		const message = messages[i] as unknown[];
-		if (message[0] !== 'push') continue;
-		if (batch.pushes[push++]!.refused) messages[i] = ['push', ['pipeline', 0, [refusedCall], []]];
-	}
-	batch.messages = messages;
-	batch.single = undefined;
-}
-
-/** The id of a call frame, read without looking further (for refusals before anything is read). */
-function callId(raw: string | ArrayBuffer): number {
-	if (typeof raw !== 'string') return -1;
-	const header = readHeader(raw.length > 32 ? raw.slice(0, 32) : raw);
-	return header?.kind === 'call' ? header.id : -1;
-}
 
 /** Server code may send any event but the client-local names, which a client would never show. */
 function checkOutgoing(event: string): void {

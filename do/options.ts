@@ -1,0 +1,114 @@
+/** A room's limits and switches: what `static options` may override, and the defaults. */
+import { DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
+import type { BucketPolicy } from './limits.js';
+import type { BucketPolicies } from './user-limits.js';
+
+/** Limits a room enforces on each socket. Override any of them with `static options`. */
+export interface RoomOptions {
+	/** Largest frame accepted from a client, in UTF-8 bytes. Larger → `payload_too_large` (413). @default 65536 */
+	maxFrameBytes: number;
+	/**
+	 * Per user (shared by all of a user's sockets, kept across reconnects and eviction): every call
+	 * and event costs one token (see the README's Security section for what else is charged). A batch
+	 * runs the calls the bucket covers, in order, and refuses the rest with `rate_limited` (429).
+	 * @default 30 tokens, one back every 10 s
+	 */
+	rateLimit: BucketPolicy;
+	/**
+	 * Per user: events whose name starts with one of `prefixes` (e.g. `'cursor:'`) spend from this
+	 * cheaper bucket instead. @default no prefixes; 60 tokens, one back every second
+	 */
+	eventRateLimit: BucketPolicy & { prefixes: readonly string[] };
+	/**
+	 * Per user: every frame costs one token, whether it is answered or refused, so malformed, empty
+	 * or refused frames are not free. A frame beyond it is refused with `rate_limited` (429).
+	 * @default 120 tokens, one back every 100 ms
+	 */
+	frameRateLimit: BucketPolicy;
+	/**
+	 * Per user: every socket opened costs one token (a long catch-up costs more, see `changeLog`).
+	 * Beyond it the socket is closed at once with 4429. @default 20 tokens, one back every 3 s
+	 */
+	connectRateLimit: BucketPolicy;
+	/** Sockets one user (`meta.user_id`) may hold in the room; one more is closed with 4429. @default 16 */
+	maxSocketsPerUser: number;
+	/** Sockets the room holds; one more is closed with 4503. @default 10000 */
+	maxSessions: number;
+	/**
+	 * Frames refused whole in a row (malformed, too large, rate limited, unknown method) after which
+	 * the socket is closed with 1008 (policy violation). @default 20
+	 */
+	maxRefusals: number;
+	/**
+	 * How long the room works on one batch of calls before it answers `timeout` (504) and drops it.
+	 * @default 30000
+	 */
+	callTimeoutMs: number;
+	/**
+	 * Bytes the room may send a socket past an unanswered read check before closing it (4409): a
+	 * peer that stops reading would otherwise make workerd queue everything sent to it in memory.
+	 * The room asks for proof every quarter of this (see `do/backlog.ts`). @default 8 MiB
+	 */
+	maxUnreadBytes: number;
+	/**
+	 * A socket that has sent nothing for this long — not even the client's keep-alive ping, which
+	 * comes every 30 s — is closed (4408) and announced as gone: a frozen tab or a dead network does
+	 * not stay in presence. Checked by the Durable Object's alarm (at most once per this period while
+	 * sockets are connected; a subclass that defines `alarm()` must call `super.alarm()`). 0 disables.
+	 * @default 90000
+	 */
+	idleTimeoutMs: number;
+	/**
+	 * How much entity-change history a room keeps for clients that reconnect, and how much of it one
+	 * reconnect may replay. @default 1000 changes, 24 h, 1 MiB per catch-up
+	 */
+	changeLog: ChangeLogOptions;
+	/**
+	 * Joins and leaves within this many milliseconds go out as one frame (each still its own
+	 * event). Any other event flushes them first, so presence is never overtaken. 0 disables it.
+	 * @default 50
+	 */
+	presenceBatchMs: number;
+	/**
+	 * Whether a socket may use permessage-deflate when the browser offers it (browsers always do).
+	 * Off by default, as in `ws` and Socket.IO: the runtime compresses every frame separately for
+	 * every socket, so compression multiplies a broadcast's CPU by the room's size, and each
+	 * compressing socket keeps its own zlib state (about 200 KiB per socket in workerd). Realtime
+	 * frames are small and Cloudflare does not bill egress; turn it on for rooms that send large,
+	 * repetitive frames to few sockets.
+	 * @default false
+	 */
+	compression: boolean;
+}
+
+export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
+	maxFrameBytes: 64 * 1024,
+	rateLimit: { capacity: 30, refillEveryMs: 10_000 },
+	eventRateLimit: { capacity: 60, refillEveryMs: 1_000, prefixes: [] },
+	frameRateLimit: { capacity: 120, refillEveryMs: 100 },
+	connectRateLimit: { capacity: 20, refillEveryMs: 3_000 },
+	maxSocketsPerUser: 16,
+	maxSessions: 10_000,
+	maxRefusals: 20,
+	callTimeoutMs: 30_000,
+	idleTimeoutMs: 90_000,
+	maxUnreadBytes: 8 * 1024 * 1024,
+	changeLog: DEFAULT_CHANGE_LOG,
+	presenceBatchMs: 50,
+	compression: false,
+};
+
+/** `static options` over the defaults (nested options merged one level down). */
+export function resolveOptions(own: Partial<RoomOptions>): RoomOptions {
+	return {
+		...DEFAULT_ROOM_OPTIONS,
+		...own,
+		eventRateLimit: { ...DEFAULT_ROOM_OPTIONS.eventRateLimit, ...own.eventRateLimit },
+		changeLog: { ...DEFAULT_ROOM_OPTIONS.changeLog, ...own.changeLog },
+	};
+}
+
+/** The policies of a user's four buckets. */
+export function bucketPolicies(options: RoomOptions): BucketPolicies {
+	return { calls: options.rateLimit, events: options.eventRateLimit, frames: options.frameRateLimit, connects: options.connectRateLimit };
+}
