@@ -8,7 +8,8 @@
  * - `vite dev` with the package's `rooms()` plugin: a browser connects through the app's own handle
  *   to the room running in local workerd, a second one appears in its presence, and server code
  *   reaches the same rooms through `platform.env.WS`; a socket the app's handle refuses with 403
- *   closes with 4403 as in production, and one with a foreign Origin or no room never opens.
+ *   closes with 4403 as in production, and one with a foreign Origin or no room never opens; a
+ *   change to the room module reloads the rooms.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -112,6 +113,7 @@ describe('vite dev, with the rooms() plugin', () => {
 	let app: PreparedApp;
 
 	let hooks: string;
+	let room: string | undefined;
 
 	beforeAll(async () => {
 		app = await preparedApp();
@@ -143,6 +145,7 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 		if (vite) await stopProcessGroup(vite);
 		rmSync(join(app.dir, 'src', 'routes', 'who'), { recursive: true, force: true });
 		if (hooks) write(join(app.dir, 'src', 'hooks.server.ts'), hooks);
+		if (room) write(join(app.dir, 'src', 'lib', 'server', 'room.ts'), room);
 	});
 
 	test('a browser connects through the app’s handle into the room in local workerd; a second one joins its presence', () =>
@@ -190,6 +193,25 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 			expect(((await who.json()) as string[]).includes('guest-0000ffff')).toBe(false);
 		}
 	}, 60_000);
+
+	test('a change to the room module reloads the rooms: the next socket meets the new code', () =>
+		logs.explained(async () => {
+			const file = join(app.dir, 'src', 'lib', 'server', 'room.ts');
+			room = readFileSync(file, 'utf8');
+			const changed = room.replace('from: this.session.meta.user_name', "from: 'the reloaded room'");
+			expect(changed).not.toBe(room);
+			const reloaded = readyLine(vite, 'the rooms reload', /(rooms reloaded)/, 30_000);
+			write(file, changed);
+			await reloaded;
+
+			const cy = await visitor(origin, 'dev-cy');
+			await connected(cy);
+			await cy.locator('input').fill('after the change');
+			await cy.locator('button').click();
+			await cy.getByText('after the change').waitFor();
+			expect(await cy.locator('p b').first().textContent()).toBe('the reloaded room');
+		}),
+	60_000);
 
 	test('the page renders on the server, and the SharedWorker script is served from the package', async () => {
 		const page = await fetch(`${origin}/`, { signal: AbortSignal.timeout(30_000) });
