@@ -4,7 +4,7 @@
  */
 import { RpcTarget } from 'capnweb';
 import { DurableObject } from 'cloudflare:workers';
-import { answerBatch, encodeCalls } from '../rpc/batch.js';
+import { answerBatch, encodeCalls } from '../calls/batch.js';
 import { pushFrame, readHeader, replyFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 

@@ -3,8 +3,8 @@
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
 import { RpcTarget } from 'capnweb';
-import { deliverOneWay } from '../rpc/batch.js';
-import { CallBatcher, PendingBatches, type RefusalListener } from '../rpc/call-batcher.js';
+import { deliverOneWay } from '../calls/batch.js';
+import { CallBatcher, PendingBatches, type RefusalListener } from '../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';

@@ -8,7 +8,7 @@
  * keeps what the app reads (status, presence, error, retry schedule), the listeners, and the
  * change feed.
  */
-import { CallBatcher, stableMain } from '../rpc/call-batcher.js';
+import { CallBatcher, stableMain } from '../calls/call-batcher.js';
 import { RoomError } from '../rpc/errors.js';
 import type { AuthSessionMeta, EventMap, RoomRpc, SessionInfo } from '../rpc/types.js';
 import { ChangeFeed, type DatabaseHooks } from './change-feed.js';

@@ -7,7 +7,7 @@
  * a late frame or close from a socket that was replaced (room switch, keep-alive timeout, manual
  * disconnect) can never reach the client.
  */
-import { CallBatcher, type RefusalListener } from '../rpc/call-batcher.js';
+import { CallBatcher, type RefusalListener } from '../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';

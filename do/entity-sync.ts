@@ -3,7 +3,7 @@
  * log (`change-log.ts`), the `entity:*` events built from it, and the catch-up a (re)joining socket
  * is sent before any live change.
  */
-import { eventMessage } from '../rpc/batch.js';
+import { eventMessage } from '../calls/batch.js';
 import { RoomError } from '../rpc/errors.js';
 import { pushFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';

@@ -4,8 +4,8 @@
  * bucket), every batch (each expression checked, see `batch-check.ts`; each call charged to its
  * user's buckets, see `user-limits.ts`).
  */
-import type { CallBatch } from '../rpc/batch.js';
-import { singleCall } from '../rpc/batch.js';
+import type { CallBatch } from '../calls/batch.js';
+import { singleCall } from '../calls/batch.js';
 import { RoomError } from '../rpc/errors.js';
 import { readHeader } from '../rpc/frame.js';
 import { CloseCode, EVENT_METHOD } from '../rpc/protocol.js';

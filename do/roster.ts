@@ -13,7 +13,7 @@
  * `{ sessions, more: true }`, the last one without `more` (see `SessionListPart`); the client merges
  * them into the one `session:list` apps see.
  */
-import { eventMessage } from '../rpc/batch.js';
+import { eventMessage } from '../calls/batch.js';
 import { pushFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 import type { SessionListPart } from '../rpc/protocol.js';

@@ -6,7 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 export { DEFAULT_ROOM_OPTIONS, type RoomOptions } from './options.js';
 export type { RoomMetric, RoomMetrics } from './metrics.js';
-import { answerBatch, describeError, encodeCalls, eventMessage, wireErrorFor } from '../rpc/batch.js';
+import { answerBatch, describeError, encodeCalls, eventMessage, wireErrorFor } from '../calls/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';

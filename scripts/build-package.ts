@@ -1,6 +1,6 @@
 /**
  * Builds the published package into `dist/`: `tsc` emits JavaScript and `.d.ts` for every module of
- * `rpc/`, `do/`, `kit/`, `client/` and `vite/` (the Vite plugin and the adapter helper, which run in
+ * `rpc/`, `calls/`, `do/`, `kit/`, `client/` and `vite/` (the Vite plugin and the adapter helper, which run in
  * Node), keeping the folder layout the `exports` map points at. It
  * builds into `.tmp/` and swaps the result in, so concurrent readers of `dist/` are not disturbed.
  *

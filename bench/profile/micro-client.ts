@@ -5,7 +5,7 @@
  * plain protocol the baselines use (stringify, send, parse), and the pieces in between.
  */
 import { RoomConnection } from '../../client/connection.js';
-import { encodeCalls } from '../../rpc/batch.js';
+import { encodeCalls } from '../../calls/batch.js';
 import { pushFrame, readHeader } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 

@@ -6,7 +6,7 @@
 import { RpcSession, type RpcTransport } from 'capnweb';
 import { RoomApi } from '../../do/index.js';
 import { fullBuckets, spend } from '../../do/user-limits.js';
-import { answerBatch, encodeCalls, type CallBatch } from '../../rpc/batch.js';
+import { answerBatch, encodeCalls, type CallBatch } from '../../calls/batch.js';
 import { pushFrame, readHeader, replyFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 

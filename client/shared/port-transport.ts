@@ -15,7 +15,7 @@
  * load, another protocol version), the transport reports itself unavailable and the client falls
  * back to a direct socket.
  */
-import { CallBatcher } from '../../rpc/call-batcher.js';
+import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { decodePayload, encodePayload } from '../../rpc/payload.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { SocketTransport } from '../../client/socket-transport.js';
 import type { ConnectionStatus, TransportListener } from '../../client/transport.js';
-import { CallBatcher } from '../../rpc/call-batcher.js';
+import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost } from '../../rpc/errors.js';
 import type { RoomRpc } from '../../rpc/types.js';
 import { ManualClock } from '../support/manual-clock.js';

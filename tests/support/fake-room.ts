@@ -5,7 +5,7 @@
  * `pong` for `ping` when told to.
  */
 import type { Server, ServerWebSocket } from 'bun';
-import { encodeCalls } from '../../rpc/batch.js';
+import { encodeCalls } from '../../calls/batch.js';
 import { PING, PONG, pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 

@@ -6,3 +6,7 @@ import { plugin } from 'bun';
 import { svelteModules } from './svelte-plugin.js';
 
 plugin(svelteModules({ generate: 'client' }));
+
+// `NO_SHORTCUT=1 bun test …`: every call through capnweb sessions (see calls/shortcut/switch.ts),
+// here and in the Workers the tests bundle (tests/support/workerd.ts).
+if (process.env.NO_SHORTCUT === '1') (globalThis as { __delightstackNoShortcut?: boolean }).__delightstackNoShortcut = true;

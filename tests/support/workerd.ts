@@ -25,6 +25,8 @@ export async function bundleWorker(entry: string, outfile: string): Promise<stri
 		mainFields: ['module', 'main'],
 		external: ['cloudflare:*', 'node:*'],
 		logLevel: 'error',
+		// The run without the shortcut (see calls/shortcut/switch.ts) reaches into the Worker too.
+		banner: process.env.NO_SHORTCUT === '1' ? { js: 'globalThis.__delightstackNoShortcut = true;' } : undefined,
 	});
 	return path;
 }

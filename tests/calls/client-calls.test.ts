@@ -7,11 +7,11 @@
  */
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { RpcPromise, RpcStub, RpcTarget } from 'capnweb';
-import { answerBatch, singleCall, toWireError } from '../../rpc/batch.js';
-import { CallBatcher, PendingBatches } from '../../rpc/call-batcher.js';
+import { answerBatch, singleCall, toWireError } from '../../calls/batch.js';
+import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
-import { BatchingTransport } from '../../rpc/session-batch.js';
+import { BatchingTransport } from '../../calls/session-batch.js';
 
 class Counter extends RpcTarget {
 	constructor(public n: number) {

@@ -8,9 +8,10 @@
  * frame.
  */
 import { RpcPromise, RpcSession, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
-import { RoomError } from './errors.js';
-import type { EncodedPayload } from './payload.js';
-import { plainError, plainMethod, plainPush, plainValue, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './plain.js';
+import { RoomError } from '../rpc/errors.js';
+import type { EncodedPayload } from '../rpc/payload.js';
+import { plainError, plainMethod, plainPush, plainValue, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './shortcut/plain.js';
+import { SHORTCUT } from './shortcut/switch.js';
 
 /**
  * The room end of one batch. It is handed messages already parsed (the room parses once, to check
@@ -69,7 +70,7 @@ export interface CallBatch {
  * — read from its text, arguments evaluated; `undefined` for any other batch.
  */
 export function singleCall(lines: readonly string[]): PlainCall | undefined {
-	return lines.length === 2 && lines[1] === PULL_FIRST ? readPlainCall(lines[0]!) : undefined;
+	return SHORTCUT && lines.length === 2 && lines[1] === PULL_FIRST ? readPlainCall(lines[0]!) : undefined;
 }
 
 /**
@@ -217,7 +218,7 @@ class OneWayTransport implements RpcTransport {
 export function encodeCalls(calls: ReadonlyArray<readonly [method: string, ...args: unknown[]]>): string[] {
 	const lines: string[] = [];
 	for (const [method, ...args] of calls) {
-		const line = plainPush(method, args);
+		const line = SHORTCUT ? plainPush(method, args) : undefined;
 		if (line === undefined) return encodeWithSession(calls);
 		lines.push(line);
 	}
@@ -244,7 +245,7 @@ export function encodeWithSession(calls: ReadonlyArray<readonly [method: string,
 export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
 	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
 	for (const line of messages) {
-		const call = readPlainCall(line);
+		const call = SHORTCUT ? readPlainCall(line) : undefined;
 		const method = call && plainMethod(main, call.method);
 		// All or nothing, checked before anything runs: order is kept either way.
 		if (!call || !method) return deliverWithSession(messages, main);

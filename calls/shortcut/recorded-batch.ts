@@ -24,8 +24,8 @@
  */
 import { DEFAULT_LIMITS, RpcPromise, RpcSession, RpcStub } from 'capnweb';
 import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
-import { fromRoom } from './errors.js';
-import { afterThisMacrotask, BATCH_ENDED, BatchingTransport, deliver, NOTHING_TO_CALL, withRoomErrors, type Answer, type SendBatch } from './session-batch.js';
+import { fromRoom } from '../../rpc/errors.js';
+import { afterThisMacrotask, BATCH_ENDED, BatchingTransport, deliver, NOTHING_TO_CALL, withRoomErrors, type Answer, type SendBatch } from '../session-batch.js';
 
 /** A capnweb stub or RpcPromise as the stand-ins use it: a callable Proxy with any property. */
 type Real = ((...args: unknown[]) => unknown) & { [key: PropertyKey]: unknown };

@@ -3,7 +3,7 @@
  * still times out on its own deadline, and a batch that cannot be sent fails its calls.
  */
 import { expect, test } from 'bun:test';
-import { CallBatcher, PendingBatches } from '../../rpc/call-batcher.js';
+import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
 import { CallTimeout, ConnectionLost } from '../../rpc/errors.js';
 
 const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ value }), (error: unknown) => ({ error }));

@@ -6,11 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { deserialize, RpcStub, RpcTarget, type RpcSessionOptions } from 'capnweb';
-import { answerBatch, answerWithSession, deliverOneWay, deliverWithSession, encodeCalls, encodeWithSession, singleCall, toWireError, type CallBatch } from '../../rpc/batch.js';
-import { CallBatcher } from '../../rpc/call-batcher.js';
+import { answerBatch, answerWithSession, deliverOneWay, deliverWithSession, encodeCalls, encodeWithSession, singleCall, toWireError, type CallBatch } from '../../calls/batch.js';
+import { CallBatcher } from '../../calls/call-batcher.js';
 import { RoomError } from '../../rpc/errors.js';
 import { encodePayload } from '../../rpc/payload.js';
-import { evaluate, readPlainCall } from '../../rpc/plain.js';
+import { evaluate, readPlainCall } from '../../calls/shortcut/plain.js';
 
 class Counter extends RpcTarget {
 	constructor(private n: number) {

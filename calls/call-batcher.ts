@@ -3,9 +3,10 @@
  * ({@link CallBatcher}) and tracks the batches a socket has sent until the room answers them
  * ({@link PendingBatches}). The room end is `batch.ts`.
  */
-import { CallTimeout, ConnectionLost, RoomError } from './errors.js';
-import { callFrame } from './frame.js';
-import { RecordedBatch } from './recorded-batch.js';
+import { CallTimeout, ConnectionLost, RoomError } from '../rpc/errors.js';
+import { callFrame } from '../rpc/frame.js';
+import { RecordedBatch } from './shortcut/recorded-batch.js';
+import { SHORTCUT } from './shortcut/switch.js';
 import { sessionBatch, type SendBatch } from './session-batch.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
@@ -42,7 +43,7 @@ export class CallBatcher<Remote = unknown> {
 	};
 
 	constructor(sendBatch: SendBatch, options: { plainCalls?: boolean } = {}) {
-		this.#plainCalls = options.plainCalls ?? true;
+		this.#plainCalls = options.plainCalls ?? SHORTCUT;
 		// A batch with nothing to send (a session's, when nothing was called) is answered by nobody.
 		this.#send = (messages) => (messages.length === 0 ? Promise.resolve([]) : sendBatch(messages));
 	}

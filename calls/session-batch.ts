@@ -7,7 +7,7 @@
  * the end of the macrotask, reads the room's answers to them, and ends (see {@link BATCH_ENDED}).
  */
 import { RpcSession, RpcTarget, type RpcTransport } from 'capnweb';
-import { fromRoom, RoomError } from './errors.js';
+import { fromRoom, RoomError } from '../rpc/errors.js';
 
 /** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
 export type SendBatch = (messages: string[]) => Promise<string[]>;
