@@ -2,6 +2,8 @@
  * The README's "Getting started" is the app the package tests install and run
  * (tests/package/.fixture-app): every code block there (but the shell commands) appears verbatim in
  * one of its files, and each file a user writes appears whole in one block, so neither can drift.
+ * Every other code block of the README appears verbatim in a file of the fixture too (most in
+ * `src/lib/readme/`), so svelte-check over the installed app (pack.test.ts) type-checks them all.
  */
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
@@ -49,5 +51,16 @@ describe('README "Getting started"', () => {
 		const codes = new Set(blocks.map((block) => block.code));
 		const missing = USER_FILES.filter((path) => !codes.has(files.get(path) ?? `(no ${path} in the fixture)`));
 		expect(missing).toEqual([]);
+	});
+});
+
+describe('README, every other section', () => {
+	test('every code block (but shell commands) appears verbatim in a file of the fixture app, which svelte-check type-checks', () => {
+		const readme = readFileSync(join(root, 'README.md'), 'utf8');
+		const files = walk(fixture).map((path) => readFileSync(path, 'utf8'));
+		const blocks = codeBlocks(readme);
+		expect(blocks.length).toBeGreaterThan(15);
+		const strays = blocks.filter((block) => !files.some((text) => text.includes(block.code)));
+		expect(strays.map((block) => `${block.lang}: ${block.code.split('\n')[0]}`)).toEqual([]);
 	});
 });

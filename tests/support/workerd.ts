@@ -3,6 +3,7 @@
  * with SQLite storage, real hibernatable WebSockets, listening on 127.0.0.1 only.
  */
 import { build } from 'esbuild';
+import { FOR_WORKERD } from '../../vite/workerd-bundle.js';
 import { Miniflare, type WorkerOptions } from 'miniflare';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,13 +18,11 @@ export async function bundleWorker(entry: string, outfile: string): Promise<stri
 	await build({
 		entryPoints: [join(root, entry)],
 		outfile: path,
-		bundle: true,
-		format: 'esm',
-		platform: 'neutral',
-		target: 'es2022',
-		conditions: ['workerd', 'worker', 'import'],
-		mainFields: ['module', 'main'],
-		external: ['cloudflare:*', 'node:*'],
+		// As the package's Vite plugin bundles rooms for workerd (and as wrangler does).
+		...FOR_WORKERD,
+		conditions: [...FOR_WORKERD.conditions],
+		mainFields: [...FOR_WORKERD.mainFields],
+		external: [...FOR_WORKERD.external],
 		logLevel: 'error',
 		// The run without the shortcut (see calls/shortcut/switch.ts) reaches into the Worker too.
 		banner: process.env.NO_SHORTCUT === '1' ? { js: 'globalThis.__delightstackNoShortcut = true;' } : undefined,

@@ -1,0 +1,2 @@
+// The room `worker.ts` exports.
+export { ChatRoom } from '../server/room';
