@@ -23,11 +23,11 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	#incoming: readonly unknown[];
 	#next = 0;
 	#allReceived = Promise.withResolvers<void>();
-	#signal: AbortSignal | undefined;
+	#control: BatchControl | undefined;
 
-	constructor(incoming: readonly unknown[], signal?: AbortSignal) {
+	constructor(incoming: readonly unknown[], control?: BatchControl) {
 		this.#incoming = incoming;
-		this.#signal = signal;
+		this.#control = control;
 	}
 
 	send(message: unknown): void {
@@ -37,9 +37,11 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	receive(): Promise<unknown> {
 		if (this.#next < this.#incoming.length) return Promise.resolve(this.#incoming[this.#next++]);
 		this.#allReceived.resolve();
-		// The batch is over: nothing else will ever arrive on this session, and when the room gives up
-		// on it (deadline, socket gone) the session ends, dropping whatever it still holds.
-		return this.#signal ? untilAborted(this.#signal) : new Promise(() => {});
+		// The batch is over: nothing else will ever arrive on this session. When the room gives up on
+		// it (deadline, socket gone), this rejects and the session ends, dropping what it still holds.
+		return new Promise((_, reject) => {
+			if (this.#control) this.#control.cancel = reject;
+		});
 	}
 
 	abort(reason: unknown): void {
@@ -49,6 +51,14 @@ class AnsweringTransport implements RpcTransportWithCustomEncoding {
 	get allReceived(): Promise<void> {
 		return this.#allReceived.promise;
 	}
+}
+
+/**
+ * Lets the room end a batch early (its deadline passed, its socket left): `cancel` is set while a
+ * capnweb session is still working on the batch, and ends that session with `reason`.
+ */
+export interface BatchControl {
+	cancel?: (reason: unknown) => void;
 }
 
 /**
@@ -78,27 +88,38 @@ export function singleCall(lines: readonly string[]): PlainCall | undefined {
  *
  * A single plain call is answered without a session: the method runs once, and only when its
  * outcome is something `serialize` cannot write as a session would (a stub, an RpcTarget, an Error
- * inside a result) does a session write the reply, from the outcome already in hand.
+ * inside a result) does a session write the reply, from the outcome already in hand. A plain call
+ * whose method returns a value (not a promise) is answered at once, without a promise: most calls
+ * are, and a room answering them pays for no timer, no microtask and no deadline.
  */
-export async function answerBatch(batch: CallBatch, main: object, options: RpcSessionOptions = {}, signal?: AbortSignal): Promise<string[]> {
+export function answerBatch(batch: CallBatch, main: object, options: RpcSessionOptions = {}, control?: BatchControl): string[] | Promise<string[]> {
 	const call = batch.single;
 	// Custom limits would change how a session evaluates the arguments: leave those to it.
 	const method = call && options.limits === undefined ? plainMethod(main, call.method) : undefined;
-	if (!call || !method) return answerWithSession(messagesOf(batch), main, options, signal);
+	if (!call || !method) return answerWithSession(messagesOf(batch), main, options, control);
 
-	let outcome: Outcome;
+	let result: unknown;
 	try {
-		const result = method.apply(main, call.args);
-		// As capnweb's deliverCall: an RpcPromise is passed on as it is, anything else awaited.
-		outcome = { ok: true, value: result instanceof RpcPromise ? result : signal ? await Promise.race([result, untilAborted(signal)]) : await result };
+		result = method.apply(main, call.args);
 	} catch (error) {
-		if (signal?.aborted) throw signal.reason;
-		outcome = { ok: false, error };
+		return answerPlain(batch, call.method, { ok: false, error }, options, control);
 	}
+	// As capnweb's deliverCall: an RpcPromise is passed on as it is, anything else awaited.
+	if (result instanceof RpcPromise || typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+		return answerPlain(batch, call.method, { ok: true, value: result }, options, control);
+	}
+	return Promise.resolve(result as PromiseLike<unknown>).then(
+		(value) => answerPlain(batch, call.method, { ok: true, value }, options, control),
+		(error: unknown) => answerPlain(batch, call.method, { ok: false, error }, options, control),
+	);
+}
 
-	// The answer as the one plain message a session would send; else a session writes it from the
-	// outcome in hand. A session calls onSendError once for a thrown Error; so do we, and hand a
-	// replaying session the same answer instead of asking twice (it may log).
+/**
+ * The answer to a plain call from its outcome: the one plain message a session would send, or else
+ * a session writes it from the outcome in hand. A session calls onSendError once for a thrown
+ * Error; so do we, and hand a replaying session the same answer instead of asking twice (it may log).
+ */
+function answerPlain(batch: CallBatch, method: string, outcome: Outcome, options: RpcSessionOptions, control?: BatchControl): string[] | Promise<string[]> {
 	let json: string | undefined;
 	let sessionOptions = options;
 	if (outcome.ok) json = plainValue(outcome.value);
@@ -110,15 +131,7 @@ export async function answerBatch(batch: CallBatch, main: object, options: RpcSe
 		sessionOptions = { ...options, onSendError: (e: Error) => (e === error ? rewritten : options.onSendError?.(e)) };
 	}
 	if (json !== undefined) return [`${outcome.ok ? RESOLVE_FIRST : REJECT_FIRST}${json}]`];
-	return answerWithSession(messagesOf(batch), replay(call.method, outcome), sessionOptions, signal);
-}
-
-/** A promise that rejects with the signal's reason once it aborts. */
-function untilAborted(signal: AbortSignal): Promise<never> {
-	return new Promise((_, reject) => {
-		if (signal.aborted) reject(signal.reason);
-		else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-	});
+	return answerWithSession(messagesOf(batch), replay(method, outcome), sessionOptions, control);
 }
 
 function messagesOf(batch: CallBatch): readonly unknown[] {
@@ -138,14 +151,11 @@ function replay(method: string, outcome: Outcome): object {
 }
 
 /** Runs one batch through a capnweb session: any batch, and the reference `answerBatch` must equal. */
-export async function answerWithSession(messages: readonly unknown[], main: object, options?: RpcSessionOptions, signal?: AbortSignal): Promise<string[]> {
-	const transport = new AnsweringTransport(messages, signal);
+export async function answerWithSession(messages: readonly unknown[], main: object, options?: RpcSessionOptions, control?: BatchControl): Promise<string[]> {
+	const transport = new AnsweringTransport(messages, control);
 	const session = new RpcSession(transport, main, options);
-	const done = (async () => {
-		await transport.allReceived;
-		await session.drain();
-	})();
-	await (signal ? Promise.race([done, untilAborted(signal)]) : done);
+	await transport.allReceived;
+	await session.drain();
 	return transport.replies;
 }
 

@@ -75,6 +75,15 @@ export class Gate {
 		return spend(limits, 'frames', this.#options.frameRateLimit, 1, now);
 	}
 
+	/**
+	 * Whether any bucket a frame spends from is below half full: then what eviction could lose
+	 * matters, and the state is written at once (see `SessionStore.saveSoon`).
+	 */
+	runningLow(limits: UserBuckets): boolean {
+		const o = this.#options;
+		return limits.calls.tokens < o.rateLimit.capacity / 2 || limits.events.tokens < o.eventRateLimit.capacity / 2 || limits.frames.tokens < o.frameRateLimit.capacity / 2;
+	}
+
 	/** `tokens` more of the connect bucket (a long catch-up); false, and nothing taken, when short. */
 	spendConnects(limits: UserBuckets, tokens: number, now: number): boolean {
 		return spend(limits, 'connects', this.#options.connectRateLimit, tokens, now);

@@ -6,7 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 export { DEFAULT_ROOM_OPTIONS, type RoomOptions } from './options.js';
 export type { RoomMetric, RoomMetrics } from './metrics.js';
-import { answerBatch, describeError, encodeCalls, eventMessage, wireErrorFor } from '../calls/batch.js';
+import { answerBatch, describeError, encodeCalls, eventMessage, wireErrorFor, type BatchControl } from '../calls/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
 import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
@@ -98,7 +98,7 @@ export class WebsocketServer<
 	/** What each socket may have left unread (see `backlog.ts`). */
 	readonly #backlogs = new Map<WebSocket, Backlog>();
 	/** Batches still running, per socket: dropped when the socket goes. */
-	readonly #inflight = new Map<WebSocket, Set<AbortController>>();
+	readonly #inflight = new Map<WebSocket, Set<Work>>();
 	#options?: RoomOptions;
 	#sync?: EntitySync;
 	#presence?: PresenceQueue;
@@ -347,31 +347,52 @@ export class WebsocketServer<
 		const refused = gate.charge(state.limits, batch, now);
 		if (refused === batch.pushes.length) return this.#refuse(ws, state, id, 'rate_limited', 429, 'Too many messages; slow down');
 		state.refusals = 0;
-		this.#sessions.save(ws, state);
+		this.#sessions.saveSoon(ws, state, now, refused > 0 || gate.runningLow(state.limits));
 		this.#counters.batches++;
 		this.#counters.calls += batch.pushes.length - refused;
 		this.#counters.callsRefused += refused;
-		let outcome: 'answered' | 'timeout' | 'failed' | 'dropped' = 'answered';
 
 		const Api = (this.constructor as unknown as RoomClass).api;
-		const work = new AbortController();
-		const inflight = this.#inflight.get(ws) ?? this.#inflight.set(ws, new Set()).get(ws)!;
-		inflight.add(work);
-		const deadline = setTimeout(() => work.abort(new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)), options.callTimeoutMs);
+		const control: BatchControl = {};
+		let answer: string[] | Promise<string[]>;
 		try {
-			const replies = await answerBatch(batch, new Api(this as never, state.session as never), { onSendError: wireErrorFor(batch.clientErrors) }, work.signal);
-			if (!work.signal.aborted) this.#send(ws, replyFrame(id, replies));
+			answer = answerBatch(batch, new Api(this as never, state.session as never), { onSendError: wireErrorFor(batch.clientErrors) }, control);
 		} catch (error) {
-			// The socket left (nobody to answer), the deadline passed, or capnweb refused the batch.
-			outcome = !this.#sessions.get(ws) ? 'dropped' : work.signal.aborted ? 'timeout' : 'failed';
-			if (outcome === 'dropped') return;
-			const why = work.signal.aborted ? RoomError.from(work.signal.reason) : new RoomError('bad_request', `The batch could not be run: ${(error as Error)?.message ?? String(error)}`, 400);
-			this.#send(ws, refusedFrame(id, why.toJSON()));
+			answer = Promise.reject(error);
+		}
+		// Most calls are answered right here; only a batch still working needs a deadline.
+		if (!(answer instanceof Promise)) {
+			this.#send(ws, replyFrame(id, answer));
+			this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: 0, outcome: 'answered' });
+			return;
+		}
+		const work: Work = { ws, id, done: false, control, started: now, calls: batch.pushes.length - refused, refused, session: state.session.ws_session_id };
+		const socketWork = this.#inflight.get(ws) ?? this.#inflight.set(ws, new Set()).get(ws)!;
+		socketWork.add(work);
+		const deadline = setTimeout(() => this.#finish(work, 'timeout', new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)), options.callTimeoutMs);
+		try {
+			const replies = await answer;
+			if (!work.done) this.#send(ws, replyFrame(id, replies));
+			this.#finish(work, 'answered');
+		} catch (error) {
+			// capnweb could not run the batch (or the room ended it: then `work` is done already).
+			this.#finish(work, 'failed', new RoomError('bad_request', `The batch could not be run: ${(error as Error)?.message ?? String(error)}`, 400));
 		} finally {
 			clearTimeout(deadline);
-			inflight.delete(work);
-			this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: Date.now() - now, outcome });
+			socketWork.delete(work);
 		}
+	}
+
+	/**
+	 * A batch is over, the first time only: answered, failed (`x<id>` with `error`), past its deadline
+	 * (`x<id>` 504, and its session ended), or dropped because its socket left. Reports it.
+	 */
+	#finish(work: Work, outcome: 'answered' | 'timeout' | 'failed' | 'dropped', error?: RoomError): void {
+		if (work.done) return;
+		work.done = true;
+		if (error && outcome !== 'dropped') this.#send(work.ws, refusedFrame(work.id, error.toJSON()));
+		if (outcome === 'timeout' || outcome === 'dropped') work.control.cancel?.(error ?? new RoomError('connection_lost', 'The socket closed', 0));
+		this.#report({ kind: 'batch', session: work.session, calls: work.calls, refused: work.refused, ms: Date.now() - work.started, outcome });
 	}
 
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -594,7 +615,7 @@ export class WebsocketServer<
 	#forget(ws: WebSocket): SessionState<Meta> | undefined {
 		const state = this.#sessions.remove(ws);
 		if (!state) return undefined;
-		for (const work of this.#inflight.get(ws) ?? []) work.abort(new RoomError('connection_lost', 'The socket closed', 0));
+		for (const work of this.#inflight.get(ws) ?? []) this.#finish(work, 'dropped');
 		this.#inflight.delete(ws);
 		this.#backlogs.delete(ws);
 		this.#gate().left(state.session);
@@ -647,6 +668,19 @@ export class WebsocketServer<
 /** Server code may send any event but the client-local names, which a client would never show. */
 function checkOutgoing(event: string): void {
 	if (isClientLocalEvent(event)) throw new RoomError('bad_request', `${JSON.stringify(event)} is a client-local event name; the room cannot send it`, 400);
+}
+
+/** A batch the room is still working on (see `#finish`). */
+interface Work {
+	ws: WebSocket;
+	id: number;
+	/** Answered, refused, timed out or dropped: nothing more goes out for it. */
+	done: boolean;
+	control: BatchControl;
+	started: number;
+	calls: number;
+	refused: number;
+	session: string;
 }
 
 function publicInfo<Meta>(session: Session<Meta>): SessionInfo<Meta> {

@@ -44,8 +44,16 @@ export function sessionIdFromTags(tags: string[]): string | undefined {
 	return tags.find((t) => t.startsWith(SESSION_TAG))?.slice(SESSION_TAG.length);
 }
 
+/** How often an ordinary frame's state is written to the attachment at most (see `saveSoon`). */
+const SAVE_EVERY_MS = 1_000;
+
 export class SessionStore<Meta> {
 	#bySocket = new Map<WebSocket, SessionState<Meta>>();
+	/** When each socket's attachment was last written. */
+	#savedAt = new WeakMap<WebSocket, number>();
+	/** Sockets whose state changed since their attachment was written (see `saveSoon`). */
+	#deferred = new Set<WebSocket>();
+	#flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 	get size(): number {
 		return this.#bySocket.size;
@@ -77,14 +85,48 @@ export class SessionStore<Meta> {
 	}
 
 	/** Persists a changed state (spent tokens, refusals) so it survives eviction. */
-	save(ws: WebSocket, state: SessionState<Meta>): void {
+	save(ws: WebSocket, state: SessionState<Meta>, now = Date.now()): void {
 		ws.serializeAttachment({ v: 2, ...state } satisfies Attachment<Meta>);
+		this.#savedAt.set(ws, now);
+	}
+
+	/**
+	 * Persists a state changed by an ordinary frame: at once when `urgent` or when the socket's
+	 * attachment was not written in the last {@link SAVE_EVERY_MS}; otherwise the write is deferred
+	 * to one timer that writes every deferred socket. Writing the attachment was a large share of a
+	 * call's cost in the room; a busy socket now pays for it once a second. The timer keeps the room
+	 * awake until it has run, so eviction never loses a spend.
+	 */
+	saveSoon(ws: WebSocket, state: SessionState<Meta>, now: number, urgent: boolean): void {
+		if (urgent || now - (this.#savedAt.get(ws) ?? 0) >= SAVE_EVERY_MS) {
+			this.#deferred.delete(ws);
+			this.save(ws, state, now);
+			return;
+		}
+		this.#deferred.add(ws);
+		this.#flushTimer ??= setTimeout(() => this.#flush(), SAVE_EVERY_MS);
+	}
+
+	#flush(): void {
+		this.#flushTimer = undefined;
+		const now = Date.now();
+		for (const ws of this.#deferred) {
+			const state = this.#bySocket.get(ws);
+			if (!state) continue;
+			try {
+				this.save(ws, state, now);
+			} catch {
+				// A socket closing as we write: its state goes with it.
+			}
+		}
+		this.#deferred.clear();
 	}
 
 	/** Removes a socket; returns its state only the first time, so each session is announced once. */
 	remove(ws: WebSocket): SessionState<Meta> | undefined {
 		const state = this.#bySocket.get(ws);
 		if (state) this.#bySocket.delete(ws);
+		this.#deferred.delete(ws);
 		return state;
 	}
 

@@ -108,7 +108,7 @@ function harness(plainCalls: boolean, timeoutMs = 5_000) {
 				setTimeout(() => pending.resolve(header.id, replies), 0);
 			} else {
 				// Answered in a later macrotask, as a socket would.
-				void answerBatch({ lines, single: singleCall(lines) }, api, { onSendError: toWireError }).then((replies) => setTimeout(() => pending.resolve(header.id, replies), 0));
+				void Promise.resolve(answerBatch({ lines, single: singleCall(lines) }, api, { onSendError: toWireError })).then((replies) => setTimeout(() => pending.resolve(header.id, replies), 0));
 			}
 			return true;
 		},

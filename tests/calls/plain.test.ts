@@ -231,7 +231,7 @@ describe('answerBatch equals a capnweb session', () => {
 			const sent = sends.length;
 
 			const api = new Api();
-			const actual = await settle(answerBatch(asTheRoomReadsIt(lines), api, counting));
+			const actual = await settle(Promise.resolve(answerBatch(asTheRoomReadsIt(lines), api, counting)));
 
 			expect(actual).toEqual(expected);
 			expect(api.runs).toBe(reference.runs);
