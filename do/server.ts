@@ -25,7 +25,7 @@ import {
 	type SessionInfo,
 } from '../rpc/types.js';
 import { RoomApi, receiveEvent, type RoomApiClass } from './api.js';
-import { ask, confirmed, sent, type Backlog } from './backlog.js';
+import { ask, confirmed, sent } from './backlog.js';
 import { EntitySync } from './entity-sync.js';
 import { count, newCounters, type RoomMetric, type RoomMetrics } from './metrics.js';
 import { bucketPolicies, resolveOptions, type RoomOptions } from './options.js';
@@ -95,8 +95,6 @@ export class WebsocketServer<
 	readonly #roster = new Roster<Meta>();
 	/** Checks and charges what comes in: sockets at the door, frames, calls. */
 	#gateInstance?: Gate;
-	/** What each socket may have left unread (see `backlog.ts`). */
-	readonly #backlogs = new Map<WebSocket, Backlog>();
 	/** Batches still running, per socket: dropped when the socket goes. */
 	readonly #inflight = new Map<WebSocket, Set<Work>>();
 	#options?: RoomOptions;
@@ -185,7 +183,10 @@ export class WebsocketServer<
 		this.#flushPresence();
 		const frame = this.#eventFrame(event, data);
 		let sent = 0;
-		for (const ws of sockets) if (this.#sessions.get(ws) && this.#send(ws, frame)) sent++;
+		for (const ws of sockets) {
+			const state = this.#sessions.get(ws);
+			if (state && this.#send(ws, frame, state)) sent++;
+		}
 		return sent;
 	}
 
@@ -254,7 +255,7 @@ export class WebsocketServer<
 		};
 		const admitted = await this.#gate().admit(session, this.#sessions.size);
 		if ('refused' in admitted) return this.#refuseSocket(admitted.refused, admitted.reason);
-		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0 };
+		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0, backlog: { sent: 0, read: 0 } };
 		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
@@ -263,7 +264,7 @@ export class WebsocketServer<
 		const { 0: client, 1: server } = new WebSocketPair();
 		try {
 			// Before accepting: a socket the platform refuses to describe is never half-registered.
-			server.serializeAttachment({ v: 2, ...state });
+			this.#sessions.save(server, state);
 		} catch (error) {
 			return jsonError(400, 'meta_too_large', `Session metadata cannot be stored: ${(error as Error).message}`);
 		}
@@ -332,8 +333,7 @@ export class WebsocketServer<
 		const header = readHeader(raw);
 		const id = header?.kind === 'call' ? header.id : -1;
 		if (header?.kind === 'ack') {
-			const backlog = this.#backlogs.get(ws);
-			if (backlog && confirmed(backlog, raw.slice(header.body))) return;
+			if (confirmed(state.backlog, raw.slice(header.body))) return;
 			return this.#refuse(ws, state, -1, 'bad_request', 400, 'A read confirmation nobody asked for');
 		}
 		if (!utf8LengthAtMost(raw, options.maxFrameBytes)) {
@@ -523,9 +523,9 @@ export class WebsocketServer<
 		this.#flushPresence();
 		let sent = 0;
 		let dead: WebSocket[] | undefined;
-		for (const ws of this.#sessions.sockets()) {
-			if (!filter(this.#sessions.get(ws)!)) continue;
-			if (this.#send(ws, frame)) sent++;
+		for (const [ws, state] of this.#sessions.entries()) {
+			if (!filter(state)) continue;
+			if (this.#send(ws, frame, state)) sent++;
 			else (dead ??= []).push(ws);
 		}
 		if (dead) for (const ws of dead) void this.#leave(ws);
@@ -536,23 +536,30 @@ export class WebsocketServer<
 	 * Sends one frame; false when the socket is gone, or is not reading what it is sent (then it is
 	 * closed and will leave). Asks for a read confirmation when one is due.
 	 */
-	#send(ws: WebSocket, frame: string): boolean {
-		let backlog = this.#backlogs.get(ws);
-		if (!backlog) this.#backlogs.set(ws, (backlog = { sent: 0, read: 0 }));
-		const { maxUnreadBytes } = this.#limits();
-		const verdict = sent(backlog, frame.length, maxUnreadBytes / 4, maxUnreadBytes);
-		if (verdict === 'not_reading') {
-			const state = this.#sessions.get(ws);
-			// Once: later sends find it gone. Not now, as callers may be iterating the sessions.
-			if (state && !backlog.closing) {
-				backlog.closing = true;
-				queueMicrotask(() => void this.#closeForCause(ws, state, CloseCode.NotReading, 'not_reading', `${maxUnreadBytes} bytes sent past an unanswered read check`));
+	#send(ws: WebSocket, frame: string, state = this.#sessions.get(ws)): boolean {
+		if (state) {
+			const { maxUnreadBytes } = this.#limits();
+			const verdict = sent(state.backlog, frame.length, maxUnreadBytes / 4, maxUnreadBytes);
+			if (verdict === 'not_reading') {
+				// Once: later sends find it gone. Not now, as callers may be iterating the sessions.
+				if (!state.backlog.closing) {
+					state.backlog.closing = true;
+					queueMicrotask(() => void this.#closeForCause(ws, state, CloseCode.NotReading, 'not_reading', `${maxUnreadBytes} bytes sent past an unanswered read check`));
+				}
+				return false;
 			}
-			return false;
+			if (verdict === 'ask') {
+				try {
+					ws.send(frame);
+					ws.send(pushFrame(encodeCalls([['confirm', ask(state.backlog)]])));
+					return true;
+				} catch {
+					return false;
+				}
+			}
 		}
 		try {
 			ws.send(frame);
-			if (verdict === 'ask') ws.send(pushFrame(encodeCalls([['confirm', ask(backlog)]])));
 			return true;
 		} catch {
 			return false;
@@ -617,7 +624,6 @@ export class WebsocketServer<
 		if (!state) return undefined;
 		for (const work of this.#inflight.get(ws) ?? []) this.#finish(work, 'dropped');
 		this.#inflight.delete(ws);
-		this.#backlogs.delete(ws);
 		this.#gate().left(state.session);
 		return state;
 	}

@@ -3,6 +3,7 @@
  * map is only a cache of the attachments: a fresh instance rebuilds it from `getWebSockets()`.
  */
 import type { Session } from '../rpc/types.js';
+import type { Backlog } from './backlog.js';
 import { isUserBuckets, type UserBuckets } from './user-limits.js';
 
 /** The platform refuses attachments larger than this. */
@@ -17,10 +18,17 @@ export interface SessionState<Meta> {
 	seen: number;
 	/** Frames refused whole in a row; too many and the socket is closed. */
 	refusals: number;
+	/** What the socket may have left unread (memory only: see `backlog.ts`). */
+	backlog: Backlog;
 }
 
-interface Attachment<Meta> extends SessionState<Meta> {
+/** What a socket's attachment holds: its state but for what lives in memory only. */
+interface Attachment<Meta> extends Omit<SessionState<Meta>, 'backlog'> {
 	v: 2;
+}
+
+function attachment<Meta>(state: SessionState<Meta>): Attachment<Meta> {
+	return { v: 2, session: state.session, limits: state.limits, seen: state.seen, refusals: state.refusals };
 }
 
 const SESSION_TAG = 's:';
@@ -71,6 +79,7 @@ export class SessionStore<Meta> {
 		return this.#bySocket.values();
 	}
 
+	/** Every socket with its state: a loop over the room without a lookup per socket. */
 	entries(): IterableIterator<[WebSocket, SessionState<Meta>]> {
 		return this.#bySocket.entries();
 	}
@@ -80,13 +89,13 @@ export class SessionStore<Meta> {
 	 * registered. Throws what `serializeAttachment` throws.
 	 */
 	add(ws: WebSocket, state: SessionState<Meta>): void {
-		ws.serializeAttachment({ v: 2, ...state } satisfies Attachment<Meta>);
+		ws.serializeAttachment(attachment(state));
 		this.#bySocket.set(ws, state);
 	}
 
 	/** Persists a changed state (spent tokens, refusals) so it survives eviction. */
 	save(ws: WebSocket, state: SessionState<Meta>, now = Date.now()): void {
-		ws.serializeAttachment({ v: 2, ...state } satisfies Attachment<Meta>);
+		ws.serializeAttachment(attachment(state));
 		this.#savedAt.set(ws, now);
 	}
 
@@ -139,15 +148,15 @@ export class SessionStore<Meta> {
 		const restored: Array<[WebSocket, SessionState<Meta>]> = [];
 		for (const ws of sockets) {
 			if (ws.readyState !== WebSocket.OPEN) continue;
-			let attachment: unknown;
+			let found: unknown;
 			try {
-				attachment = ws.deserializeAttachment();
+				found = ws.deserializeAttachment();
 			} catch {
-				attachment = undefined;
+				found = undefined;
 			}
-			if (isAttachment<Meta>(attachment)) {
-				const { session, limits, seen, refusals } = attachment;
-				restored.push([ws, { session, limits, seen, refusals }]);
+			if (isAttachment<Meta>(found)) {
+				const { session, limits, seen, refusals } = found;
+				restored.push([ws, { session, limits, seen, refusals, backlog: { sent: 0, read: 0 } }]);
 			}
 			else corrupt.push(ws);
 		}

@@ -120,6 +120,7 @@ function states(metas: unknown[]): SessionState<unknown>[] {
 		limits: { calls: { tokens: 1, at: 0 }, events: { tokens: 1, at: 0 }, frames: { tokens: 1, at: 0 }, connects: { tokens: 1, at: 0 } },
 		seen: 0,
 		refusals: 0,
+		backlog: { sent: 0, read: 0 },
 	}));
 }
 
