@@ -216,9 +216,10 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#clearConnectTimer();
 		this.#debug?.(`joined "${this.#room}"`);
 		this.#policy.connected(this.#clock.now());
+		// Sends queued while down leave first: a send made by a `ws:connected` listener comes after them.
+		for (const entry of this.#queue.drain()) connection.send(entry.event, entry.data).then(entry.resolve, entry.reject);
 		this.#setStatus('connected', { error: null });
 		if (connection !== this.#connection) return; // a status listener switched rooms or disconnected
-		for (const entry of this.#queue.drain()) connection.send(entry.event, entry.data).then(entry.resolve, entry.reject);
 		this.#joining.resolve();
 	}
 

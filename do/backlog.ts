@@ -10,6 +10,9 @@
  * and the room closes it. A reading client answers about once per `askEvery` bytes received: a
  * room with ordinary traffic is woken by this rarely.
  *
+ * The room counts as it sends (`WebsocketServer.#send`, inline: it runs once per socket per
+ * broadcast), and asks with {@link ask} when a check is due.
+ *
  * The counts live in memory only: after eviction a socket starts from zero, which only delays the
  * check.
  */
@@ -23,15 +26,6 @@ export interface Backlog {
 	asked?: { nonce: string; at: number };
 	/** The room has decided to close the socket for not reading. */
 	closing?: boolean;
-}
-
-export type BacklogVerdict = 'ok' | 'ask' | 'not_reading';
-
-/** Counts what was sent to a socket; says whether to ask for proof, or that it is not reading. */
-export function sent(backlog: Backlog, bytes: number, askEvery: number, limit: number): BacklogVerdict {
-	backlog.sent += bytes;
-	if (backlog.asked) return backlog.sent - backlog.asked.at > limit ? 'not_reading' : 'ok';
-	return backlog.sent - backlog.read >= askEvery ? 'ask' : 'ok';
 }
 
 /** Makes the request for proof; returns the nonce to send. */

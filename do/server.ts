@@ -25,7 +25,7 @@ import {
 	type SessionInfo,
 } from '../rpc/types.js';
 import { RoomApi, receiveEvent, type RoomApiClass } from './api.js';
-import { ask, confirmed, sent } from './backlog.js';
+import { ask, confirmed } from './backlog.js';
 import { EntitySync } from './entity-sync.js';
 import { count, newCounters, type RoomMetric, type RoomMetrics } from './metrics.js';
 import { bucketPolicies, resolveOptions, type RoomOptions } from './options.js';
@@ -100,6 +100,7 @@ export class WebsocketServer<
 	#options?: RoomOptions;
 	#sync?: EntitySync;
 	#presence?: PresenceQueue;
+	#askEveryBytes?: number;
 	/** Whether this instance knows the silent-socket alarm is set. */
 	#alarmSet = false;
 	readonly #counters = newCounters();
@@ -523,7 +524,8 @@ export class WebsocketServer<
 		this.#flushPresence();
 		let sent = 0;
 		let dead: WebSocket[] | undefined;
-		for (const [ws, state] of this.#sessions.entries()) {
+		for (const ws of this.#sessions.sockets()) {
+			const state = this.#sessions.get(ws)!;
 			if (!filter(state)) continue;
 			if (this.#send(ws, frame, state)) sent++;
 			else (dead ??= []).push(ws);
@@ -537,27 +539,29 @@ export class WebsocketServer<
 	 * closed and will leave). Asks for a read confirmation when one is due.
 	 */
 	#send(ws: WebSocket, frame: string, state = this.#sessions.get(ws)): boolean {
-		if (state) {
-			const { maxUnreadBytes } = this.#limits();
-			const verdict = sent(state.backlog, frame.length, maxUnreadBytes / 4, maxUnreadBytes);
-			if (verdict === 'not_reading') {
-				// Once: later sends find it gone. Not now, as callers may be iterating the sessions.
-				if (!state.backlog.closing) {
-					state.backlog.closing = true;
-					queueMicrotask(() => void this.#closeForCause(ws, state, CloseCode.NotReading, 'not_reading', `${maxUnreadBytes} bytes sent past an unanswered read check`));
-				}
-				return false;
+		const backlog = state?.backlog;
+		// The common case inline (this runs once per socket per broadcast): counted, nothing due.
+		if (backlog && !backlog.asked && (backlog.sent += frame.length) - backlog.read < this.#askEvery) return this.#write(ws, frame);
+		if (!state || !backlog) return this.#write(ws, frame);
+		if (backlog.asked) {
+			backlog.sent += frame.length;
+			if (backlog.sent - backlog.asked.at <= this.#limits().maxUnreadBytes) return this.#write(ws, frame);
+			// Not reading. Closed once (later sends find it gone), and not now: callers may be iterating.
+			if (!backlog.closing) {
+				backlog.closing = true;
+				queueMicrotask(() => void this.#closeForCause(ws, state, CloseCode.NotReading, 'not_reading', `${this.#limits().maxUnreadBytes} bytes sent past an unanswered read check`));
 			}
-			if (verdict === 'ask') {
-				try {
-					ws.send(frame);
-					ws.send(pushFrame(encodeCalls([['confirm', ask(state.backlog)]])));
-					return true;
-				} catch {
-					return false;
-				}
-			}
+			return false;
 		}
+		return this.#write(ws, frame) && this.#write(ws, pushFrame(encodeCalls([['confirm', ask(backlog)]])));
+	}
+
+	/** Bytes sent to a socket between two read checks (see `backlog.ts`). */
+	get #askEvery(): number {
+		return (this.#askEveryBytes ??= this.#limits().maxUnreadBytes / 4);
+	}
+
+	#write(ws: WebSocket, frame: string): boolean {
 		try {
 			ws.send(frame);
 			return true;

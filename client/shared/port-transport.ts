@@ -342,10 +342,11 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		// worker opening the room's socket says nothing new.
 		if (status === 'connecting' && (this.#status === 'connecting' || this.#status === 'reconnecting')) return;
 		const join = this.#join;
+		// Sends queued while down leave first: a send made by a `ws:connected` listener comes after them.
+		if (status === 'connected') for (const entry of this.#queue.drain()) this.#send(entry.event, entry.data).then(entry.resolve, entry.reject);
 		this.#setStatus(status, change);
 		if (join !== this.#join) return; // a status listener switched rooms or disconnected
 		if (status === 'connected') {
-			for (const entry of this.#queue.drain()) this.#send(entry.event, entry.data).then(entry.resolve, entry.reject);
 			this.#joining.resolve();
 		} else if (status === 'disconnected') {
 			// The room's socket stopped for good (kicked, retries exhausted); connect() starts over.

@@ -270,6 +270,19 @@ describe('reconnecting', () => {
 		bob.destroy();
 	});
 
+	test('sends queued while connecting leave before a send made by a ws:connected listener', async () => {
+		const room = freshRoom();
+		const ann = client({ user_id: 'ann' });
+		const joined = ann.connect(room);
+		const queued = [ann.send('log', 1), ann.send('log', 2)];
+		let fromListener: Promise<unknown> | undefined;
+		ann.once('ws:connected', () => void (fromListener = ann.send('log', 0)));
+		await joined;
+		await Promise.all([...queued, fromListener]);
+		expect(await worker.rpc(room, 'messages')).toEqual([1, 2, 0]);
+		ann.destroy();
+	});
+
 	test('the send queue is bounded: the oldest send is dropped with a warning', async () => {
 		const room = freshRoom();
 		const clock = new ManualClock();

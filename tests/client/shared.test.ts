@@ -235,6 +235,19 @@ describe('one socket per room for all tabs', () => {
 		}
 	});
 
+	test('sends queued while joining leave before a send made by a ws:connected listener', async () => {
+		const room = freshRoom();
+		const shared = new FakeWorker();
+		const a = tab(shared, { user_id: 'ann' });
+		const joined = a.connect(room);
+		const queued = [a.send('log', 1), a.send('log', 2)];
+		let fromListener: Promise<unknown> | undefined;
+		a.once('ws:connected', () => void (fromListener = a.send('log', 0)));
+		await joined;
+		await Promise.all([...queued, fromListener]);
+		expect(await worker.rpc(room, 'messages')).toEqual([1, 2, 0]);
+	});
+
 	test('a reply reaches only the tab that called; send results too', async () => {
 		const room = freshRoom();
 		const { shared, a, b } = await twoTabs(room);

@@ -136,7 +136,14 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 		return change.entity_type !== 'secret' || session.meta.user_id === 'boss';
 	}
 
+	/** What `log` events brought, in the order the room received them (this instance only). */
+	readonly #logged: unknown[] = [];
+	messages(): unknown[] {
+		return this.#logged;
+	}
+
 	override onMessage(session: Session<TestMeta>, event: string, data: unknown) {
+		if (event === 'log') return void this.#logged.push(data);
 		if (event === 'explode') throw new Error('onMessage exploded');
 		if (event === 'echo') return data;
 		if (event === 'relay') return this.broadcast('rich', data as TestEvents['rich'], { exclude: session.ws_session_id });
@@ -177,7 +184,7 @@ function namespaceFor(env: Env, room: string): DurableObjectNamespace<TestRoom> 
 }
 
 type RpcCall = {
-	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead' | 'metrics';
+	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead' | 'metrics' | 'messages';
 	args: unknown[];
 };
 
