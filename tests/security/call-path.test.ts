@@ -107,6 +107,21 @@ describe('3. batches that would never finish', () => {
 		await Promise.all([a!.close(), b!.close()]);
 	});
 
+	test('a socket that leaves drops its batches at once: nothing waits for their deadline', async () => {
+		const room = freshRoom('strict');
+		const a = await Probe.join(worker, room, { user_id: 'ann' });
+		const pending = a.batch(1, [['push', call('slow', 20_000)], ['push', call('add', 1, 1)], ['pull', 1], ['pull', 2]]);
+		void pending;
+		await a.close();
+		const b = await Probe.join(worker, room, { user_id: 'bob' });
+		// Bob's own call is answered; Ann's batch was dropped as she left, not timed out later.
+		expect(await b.rpc.add(1, 2)).toBe(3);
+		const { counters } = await worker.rpc<{ counters: Record<string, number> }>(room, 'stats');
+		expect(counters['metric:batch:dropped']).toBe(1);
+		expect(counters['metric:batch:timeout']).toBeUndefined();
+		await b.close();
+	});
+
 	test('a batch past the room deadline is answered 504 and dropped; the socket keeps working', async () => {
 		const a = await Probe.join(worker, freshRoom('strict'), { user_id: 'ann' });
 		const started = Date.now();
