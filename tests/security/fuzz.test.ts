@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { Probe, joinInTurn } from '../support/probe.js';
+import { seededRandom } from '../support/random.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 
 let worker: RoomWorker;
@@ -17,18 +18,8 @@ const FRAMES = 3_000;
 const TIME_BUDGET_MS = 40_000;
 const IN_FLIGHT = 16;
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed from its seed. */
-function random(seed: number) {
-	return () => {
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
-const rand = random(SEED);
+const rand = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 const int = (max: number) => Math.floor(rand() * max);
 

@@ -16,7 +16,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { serialize } from 'capnweb';
 import { decodePayload, encodePayload, type EncodedPayload } from '../../rpc/payload.js';
-import { Probe, joinInTurn } from '../support/probe.js';
+import { joinInTurn } from '../support/probe.js';
+import { seededRandom } from '../support/random.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 
 /** Through JSON, as a frame does. */
@@ -327,18 +328,8 @@ describe('a payload copied from memory (a tab posts it to the SharedWorker)', ()
 	});
 });
 
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function prng(seed: number) {
-	return () => {
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 test('fuzz: thousands of mutated payloads throw nothing but Bad payload errors, and never hang', () => {
-	const random = prng(1302);
+	const random = seededRandom(1302);
 	const pick = <T,>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 	const shared = { k: 1 };
 	const seeds = [
@@ -414,28 +405,12 @@ describe('in workerd', () => {
 	beforeAll(async () => (worker = await startRoomWorker({}, 'tests/worker/index.ts', 'security-payload-worker.js')));
 	afterAll(() => worker?.dispose());
 
-	/** Sends a hand-written batch as frame `c<id>` and resolves with the room's answer frame to it. */
-	function batch(p: Probe, id: number, lines: string[]): Promise<string> {
-		const socket = p.conn.socket;
-		return new Promise((resolve) => {
-			const onMessage = (e: MessageEvent) => {
-				const frame = String(e.data);
-				if (frame.startsWith(`r${id}\n`) || frame.startsWith(`x${id}\n`)) {
-					socket.removeEventListener('message', onMessage);
-					resolve(frame);
-				}
-			};
-			socket.addEventListener('message', onMessage);
-			p.raw(`c${id}\n${lines.join('\n')}`);
-		});
-	}
-
 	test("a browser's typed-array bomb gets 400 bad_request; another member's relay still arrives", async () => {
 		const room = `security-payload-${Date.now()}`;
 		const [attacker, bob, carol] = await joinInTurn(worker, room, [{ user_id: 'mallory' }, { user_id: 'bob' }, { user_id: 'carol' }]);
 		// As a browser sends `send('relay', …)`: the event method, the payload as capnweb writes it.
 		const bomb = { json: 2 ** 31, meta: { values: [['typed-array', 'Float64Array']], v: 1 } };
-		const answer = await batch(attacker!, 1, [`["push",["pipeline",0,["~event"],["relay",${serialize(bomb)}]]]`, '["pull",1]']);
+		const answer = await attacker!.batch(1, [`["push",["pipeline",0,["~event"],["relay",${serialize(bomb)}]]]`, '["pull",1]']);
 		expect(answer).toContain('bad_request');
 		expect(answer).toContain('400');
 		expect(answer).toContain('Bad payload: a typed array must be an array');
