@@ -28,7 +28,7 @@ import { RoomApi, receiveEvent, type RoomApiClass } from './api.js';
 import { ask, confirmed } from './backlog.js';
 import { EntitySync } from './entity-sync.js';
 import { count, newCounters, type RoomMetric, type RoomMetrics } from './metrics.js';
-import { bucketPolicies, resolveOptions, type RoomOptions } from './options.js';
+import { resolveOptions, type RoomOptions } from './options.js';
 import { PresenceQueue } from './presence.js';
 import { utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
@@ -76,8 +76,8 @@ function jsonError(status: number, code: string, message: string): Response {
  * which `onMessage` receives; by default the same map as `Events`).
  *
  * Browsers reach only `static api`'s methods. Server code (SvelteKit endpoints, other Workers)
- * reaches this class's public methods — `broadcast`, `sendTo`, `getSessions`, `kick` — through
- * Workers RPC on the namespace stub.
+ * reaches this class's public methods — `broadcast`, `sendTo`, `getSessions`, `kick`,
+ * `entityChanged`, `changeHead`, `metrics` — through Workers RPC on the namespace stub.
  */
 export class WebsocketServer<
 	Meta = AuthSessionMeta,
@@ -247,7 +247,6 @@ export class WebsocketServer<
 		const handoff = readHandoff<Meta>(request.headers.get(HANDOFF_HEADER));
 		if (typeof handoff === 'string') return jsonError(400, 'bad_handoff', handoff);
 
-		const options = this.#limits();
 		const session: Session<Meta> = {
 			ws_session_id: crypto.randomUUID(),
 			room: handoff.room,
@@ -364,7 +363,7 @@ export class WebsocketServer<
 		// Most calls are answered right here; only a batch still working needs a deadline.
 		if (!(answer instanceof Promise)) {
 			this.#send(ws, replyFrame(id, answer));
-			this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: 0, outcome: 'answered' });
+			if (this.#reporting) this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: 0, outcome: 'answered' });
 			return;
 		}
 		const work: Work = { ws, id, done: false, control, started: now, calls: batch.pushes.length - refused, refused, session: state.session.ws_session_id };
@@ -612,9 +611,14 @@ export class WebsocketServer<
 		return this.#leave(ws);
 	}
 
-	/** Hands a metric to `onMetric`, unless the room does not listen (then nothing is built). */
+	/** Whether the room listens to `onMetric` (a subclass overrides it); if not, no metric is built. */
+	get #reporting(): boolean {
+		return this.onMetric !== WebsocketServer.prototype.onMetric;
+	}
+
+	/** Hands a metric to `onMetric`, if the room listens. */
 	#report(metric: RoomMetric): void {
-		if (this.onMetric === WebsocketServer.prototype.onMetric) return;
+		if (!this.#reporting) return;
 		try {
 			this.onMetric(metric);
 		} catch (error) {
