@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { CloseCode } from '../../rpc/protocol.js';
 import { PING, PONG } from '../../rpc/frame.js';
-import { joinInTurn } from '../support/probe.js';
+import { Probe, joinInTurn } from '../support/probe.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 
 let worker: RoomWorker;
@@ -28,6 +28,11 @@ test('after eviction: same sockets, same sessions and meta, same rate-limit stat
 	// Every call costs a token, pipelined ones included: 3 + 7 = 10 of ann's 30 spent.
 	expect(await a!.rpc.counter(1).increment(2).value()).toBe(3);
 	await Promise.all(Array.from({ length: 7 }, () => a!.rpc.add(0, 0)));
+	// Dan spends his whole bucket and leaves before the idle: his buckets go to storage.
+	const dan = await Probe.join(worker, room, { user_id: 'dan' });
+	expect(await Promise.all(Array.from({ length: 30 }, () => dan.rpc.add(0, 0)))).toHaveLength(30);
+	await dan.close();
+	for (const p of [a!, b!]) expect((await p.next('session:disconnected')).ws_session_id).toBe(dan.id);
 	await worker.rpc(room, 'corrupt', c!.id);
 
 	await idle(EVICTION_IDLE_MS);
@@ -56,7 +61,12 @@ test('after eviction: same sockets, same sessions and meta, same rate-limit stat
 	// Events flow on the same sockets.
 	await b!.conn.send('relay', { at: new Date(1), map: new Map(), set: new Set(), big: 1n, nothing: undefined });
 	expect((await a!.next('rich')).big).toBe(1n);
-	await Promise.all([a!.close(), b!.close()]);
+
+	// Dan comes back after the eviction: his bucket is as he left it plus ~1.3 tokens, not full.
+	const back = await Probe.join(worker, room, { user_id: 'dan' });
+	const tries = await Promise.allSettled([0, 1, 2].map(() => back.rpc.add(0, 0)));
+	expect(tries.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+	await Promise.all([a!.close(), b!.close(), back.close()]);
 }, 60_000);
 
 test('keep-alive pings are answered by the runtime, run no handler, and do not keep the room awake', async () => {
