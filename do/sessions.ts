@@ -85,11 +85,10 @@ export class SessionStore<Meta> {
 	}
 
 	/**
-	 * Writes the attachment first, so a socket whose attachment the platform refuses is never
-	 * registered. Throws what `serializeAttachment` throws.
+	 * Registers an accepted socket. Its attachment was written with {@link save} before it was
+	 * accepted, so a socket whose attachment the platform refuses is never registered.
 	 */
 	add(ws: WebSocket, state: SessionState<Meta>): void {
-		ws.serializeAttachment(attachment(state));
 		this.#bySocket.set(ws, state);
 	}
 
