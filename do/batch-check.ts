@@ -177,15 +177,32 @@ function checkPush(expression: unknown, self: number, callable: ReadonlySet<stri
 		tokens += refs;
 	}
 	if (name !== EVENT_METHOD) return { tokens };
-	// `send(event, data)`: the name is checked here and again where the event is received.
 	if (!Array.isArray(args)) return bad('An event must be sent, not read');
-	const event = args[0];
-	if (typeof event !== 'string' || event === '') return bad('An event needs a non-empty string name');
-	if (isReservedEvent(event)) {
-		return new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
-	}
-	return { tokens, event };
+	return refuseEventName(args[0]) ?? { tokens, event: args[0] as string };
 }
+
+/**
+ * The one plain call most frames are (`rpc.method(…args)` on the API object, read by the shortcut):
+ * allowed when `method` is declared; what it costs.
+ */
+export function checkPlainCall(method: string, args: readonly unknown[], callable: ReadonlySet<string>): PushCost | RoomError {
+	if (!callable.has(method)) return unknownMethod(method);
+	if (method !== EVENT_METHOD) return { tokens: 1 };
+	return refuseEventName(args[0]) ?? { tokens: 1, event: args[0] as string };
+}
+
+/**
+ * Why a browser may not send an event named `event`, or nothing when it may. Checked where a batch
+ * is read and again where the event is received (`WebsocketServer[receiveEvent]`), the one door
+ * every event comes through however a batch reached it.
+ */
+export function refuseEventName(event: unknown): RoomError | undefined {
+	if (typeof event !== 'string' || event === '') return bad('An event needs a non-empty string name');
+	if (isReservedEvent(event)) return new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
+	return undefined;
+}
+
+const unknownMethod = (name: string) => new RoomError('unknown_method', `The room has no method ${JSON.stringify(name)}`, 404);
 
 function isTarget(target: unknown, self: number): target is number {
 	return Number.isInteger(target) && (target as number) >= 0 && (target as number) < self;
@@ -203,11 +220,9 @@ function isPath(path: unknown): path is Array<string | number> {
 function checkTargetPath(target: number, path: ReadonlyArray<string | number>, callable: ReadonlySet<string>): string | RoomError {
 	const first = path[0];
 	const inherited = path.find(isInheritedName);
-	if (inherited !== undefined) return new RoomError('unknown_method', `The room has no method ${JSON.stringify(inherited)}`, 404);
+	if (inherited !== undefined) return unknownMethod(String(inherited));
 	if (target === 0) {
-		if (typeof first !== 'string' || !callable.has(first)) {
-			return new RoomError('unknown_method', `The room has no method ${JSON.stringify(String(first ?? ''))}`, 404);
-		}
+		if (typeof first !== 'string' || !callable.has(first)) return unknownMethod(String(first ?? ''));
 		if (first === EVENT_METHOD && path.length !== 1) return bad('Events are sent, not read');
 	}
 	if ((target !== 0 || path.length > 1) && path.slice(target === 0 ? 1 : 0).includes(EVENT_METHOD)) {

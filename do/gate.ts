@@ -8,10 +8,10 @@ import type { CallBatch } from '../calls/batch.js';
 import { singleCall } from '../calls/batch.js';
 import { RoomError } from '../rpc/errors.js';
 import { readHeader } from '../rpc/frame.js';
-import { CloseCode, EVENT_METHOD } from '../rpc/protocol.js';
-import { isReservedEvent, type Session } from '../rpc/types.js';
+import { CloseCode } from '../rpc/protocol.js';
+import type { Session } from '../rpc/types.js';
 import { callableNames, refusedCall, type RoomApiClass } from './api.js';
-import { checkBatch, type PushCost } from './batch-check.js';
+import { checkBatch, checkPlainCall, type PushCost } from './batch-check.js';
 import { bucketPolicies, type RoomOptions } from './options.js';
 import { allFull, fullBuckets, isUserBuckets, spend, STORED_PREFIX, UserLimits, userKey, type BucketPolicies, type UserBuckets } from './user-limits.js';
 
@@ -100,14 +100,8 @@ export class Gate {
 		// A call carrying an Error goes the checked way, which notes what the browser sent.
 		const single = lines[0]!.includes('["error",') ? undefined : singleCall(lines);
 		if (single) {
-			if (!this.#callable.has(single.method)) return new RoomError('unknown_method', `The room has no method ${JSON.stringify(single.method)}`, 404);
-			if (single.method === EVENT_METHOD) {
-				const event = single.args[0];
-				if (typeof event !== 'string' || event === '') return new RoomError('bad_request', 'An event needs a non-empty string name', 400);
-				if (isReservedEvent(event)) return new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
-				return { lines, single, pushes: [{ tokens: 1, event }] };
-			}
-			return { lines, single, pushes: [{ tokens: 1 }] };
+			const cost = checkPlainCall(single.method, single.args, this.#callable);
+			return cost instanceof RoomError ? cost : { lines, single, pushes: [cost] };
 		}
 		const checked = checkBatch(lines, this.#callable);
 		if (checked instanceof RoomError) return checked;

@@ -20,8 +20,7 @@ export function fullBucket(policy: BucketPolicy, now: number): BucketState {
 	return { tokens: policy.capacity, at: now };
 }
 
-/** The bucket as of `now`, refilled but not spent. */
-export function refill(state: BucketState, policy: BucketPolicy, now: number): BucketState {
-	const earned = Math.max(0, now - state.at) / policy.refillEveryMs;
-	return { tokens: Math.min(policy.capacity, state.tokens + earned), at: now };
+/** The tokens the bucket holds as of `now`, refilled but not spent. */
+export function tokensAt(state: BucketState, policy: BucketPolicy, now: number): number {
+	return Math.min(policy.capacity, state.tokens + Math.max(0, now - state.at) / policy.refillEveryMs);
 }

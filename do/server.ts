@@ -13,7 +13,6 @@ import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payloa
 import { CloseCode, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
 import {
 	isClientLocalEvent,
-	isReservedEvent,
 	type AuthSessionMeta,
 	type EntityAction,
 	type EntityChangeInput,
@@ -26,6 +25,7 @@ import {
 } from '../rpc/types.js';
 import { RoomApi, receiveEvent, type RoomApiClass } from './api.js';
 import { ask, confirmed } from './backlog.js';
+import { refuseEventName } from './batch-check.js';
 import { EntitySync } from './entity-sync.js';
 import { count, newCounters, type RoomMetric, type RoomMetrics } from './metrics.js';
 import { resolveOptions, type RoomOptions } from './options.js';
@@ -432,10 +432,9 @@ export class WebsocketServer<
 
 	/** `send(event, data)` from a browser, via `RoomApi`'s reserved method. */
 	async [receiveEvent](session: Session<Meta>, event: unknown, payload: EncodedPayload): Promise<EncodedPayload> {
-		// Checked before the batch ran too; checked here again because this is the one door an event
-		// comes through, however the batch reached it.
-		if (typeof event !== 'string' || event === '') throw new RoomError('bad_request', 'An event needs a non-empty string name', 400);
-		if (isReservedEvent(event)) throw new RoomError('forbidden_event', `Clients may not send ${JSON.stringify(event)}: only the room sends it`, 403);
+		// Checked where the batch was read too; again here, the one door every event comes through.
+		const refused = refuseEventName(event);
+		if (refused) throw refused;
 		let data: unknown;
 		try {
 			// Fresh from the frame: decoded in place.

@@ -13,7 +13,7 @@
  *   again, when the user comes back or when the room sweeps.
  */
 import type { Session } from '../rpc/types.js';
-import { fullBucket, refill, type BucketPolicy, type BucketState } from './limits.js';
+import { fullBucket, tokensAt, type BucketPolicy, type BucketState } from './limits.js';
 
 /** One user's buckets. */
 export interface UserBuckets {
@@ -47,18 +47,18 @@ export function fullBuckets(policies: BucketPolicies, now: number): UserBuckets 
 
 /** Whether every bucket would be full by `now`: such a state need not be kept. */
 export function allFull(buckets: UserBuckets, policies: BucketPolicies, now: number): boolean {
-	return BUCKETS.every((name) => refill(buckets[name], policies[name], now).tokens >= policies[name].capacity);
+	return BUCKETS.every((name) => tokensAt(buckets[name], policies[name], now) >= policies[name].capacity);
 }
 
 /** Brings one bucket up to `now` and takes `cost` from it; false (and nothing taken) when short. */
 export function spend(buckets: UserBuckets, name: BucketName, policy: BucketPolicy, cost: number, now: number): boolean {
-	const bucket = refill(buckets[name], policy, now);
-	if (bucket.tokens < cost) {
-		buckets[name] = bucket;
-		return false;
-	}
+	// In place: this runs twice per frame, and the buckets object is the user's own (shared by their
+	// sockets, copied into attachments and storage when written).
+	const bucket = buckets[name];
+	bucket.tokens = tokensAt(bucket, policy, now);
+	bucket.at = now;
+	if (bucket.tokens < cost) return false;
 	bucket.tokens -= cost;
-	buckets[name] = bucket;
 	return true;
 }
 
