@@ -49,14 +49,6 @@ export type AnyEvent<Events> = {
 	[K in keyof Events & string]: { event: K; data: Events[K] };
 }[keyof Events & string];
 
-/**
- * Names the client keeps for itself: `ws:*` (its own connection events) and `'*'` (every event). The
- * room never receives them from `send()`, and never makes a client emit them.
- */
-export function isLocalEventName(name: string): boolean {
-	return name === '*' || name.startsWith('ws:');
-}
-
 interface Entry {
 	callback: (data: never) => void;
 	once: boolean;

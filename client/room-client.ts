@@ -10,11 +10,11 @@
  */
 import { CallBatcher, stableMain } from '../calls/call-batcher.js';
 import { RoomError } from '../rpc/errors.js';
-import type { AuthSessionMeta, EventMap, RoomRpc, SessionInfo } from '../rpc/types.js';
+import { isClientLocalEvent, type AuthSessionMeta, type EventMap, type RoomRpc, type SessionInfo } from '../rpc/types.js';
 import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
-import { isLocalEventName, Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
+import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
 import { Presence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
@@ -357,7 +357,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	 */
 	send<K extends keyof Messages & string>(event: K, data: Messages[K]): Promise<unknown> {
 		return this.#reactivity.untrack(() => {
-			if (isLocalEventName(event)) {
+			if (isClientLocalEvent(event)) {
 				return Promise.reject(new RoomError('forbidden_event', `"${event}" is a name the client uses for its own events (ws:*, *); the room never receives it`, 403));
 			}
 			if (this.#destroyed) return Promise.reject(this.#destroyedError());
@@ -422,7 +422,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 
 	#onEvent(name: string, data: unknown): void {
 		// `ws:*` and `*` are this client's own events: a room cannot make it emit them.
-		if (isLocalEventName(name)) return this.#debug?.(`ignored "${name}" from the room: a client-local event name`);
+		if (isClientLocalEvent(name)) return this.#debug?.(`ignored "${name}" from the room: a client-local event name`);
 		// A change replayed after a reconnect that this client already had, or one from a room it
 		// left, goes no further.
 		if (name.startsWith('entity:') && !this.#feed.receive(name, data)) return;
