@@ -22,6 +22,9 @@
 import type { AuthSessionMeta, EventMap } from '../rpc/types.js';
 import { plainReactivity } from './reactivity.js';
 import { RoomClientCore, type RoomClientOptions } from './room-client.js';
+import { roomUrl } from './room-url.js';
+
+export { roomUrl };
 
 export interface HeadlessClientOptions<Api = unknown> extends RoomClientOptions<Api> {
 	/**
@@ -38,15 +41,6 @@ export interface HeadlessClientOptions<Api = unknown> extends RoomClientOptions<
 	 * pass one, e.g. from the `ws` package, or run with `--experimental-websocket`)
 	 */
 	WebSocket?: typeof WebSocket;
-}
-
-/** The URL of `room` for a `url` option given as a string. */
-export function roomUrl(endpoint: string, room: string): string {
-	const url = new URL(endpoint);
-	url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
-	if (url.pathname === '/' || url.pathname === '') url.pathname = '/api/websocket';
-	url.searchParams.set('room', room);
-	return url.toString();
 }
 
 /**

@@ -20,7 +20,8 @@
  * Outside Svelte (Node, Bun, tests, bots), use `RoomClient` from `@delightstack/websocket/headless`:
  * the same client with plain properties, needing no rune compiler.
  */
-export { WebsocketClient, sameOriginUrl, type NextRetry, type WebsocketClientOptions } from './websocket-client.svelte.js';
+export { WebsocketClient, type NextRetry, type WebsocketClientOptions } from './websocket-client.svelte.js';
+export { sameOriginUrl } from './room-url.js';
 export type { RoomClientOptions } from './room-client.js';
 export type { DebugOption } from './debug.js';
 export { ReconnectPolicy, DEFAULT_RECONNECT, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';

@@ -8,6 +8,7 @@
 import type { AuthSessionMeta, EventMap, RoomRpc } from '../rpc/types.js';
 import { svelteReactivity } from './reactivity.svelte.js';
 import { RoomClientCore, type NextRetry, type RoomClientOptions } from './room-client.js';
+import { sameOriginUrl } from './room-url.js';
 import type { OpenPort } from './shared/port-transport.js';
 import { openSharedWorkerPort, sharedTransport, sharedWorkerSupported } from './shared-worker.js';
 import type { TransportFactory } from './transport.js';
@@ -56,14 +57,6 @@ export interface WebsocketClientOptions<Api = unknown> extends RoomClientOptions
 	 * `connect()` run outside a browser.
 	 */
 	transport?: TransportFactory<RoomRpc<Api>>;
-}
-
-/** The default room URL: same origin, `/api/websocket`, the room as a query parameter. */
-export function sameOriginUrl(room: string): string {
-	const location = (globalThis as { location?: Location }).location;
-	if (!location) throw new Error('No location to derive the WebSocket URL from; pass `url` to WebsocketClient');
-	const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-	return `${protocol}//${location.host}/api/websocket?room=${encodeURIComponent(room)}`;
 }
 
 /**
