@@ -3,6 +3,8 @@
  * own errors (`{status, code, message}`), so a client can show or log any of them the same way
  * whether the handle or the room refused.
  */
+import { encodeCalls } from '../calls/batch.js';
+import { pushFrame } from '../rpc/frame.js';
 
 /** The body of every refusal. */
 export interface RefusalBody {
@@ -62,20 +64,44 @@ export function codeForStatus(status: number): string {
 const CLOSE_CODES: Record<number, number> = { 401: 4401, 403: 4403 };
 
 /**
+ * How long a refused socket waits for the client's word before it is closed anyway (a client that is
+ * not ours never answers).
+ */
+const REFUSAL_WAIT_MS = 5_000;
+
+/**
  * Refuses an authorization failure (401 or 403) of a WebSocket upgrade so that a browser can tell:
  * a page never sees an upgrade's HTTP status — a refused handshake looks exactly like a network
  * error, and a client would keep retrying. Where the runtime can (workerd: `WebSocketPair`), the
- * socket is accepted and closed at once with 4401 or 4403 and the refusal's message as the reason,
- * which `WebsocketClient` treats as terminal. Nothing else is sent and the room is never involved.
+ * socket is accepted and closed with 4401 or 4403 and the refusal's message as the reason, which
+ * `WebsocketClient` treats as terminal. The room is never involved.
  * Elsewhere (and for every other refusal) it is the plain JSON {@link refusal}.
+ *
+ * The socket is closed only once the client has said something: a socket a stateless Worker closes
+ * before the client ever wrote to it makes `wrangler dev` log "Uncaught Error: Network connection
+ * lost." for every refusal. So the first frame is the room's own pair of notices — `confirm(nonce)`,
+ * which every client answers with a read confirmation, then `closing(code, reason)` — and the close
+ * follows that answer (or {@link REFUSAL_WAIT_MS}, for clients that never answer).
  */
 export function authRefusal(status: number, code: string, message: string): Response {
 	const closeCode = CLOSE_CODES[status];
 	const Pair = (globalThis as { WebSocketPair?: new () => { 0: WebSocket; 1: WebSocket } }).WebSocketPair;
 	if (closeCode === undefined || Pair === undefined) return refusal(status, code, message);
 	const { 0: client, 1: server } = new Pair();
+	const reason = closeReason(`${code}: ${message}`);
+	const close = () => {
+		clearTimeout(timer);
+		try {
+			server.close(closeCode, reason);
+		} catch {
+			// The client closed first: nothing left to say.
+		}
+	};
+	const timer = setTimeout(close, REFUSAL_WAIT_MS);
 	(server as WebSocket & { accept(): void }).accept();
-	server.close(closeCode, closeReason(`${code}: ${message}`));
+	server.addEventListener('message', close, { once: true });
+	server.addEventListener('close', close, { once: true });
+	server.send(pushFrame(encodeCalls([['confirm', 'refused'], ['closing', closeCode, reason]])));
 	return new Response(null, { status: 101, webSocket: client } as ResponseInit);
 }
 

@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Miniflare } from 'miniflare';
 import type { AuthLocalsLike, RefusalBody } from '../../kit/index.js';
+import { ackFrame } from '../../rpc/frame.js';
 import { HANDOFF_HEADER } from '../../rpc/protocol.js';
 import { startWorkerd } from '../support/workerd.js';
-import { HeaderedWebSocket, socketsTo } from './sockets.js';
+import { HeaderedWebSocket, refusalNotice, socketsTo } from './sockets.js';
 
 let mf: Miniflare;
 let origin: string;
@@ -42,14 +43,21 @@ function authCookie(locals: AuthLocalsLike): string {
 
 /**
  * Opens a socket that the handle should refuse; resolves when it ends without a single frame from a
- * room: refused at the handshake, or (authorization refusals) closed at once with 4401 / 4403.
+ * room: refused at the handshake, or (authorization refusals) closed with 4401 / 4403 after the
+ * handle's refusal notice, which it answers as a client does.
  */
 function refusedSocket(path: string, headers: Record<string, string>): Promise<'refused'> {
 	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
 	let opened = false;
 	return new Promise((resolve, reject) => {
 		ws.addEventListener('open', () => (opened = true), { once: true });
-		ws.addEventListener('message', () => reject(new Error('a room spoke to a refused socket')), { once: true });
+		ws.addEventListener('message', (e) => {
+			try {
+				ws.send(ackFrame(refusalNotice(String(e.data)).nonce));
+			} catch {
+				reject(new Error('a room spoke to a refused socket'));
+			}
+		});
 		ws.addEventListener(
 			'close',
 			(e) => (!opened || e.code === 4401 || e.code === 4403 ? resolve('refused') : reject(new Error(`accepted, then closed with ${e.code}`))),

@@ -6,6 +6,7 @@
 import { expect } from 'bun:test';
 import type { Miniflare } from 'miniflare';
 import type { RefusalBody } from '../../kit/index.js';
+import { ackFrame } from '../../rpc/frame.js';
 import type { Session } from '../../rpc/types.js';
 
 /**
@@ -18,6 +19,15 @@ export interface WorkerUnderTest {
 	mf: Miniflare;
 	origin: string;
 	wsOrigin: string;
+}
+
+/** Reads the handle's refusal notice: one push frame, `confirm(nonce)` then `closing(code, reason)`. */
+export function refusalNotice(frame: string): { nonce: string; closing: [number, string] } {
+	const [tag, ...lines] = frame.split('\n');
+	expect(tag).toBe('e');
+	const calls = lines.map((line) => JSON.parse(line) as ['push', ['pipeline', 0, [string], unknown[]]]);
+	expect(calls.map(([, [, , [method]]]) => method)).toEqual(['confirm', 'closing']);
+	return { nonce: calls[0]![1][3][0] as string, closing: calls[1]![1][3] as [number, string] };
 }
 
 export function socketsTo(worker: () => WorkerUnderTest) {
@@ -60,9 +70,28 @@ export function socketsTo(worker: () => WorkerUnderTest) {
 		},
 
 		/** Opens a real socket and resolves with how it was closed. */
-		closedWith(path: string, headers: Record<string, string>): Promise<{ code: number; reason: string }> {
+		/**
+		 * Opens a socket the handle refuses after the handshake (401 / 403) and resolves with its close.
+		 * The handle's only frame is its refusal notice (`confirm`, then `closing` with the same code and
+		 * reason as the close); the socket answers it as every client does, unless `silent`.
+		 */
+		closedWith(path: string, headers: Record<string, string>, { silent = false } = {}): Promise<{ code: number; reason: string }> {
 			const ws = new HeaderedWebSocket(`${worker().wsOrigin}${path}`, { headers });
-			return new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason }), { once: true }));
+			const frames: string[] = [];
+			ws.addEventListener('message', (e) => {
+				frames.push(String(e.data));
+				if (!silent) ws.send(ackFrame(refusalNotice(String(e.data)).nonce));
+			});
+			return new Promise((resolve) =>
+				ws.addEventListener(
+					'close',
+					(e) => {
+						expect(frames.map((frame) => refusalNotice(frame).closing)).toEqual([[e.code, e.reason]]);
+						resolve({ code: e.code, reason: e.reason });
+					},
+					{ once: true },
+				),
+			);
 		},
 	};
 }

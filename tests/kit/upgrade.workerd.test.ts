@@ -82,6 +82,12 @@ describe('handleUpgrade in a plain Worker', () => {
 		expect(await sessions('plain-4')).toEqual([]);
 	});
 
+	test('a refused socket that never answers the notice (not our client) is closed all the same', async () => {
+		// The handle waits for the client's word before closing (see `authRefusal`), but not forever.
+		expect(await closedWith('/api/websocket?room=plain-5', { origin }, { silent: true })).toEqual({ code: 4401, reason: 'unauthorized: Sign in to join this room' });
+		expect(await sessions('plain-5')).toEqual([]);
+	});
+
 	test('the Worker bundle contains no @sveltejs/kit: /server runs without SvelteKit', () => {
 		// esbuild heads each bundled module with a `// <path>` comment.
 		const modules = readFileSync(join(import.meta.dir, '..', '.build', BUNDLE), 'utf8').match(/^\/\/ \S+$/gm) ?? [];

@@ -17,7 +17,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ackFrame } from '../../rpc/frame.js';
 import { CHROMIUM, STEP_MS, pageLogs } from '../e2e/browser.js';
+import { refusalNotice } from '../kit/sockets.js';
 import { readyLine, stopProcessGroup } from '../support/process.js';
 import { builtApp, preparedApp, write, type PreparedApp } from './app.js';
 
@@ -176,6 +178,8 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 				const ws = new Headered(`${wsOrigin}${path}`, { headers });
 				let opened = false;
 				ws.addEventListener('open', () => (opened = true), { once: true });
+				// Answered as every client does, so the handle closes it at once (see `authRefusal`).
+				ws.addEventListener('message', (e) => ws.send(ackFrame(refusalNotice(String(e.data)).nonce)));
 				ws.addEventListener('close', (e) => resolve({ opened, code: e.code, reason: e.reason }), { once: true });
 			});
 
