@@ -1,7 +1,8 @@
 /**
  * `SocketTransport`: one WebSocket to one room at a time, kept alive and brought back after drops.
- * It combines a `RoomConnection` (the frame protocol) with a `ReconnectPolicy` (when to retry), a
- * `KeepAlive` (noticing dead sockets) and a `SendQueue` (sends made while down).
+ * It is the socket half of a `JoinLifecycle` (status, `connect()`'s promise, sends queued while
+ * down), combining a `RoomConnection` (the frame protocol) with a `ReconnectPolicy` (when to
+ * retry) and a `KeepAlive` (noticing dead sockets).
  *
  * Every socket it opens is checked against the current one before anything it reports is used, so
  * a late frame or close from a socket that was replaced (room switch, keep-alive timeout, manual
@@ -13,10 +14,10 @@ import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';
 import { RoomConnection } from './connection.js';
 import { RetriesExhausted } from './errors.js';
+import { JoinLifecycle } from './join-lifecycle.js';
 import { KeepAlive, type KeepAliveOptions } from './keepalive.js';
 import { ReconnectPolicy, browserWakeSignals, type ReconnectOptions, type WakeReason, type WakeSignals } from './reconnect.js';
-import { SendQueue } from './send-queue.js';
-import { PendingJoin, type ConnectionStatus, type RoomTransport, type StatusChange, type TransportListener } from './transport.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from './transport.js';
 
 /** The close code this client uses for a socket that stopped answering pings. */
 export const KEEPALIVE_TIMEOUT_CLOSE_CODE = 4000;
@@ -52,17 +53,16 @@ export interface SocketTransportOptions extends KeepAliveOptions {
 }
 
 export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> {
+	/** Hears the room's events; status and warnings go through the lifecycle. */
 	readonly #listener: TransportListener;
 	readonly #options: SocketTransportOptions;
 	readonly #clock: Clock;
 	readonly #policy: ReconnectPolicy;
-	readonly #queue: SendQueue;
+	readonly #lifecycle: JoinLifecycle;
 	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. */
-	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.#status})`)));
+	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)));
 	readonly #debug: ((line: string) => void) | undefined;
 
-	#status: ConnectionStatus = 'disconnected';
-	#room: string | null = null;
 	#connection: RoomConnection<Remote> | null = null;
 	#keepAlive: KeepAlive | null = null;
 	#retryTimer: TimerHandle | null = null;
@@ -70,28 +70,34 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	#connectTimer: TimerHandle | null = null;
 	/** The browser said `offline` and not `online` since: no retries until it does. */
 	#offline = false;
-	/** The `connect()` promise waiting for the next join; `null` while connected or stopped. */
-	readonly #joining = new PendingJoin();
 	/** Gave up after the last retry, but a wake signal may start over. */
 	#resting = false;
 	#stopWaking: (() => void) | null = null;
-	#destroyed = false;
 
 	constructor(listener: TransportListener, options: SocketTransportOptions) {
 		this.#listener = listener;
 		this.#options = options;
 		this.#clock = options.clock ?? systemClock;
 		this.#policy = new ReconnectPolicy(options.reconnect, options.random);
-		this.#queue = new SendQueue(options.sendQueueSize);
 		this.#debug = options.debug;
+		this.#lifecycle = new JoinLifecycle(
+			listener,
+			{
+				join: () => this.#joinRoom(),
+				// Connected means a socket: the lifecycle sends only then.
+				send: (event, data) => this.#connection!.send(event, data),
+				leave: () => this.#leave(),
+			},
+			options.sendQueueSize,
+		);
 	}
 
 	get status(): ConnectionStatus {
-		return this.#status;
+		return this.#lifecycle.status;
 	}
 
 	get room(): string | null {
-		return this.#room;
+		return this.#lifecycle.room;
 	}
 
 	/** The browser said `offline` (and not `online` since): no retries are made meanwhile. */
@@ -104,30 +110,17 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	}
 
 	connect(room: string): Promise<void> {
-		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
-		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
-		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
-		if (this.#room !== null && room !== this.#room) this.#leave(`switched to room "${room}"`);
-
-		const joined = this.#joining.promise;
-		this.#room = room;
-		this.#resting = false;
-		this.#policy.reset();
-		this.#stopWaking ??= (this.#options.wakeSignals ?? browserWakeSignals)((reason) => this.#wake(reason));
-		this.#open('connecting');
-		return joined;
+		return this.#lifecycle.connect(room);
 	}
 
 	disconnect(): void {
-		if (this.#room === null) return;
-		this.#leave('disconnect() was called');
+		this.#lifecycle.leave('disconnect() was called');
 		this.#stopWaking?.();
 		this.#stopWaking = null;
 	}
 
 	send(event: string, data: unknown): Promise<unknown> {
-		if (this.#status === 'connected' && this.#connection) return this.#connection.send(event, data);
-		return this.#queue.hold(this.#status, event, data, (warning) => this.#listener.warning(warning));
+		return this.#lifecycle.send(event, data);
 	}
 
 	/**
@@ -136,29 +129,37 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	 * refusal of the batch goes to `onRefused`, not to this transport's `error` event.
 	 */
 	callBatch(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
-		if (this.#status !== 'connected' || !this.#connection) return Promise.reject(new ConnectionLost('Not connected to the room'));
+		if (this.status !== 'connected' || !this.#connection) return Promise.reject(new ConnectionLost('Not connected to the room'));
 		return this.#connection.callBatch(messages, onRefused);
 	}
 
 	retryNow(): void {
-		if (this.#destroyed || this.#room === null) return;
-		if (this.#status === 'reconnecting' && this.#connection === null) {
+		if (this.room === null) return;
+		if (this.status === 'reconnecting' && this.#connection === null) {
 			this.#debug?.('retry now: asked by the app');
 			return this.#open('reconnecting');
 		}
-		if (this.#status === 'disconnected' && this.#resting) this.#restart('asked by the app');
+		if (this.status === 'disconnected' && this.#resting) this.#restart('asked by the app');
 	}
 
 	destroy(): void {
 		this.disconnect();
-		this.#destroyed = true;
+		this.#lifecycle.destroy();
 	}
 
 	// ---------------------------------------------------------------------------------------------
 
+	/** `connect()` to a room not joined: a fresh retry count, and the first attempt. */
+	#joinRoom(): void {
+		this.#resting = false;
+		this.#policy.reset();
+		this.#stopWaking ??= (this.#options.wakeSignals ?? browserWakeSignals)((reason) => this.#wake(reason));
+		this.#open('connecting');
+	}
+
 	/** Opens a socket to the current room. */
 	#open(status: 'connecting' | 'reconnecting'): void {
-		const room = this.#room!;
+		const room = this.room!;
 		this.#clearRetry();
 		let connection: RoomConnection<Remote>;
 		let url = '';
@@ -179,7 +180,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		} catch (error) {
 			// No URL, a malformed URL, no WebSocket: retrying cannot fix any of these.
 			const reason = error instanceof Error ? error.message : String(error);
-			return this.#stop(new RoomError('bad_url', `Cannot open a WebSocket to room "${room}": ${reason}`, 0), {});
+			return this.#lifecycle.stopped(new RoomError('bad_url', `Cannot open a WebSocket to room "${room}": ${reason}`, 0));
 		}
 		this.#connection = connection;
 		const keepAlive = (this.#keepAlive = new KeepAlive(
@@ -202,25 +203,21 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 			if (connection !== this.#connection) return;
 			this.#onConnectTimeout(connection, url, timeoutMs, opened);
 		}, timeoutMs);
-		this.#setStatus(status, {});
+		this.#lifecycle.attempting(status);
 	}
 
 	#onEvent(connection: RoomConnection<Remote>, name: string, data: unknown): void {
 		if (connection !== this.#connection) return;
 		this.#listener.event(name, data);
 		// The room's first frame is the session list: only then is the client really in the room.
-		if (name === 'session:list' && this.#status !== 'connected') this.#onJoined(connection);
+		if (name === 'session:list' && this.status !== 'connected') this.#onJoined();
 	}
 
-	#onJoined(connection: RoomConnection<Remote>): void {
+	#onJoined(): void {
 		this.#clearConnectTimer();
-		this.#debug?.(`joined "${this.#room}"`);
+		this.#debug?.(`joined "${this.room}"`);
 		this.#policy.connected(this.#clock.now());
-		// Sends queued while down leave first: a send made by a `ws:connected` listener comes after them.
-		for (const entry of this.#queue.drain()) connection.send(entry.event, entry.data).then(entry.resolve, entry.reject);
-		this.#setStatus('connected', { error: null });
-		if (connection !== this.#connection) return; // a status listener switched rooms or disconnected
-		this.#joining.resolve();
+		this.#lifecycle.joined();
 	}
 
 	#onClose(connection: RoomConnection<Remote>, code: number, reason: string): void {
@@ -246,67 +243,56 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 			: `the server never answered the WebSocket upgrade at ${url} within ${timeoutMs} ms (is the socket path served by the room? e.g. \`vite dev\` without the room's proxy or plugin swallows it)`;
 		// Reported to the client (which warns once in the page's console, also for a socket in the
 		// SharedWorker) with the status change.
-		const error = new RoomError('connect_timeout', `Could not join room "${this.#room}": ${what}`, 504);
+		const error = new RoomError('connect_timeout', `Could not join room "${this.room}": ${what}`, 504);
 		connection.abandon(1000, 'connect timeout');
 		this.#dropped(CONNECT_TIMEOUT_CLOSE_CODE, error.message, error);
 	}
 
 	/** The current socket is gone (closed, refused, presumed dead, too slow): retry or stop. */
 	#dropped(code: number, reason: string, error?: RoomError): void {
-		this.#clearConnectTimer();
-		this.#keepAlive?.stop();
-		this.#keepAlive = null;
-		this.#connection = null;
+		this.#forgetSocket();
 		const decision = this.#policy.closed(code, reason, this.#clock.now());
 		if (decision.action === 'stop') {
 			this.#debug?.(`closed ${code} "${reason}": stopping, ${decision.error.code} (${decision.error.message})`);
 			this.#resting = decision.error instanceof RetriesExhausted;
-			return this.#stop(decision.error, { closeCode: code, closeReason: reason });
+			return this.#lifecycle.stopped(decision.error, { closeCode: code, closeReason: reason });
 		}
 		const change = { closeCode: code, closeReason: reason, ...(error ? { error } : {}) };
 		if (this.#offline) {
 			// Retrying now would fail (or, where only the page is offline, succeed behind its back).
 			this.#debug?.(`closed ${code} "${reason}": the browser is offline, next attempt when it is back online`);
-			return this.#setStatus('reconnecting', change);
+			return this.#lifecycle.attempting('reconnecting', change);
 		}
 		this.#debug?.(`closed ${code} "${reason}": retry ${decision.attempt} in ${decision.delayMs} ms`);
 		this.#retryTimer = this.#clock.setTimeout(() => {
 			this.#retryTimer = null;
 			this.#open('reconnecting');
 		}, decision.delayMs);
-		this.#setStatus('reconnecting', { ...change, attempt: decision.attempt, retryInMs: decision.delayMs });
+		this.#lifecycle.attempting('reconnecting', { ...change, attempt: decision.attempt, retryInMs: decision.delayMs });
 	}
 
-	/** Stops trying (the room stays remembered so `connect()` or a wake can resume). */
-	#stop(error: RoomError, change: Omit<StatusChange, 'room' | 'error'>): void {
-		this.#queue.rejectAll(error.message);
-		const fail = this.#joining.detach();
-		this.#setStatus('disconnected', { ...change, error });
-		fail(error);
-	}
-
-	/** Leaves the current room for good: the socket, the queue, the pending `connect()`. */
-	#leave(why: string): void {
-		const room = this.#room!;
-		const connection = this.#connection;
+	/** The lifecycle leaves the room: the socket goes, and every timer about it. */
+	#leave(): void {
 		this.#clearRetry();
+		this.#resting = false;
+		this.#forgetSocket()?.abandon(1000, 'Client disconnect');
+	}
+
+	/** Nothing the current socket reports is heard any more, and its timers stop. Returns it. */
+	#forgetSocket(): RoomConnection<Remote> | null {
+		const connection = this.#connection;
 		this.#clearConnectTimer();
 		this.#keepAlive?.stop();
 		this.#keepAlive = null;
 		this.#connection = null;
-		this.#room = null;
-		this.#resting = false;
-		connection?.abandon(1000, 'Client disconnect');
-		this.#queue.rejectAll(why);
-		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
-		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
+		return connection;
 	}
 
 	#wake(reason: WakeReason): void {
 		if (reason === 'offline') return this.#wentOffline();
 		if (reason === 'online') this.#offline = false;
-		if (this.#destroyed || this.#room === null) return;
-		switch (this.#status) {
+		if (this.room === null) return;
+		switch (this.status) {
 			case 'connected':
 				// The socket may have died while the tab slept, and will not notice by itself: ping
 				// now, so a dead socket is found within the pong timeout.
@@ -334,18 +320,18 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	#wentOffline(): void {
 		if (this.#offline) return;
 		this.#offline = true;
-		if (this.#destroyed || this.#room === null) return;
+		if (this.room === null) return;
 		this.#debug?.('the browser went offline');
 		const connection = this.#connection;
-		if (this.#status === 'connected' && connection) {
+		if (this.status === 'connected' && connection) {
 			const reason = 'The browser went offline';
 			connection.abandon(OFFLINE_CLOSE_CODE, reason);
 			return this.#dropped(OFFLINE_CLOSE_CODE, reason);
 		}
-		if (this.#status === 'reconnecting' && this.#retryTimer !== null) {
+		if (this.status === 'reconnecting' && this.#retryTimer !== null) {
 			// No retry until online; the app sees no countdown meanwhile.
 			this.#clearRetry();
-			this.#setStatus('reconnecting', {});
+			this.#lifecycle.attempting('reconnecting');
 		}
 	}
 
@@ -362,14 +348,8 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#connectTimer = null;
 	}
 
-
 	#clearRetry(): void {
 		if (this.#retryTimer !== null) this.#clock.clearTimeout(this.#retryTimer);
 		this.#retryTimer = null;
-	}
-
-	#setStatus(status: ConnectionStatus, change: Omit<StatusChange, 'room'> & { room?: string }): void {
-		this.#status = status;
-		this.#listener.status(status, { room: this.#room ?? '', ...change });
 	}
 }

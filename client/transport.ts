@@ -83,37 +83,3 @@ export interface RoomTransport<Remote = unknown> {
 
 /** Builds a transport that reports to `listener`. */
 export type TransportFactory<Remote = unknown> = (listener: TransportListener) => RoomTransport<Remote>;
-
-/**
- * The promise a transport's `connect()` hands out until the join it waits for succeeds or fails.
- * Every `connect()` of the same join gets the same promise; once settled, the next asks for a new one.
- */
-export class PendingJoin {
-	#pending: PromiseWithResolvers<void> | null = null;
-
-	/** The promise of the join under way, made on first ask. */
-	get promise(): Promise<void> {
-		if (!this.#pending) {
-			this.#pending = Promise.withResolvers<void>();
-			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
-			this.#pending.promise.catch(() => {});
-		}
-		return this.#pending.promise;
-	}
-
-	/** The join succeeded. */
-	resolve(): void {
-		this.#pending?.resolve();
-		this.#pending = null;
-	}
-
-	/**
-	 * Ends the join under way and returns how to fail it, for the caller to run once it has told
-	 * its listeners why (a listener may already `connect()` again, starting the next join).
-	 */
-	detach(): (error: unknown) => void {
-		const pending = this.#pending;
-		this.#pending = null;
-		return (error) => pending?.reject(error);
-	}
-}

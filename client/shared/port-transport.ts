@@ -5,8 +5,9 @@
  * into the same {@link TransportListener} a direct socket would feed. The client cannot tell the
  * difference, except that every tab of the browser appears in the room as one session.
  *
- * What stays in the tab: `send()` calls made while not connected wait in the tab's own queue (so a
- * full queue warns this tab, not every tab), and every answer is matched to this tab's request.
+ * What stays in the tab: its `JoinLifecycle` (status, `connect()`'s promise, the `send()` calls
+ * made while not connected, in the tab's own queue so a full queue warns this tab, not every
+ * tab), and every answer is matched to this tab's request.
  *
  * The worker can go away under a tab: Chromium runs a SharedWorker in the process of the tab that
  * started it, so a crash of that tab ends it. The tab notices the silence (no ping for
@@ -19,9 +20,10 @@ import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { decodePayload, encodePayload } from '../../rpc/payload.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { JoinLifecycle } from '../join-lifecycle.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
-import { SendQueue, type QueuedSend } from '../send-queue.js';
-import { PendingJoin, type ConnectionStatus, type RoomTransport, type StatusChange, type TransportListener } from '../transport.js';
+import type { QueuedSend } from '../send-queue.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from '../transport.js';
 import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
 import {
 	HEARTBEAT_INTERVAL_MS,
@@ -85,18 +87,17 @@ export interface PortTransportOptions {
 type Pending<T> = PromiseWithResolvers<T>;
 
 export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
+	/** Hears the room's events and warnings; status goes through the lifecycle. */
 	readonly #listener: TransportListener;
 	readonly #options: PortTransportOptions;
 	readonly #clock: Clock;
 	readonly #intervalMs: number;
 	readonly #misses: number;
-	readonly #queue: SendQueue;
+	readonly #lifecycle: JoinLifecycle;
 	readonly #batcher = new CallBatcher<Remote>((messages) => this.#call(messages));
 	readonly #calls = new Map<number, Pending<string[]>>();
 	readonly #sends = new Map<number, Pending<unknown>>();
 
-	#status: ConnectionStatus = 'disconnected';
-	#room: string | null = null;
 	/** Numbers this tab's joins; the worker stamps it on everything about the room. */
 	#join = 0;
 	#port: MessagePort | null = null;
@@ -104,12 +105,10 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#welcomed = false;
 	#lastHeard = 0;
 	#nextId = 1;
-	readonly #joining = new PendingJoin();
 	#liveness: TimerHandle | null = null;
 	#stopPage: (() => void) | null = null;
 	#stopWaking: (() => void) | null = null;
 	#unavailable = false;
-	#destroyed = false;
 
 	constructor(listener: TransportListener, options: PortTransportOptions) {
 		this.#listener = listener;
@@ -117,15 +116,19 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#clock = options.clock ?? systemClock;
 		this.#intervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
 		this.#misses = options.heartbeatMisses ?? HEARTBEAT_MISSES;
-		this.#queue = new SendQueue(options.settings?.sendQueueSize);
+		this.#lifecycle = new JoinLifecycle(
+			listener,
+			{ join: () => this.#joinRoom(), send: (event, data) => this.#send(event, data), leave: () => this.#leave() },
+			options.settings?.sendQueueSize,
+		);
 	}
 
 	get status(): ConnectionStatus {
-		return this.#status;
+		return this.#lifecycle.status;
 	}
 
 	get room(): string | null {
-		return this.#room;
+		return this.#lifecycle.room;
 	}
 
 	get rpc(): Remote {
@@ -133,14 +136,35 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	}
 
 	connect(room: string): Promise<void> {
-		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
 		if (this.#unavailable) return Promise.reject(new SharedWorkerUnavailable('it failed earlier'));
-		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
-		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
-		if (this.#room !== null && room !== this.#room) this.#leave(`switched to room "${room}"`);
+		return this.#lifecycle.connect(room);
+	}
 
-		const joined = this.#joining.promise;
-		this.#room = room;
+	disconnect(): void {
+		this.#lifecycle.leave('disconnect() was called');
+		this.#unsubscribe();
+	}
+
+	send(event: string, data: unknown): Promise<unknown> {
+		return this.#lifecycle.send(event, data);
+	}
+
+	retryNow(): void {
+		if (this.room !== null && this.#port && !this.#isSilent()) this.#post({ type: 'retry' });
+	}
+
+	destroy(): void {
+		if (this.#lifecycle.destroyed) return;
+		this.disconnect();
+		this.#closePort();
+		this.#lifecycle.destroy();
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// Joining and leaving, as the lifecycle asks
+
+	/** `connect()` to a room not joined: listens to the page, makes sure of a port, and asks the worker. */
+	#joinRoom(): void {
 		this.#stopPage ??= (this.#options.pageLifecycle ?? browserPageLifecycle)({
 			hide: () => this.#post({ type: 'bye' }),
 			restore: () => this.#reopen('the page came back from the back/forward cache'),
@@ -152,35 +176,18 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			this.#post({ type: 'wake', reason });
 		});
 		if (!this.#port || this.#isSilent()) {
-			if (!this.#openPort()) return joined;
+			if (!this.#openPort()) return;
 		}
 		this.#sendJoin();
-		this.#setStatus('connecting', {});
+		this.#lifecycle.attempting('connecting');
 		this.#watch();
-		return joined;
 	}
 
-	disconnect(): void {
-		if (this.#room === null) return;
-		this.#leave('disconnect() was called');
-		this.#unsubscribe();
-	}
-
-	send(event: string, data: unknown): Promise<unknown> {
-		if (this.#status === 'connected' && this.#port) return this.#send(event, data);
-		return this.#queue.hold(this.#status, event, data, (warning) => this.#listener.warning(warning));
-	}
-
-	retryNow(): void {
-		if (this.#room !== null && this.#port && !this.#isSilent()) this.#post({ type: 'retry' });
-	}
-
-	destroy(): void {
-		if (this.#destroyed) return;
-		this.disconnect();
-		this.#closePort();
-		this.#unsubscribe();
-		this.#destroyed = true;
+	/** The lifecycle leaves the room: the worker stops counting this tab, and its answers stop counting. */
+	#leave(): void {
+		this.#join++;
+		this.#post({ type: 'leave' });
+		this.#failInFlight(new ConnectionLost());
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -232,7 +239,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		if (this.#liveness !== null) return;
 		this.#liveness = this.#clock.setTimeout(() => {
 			this.#liveness = null;
-			if (this.#room === null || this.#unavailable) return;
+			if (this.room === null || this.#unavailable) return;
 			if (this.#isSilent()) {
 				if (!this.#welcomed) return this.#giveUp('the shared worker did not answer');
 				this.#reopen('the shared worker stopped answering');
@@ -243,22 +250,22 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 
 	/** Drops the current port for a fresh one and joins again on it. */
 	#reopen(why: string): void {
-		if (this.#room === null || this.#unavailable || this.#destroyed) return;
+		if (this.room === null || this.#unavailable) return;
 		if (!this.#openPort()) return;
 		this.#rejoin(why);
 	}
 
 	/** The worker no longer counts this tab in its room (released, or a new port): join again. */
 	#rejoin(why: string): void {
-		if (this.#room === null || this.#status === 'disconnected') return; // stopped: connect() resumes
+		if (this.room === null || this.status === 'disconnected') return; // stopped: connect() resumes
 		this.#failInFlight(new ConnectionLost(`The connection to the shared worker was interrupted: ${why}`));
-		if (this.#status !== 'connecting') this.#setStatus('reconnecting', { closeCode: 1001, closeReason: why });
+		if (this.status !== 'connecting') this.#lifecycle.attempting('reconnecting', { closeCode: 1001, closeReason: why });
 		this.#sendJoin();
 		this.#watch();
 	}
 
 	#sendJoin(): void {
-		const room = this.#room!;
+		const room = this.room!;
 		this.#join++;
 		this.#post({
 			type: 'join',
@@ -286,14 +293,9 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		}
 		this.#unsubscribe();
 		this.#failInFlight(new ConnectionLost(error.message));
-		const fail = this.#joining.detach();
-		if (this.#options.onUnavailable) {
-			this.#options.onUnavailable(error, this.#queue.drain());
-		} else {
-			this.#queue.rejectAll(error.message);
-			if (this.#room !== null) this.#setStatus('disconnected', { error });
-		}
-		fail(error);
+		const onUnavailable = this.#options.onUnavailable;
+		if (onUnavailable) this.#lifecycle.handOver(error, (queued) => onUnavailable(error, queued));
+		else if (this.room !== null) this.#lifecycle.stopped(error);
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -340,19 +342,15 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#onStatus(status: ConnectionStatus, change: StatusChange): void {
 		// The tab said 'connecting' (or, joining again, 'reconnecting') itself when it asked; the
 		// worker opening the room's socket says nothing new.
-		if (status === 'connecting' && (this.#status === 'connecting' || this.#status === 'reconnecting')) return;
-		const join = this.#join;
-		// Sends queued while down leave first: a send made by a `ws:connected` listener comes after them.
-		if (status === 'connected') for (const entry of this.#queue.drain()) this.#send(entry.event, entry.data).then(entry.resolve, entry.reject);
-		this.#setStatus(status, change);
-		if (join !== this.#join) return; // a status listener switched rooms or disconnected
-		if (status === 'connected') {
-			this.#joining.resolve();
-		} else if (status === 'disconnected') {
-			// The room's socket stopped for good (kicked, retries exhausted); connect() starts over.
-			const error = change.error ?? new ConnectionLost('The shared connection stopped');
-			this.#queue.rejectAll(error.message);
-			this.#joining.detach()(error);
+		if (status === 'connecting' && (this.status === 'connecting' || this.status === 'reconnecting')) return;
+		switch (status) {
+			case 'connected':
+				return this.#lifecycle.joined(change);
+			case 'disconnected':
+				// The room's socket stopped for good (kicked, retries exhausted); connect() starts over.
+				return this.#lifecycle.stopped(change.error ?? new ConnectionLost('The shared connection stopped'), change);
+			default:
+				return this.#lifecycle.attempting(status, change);
 		}
 	}
 
@@ -360,7 +358,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	// Calls and sends
 
 	#call(messages: string[]): Promise<string[]> {
-		if (this.#status !== 'connected' || !this.#port) return Promise.reject(new ConnectionLost());
+		if (this.status !== 'connected' || !this.#port) return Promise.reject(new ConnectionLost());
 		const id = this.#nextId++;
 		const pending = Promise.withResolvers<string[]>();
 		this.#calls.set(id, pending);
@@ -369,6 +367,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	}
 
 	#send(event: string, data: unknown): Promise<unknown> {
+		if (!this.#port) return Promise.reject(new ConnectionLost());
 		const id = this.#nextId++;
 		const pending = Promise.withResolvers<unknown>();
 		this.#sends.set(id, pending);
@@ -385,18 +384,6 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 
 	// ---------------------------------------------------------------------------------------------
 
-	/** Leaves the current room for good: the worker's membership, calls, queued sends, the pending `connect()`. */
-	#leave(why: string): void {
-		const room = this.#room!;
-		this.#room = null;
-		this.#join++;
-		this.#post({ type: 'leave' });
-		this.#failInFlight(new ConnectionLost());
-		this.#queue.rejectAll(why);
-		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
-		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
-	}
-
 	#unsubscribe(): void {
 		this.#stopPage?.();
 		this.#stopPage = null;
@@ -404,12 +391,6 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#stopWaking = null;
 		if (this.#liveness !== null) this.#clock.clearTimeout(this.#liveness);
 		this.#liveness = null;
-	}
-
-
-	#setStatus(status: ConnectionStatus, change: Omit<StatusChange, 'room'> & { room?: string }): void {
-		this.#status = status;
-		this.#listener.status(status, { ...change, room: change.room ?? this.#room ?? '' });
 	}
 }
 

@@ -1,0 +1,183 @@
+/**
+ * `JoinLifecycle`: the part of a `RoomTransport` that is the same whatever carries the room — a
+ * socket of its own (`SocketTransport`) or a SharedWorker's over a port (`PortTransport`).
+ *
+ * It holds which room the transport is in and its status, hands out `connect()`'s promise, keeps
+ * the `send()` calls made while joining, and makes the transitions between them:
+ *
+ * - `connect(room)`: leaves any other room, then asks the {@link JoinLink} to join; a `connect()`
+ *   of the room already being joined gets the same promise.
+ * - {@link JoinLifecycle.attempting}: `'connecting'` / `'reconnecting'`; sends are queued.
+ * - {@link JoinLifecycle.joined}: the queued sends leave, oldest first, then `'connected'` is
+ *   announced (so a send made by a `ws:connected` listener comes after them), then `connect()`
+ *   resolves.
+ * - {@link JoinLifecycle.stopped}: given up for good (kicked, retries exhausted, a bad URL); queued
+ *   sends and `connect()` fail with why, the room stays remembered so `connect()` starts over.
+ * - {@link JoinLifecycle.leave}: `disconnect()` or a room switch; the link drops its carrier and
+ *   its calls in flight, queued sends and `connect()` fail, `'disconnected'` names the room left.
+ *
+ * Everything about the carrier (sockets, timers, ports, the worker's protocol) stays in the link.
+ */
+import { ConnectionLost, RoomError } from '../rpc/errors.js';
+import { SendQueue, type QueuedSend } from './send-queue.js';
+import type { ConnectionStatus, StatusChange, TransportListener } from './transport.js';
+
+/** What carries a room for a {@link JoinLifecycle}: the transport-specific half. */
+export interface JoinLink {
+	/**
+	 * Starts joining `room` (already the lifecycle's room): reports back through `attempting`, and
+	 * later `joined` or `stopped`.
+	 */
+	join(room: string): void;
+	/** Carries one send to the room. Only called while `'connected'`. */
+	send(event: string, data: unknown): Promise<unknown>;
+	/**
+	 * Drops whatever carried the room being left (its socket, its membership in the worker) and
+	 * fails the calls still waiting for an answer on it. Nothing it reports afterwards may reach
+	 * the lifecycle.
+	 */
+	leave(): void;
+}
+
+/** A status change as a transport reports it; the room defaults to the current one. */
+type Change = Omit<StatusChange, 'room'> & { room?: string };
+
+export class JoinLifecycle {
+	readonly #listener: TransportListener;
+	readonly #link: JoinLink;
+	readonly #queue: SendQueue;
+	readonly #joining = new PendingJoin();
+	#status: ConnectionStatus = 'disconnected';
+	#room: string | null = null;
+	/** Counts the rooms left: a listener that leaves while hearing `'connected'` ends that join. */
+	#left = 0;
+	#destroyed = false;
+
+	/** @param sendQueueSize `send()` calls kept while joining; the oldest is dropped beyond. */
+	constructor(listener: TransportListener, link: JoinLink, sendQueueSize?: number) {
+		this.#listener = listener;
+		this.#link = link;
+		this.#queue = new SendQueue(sendQueueSize);
+	}
+
+	get status(): ConnectionStatus {
+		return this.#status;
+	}
+
+	/** The room joined or being joined; `null` before `connect()` and after `leave()`. */
+	get room(): string | null {
+		return this.#room;
+	}
+
+	get destroyed(): boolean {
+		return this.#destroyed;
+	}
+
+	/** Joins `room` (leaving any other first); resolves once joined, rejects when that join ends. */
+	connect(room: string): Promise<void> {
+		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
+		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
+		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
+		if (this.#room !== null && room !== this.#room) this.leave(`switched to room "${room}"`);
+
+		const joined = this.#joining.promise;
+		this.#room = room;
+		this.#link.join(room);
+		return joined;
+	}
+
+	/** Sends now while joined, queues while joining, refuses otherwise. */
+	send(event: string, data: unknown): Promise<unknown> {
+		if (this.#status === 'connected') return this.#link.send(event, data);
+		return this.#queue.hold(this.#status, event, data, (warning) => this.#listener.warning(warning));
+	}
+
+	/** An attempt is under way or waiting (its retry, the network, the worker). */
+	attempting(status: 'connecting' | 'reconnecting', change: Change = {}): void {
+		this.#setStatus(status, change);
+	}
+
+	/** The room let us in: queued sends leave first, then `'connected'`, then `connect()` resolves. */
+	joined(change: Change = { error: null }): void {
+		const left = this.#left;
+		for (const entry of this.#queue.drain()) this.#link.send(entry.event, entry.data).then(entry.resolve, entry.reject);
+		this.#setStatus('connected', change);
+		if (left !== this.#left) return; // a status listener switched rooms or disconnected
+		this.#joining.resolve();
+	}
+
+	/** Stopped trying for good: queued sends and `connect()` fail with `error`; the room is kept. */
+	stopped(error: RoomError, change: Omit<Change, 'error'> = {}): void {
+		this.#queue.rejectAll(error.message);
+		const fail = this.#joining.detach();
+		// A listener hearing this may connect() again: that starts a new join, which `fail` leaves alone.
+		this.#setStatus('disconnected', { ...change, error });
+		fail(error);
+	}
+
+	/**
+	 * The transport cannot go on and another takes over: the queued sends go to `takeOver` (to be
+	 * sent there), then `connect()` fails with `error`. No status is reported.
+	 */
+	handOver(error: RoomError, takeOver: (queued: QueuedSend[]) => void): void {
+		const fail = this.#joining.detach();
+		takeOver(this.#queue.drain());
+		fail(error);
+	}
+
+	/** Leaves the current room, if any, for good: the link's carrier and calls, queued sends, `connect()`. */
+	leave(why: string): void {
+		const room = this.#room;
+		if (room === null) return;
+		this.#room = null;
+		this.#left++;
+		this.#link.leave();
+		this.#queue.rejectAll(why);
+		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
+		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
+	}
+
+	/** `connect()` refuses from now on. The transport leaves first (it has subscriptions to end too). */
+	destroy(): void {
+		this.#destroyed = true;
+	}
+
+	#setStatus(status: ConnectionStatus, change: Change): void {
+		this.#status = status;
+		this.#listener.status(status, { ...change, room: change.room ?? this.#room ?? '' });
+	}
+}
+
+/**
+ * The promise `connect()` hands out until the join it waits for succeeds or fails. Every
+ * `connect()` of the same join gets the same promise; once settled, the next asks for a new one.
+ */
+class PendingJoin {
+	#pending: PromiseWithResolvers<void> | null = null;
+
+	/** The promise of the join under way, made on first ask. */
+	get promise(): Promise<void> {
+		if (!this.#pending) {
+			this.#pending = Promise.withResolvers<void>();
+			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
+			this.#pending.promise.catch(() => {});
+		}
+		return this.#pending.promise;
+	}
+
+	/** The join succeeded. */
+	resolve(): void {
+		this.#pending?.resolve();
+		this.#pending = null;
+	}
+
+	/**
+	 * Ends the join under way and returns how to fail it, for the caller to run once it has told
+	 * its listeners why (a listener may already `connect()` again, starting the next join).
+	 */
+	detach(): (error: unknown) => void {
+		const pending = this.#pending;
+		this.#pending = null;
+		return (error) => pending?.reject(error);
+	}
+}
