@@ -498,11 +498,11 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		if (status === 'disconnected' && change.error) this.#listeners.emit('error', change.error.toJSON());
 	}
 
-	/** The app asked for entity changes: follow them, and tell a shared socket if already joined. */
+	/** The app asked for entity changes: follow them from now on, and tell a shared socket if already joined. */
 	#follow(): void {
 		this.#reactivity.untrack(() => {
 			const connected = this.#status.get() === 'connected';
-			if (this.#feed.follow(connected) && this.#room.get() !== null && this.#transport.status !== 'disconnected') this.#transport.follow?.(this.#feed.position);
+			if (this.#feed.follow(connected) && this.#room.get() !== null && this.#transport.status !== 'disconnected') this.#transport.follow?.(-1);
 		});
 	}
 
