@@ -57,6 +57,8 @@ export class ChangeFeed {
 	#unnamed = false;
 	/** Dropped while unnamed: the next `entity:synced` cannot vouch for the gap, so it is a resync. */
 	#owed = false;
+	/** Whether the socket (or join) asked for last, by {@link ask}, carries a `since`. */
+	#asked = false;
 	#subscribers = new Set<(change: DatabaseEntityChange) => void>();
 	#resyncSubscribers = new Set<() => void>();
 
@@ -71,6 +73,12 @@ export class ChangeFeed {
 	 */
 	get since(): number | null {
 		return this.#following ? this.#position : null;
+	}
+
+	/** {@link since} for a socket (or a join) being opened now; remembers whether it asks for a catch-up. */
+	ask(): number | null {
+		this.#asked = this.#following;
+		return this.since;
 	}
 
 	/** The last change delivered (-1: unknown). */
@@ -123,6 +131,14 @@ export class ChangeFeed {
 		this.#caughtUp = false;
 		this.#unnamed = false;
 		this.#owed = false;
+	}
+
+	/**
+	 * The socket joined the room. One asked for before the feed followed sends no catch-up: the feed
+	 * goes on as when following on an open socket (see {@link follow}).
+	 */
+	joined(): void {
+		if (this.#following && !this.#asked && !this.#caughtUp && this.#position < 0) this.#unnamed = true;
 	}
 
 	/** The socket is gone: until the next replay, changes may be missing. */

@@ -167,8 +167,8 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			debug: this.#debug,
 		};
 		const direct = (listener: TransportListener) =>
-			new SocketTransport<RoomRpc<Api>>(listener, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.since) });
-		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.since, debug: this.#debug, settings });
+			new SocketTransport<RoomRpc<Api>>(listener, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
+		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
 		const refuse = (error: () => RoomError) => new CallBatcher<RoomRpc<Api>>(() => Promise.reject(error()));
@@ -463,7 +463,8 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		const before = this.#status.get();
 		// State first, so the listeners below already see it.
 		this.#status.set(status);
-		if (status !== 'connected') this.#feed.disconnected();
+		if (status === 'connected') this.#feed.joined();
+		else this.#feed.disconnected();
 		if (change.error !== undefined) this.#error.set(change.error);
 		if (status === 'connected') this.#timeoutWarned = false;
 		if (change.error?.code === 'connect_timeout' && !this.#timeoutWarned) {
@@ -506,7 +507,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		});
 	}
 
-		#startLiveGrace(): void {
+	#startLiveGrace(): void {
 		this.#clearLiveTimer();
 		this.#liveTimer = this.#clock.setTimeout(() => {
 			this.#liveTimer = null;

@@ -82,7 +82,7 @@ export class SharedRoom {
 		};
 		this.#transport = new SocketTransport(listener, {
 			...options.settings,
-			url: () => withSince(this.url, (this.#asked = this.#feed.since)),
+			url: () => withSince(this.url, (this.#asked = this.#feed.ask())),
 			clock: options.clock,
 			random: options.random,
 			WebSocket: options.WebSocket,
@@ -188,7 +188,8 @@ export class SharedRoom {
 
 	#onStatus(status: ConnectionStatus, change: StatusChange): void {
 		this.#lastChange = change;
-		if (status !== 'connected') this.#feed.disconnected();
+		if (status === 'connected') this.#feed.joined();
+		else this.#feed.disconnected();
 		const wire = changeToWire(change);
 		for (const member of this.#members) member.post({ type: 'status', join: member.join, status, change: wire });
 	}

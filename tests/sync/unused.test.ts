@@ -175,6 +175,20 @@ describe('following late on a direct socket that asked for nothing', () => {
 		expect(feed.resyncs).toBe(0);
 	});
 
+	test('following while a socket that asked for nothing is still opening: as on an open socket', async () => {
+		const room = freshRoom();
+		const ws = client();
+		const joined = ws.connect(room);
+		const feed = follow(ws);
+		const hooks = ws.databaseHooks();
+		await joined;
+		expect(sinceOf(TrackedWebSocket.last())).toBeNull();
+		expect(hooks.isLive()).toBe(false);
+		await write(room, [todo(1)]);
+		await whenTrue(ws, () => hooks.isLive() && feed.changes.length === 1, 'named by the first change');
+		expect(feed.ids()).toEqual([1]);
+	});
+
 	test('dropped before any change named it: entity:resync, never a silent gap', async () => {
 		const room = freshRoom();
 		const clock = new ManualClock();
@@ -249,6 +263,20 @@ describe('following late on the SharedWorker\'s socket', () => {
 		// The tab that does not follow heard the changes, never a verdict.
 		await whenTrue(a, () => entityEvents(seenA).length === 4, 'the changes in a');
 		expect(entityEvents(seenA)).toEqual(['entity:created', 'entity:created', 'entity:created', 'entity:created']);
+	});
+
+	test("a tab that follows while the worker's socket is still opening, without a catch-up: told at the first change", async () => {
+		const room = freshRoom();
+		const open = sharedWorker();
+		const a = client({ sharedWorker: open });
+		const joined = a.connect(room);
+		const feed = follow(a);
+		await joined;
+		expect(TrackedWebSocket.opened.filter((s) => s.opened.includes(room)).map(sinceOf)).toEqual([null]);
+		expect(a.databaseHooks().isLive()).toBe(false);
+		await write(room, [todo(1)]);
+		await whenTrue(a, () => a.databaseHooks().isLive() && feed.changes.length === 1, 'named by the first change');
+		expect(feed.ids()).toEqual([1]);
 	});
 
 	test('no change on the socket yet: the first one names it for every tab that followed; a drop before it ends in entity:resync', async () => {
