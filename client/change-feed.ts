@@ -4,9 +4,10 @@
  * the room for everything after it (`?since=`), and the room replays exactly that before any live
  * change. Duplicates (a change seen live and again in a replay) are dropped by sequence number.
  *
- * Only a feed that is *followed* asks for anything: until the app subscribes, gives a position, or
- * calls `follow()`, `since` is `null`, the socket carries no `?since=`, and the room sends no
- * catch-up and no `entity:synced` (live changes still arrive, as they do to every socket).
+ * Only a feed that is *followed* asks for anything: until `follow()` (the app called
+ * `databaseHooks()`) or `startAt()` (it gave `connect` a `since`), `since` is `null`, the socket
+ * carries no `?since=`, and the room sends no catch-up and no `entity:synced` (live changes still
+ * arrive, as they do to every socket).
  *
  * Following may start while a socket that asked for nothing is open. The feed then continues from
  * the last change that socket delivered, if any; if none came yet it cannot name where it stands,
@@ -61,11 +62,6 @@ export class ChangeFeed {
 	#asked = false;
 	#subscribers = new Set<(change: DatabaseEntityChange) => void>();
 	#resyncSubscribers = new Set<() => void>();
-
-	/** The app asked for entity changes (see {@link follow}). */
-	get following(): boolean {
-		return this.#following;
-	}
 
 	/**
 	 * The `since` to send with the next connection: the position (-1: from the head the socket

@@ -15,7 +15,7 @@ import type { OpenPort } from '../../client/shared/port-transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
 import { PING, PONG } from '../../rpc/frame.js';
 import type { EntityChangeInput } from '../../rpc/types.js';
-import { noJitter, recordEvents } from '../support/clients.js';
+import { noJitter, recordEvents, whenTrue } from '../support/clients.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { until } from '../support/runes.svelte.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
@@ -64,20 +64,6 @@ function client(options: WebsocketClientOptions<TestApi> = {}): Client {
 	});
 	cleanup.push(() => ws.destroy());
 	return ws;
-}
-
-/** Resolves once `predicate()` holds, re-checking on every event the client emits (no polling). */
-function whenTrue(ws: Client, predicate: () => boolean, what: string): Promise<void> {
-	if (predicate()) return Promise.resolve();
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => (off(), reject(new Error(`timed out waiting for ${what}`))), 5_000);
-		const off = ws.on('*', () => {
-			if (!predicate()) return;
-			clearTimeout(timer);
-			off();
-			resolve();
-		});
-	});
 }
 
 /** Follows `ws`'s change feed the way a `DatabaseClient` does; returns what it applied. */
