@@ -168,6 +168,17 @@ describe('entity changes', () => {
 		await Promise.all([boss.close(), victim.disconnect(), staff.disconnect()]);
 	});
 
+	test('a since that is not a change number gets entity:resync, not a replay from 0', async () => {
+		const room = freshRoom();
+		await write(room, [{ action: 'created', entity_type: 't', id: 1 }]);
+		for (const since of ['', '1e0', 'abc', '-2']) {
+			const probe = new Probe(`${worker.connectUrl(room, { user_id: 'ann' })}&since=${since}`);
+			expect(await probe.next('entity:resync')).toEqual({ room, head: 1 });
+			expect(probe.names()).not.toContain('entity:created');
+			await probe.close();
+		}
+	});
+
 	test('bad input from server code is refused clearly', async () => {
 		const room = freshRoom();
 		await expect(write(room, [{ action: 'exploded' as never, entity_type: 't', id: 1 }])).rejects.toThrow(/Unknown entity action/);
