@@ -92,8 +92,8 @@ export interface ClientSetup<Api> {
 
 /** What the core offers the transport it is given. */
 export interface TransportContext {
-	/** The client's change-feed position, for `?since=`. */
-	since(): number;
+	/** The client's change-feed position, for `?since=` (`null`: it does not follow entity changes, so no catch-up is asked for). */
+	since(): number | null;
 	/** The `debug` option as a logger, if on. */
 	debug: ((line: string) => void) | undefined;
 	/** The socket settings from the options, for a socket the client does not open itself. */
@@ -167,8 +167,8 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			debug: this.#debug,
 		};
 		const direct = (listener: TransportListener) =>
-			new SocketTransport<RoomRpc<Api>>(listener, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.since) });
-		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.since, debug: this.#debug, settings });
+			new SocketTransport<RoomRpc<Api>>(listener, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
+		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
 		const refuse = (error: () => RoomError) => new CallBatcher<RoomRpc<Api>>(() => Promise.reject(error()));
@@ -284,7 +284,11 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 				this.#joinedOnce = false;
 				this.#room.set(room);
 			}
-			if (options.since !== undefined) this.#feed.startAt(options.since);
+			if (options.since !== undefined) {
+				this.#feed.startAt(options.since);
+				// Joined already: a shared socket learns it now (a socket of our own on its next attempt).
+				if (this.#transport.room === room && this.#transport.status !== 'disconnected') this.#transport.follow?.(options.since);
+			}
 			if (this.#status.get() === 'disconnected') this.#error.set(null);
 			return this.#transport.connect(room);
 		});
@@ -382,10 +386,20 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	 *   socket, this one included — which is how this browser's other tabs learn of it.
 	 * - `isLive()`: true only while connected and caught up with the room's log; then the database
 	 *   client can skip its stale-data refresh.
+	 *
+	 * Calling it is what makes the client follow entity changes: until then (or a `since` given to
+	 * `connect`) its socket asks the room for no catch-up. Call it before `connect()`; called later,
+	 * on an open socket, the feed continues from the last change that socket delivered, or, if none
+	 * came yet, from the next one (`isLive()` turns true then); a drop before that ends in
+	 * `entity:resync`.
 	 */
 	databaseHooks(): DatabaseHooks {
+		this.#follow();
 		return {
-			onSubscribe: (callback) => this.#feed.subscribe(callback),
+			onSubscribe: (callback) => {
+				this.#follow();
+				return this.#feed.subscribe(callback);
+			},
 			onEntityChange: () => {},
 			isLive: () => this.#status.get() === 'connected' && this.#feed.caughtUp,
 		};
@@ -425,7 +439,11 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		if (isClientLocalEvent(name)) return this.#debug?.(`ignored "${name}" from the room: a client-local event name`);
 		// A change replayed after a reconnect that this client already had, or one from a room it
 		// left, goes no further.
-		if (name.startsWith('entity:') && !this.#feed.receive(name, data)) return;
+		if (name.startsWith('entity:')) {
+			const delivered = this.#feed.receive(name, data);
+			if (delivered === null) return;
+			name = delivered;
+		}
 		// Presence first, so listeners of the same event already see it applied.
 		switch (name) {
 			case 'session:list':
@@ -445,7 +463,8 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		const before = this.#status.get();
 		// State first, so the listeners below already see it.
 		this.#status.set(status);
-		if (status !== 'connected') this.#feed.disconnected();
+		if (status === 'connected') this.#feed.joined();
+		else this.#feed.disconnected();
 		if (change.error !== undefined) this.#error.set(change.error);
 		if (status === 'connected') this.#timeoutWarned = false;
 		if (change.error?.code === 'connect_timeout' && !this.#timeoutWarned) {
@@ -478,6 +497,14 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			});
 		}
 		if (status === 'disconnected' && change.error) this.#listeners.emit('error', change.error.toJSON());
+	}
+
+	/** The app asked for entity changes: follow them from now on, and tell a shared socket if already joined. */
+	#follow(): void {
+		this.#reactivity.untrack(() => {
+			const connected = this.#status.get() === 'connected';
+			if (this.#feed.follow(connected) && this.#room.get() !== null && this.#transport.status !== 'disconnected') this.#transport.follow?.(-1);
+		});
 	}
 
 	#startLiveGrace(): void {

@@ -79,6 +79,12 @@ export interface RoomTransport<Remote = unknown> {
 	retryNow(): void;
 	/** Stops everything for good and releases every subscription. */
 	destroy(): void;
+	/**
+	 * The client started following entity changes from `since` (-1: from now) while joined. Only a
+	 * transport whose socket is not the client's own needs it: a socket of the client's own reads
+	 * `since` for every attempt.
+	 */
+	follow?(since: number): void;
 }
 
 /** Builds a transport that reports to `listener`. */

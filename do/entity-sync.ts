@@ -2,6 +2,10 @@
  * Database changes pushed to every socket, with nothing lost across disconnects: the room's change
  * log (`change-log.ts`), the `entity:*` events built from it, and the catch-up a (re)joining socket
  * is sent before any live change.
+ *
+ * Nothing here costs a room or a client that does not use it: the log's table appears with the
+ * first `entityChanged`, and only a socket that asked (`?since=`, sent by clients that follow
+ * entity changes) gets a catch-up and its `entity:synced`.
  */
 import { eventMessage } from '../calls/batch.js';
 import { RoomError } from '../rpc/errors.js';
@@ -53,7 +57,8 @@ export class EntitySync {
 	 * `pay` (one token per 64 KiB past the first) refuses. `since=-1` asks only for the head.
 	 */
 	catchUp(since: string, room: string, visible: (change: LoggedChange) => boolean, pay: (tokens: number) => boolean): string[] {
-		const from = Number(since);
+		// `Number('')` is 0: only digits (and the -1 of "from the head") name a position.
+		const from = /^-?\d{1,16}$/.test(since) ? Number(since) : NaN;
 		const result =
 			!Number.isSafeInteger(from) || from < -1
 				? ({ resync: true, changes: [], head: this.#log.head() } as const)

@@ -72,6 +72,10 @@ export class FallbackTransport<Remote = unknown> implements RoomTransport<Remote
 		this.#current.retryNow();
 	}
 
+	follow(since: number): void {
+		this.#current.follow?.(since);
+	}
+
 	destroy(): void {
 		this.#room = null;
 		this.#current.destroy();

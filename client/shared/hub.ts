@@ -47,7 +47,9 @@ export interface SharedHubOptions {
 /** One port, i.e. one tab's client. */
 class Tab implements RoomMember {
 	join = 0;
-	resyncPending = false;
+	follows = false;
+	since = -1;
+	awaiting = false;
 	debug = false;
 	room: SharedRoom | null = null;
 	lastHeard: number;
@@ -136,6 +138,9 @@ export class SharedHub {
 				return;
 			case 'join':
 				return this.#join(tab, message);
+			case 'follow':
+				if (message.join === tab.join && typeof message.since === 'number') tab.room?.follow(tab, message.since);
+				return;
 			case 'leave':
 				return this.#leave(tab);
 			case 'call':
@@ -164,7 +169,6 @@ export class SharedHub {
 			room = new SharedRoom({
 				name: message.room,
 				url: message.url,
-				since: message.since,
 				settings: message.settings,
 				clock: this.#options.clock,
 				random: this.#options.random,
@@ -173,7 +177,7 @@ export class SharedHub {
 			this.#rooms.set(message.url, room);
 		}
 		tab.room = room;
-		room.admit(tab, message.since, message.online !== false);
+		room.admit(tab, typeof message.since === 'number' ? message.since : null, message.online !== false);
 	}
 
 	#leave(tab: Tab): void {

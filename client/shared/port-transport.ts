@@ -54,8 +54,8 @@ export interface PortTransportOptions {
 	openPort: OpenPort;
 	/** The room's WebSocket URL without `since`, resolved against the page (tabs with the same URL share a socket). */
 	url: (room: string) => string;
-	/** The client's change-feed position, sent with every join. */
-	since: () => number;
+	/** The client's change-feed position, sent with every join (`null`: the client does not follow entity changes). */
+	since: () => number | null;
 	/**
 	 * For the room's socket, if this tab is the one that opens it; its `sendQueueSize` (default 100)
 	 * also sizes this tab's own queue of `send()` calls made while (re)connecting.
@@ -151,6 +151,11 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 
 	retryNow(): void {
 		if (this.room !== null && this.#port && !this.#isSilent()) this.#post({ type: 'retry' });
+	}
+
+	/** The client started following entity changes while joined: the worker's socket must hear it. */
+	follow(since: number): void {
+		if (this.room !== null && this.status !== 'disconnected') this.#post({ type: 'follow', join: this.#join, since });
 	}
 
 	destroy(): void {

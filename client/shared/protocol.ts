@@ -17,7 +17,7 @@ import type { ConnectionStatus, TransportWarning } from '../transport.js';
 import type { WireError, WireStatusChange } from './wire.js';
 
 /** Bumped whenever a message below changes shape or meaning. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Tab liveness. Ports never report that their other end is gone, so the worker pings every tab
@@ -45,13 +45,21 @@ export type TabMessage =
 	/**
 	 * Join `room` (leaving any other). `url` is the room's absolute WebSocket URL without `since`,
 	 * and identifies the shared socket: tabs with the same URL share one. `since` is the tab's
-	 * change-feed position (-1: none). `join` numbers this tab's joins; everything the worker says
-	 * about the room carries it, so a tab can ignore what was meant for an earlier join. `debug`:
-	 * the tab wants the room socket's debug lines (`debug` messages). `online`: the tab's
-	 * `navigator.onLine` (a tab opened offline must not have the socket retried behind its back,
-	 * nor one opened online find it waiting for an `online` that another tab will never send).
+	 * change-feed position (-1: from the head), or `null` when the tab does not follow entity changes
+	 * (the socket asks the room for a catch-up only while some tab does). `join` numbers this tab's
+	 * joins; everything the worker says about the room carries it, so a tab can ignore what was meant
+	 * for an earlier join. `debug`: the tab wants the room socket's debug lines (`debug` messages).
+	 * `online`: the tab's `navigator.onLine` (a tab opened offline must not have the socket retried
+	 * behind its back, nor one opened online find it waiting for an `online` that another tab will
+	 * never send).
 	 */
-	| { type: 'join'; join: number; room: string; url: string; since: number; settings: SocketSettings; debug: boolean; online: boolean }
+	| { type: 'join'; join: number; room: string; url: string; since: number | null; settings: SocketSettings; debug: boolean; online: boolean }
+	/**
+	 * The tab started following entity changes during join `join`, from `since` (-1: from now on).
+	 * The worker answers with `entity:synced` (or `entity:resync`) once its socket can vouch for it,
+	 * and from then on asks the room for a catch-up on every reconnect.
+	 */
+	| { type: 'follow'; join: number; since: number }
 	| { type: 'leave' }
 	/** One batch of capnweb messages gathered by the tab's `CallBatcher`. */
 	| { type: 'call'; id: number; messages: string[] }

@@ -6,11 +6,17 @@
  * already up, the room also keeps what a newcomer needs at once: the status, the presence list
  * (from `session:list`, `session:connected`, `session:disconnected`) and the change-feed position.
  *
- * The position is the last entity change relayed (or the head of the last `entity:synced`). Every
- * member has seen everything relayed since it joined, so reconnecting with `since=<position>`
- * replays exactly what all of them missed. A tab that joins knowing less than that (it was away
- * from this worker) cannot be served from this socket's replay: it gets `entity:resync` and
- * refetches, so it never silently misses a change.
+ * Entity changes cost nothing here until a tab follows them (joins with a `since`, or says `follow`
+ * later): until then the socket asks the room for no catch-up. From then on the socket's feed asks
+ * for one on every reconnect. The position is the last entity change relayed (or the head of the
+ * last `entity:synced`); every following member has seen everything relayed since it followed, so
+ * reconnecting with `since=<position>` replays exactly what all of them missed.
+ *
+ * A following tab gets its verdict (`entity:synced`, or `entity:resync` to refetch) once the socket
+ * can vouch for it: at once if the socket knows its position, else with the socket's next
+ * `entity:synced`, or right after the first change on a socket that was opened without a catch-up
+ * (that change names the position). A tab whose own position is older than what the socket can
+ * replay for it gets `entity:resync`, so it never silently misses a change.
  */
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
 import type { EntityEvent, SessionInfo } from '../../rpc/types.js';
@@ -27,11 +33,12 @@ import { changeToWire } from './wire.js';
 export interface RoomMember {
 	/** The tab's join number: stamped on everything sent about this room. */
 	join: number;
-	/**
-	 * The tab missed changes this socket will not replay: turn the next `entity:synced` into
-	 * `entity:resync` for it.
-	 */
-	resyncPending: boolean;
+	/** The tab follows entity changes: it hears `entity:synced` and `entity:resync`. */
+	follows: boolean;
+	/** Where the tab's own feed stood when it followed (-1: from the head). */
+	since: number;
+	/** The tab follows and has not had this socket's verdict yet. */
+	awaiting: boolean;
 	/** The tab wants the socket's debug lines. */
 	debug: boolean;
 	post(message: WorkerMessage): void;
@@ -42,8 +49,6 @@ export interface SharedRoomOptions {
 	name: string;
 	/** The room's absolute WebSocket URL without `since`. */
 	url: string;
-	/** The change-feed position of the tab that opened the room. */
-	since: number;
 	settings: SocketSettings;
 	clock?: Clock;
 	random?: () => number;
@@ -62,11 +67,12 @@ export class SharedRoom {
 	readonly #feed = new ChangeFeed();
 	/** The room name the room itself puts in entity events. */
 	#feedRoom: string;
+	/** The `since` the current socket was opened with (`null`: none), where its replay starts. */
+	#asked: number | null = null;
 
 	constructor(options: SharedRoomOptions) {
 		this.name = options.name;
 		this.url = options.url;
-		if (options.since >= 0) this.#feed.startAt(options.since);
 		this.#feedRoom = options.name;
 		this.#lastChange = { room: options.name };
 		const listener: TransportListener = {
@@ -76,7 +82,7 @@ export class SharedRoom {
 		};
 		this.#transport = new SocketTransport(listener, {
 			...options.settings,
-			url: () => withSince(this.url, this.#feed.since),
+			url: () => withSince(this.url, (this.#asked = this.#feed.ask())),
 			clock: options.clock,
 			random: options.random,
 			WebSocket: options.WebSocket,
@@ -101,7 +107,7 @@ export class SharedRoom {
 	}
 
 	get position(): number {
-		return this.#feed.since;
+		return this.#feed.position;
 	}
 
 	get sessionCount(): number {
@@ -109,23 +115,23 @@ export class SharedRoom {
 	}
 
 	/**
-	 * Adds a tab (whose browser says it is `online` or not) and brings it up to date at once: while connected, a synthetic `session:list`, its
-	 * change-feed verdict and `'connected'`; otherwise the current status (and a connection attempt
-	 * if the socket had stopped).
+	 * Adds a tab (whose browser says it is `online` or not) and brings it up to date at once: while
+	 * connected, a synthetic `session:list`, its change-feed verdict if it follows (`since` not
+	 * `null`) and the socket can give one, and `'connected'`; otherwise the current status (and a
+	 * connection attempt if the socket had stopped).
 	 */
-	admit(member: RoomMember, since: number, online: boolean): void {
+	admit(member: RoomMember, since: number | null, online: boolean): void {
 		this.#members.add(member);
 		// The newcomer's view of the network is as current as anyone's.
 		if (online === this.#transport.offline) this.wake(online ? 'online' : 'offline');
-		member.resyncPending = since >= 0 && since < this.#feed.since;
-		switch (this.#transport.status) {
+		member.follows = false;
+		member.awaiting = false;
+		const status = this.#transport.status;
+		if (status === 'connected') this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
+		// Before a connection attempt below: its URL asks for a catch-up if anyone follows.
+		if (since !== null) this.#follow(member, since);
+		switch (status) {
 			case 'connected':
-				this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
-				if (this.#feed.caughtUp) {
-					const verdict = member.resyncPending ? 'entity:resync' : 'entity:synced';
-					member.resyncPending = false;
-					this.#postEvent(member, verdict, encodePayload({ room: this.#feedRoom, head: this.#feed.since }));
-				}
 				member.post({ type: 'status', join: member.join, status: 'connected', change: { room: this.name, error: null } });
 				return;
 			case 'disconnected':
@@ -134,8 +140,13 @@ export class SharedRoom {
 				this.#transport.connect(this.name).catch(() => {});
 				return;
 			default:
-				member.post({ type: 'status', join: member.join, status: this.#transport.status, change: changeToWire(this.#lastChange) });
+				member.post({ type: 'status', join: member.join, status, change: changeToWire(this.#lastChange) });
 		}
+	}
+
+	/** A member started following entity changes from `since` (its `follow` message). */
+	follow(member: RoomMember, since: number): void {
+		if (this.#members.has(member)) this.#follow(member, since);
 	}
 
 	/** Drops a tab. The hub closes the room when the last one is gone. */
@@ -177,7 +188,8 @@ export class SharedRoom {
 
 	#onStatus(status: ConnectionStatus, change: StatusChange): void {
 		this.#lastChange = change;
-		if (status !== 'connected') this.#feed.disconnected();
+		if (status === 'connected') this.#feed.joined();
+		else this.#feed.disconnected();
 		const wire = changeToWire(change);
 		for (const member of this.#members) member.post({ type: 'status', join: member.join, status, change: wire });
 	}
@@ -194,22 +206,56 @@ export class SharedRoom {
 				this.#sessions.delete((data as SessionInfo<unknown>).ws_session_id);
 				break;
 		}
-		if (name.startsWith('entity:')) {
-			const room = (data as Partial<EntityEvent>).room;
-			if (typeof room === 'string') this.#feedRoom = room;
-			// The feed follows no room by name (the socket is this room's), so it only drops replays.
-			if (!this.#feed.receive(name, data)) return;
-		}
-
+		if (name.startsWith('entity:')) return this.#onEntityEvent(name, data);
 		const payload = encodePayload(data);
-		for (const member of this.#members) {
-			if (member.resyncPending && name === 'entity:synced') {
-				this.#postEvent(member, 'entity:resync', payload);
-			} else {
-				this.#postEvent(member, name, payload);
+		for (const member of this.#members) this.#postEvent(member, name, payload);
+	}
+
+	#onEntityEvent(name: string, data: unknown): void {
+		const room = (data as Partial<EntityEvent>).room;
+		if (typeof room === 'string') this.#feedRoom = room;
+		const named = this.#feed.caughtUp;
+		// The feed follows no room by name (the socket is this room's), so it only drops replays.
+		const delivered = this.#feed.receive(name, data);
+		if (delivered === null) return;
+		if (delivered === 'entity:synced' || delivered === 'entity:resync') {
+			const head = (data as { head: number }).head;
+			// The replay started at what the socket asked for (from the head: nothing before it).
+			const from = this.#asked !== null && this.#asked >= 0 ? this.#asked : head;
+			for (const member of this.#members) {
+				if (member.follows) this.#verdict(member, delivered === 'entity:resync' || (member.awaiting && member.since >= 0 && member.since < from), head);
 			}
-			if (name === 'entity:synced' || name === 'entity:resync') member.resyncPending = false;
+			return;
 		}
+		const payload = encodePayload(data);
+		for (const member of this.#members) this.#postEvent(member, name, payload);
+		if (named || !this.#feed.caughtUp) return;
+		// The first change on a socket opened without a catch-up names its position: the tabs that
+		// followed meanwhile had everything after it; what came before, only if they already knew it.
+		const seq = (data as EntityEvent).seq;
+		for (const member of this.#members) if (member.awaiting) this.#verdict(member, member.since >= 0 && member.since < seq - 1, seq);
+	}
+
+	/**
+	 * `member` follows from `since`. The socket follows too (asking for a catch-up on its next
+	 * connection, from the member's position if it has none of its own); while connected the member
+	 * gets its verdict at once if the socket can vouch for its position, else when it can.
+	 */
+	#follow(member: RoomMember, since: number): void {
+		const feed = this.#feed;
+		const connected = this.#transport.status === 'connected';
+		member.follows = true;
+		member.since = since;
+		member.awaiting = true;
+		// The first to know its position sets where the next socket's replay starts.
+		if (!connected && since >= 0 && feed.position < 0 && !feed.owed) feed.startAt(since);
+		else feed.follow(connected);
+		if (connected && feed.caughtUp) this.#verdict(member, since >= 0 && since < feed.position, feed.position);
+	}
+
+	#verdict(member: RoomMember, resync: boolean, head: number): void {
+		member.awaiting = false;
+		this.#postEvent(member, resync ? 'entity:resync' : 'entity:synced', encodePayload({ room: this.#feedRoom, head }));
 	}
 
 	#onWarning(warning: TransportWarning): void {

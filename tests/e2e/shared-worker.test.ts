@@ -42,6 +42,9 @@ interface App {
 	post(text: string): Promise<unknown>;
 	echo<T>(value: T): Promise<T>;
 	disconnect(): void;
+	follow(): void;
+	changes(): Array<{ type: string; id: unknown }>;
+	live(): boolean;
 }
 declare global {
 	interface Window {
@@ -195,7 +198,8 @@ describe('tabs of one browser, one socket per room', () => {
 		const later = await openTab(room);
 		// When `ws:connected` fired, both sessions (bob and the shared one) were already known.
 		expect(await later.evaluate(() => window.app.sessionsAtConnect)).toEqual([2]);
-		expect(await later.evaluate(() => window.app.seen.map((e) => e.event))).toEqual(['session:list', 'entity:synced', 'ws:connected']);
+		// (No `entity:synced`: the page does not follow entity changes.)
+		expect(await later.evaluate(() => window.app.seen.map((e) => e.event))).toEqual(['session:list', 'ws:connected']);
 		// The room saw no new connection for it.
 		await a.evaluate(() => window.app.post('marker'));
 		await bob.next('chat:message');
@@ -204,6 +208,38 @@ describe('tabs of one browser, one socket per room', () => {
 		await a.close();
 		await later.close();
 		await bob.close();
+	}), 60_000);
+
+	test('sync unused costs nothing; a tab that follows later gets every change from then on, across a drop', () => explained(async () => {
+		const room = freshRoom();
+		const a = await openTab(room);
+		const b = await openTab(room);
+		const entityEvents = (page: Page) => page.evaluate(() => window.app.seen.map((e) => e.event).filter((name) => name.startsWith('entity:')));
+		expect(await b.evaluate(() => window.app.echo('after the joins'))).toBe('after the joins');
+		// Neither tab follows: no catch-up asked for, no verdict, no change-log table.
+		expect(await entityEvents(a)).toEqual([]);
+		expect(await entityEvents(b)).toEqual([]);
+		expect(await server!.rpc<string[]>(room, 'tables')).not.toContain('_ws_changes');
+
+		const write = (id: number) => server!.rpc(room, 'entityChanged', 'created', 'todo', id, { id });
+		await write(1);
+		await b.waitForFunction(() => window.app.seen.some((e) => e.event === 'entity:created'));
+		await b.evaluate(() => window.app.follow());
+		await b.waitForFunction(() => window.app.live() && window.app.seen.some((e) => e.event === 'entity:synced'));
+		await write(2);
+		await b.waitForFunction(() => window.app.changes().length === 1);
+		// The room drops the worker's socket; what happens meanwhile is replayed on the next one.
+		await server!.rpc(room, 'closeAll', 1012, 'restart');
+		await write(3);
+		await write(4);
+		await b.waitForFunction(() => window.app.changes().length === 3 && window.app.live());
+		expect(await b.evaluate(() => window.app.changes().map((c) => c.id))).toEqual([2, 3, 4]);
+		expect(await entityEvents(b)).not.toContain('entity:resync');
+		// The tab that does not follow heard every change, and never a verdict.
+		await a.waitForFunction(() => window.app.seen.filter((e) => e.event === 'entity:created').length === 4);
+		expect(await entityEvents(a)).toEqual(['entity:created', 'entity:created', 'entity:created', 'entity:created']);
+		await a.close();
+		await b.close();
 	}), 60_000);
 
 	test(`closing one tab keeps the socket; closing the last closes it, announced within ${RELEASE_BOUND_MS} ms`, () => explained(async () => {

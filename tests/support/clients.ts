@@ -24,5 +24,19 @@ export function recordEvents(client: WebsocketClient<any, any, any>): Array<{ ev
 	return seen;
 }
 
+/** Resolves once `predicate()` holds, re-checking on every event the client emits (no polling). */
+export function whenTrue(client: WebsocketClient<any, any, any>, predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+	if (predicate()) return Promise.resolve();
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => (off(), reject(new Error(`timed out waiting for ${what}`))), timeoutMs);
+		const off = client.on('*', () => {
+			if (!predicate()) return;
+			clearTimeout(timer);
+			off();
+			resolve();
+		});
+	});
+}
+
 /** A random source for jitter that always lands in the middle: delays are exactly 1 s, 2 s, 4 s… */
 export const noJitter = () => 0.5;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { DatabaseEntityChange } from '../../client/change-feed.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import type { EntityChangeInput } from '../../rpc/types.js';
-import { noJitter } from '../support/clients.js';
+import { noJitter, whenTrue } from '../support/clients.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { until } from '../support/runes.svelte.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
@@ -23,20 +23,6 @@ class TrackedWebSocket extends WebSocket {
 		super(url, protocols);
 		TrackedWebSocket.last = this;
 	}
-}
-
-/** Resolves once `predicate()` holds, re-checking on every event the client emits (no polling). */
-function whenTrue(ws: WebsocketClient<any, any, any>, predicate: () => boolean, what: string): Promise<void> {
-	if (predicate()) return Promise.resolve();
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => (off(), reject(new Error(`timed out waiting for ${what}`))), 5_000);
-		const off = ws.on('*', () => {
-			if (!predicate()) return;
-			clearTimeout(timer);
-			off();
-			resolve();
-		});
-	});
 }
 
 const write = (room: string, changes: EntityChangeInput[]) => worker.rpc<number[]>(room, 'entitiesChanged', changes);

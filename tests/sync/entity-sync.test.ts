@@ -28,8 +28,9 @@ class Replica {
 		readonly meta: { user_id: string },
 	) {
 		this.feed.reset(room);
+		this.feed.follow(false);
 		this.feed.subscribe((change) => {
-			this.applied.push(this.feed.since);
+			this.applied.push(this.feed.position);
 			apply(this.store, change);
 		});
 		this.feed.onResync(() => this.resyncs++);
@@ -57,7 +58,7 @@ class Replica {
 	async until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
 		while (!done()) {
-			if (Date.now() > deadline) throw new Error(`replica not there in ${timeoutMs} ms (at ${this.feed.since})`);
+			if (Date.now() > deadline) throw new Error(`replica not there in ${timeoutMs} ms (at ${this.feed.position})`);
 			await new Promise<void>((resolve) => {
 				const timer = setTimeout(resolve, 200);
 				this.#wake = () => (clearTimeout(timer), resolve());
@@ -85,15 +86,15 @@ describe('entity changes', () => {
 		await write(room, [{ action: 'created', entity_type: 'todo', id: 1, data: { title: 'before' } }]);
 		const a = new Replica(room, { user_id: 'ann' });
 		await a.connect();
-		expect(a.feed.since).toBe(1); // joined at the head: the past comes from the database, not the feed
+		expect(a.feed.position).toBe(1); // joined at the head: the past comes from the database, not the feed
 		const probe = await Probe.join(worker, room, { user_id: 'bob' });
 		expect(await worker.rpc(room, 'entityChanged', 'updated', 'todo', 1, { title: 'after' }, { title: 'after' })).toBe(2);
 		expect(await probe.next('entity:updated')).toEqual({ room, seq: 2, entity_type: 'todo', id: 1, data: { title: 'after' }, sparse: { title: 'after' } });
-		await a.until(() => a.feed.since === 2);
+		await a.until(() => a.feed.position === 2);
 		expect(a.store.get('todo/1')).toEqual({ title: 'after' });
 		expect(await worker.rpc(room, 'entityChanged', 'deleted', 'todo', 1)).toBe(3);
 		expect(await probe.next('entity:deleted')).toEqual({ room, seq: 3, entity_type: 'todo', id: 1 });
-		await a.until(() => a.feed.since === 3);
+		await a.until(() => a.feed.position === 3);
 		expect(a.store.has('todo/1')).toBe(false);
 		await Promise.all([a.disconnect(), probe.close()]);
 	});
@@ -103,7 +104,7 @@ describe('entity changes', () => {
 		const a = new Replica(room, { user_id: 'ann' });
 		await a.connect();
 		await write(room, [{ action: 'created', entity_type: 'todo', id: 'a', data: { n: 0 } }]);
-		await a.until(() => a.feed.since === 1);
+		await a.until(() => a.feed.position === 1);
 		await a.disconnect();
 		await write(room, [1, 2, 3, 4, 5].map((n) => ({ action: 'updated', entity_type: 'todo', id: 'a', data: { n } })));
 		await a.connect();
@@ -125,11 +126,11 @@ describe('entity changes', () => {
 		await a.connect();
 		expect(a.resyncs).toBe(1);
 		expect(a.applied).toEqual([]);
-		expect(a.feed.since).toBe(1200);
+		expect(a.feed.position).toBe(1200);
 		// What the app refetches after a resync is the server's state; changes after it apply as usual.
 		a.store.set('counter/c', { n: 1199 });
 		await write(room, [{ action: 'updated', entity_type: 'counter', id: 'c', data: { n: 1200 } }]);
-		await a.until(() => a.feed.since === 1201);
+		await a.until(() => a.feed.position === 1201);
 		expect(a.store.get('counter/c')).toEqual({ n: 1200 });
 		await a.disconnect();
 	});
@@ -149,8 +150,8 @@ describe('entity changes', () => {
 		expect((await boss.next('entity:created')).entity_type).toBe('secret');
 		expect((await boss.next('entity:created')).entity_type).toBe('boom');
 		expect((await boss.next('entity:created')).entity_type).toBe('todo');
-		await victim.until(() => victim.feed.since === 3);
-		await staff.until(() => staff.feed.since === 3);
+		await victim.until(() => victim.feed.position === 3);
+		await staff.until(() => staff.feed.position === 3);
 		expect([...victim.store.keys()]).toEqual(['todo/3']);
 		expect([...staff.store.keys()]).toEqual(['boom/2', 'todo/3']);
 
@@ -161,10 +162,21 @@ describe('entity changes', () => {
 			{ action: 'updated', entity_type: 'todo', id: 3, data: { done: true } },
 		]);
 		await staff.connect();
-		expect(staff.feed.since).toBe(5);
+		expect(staff.feed.position).toBe(5);
 		expect(staff.store.get('todo/3')).toEqual({ done: true });
 		expect(staff.store.has('secret/1')).toBe(false);
 		await Promise.all([boss.close(), victim.disconnect(), staff.disconnect()]);
+	});
+
+	test('a since that is not a change number gets entity:resync, not a replay from 0', async () => {
+		const room = freshRoom();
+		await write(room, [{ action: 'created', entity_type: 't', id: 1 }]);
+		for (const since of ['', '1e0', 'abc', '-2']) {
+			const probe = new Probe(`${worker.connectUrl(room, { user_id: 'ann' })}&since=${since}`);
+			expect(await probe.next('entity:resync')).toEqual({ room, head: 1 });
+			expect(probe.names()).not.toContain('entity:created');
+			await probe.close();
+		}
 	});
 
 	test('bad input from server code is refused clearly', async () => {
@@ -204,7 +216,7 @@ test('2000 changes with random disconnects and one eviction: the replica ends eq
 		if (!evicted && written >= 1000) {
 			// Idle past eviction with the replica connected: the next write wakes a fresh instance,
 			// which must continue the numbering from storage.
-			await replica.until(() => replica.feed.since === written);
+			await replica.until(() => replica.feed.position === written);
 			const { instanceId } = await worker.rpc<{ instanceId: string }>(room, 'stats');
 			await new Promise((resolve) => setTimeout(resolve, 12_000));
 			const before = written;
@@ -224,7 +236,7 @@ test('2000 changes with random disconnects and one eviction: the replica ends eq
 		}
 	}
 	if (!online) await replica.connect();
-	await replica.until(() => replica.feed.since === written);
+	await replica.until(() => replica.feed.position === written);
 	expect(evicted).toBe(true);
 	expect(replica.resyncs).toBe(0);
 	expect(replica.applied).toEqual(Array.from({ length: written }, (_, i) => i + 1));

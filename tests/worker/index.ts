@@ -101,6 +101,11 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 		return { instanceId: this.instanceId, counters };
 	}
 
+	/** Test-only: the tables in this room's SQLite storage. */
+	tables(): string[] {
+		return this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((row) => row.name);
+	}
+
 	/** Test-only: make a session's attachment unreadable, as storage corruption would. */
 	corrupt(sessionId: string) {
 		for (const ws of this.ctx.getWebSockets(`s:${sessionId}`)) ws.serializeAttachment({ garbage: true });
@@ -184,7 +189,7 @@ function namespaceFor(env: Env, room: string): DurableObjectNamespace<TestRoom> 
 }
 
 type RpcCall = {
-	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead' | 'metrics' | 'messages';
+	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead' | 'metrics' | 'messages' | 'tables';
 	args: unknown[];
 };
 

@@ -21,6 +21,9 @@ const seen: Array<{ event: string; data: unknown }> = [];
 /** The sessions the client already had when `ws:connected` fired. */
 const sessionsAtConnect: number[] = [];
 let calls = 0;
+/** Entity changes the page's feed delivered, once `app.follow()` made it follow them. */
+const changes: Array<{ type: string; id: unknown }> = [];
+let hooks: ReturnType<typeof ws.databaseHooks> | undefined;
 ws.on('*', (e) => seen.push({ event: e.event, data: JSON.parse(JSON.stringify(e.data ?? null)) }));
 ws.on('ws:connected', () => sessionsAtConnect.push(ws.sessions.length));
 
@@ -37,6 +40,13 @@ const app = {
 	post: async (text: string) => (calls++, await ws.rpc.post(text)),
 	echo: async <T>(value: T) => (calls++, (await ws.rpc.echo(value)) as T),
 	disconnect: () => ws.disconnect(),
+	/** Starts following entity changes, as a `DatabaseClient` given `ws.databaseHooks()` would. */
+	follow: () => {
+		hooks = ws.databaseHooks();
+		hooks.onSubscribe((change) => changes.push({ type: change.type, id: change.id }));
+	},
+	changes: () => changes,
+	live: () => hooks?.isLive() ?? false,
 };
 (window as unknown as { app: typeof app }).app = app;
 ws.connect(room).catch((error: unknown) => console.error('connect failed', error));
