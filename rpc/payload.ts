@@ -50,7 +50,6 @@ interface Meta {
 }
 
 // `any` stays inside this module: values are walked by shape, and the public signatures are typed.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // Limits on decoding. None of them refuses what capnweb (0.12, default limits) can carry.
 
@@ -83,22 +82,27 @@ const UNFOLD_PER_UNIT = 4;
 const MIN_UNFOLD = 2 ** 16;
 
 /** Throws the error every refusal is: messages are clipped, since their details come from the wire. */
-const fail = (why: string): never => {
-	throw new Error('Bad payload: ' + (why.length > 160 ? why.slice(0, 160) + '…' : why));
-};
+function fail(why: string): never {
+	throw new Error(`Bad payload: ${why.length > 160 ? `${why.slice(0, 160)}…` : why}`);
+}
 
-const isString = (json: unknown): json is string => typeof json == 'string';
-const isObject = (value: unknown): value is object => typeof value == 'object' && value !== null;
+function isString(json: unknown): json is string {
+	return typeof json === 'string';
+}
+
+function isObject(value: unknown): value is object {
+	return typeof value === 'object' && value !== null;
+}
 
 /** Charges work against the decoding's allowance; throws once it is spent. */
 type Spend = (units: number) => void;
 
 /** `json` as a dense array, its elements charged; a Set's members, a Map's entries, a typed array's numbers. */
 function dense(json: unknown, what: string, spend: Spend): unknown[] {
-	if (!Array.isArray(json)) return fail(what + ' must be an array');
+	if (!Array.isArray(json)) return fail(`${what} must be an array`);
 	spend(json.length);
 	// No holes: an encoder spreads the value into an array, and a hole (only in memory) would read as undefined.
-	for (let i = 0; i < json.length; i++) if (!(i in json)) fail(what + ' has a hole');
+	for (let i = 0; i < json.length; i++) if (!(i in json)) fail(`${what} has a hole`);
 	return json;
 }
 
@@ -107,7 +111,7 @@ const typedArrays: Record<string, new (values: unknown[]) => unknown> = Object.a
 	Object.create(null),
 	Object.fromEntries(
 		['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']
-			.filter((name) => typeof (globalThis as any)[name] == 'function')
+			.filter((name) => typeof (globalThis as any)[name] === 'function')
 			.map((name) => [name, (globalThis as any)[name]]),
 	),
 );
@@ -118,10 +122,10 @@ const typedArrays: Record<string, new (values: unknown[]) => unknown> = Object.a
  */
 function readTypedArray(name: unknown, json: unknown, spend: Spend): unknown {
 	const make = isString(name) ? typedArrays[name] : undefined;
-	if (!make) return fail('unknown typed array ' + String(name));
+	if (!make) return fail(`unknown typed array ${String(name)}`);
 	const elements = dense(json, 'a typed array', spend);
 	// JSON turns NaN and ±Infinity into null (superjson then reads 0): null is a number here.
-	const element = (name as string).startsWith('Big') ? (x: unknown) => typeof x == 'bigint' : (x: unknown) => typeof x == 'number' || x === null;
+	const element = (name as string).startsWith('Big') ? (x: unknown) => typeof x === 'bigint' : (x: unknown) => typeof x === 'number' || x === null;
 	return elements.every(element) ? new make(elements) : fail('a typed array must hold only numbers');
 }
 
@@ -138,7 +142,7 @@ const readers: Record<string, (json: any, spend: Spend) => unknown> = {
 		const digits = isString(json) ? json.length - +json.startsWith('-') : Infinity;
 		return digits <= MAX_BIGINT_DIGITS && /^-?\d+$/.test(json) ? BigInt(json) : fail(`a bigint must be up to ${MAX_BIGINT_DIGITS} decimal digits`);
 	},
-	Date: (json) => (isString(json) || typeof json == 'number' ? new Date(json) : fail('a Date must be a string or a number')),
+	Date: (json) => (isString(json) || typeof json === 'number' ? new Date(json) : fail('a Date must be a string or a number')),
 	Error: (json) => {
 		if (!isPlainObject(json) || !isString(json.name) || !isString(json.message) || !(json.stack === undefined || isString(json.stack))) {
 			return fail('an Error must be an object with a string name and message');
@@ -156,14 +160,14 @@ const readers: Record<string, (json: any, spend: Spend) => unknown> = {
 		try {
 			return new RegExp(json.slice(1, slash), json.slice(slash + 1));
 		} catch (error) {
-			return fail('regexp: ' + (error as Error).message);
+			return fail(`regexp: ${(error as Error).message}`);
 		}
 	},
 	set: (json, spend) => new Set(dense(json, 'a Set', spend)),
 	map: (json, spend) => {
 		const entries = dense(json, 'a Map', spend);
 		// `new Map` would also take `[k]`, `[k, v, x]` or `{0: k, 1: v}`; the encoder writes pairs.
-		for (const entry of entries) if (!Array.isArray(entry) || entry.length != 2) fail('a Map entry must be a [key, value] pair');
+		for (const entry of entries) if (!Array.isArray(entry) || entry.length !== 2) fail('a Map entry must be a [key, value] pair');
 		return new Map(entries as [unknown, unknown][]);
 	},
 	number: (json) => (isString(json) && json in numbers ? numbers[json] : fail("a number must be 'NaN', 'Infinity', '-Infinity' or '-0'")),
@@ -172,16 +176,16 @@ const readers: Record<string, (json: any, spend: Spend) => unknown> = {
 		try {
 			return new URL(json);
 		} catch {
-			return fail('not a URL: ' + json);
+			return fail(`not a URL: ${json}`);
 		}
 	},
 };
 
 /** The value `json` annotated with `kind` stands for. */
 function read(json: unknown, kind: unknown, spend: Spend): unknown {
-	if (isString(kind)) return (readers[kind] ?? fail('unknown type ' + kind))(json, spend);
-	if (Array.isArray(kind) && kind.length == 2 && kind[0] === 'typed-array') return readTypedArray(kind[1], json, spend);
-	return fail('unknown type ' + JSON.stringify(kind));
+	if (isString(kind)) return (readers[kind] ?? fail(`unknown type ${kind}`))(json, spend);
+	if (Array.isArray(kind) && kind.length === 2 && kind[0] === 'typed-array') return readTypedArray(kind[1], json, spend);
+	return fail(`unknown type ${JSON.stringify(kind)}`);
 }
 
 /**
@@ -191,20 +195,20 @@ function read(json: unknown, kind: unknown, spend: Spend): unknown {
 function convert(value: any): [unknown, Kind, 1?] | undefined {
 	if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return [[...(value as any)], ['typed-array', value.constructor.name]];
 	if (value === undefined) return [null, 'undefined'];
-	if (typeof value == 'bigint') return ['' + value, 'bigint'];
+	if (typeof value === 'bigint') return [String(value), 'bigint'];
 	// An invalid date stays a Date (superjson leaves it alone; JSON makes it null).
 	if (value instanceof Date && +value === +value) return [value.toISOString(), 'Date'];
 	if (value instanceof Error) return [{ name: value.name, message: value.message, ...('cause' in value && { cause: value.cause }) }, 'Error', 1];
-	if (value instanceof RegExp) return ['' + value, 'regexp'];
+	if (value instanceof RegExp) return [String(value), 'regexp'];
 	if (value instanceof Set || value instanceof Map) return [[...value], value instanceof Set ? 'set' : 'map', 1];
 	// NaN, ±Infinity and -0 (which JSON would turn into null, null and 0).
-	if (typeof value == 'number' && (!isFinite(value) || 1 / value == -Infinity)) return [value == 0 ? '-0' : '' + value, 'number'];
-	if (value instanceof URL) return ['' + value, 'URL'];
+	if (typeof value === 'number' && (!isFinite(value) || 1 / value === -Infinity)) return [value === 0 ? '-0' : String(value), 'number'];
+	if (value instanceof URL) return [String(value), 'URL'];
 	return undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-	if (!value || typeof value != 'object') return false;
+	if (!value || typeof value !== 'object') return false;
 	const proto = Object.getPrototypeOf(value);
 	return proto === null ? value !== Object.prototype : proto === Object.prototype;
 }
@@ -219,7 +223,7 @@ const escapeKey = (key: string) => key.replace(/[\\.]/g, '\\$&');
 
 const joinPath = (path: string[]) => path.map(escapeKey).join('.');
 
-const unsafe = (key: string) => key == '__proto__' || key == 'constructor' || key == 'prototype';
+const unsafe = (key: string) => key === '__proto__' || key === 'constructor' || key === 'prototype';
 
 /** A path's keys; throws on a bad escape, an unsafe key, or more keys than fit below `depth`. */
 function parsePath(path: unknown, depth = 0): string[] {
@@ -228,7 +232,7 @@ function parsePath(path: unknown, depth = 0): string[] {
 	let key = '';
 	for (let i = 0; i < path.length; i++) {
 		let char = path.charAt(i);
-		if (char == '.') {
+		if (char === '.') {
 			keys.push(key);
 			key = '';
 			// A path is never longer than the value is deep (and a key follows every dot).
@@ -236,13 +240,13 @@ function parsePath(path: unknown, depth = 0): string[] {
 			continue;
 		}
 		// Only `\\` and `\.` are escapes (a lone `\` at the end reads as '', and fails).
-		if (char == '\\' && (char = path.charAt(++i)) != '\\' && char != '.') fail('bad escape in path ' + path);
+		if (char === '\\' && (char = path.charAt(++i)) !== '\\' && char !== '.') fail(`bad escape in path ${path}`);
 		key += char;
 	}
 	keys.push(key);
 	if (depth + keys.length > MAX_DEPTH) fail(`a path deeper than ${MAX_DEPTH}`);
 	// As superjson: no path may lead through these (into a prototype, once rebuilt).
-	return keys.some(unsafe) ? fail('unsafe path ' + path) : keys;
+	return keys.some(unsafe) ? fail(`unsafe path ${path}`) : keys;
 }
 
 /** What a value became: its `json`, and its annotation tree if anything in it was converted. */
@@ -254,7 +258,7 @@ export function encodePayload(data: unknown): EncodedPayload {
 	const paths = new Map<unknown, string[][]>();
 	const done = new Map<unknown, Walked>();
 	const walk = (value: any, path: string[], ancestors: unknown[]): Walked => {
-		const tracked = Object(value) === value || typeof value == 'bigint' || value !== value;
+		const tracked = Object(value) === value || typeof value === 'bigint' || value !== value;
 		if (tracked) {
 			paths.get(value)?.push(path) ?? paths.set(value, [path]);
 			// A repeat is encoded again in full: the equality annotations make it one object again.
@@ -270,11 +274,11 @@ export function encodePayload(data: unknown): EncodedPayload {
 			const json: any = Array.isArray(source) ? [] : {};
 			const below: Trees = {};
 			for (const [key, child] of Object.entries(source)) {
-				if (unsafe(key)) fail('key ' + key);
+				if (unsafe(key)) fail(`key ${key}`);
 				const [childJson, tree] = walk(child, [...path, key], [...ancestors, value]);
 				json[key] = childJson;
 				if (Array.isArray(tree)) below[escapeKey(key)] = tree;
-				else for (const sub in tree) below[escapeKey(key) + '.' + sub] = tree[sub]!;
+				else for (const sub in tree) below[`${escapeKey(key)}.${sub}`] = tree[sub]!;
 			}
 			walked = [json, node(converted?.[1], below)];
 		}
@@ -324,7 +328,7 @@ function weigh(json: unknown, clone: boolean, shift: number): [json: unknown, un
 		if (!isPlainObject(at)) return at;
 		const out: Record<string, unknown> = clone ? {} : at;
 		for (const key in at) {
-			if (unsafe(key)) fail('unsafe key ' + key);
+			if (unsafe(key)) fail(`unsafe key ${key}`);
 			units += key.length >> shift;
 			const value = walk(at[key as keyof typeof at], depth + 1);
 			if (clone) out[key] = value;
@@ -408,7 +412,7 @@ class Decoding {
 		}
 		if (isObject(at) && strict && !isPlainObject(at)) return NOWHERE;
 		// Own properties only: an Error's cause, never a prototype's method.
-		if (isObject(at)) return Object.hasOwn(at, key) ? (at as any)[key] : fail('no key ' + key);
+		if (isObject(at)) return Object.hasOwn(at, key) ? (at as any)[key] : fail(`no key ${key}`);
 		return fail(`a path leads through ${at === null ? 'null' : typeof at} to ${key}`);
 	}
 
@@ -417,7 +421,7 @@ class Decoding {
 		let at = from;
 		for (let i = 0; ; ) {
 			const width = at instanceof Map ? 2 : 1;
-			if (i + width >= keys.length) return i + width == keys.length ? [at, keys[i]!, keys[i + 1]] : fail('a path ends inside a Map entry');
+			if (i + width >= keys.length) return i + width === keys.length ? [at, keys[i]!, keys[i + 1]] : fail('a path ends inside a Map entry');
 			at = this.#down(at, keys[i]!, keys[i + 1], strict);
 			i += width;
 		}
@@ -501,15 +505,15 @@ class Decoding {
 	#replace(path: unknown, target: unknown): void {
 		const kind = typeOf(target);
 		// null: an invalid Date or a class instance, shared, once through JSON.
-		if (kind != 'object' && kind != 'bigint' && kind != 'NaN' && kind != 'null') fail('only objects, bigints and NaN are shared');
+		if (kind !== 'object' && kind !== 'bigint' && kind !== 'NaN' && kind !== 'null') fail('only objects, bigints and NaN are shared');
 		this.#change(this.#locate(this.box.value, parsePath(path), true), (value) => {
 			const was = typeOf(value);
-			return was == kind || (was == 'null' && kind == 'object') ? target : fail(`a ${was} can't be made the same as a ${kind}`);
+			return was === kind || (was === 'null' && kind === 'object') ? target : fail(`a ${was} can't be made the same as a ${kind}`);
 		});
 	}
 }
 
-const typeOf = (value: unknown) => (value === null ? 'null' : value !== value ? 'NaN' : typeof value == 'function' ? 'object' : typeof value);
+const typeOf = (value: unknown) => (value === null ? 'null' : value !== value ? 'NaN' : typeof value === 'function' ? 'object' : typeof value);
 
 /** What a walk that unfolds the value goes on to from `value`: nothing for a leaf. */
 function childrenOf(value: unknown): unknown[] | undefined {
@@ -524,7 +528,7 @@ function childrenOf(value: unknown): unknown[] | undefined {
 /** A leaf's size in units, by what an encoder writes for it. */
 function leafUnits(value: unknown): number {
 	if (isString(value)) return 1 + (value.length >> 4);
-	if (typeof value == 'bigint') return 1 + (value.toString(16).length >> 3);
+	if (typeof value === 'bigint') return 1 + (value.toString(16).length >> 3);
 	if (value instanceof URL) return 1 + (value.href.length >> 4);
 	if (value instanceof RegExp) return 1 + (value.source.length >> 4);
 	if (ArrayBuffer.isView(value)) return 1 + ((value as any).length ?? value.byteLength);
