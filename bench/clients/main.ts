@@ -7,7 +7,7 @@ import { idle } from './roles/idle.js';
 import { receive } from './roles/receive.js';
 import { rpc } from './roles/rpc.js';
 import { send } from './roles/send.js';
-import type { ClientConfig, ClientMessage, Word } from './wire.js';
+import type { ClientConfig, ClientMessage, Word } from '../shared/wire.js';
 
 export interface Control {
 	emit(message: ClientMessage): void;
