@@ -69,13 +69,34 @@ export function connect(impl: Impl, wsOrigin: string, room: string, options: Con
 	return isOurs(impl) ? new OurSocket(url, room, options) : new PlainSocket(url, options);
 }
 
-/** What every bench socket shares: frame counts, and the browser-like upgrade. */
+/** What every bench socket counts (see `BenchSocket`). */
 interface Counts {
 	frames: number;
 	chars: number;
 	pings: number;
 	pongs: number;
 	attempts: number;
+}
+
+/** The counts of a bench socket, kept by its `browserLikeSocket`s. */
+abstract class CountingSocket {
+	protected readonly counts: Counts = { frames: 0, chars: 0, pings: 0, pongs: 0, attempts: 0 };
+
+	get frames(): number {
+		return this.counts.frames;
+	}
+	get chars(): number {
+		return this.counts.chars;
+	}
+	get pings(): number {
+		return this.counts.pings;
+	}
+	get pongs(): number {
+		return this.counts.pongs;
+	}
+	get attempts(): number {
+		return this.counts.attempts;
+	}
 }
 
 /**
@@ -91,6 +112,7 @@ function browserLikeSocket(deflate: boolean, counts: Counts): typeof WebSocket {
 			// Bun's options overload is shadowed by the DOM lib's `protocols` one in this tsconfig.
 			super(url, { headers: { origin }, perMessageDeflate: deflate } satisfies Bun.WebSocketOptions as unknown as string[]);
 			counts.attempts++;
+			this.addEventListener('open', () => likeForLike(this, deflate), { once: true });
 		}
 		override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
 			if (type !== 'message' || typeof listener !== 'function') return super.addEventListener(type, listener, options);
@@ -111,11 +133,21 @@ function browserLikeSocket(deflate: boolean, counts: Counts): typeof WebSocket {
 	};
 }
 
+/**
+ * Never one side compressed and the other not: a socket whose negotiated extensions differ from
+ * the run's configuration stops its client process (exit 2: the harness failed, see `main.ts`).
+ */
+function likeForLike(ws: WebSocket, deflate: boolean): void {
+	if (ws.extensions.includes('permessage-deflate') === deflate) return;
+	process.stderr.write(`[client] ${ws.url} negotiated "${ws.extensions}" in a run with${deflate ? '' : 'out'} --deflate: not like for like\n`);
+	process.exit(2);
+}
+
 /** Attempts before an upgrade counts as failed, and the wait before each retry (as the library's client backs off). */
 const ATTEMPTS = 3;
 const retryDelayMs = (attempt: number) => 1000 * 2 ** (attempt - 1);
 
-class OurSocket implements BenchSocket {
+class OurSocket extends CountingSocket implements BenchSocket {
 	onShout: ((value: unknown) => void) | undefined;
 	onPresence: (() => void) | undefined;
 	leaves = 0;
@@ -124,13 +156,12 @@ class OurSocket implements BenchSocket {
 	lastError: string | undefined;
 	readonly opened: Promise<void>;
 	readonly joined: Promise<void>;
-	readonly #counts: Counts = { frames: 0, chars: 0, pings: 0, pongs: 0, attempts: 0 };
 	readonly #ws: WebsocketClient<BenchMeta, BenchEvents, BenchApi>;
 
 	constructor(url: string, room: string, { deflate, pingIntervalMs }: ConnectOptions) {
+		super();
 		const opened = Promise.withResolvers<void>();
-		const counts = this.#counts;
-		const Socket = browserLikeSocket(deflate, counts);
+		const Socket = browserLikeSocket(deflate, this.counts);
 		this.#ws = new WebsocketClient<BenchMeta, BenchEvents, BenchApi>({
 			url: () => url,
 			shared: false,
@@ -144,9 +175,11 @@ class OurSocket implements BenchSocket {
 			pingIntervalMs: pingIntervalMs || undefined,
 			// Retries as the baselines' sockets do (after ~1 s and ~2 s), then gives up.
 			reconnect: { maxAttempts: ATTEMPTS - 1 },
-			// A crowd's sockets share one core here (browsers each have their own): joining a big
-			// room may take its clients longer than the library's 10 s to take in the roster.
+			// A crowd's clients share one core here (browsers each have their own): while a big room
+			// fills, a process may fall behind on its frames by more than the library's 10 s for the
+			// roster or for a pong, which would drop sockets that are fine.
 			connectTimeoutMs: 120_000,
+			pongTimeoutMs: 120_000,
 		});
 		this.#ws.on('bench:shout', (value) => this.onShout?.(value));
 		const presence = () => this.onPresence?.();
@@ -171,22 +204,6 @@ class OurSocket implements BenchSocket {
 		this.closed = true;
 		this.closeCode = code;
 	}
-
-	get frames(): number {
-		return this.#counts.frames;
-	}
-	get chars(): number {
-		return this.#counts.chars;
-	}
-	get pings(): number {
-		return this.#counts.pings;
-	}
-	get pongs(): number {
-		return this.#counts.pongs;
-	}
-	get attempts(): number {
-		return this.#counts.attempts;
-	}
 	get sessions(): number {
 		return this.#ws.sessions.length;
 	}
@@ -206,7 +223,7 @@ class OurSocket implements BenchSocket {
 	}
 }
 
-class PlainSocket implements BenchSocket {
+class PlainSocket extends CountingSocket implements BenchSocket {
 	onShout: ((value: unknown) => void) | undefined;
 	onPresence: (() => void) | undefined;
 	readonly sessions = 0;
@@ -216,7 +233,6 @@ class PlainSocket implements BenchSocket {
 	lastError: string | undefined;
 	readonly opened: Promise<void>;
 	readonly joined: Promise<void>;
-	readonly #counts: Counts = { frames: 0, chars: 0, pings: 0, pongs: 0, attempts: 0 };
 	readonly #url: string;
 	readonly #Socket: typeof WebSocket;
 	readonly #pingIntervalMs: number;
@@ -225,9 +241,10 @@ class PlainSocket implements BenchSocket {
 	readonly #waiting: Array<{ resolve(raw: string): void; reject(error: Error): void }> = [];
 
 	constructor(url: string, { deflate, pingIntervalMs = 0 }: ConnectOptions) {
+		super();
 		this.#url = url;
 		this.#pingIntervalMs = pingIntervalMs;
-		this.#Socket = browserLikeSocket(deflate, this.#counts);
+		this.#Socket = browserLikeSocket(deflate, this.counts);
 		this.opened = this.joined = this.#open();
 		this.opened.catch(() => {});
 	}
@@ -268,21 +285,6 @@ class PlainSocket implements BenchSocket {
 		});
 	}
 
-	get frames(): number {
-		return this.#counts.frames;
-	}
-	get chars(): number {
-		return this.#counts.chars;
-	}
-	get pings(): number {
-		return this.#counts.pings;
-	}
-	get pongs(): number {
-		return this.#counts.pongs;
-	}
-	get attempts(): number {
-		return this.#counts.attempts;
-	}
 
 	/** The keep-alive ping our client sends, which the counted rooms answer in the runtime. */
 	#ping(): void {

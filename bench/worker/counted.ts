@@ -32,6 +32,14 @@ function countsFor(label: string, ctx: DurableObjectState): RoomCounts {
 	return entry;
 }
 
+/** A counted baseline room was constructed: it answers the keep-alive ping in the runtime, as ours does. */
+function constructedBaseline(label: string, ctx: DurableObjectState): RoomCounts {
+	ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+	const entry = countsFor(label, ctx);
+	entry.constructed++;
+	return entry;
+}
+
 /** One of our room classes, counted. */
 function countedOurs(Room: typeof BenchRoom) {
 	return class CountedOurs extends Room {
@@ -67,8 +75,7 @@ export class CountedBareRoom extends BareRoom {
 	readonly #counts: RoomCounts;
 	constructor(ctx: DurableObjectState, env: unknown) {
 		super(ctx, env as never);
-		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-		(this.#counts = countsFor('bare', ctx)).constructed++;
+		this.#counts = constructedBaseline('bare', ctx);
 	}
 	override fetch(request: Request): Promise<Response> {
 		this.#counts.fetch++;
@@ -92,8 +99,7 @@ export class CountedPartyRoom extends PartyRoom {
 	readonly #counts: RoomCounts;
 	constructor(ctx: DurableObjectState, env: unknown) {
 		super(ctx, env as never);
-		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-		(this.#counts = countsFor('party', ctx)).constructed++;
+		this.#counts = constructedBaseline('party', ctx);
 	}
 	override fetch(request: Request): Promise<Response> {
 		this.#counts.fetch++;
