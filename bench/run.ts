@@ -48,7 +48,7 @@ async function main(): Promise<number> {
 	const budget = setTimeout(() => {
 		log('the whole run exceeded its time budget; stopping');
 		void cleanup().finally(() => process.exit(2));
-	}, options.quick ? 180_000 : 3_600_000);
+	}, options.quick ? 300_000 : 3_600_000);
 	budget.unref();
 
 	if (!options.quick) await waitForQuietMachine(log);
