@@ -62,7 +62,7 @@ async function oneRun(bench: Bench, impl: Impl) {
 
 		crowd = new Crowd(bench, impl, 'memory', n, { broadcasts: 1, deadlineMs: 300_000, wsOrigin: server.wsOrigin });
 		await crowd.ready();
-		const joined = await crowd.join(now(), options.quick ? 30_000 : 120_000);
+		const joined = await crowd.join(now(), options.quick ? 30_000 : 180_000);
 		// One more socket, in its own process, sends the broadcast and waits for its own copy.
 		sender = new ClientProcess(
 			{ role: 'send', impl, wsOrigin: server.wsOrigin, room: 'memory', deflate: options.deflate, deadlineMs: 120_000, broadcasts: 1, warmup: 0, window: 1, intervalMs: 0, payloadBytes: options.payloadBytes },

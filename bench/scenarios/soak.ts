@@ -34,7 +34,7 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 	const raw: unknown[] = [];
 	let faults = 0;
 	const workerdNote = ensureFileLimit(server.pid, n + 512, 'workerd');
-	const joinTimeoutMs = options.quick ? 60_000 : 600_000;
+	const joinTimeoutMs = options.quick ? 60_000 : 900_000;
 	for (const impl of impls) {
 		await waitQuiet(server.pid, { maxMs: 60_000 });
 		const room = `soak-${impl}-${Date.now()}`;
