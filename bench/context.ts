@@ -1,9 +1,9 @@
 /** What every scenario gets, and what it gives back. */
-import type { Options } from './options.js';
-import type { Pinning } from './pin.js';
-import type { Impl } from './impl.js';
-import { median } from './stats.js';
-import type { BenchServer } from './workerd.js';
+import type { Options } from './driver/options.js';
+import type { Pinning } from './driver/pin.js';
+import type { Impl } from './shared/impl.js';
+import { median } from './shared/stats.js';
+import type { BenchServer } from './driver/workerd.js';
 
 export interface Bench {
 	server: BenchServer;

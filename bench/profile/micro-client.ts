@@ -1,4 +1,6 @@
 /**
+ * PROFILING TOOL, outside the comparison: drives the library's internal `RoomConnection` directly.
+ *
  * What a call costs the client, without a network or a server: `bun bench/profile/micro-client.ts`.
  * A fake socket answers every frame on the next microtask with what the room would send, so the
  * figures are the client's own CPU per call: our `RoomConnection` (`rpc.echo(x)`) against the

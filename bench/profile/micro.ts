@@ -1,13 +1,17 @@
 /**
+ * PROFILING TOOL, outside the comparison (it measures the library's internals, `ops.ts`).
+ *
  * What each piece of our per-frame work costs inside workerd: `bun bench/profile/micro.ts [--n 20000]`.
  * For every op in `bench/profile/ops.ts`, asks the Worker to run it n times and reads workerd's CPU
  * time around the request; subtracts the `baseline` op; median of 5 alternating rounds. Compare
  * with the sequential RPC's server CPU per call (bare ≈ the cost of receiving and sending a frame).
  */
-import { cpuNanos } from '../proc.js';
-import { pin } from '../pin.js';
-import { median } from '../stats.js';
-import { startBenchServer, type BenchServer } from '../workerd.js';
+import { cpuNanos } from '../driver/proc.js';
+import { pin } from '../driver/pin.js';
+import { median } from '../shared/stats.js';
+import { startBenchServer, type BenchServer, type WorkerScript } from '../driver/workerd.js';
+
+const MICRO_WORKER: WorkerScript = { entry: 'profile/micro-worker.ts', name: 'micro-worker', durableObjects: {} };
 
 const nArg = process.argv.indexOf('--n');
 const n = nArg >= 0 ? Number(process.argv[nArg + 1]) : 20_000;
@@ -24,7 +28,7 @@ async function cpuOf(server: BenchServer, httpOrigin: string, op: string): Promi
 let server: BenchServer | undefined;
 let code = 2;
 try {
-	server = await startBenchServer();
+	server = await startBenchServer({ script: MICRO_WORKER });
 	const pinning = pin(server.pid);
 	const httpOrigin = server.wsOrigin.replace(/^ws/, 'http');
 	const names = (await (await fetch(`${httpOrigin}/micro/list`)).json()) as string[];

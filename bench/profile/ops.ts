@@ -1,4 +1,6 @@
 /**
+ * PROFILING TOOL, outside the comparison: imports the library's internals on purpose.
+ *
  * The pieces of one RPC frame's server-side handling, runnable alone inside workerd so their CPU
  * cost can be measured from outside (`bench/profile/micro.ts` reads workerd's CPU time around a request
  * that runs one piece `n` times). workerd freezes clocks during execution, so nothing is timed here.

@@ -7,15 +7,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cdp } from './cdp.js';
-import { killAllClients } from '../child.js';
+import { Cdp } from '../driver/cdp.js';
+import { killAllClients, prepareClients } from '../driver/child.js';
 import type { Bench } from '../context.js';
 import { hotspots, type CpuProfile } from './cpuprofile.js';
-import type { Impl } from '../impl.js';
-import { parseOptions } from '../options.js';
-import { pin } from '../pin.js';
+import type { Impl } from '../shared/impl.js';
+import { parseOptions } from '../driver/options.js';
+import { pin } from '../driver/pin.js';
 import { SCENARIO_RUNNERS } from '../scenarios/index.js';
-import { startBenchServer, type BenchServer } from '../workerd.js';
+import { startBenchServer, type BenchServer } from '../driver/workerd.js';
 
 const argv = process.argv.slice(2).filter((a) => a !== '--client');
 // `--client`: also profile the client processes (Bun's own profiler, markdown into bench/.build).
@@ -28,6 +28,7 @@ let server: BenchServer | undefined;
 let cdp: Cdp | undefined;
 let code = 2;
 try {
+	await prepareClients();
 	server = await startBenchServer({ inspector: true });
 	const pinning = pin(server.pid);
 	cdp = new Cdp(`${server.inspectorUrl}/core:user:`);

@@ -19,14 +19,14 @@
  *
  * Both count missing, duplicated and out-of-order deliveries, which must all be 0.
  */
-import { ClientProcess } from '../child.js';
+import { ClientProcess } from '../driver/child.js';
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
-import { shares } from '../crowd.js';
-import type { Impl } from '../impl.js';
-import { cpuNanos } from '../proc.js';
-import { waitQuiet } from '../quiet.js';
-import { summarize } from '../stats.js';
-import type { ReceiveResult, SendResult } from '../wire.js';
+import { shares } from '../driver/crowd.js';
+import type { Impl } from '../shared/impl.js';
+import { cpuNanos } from '../driver/proc.js';
+import { waitQuiet } from '../driver/quiet.js';
+import { summarize } from '../shared/stats.js';
+import type { ReceiveResult, SendResult } from '../shared/wire.js';
 
 export type FanoutMode = 'saturated' | 'paced';
 

@@ -1,6 +1,6 @@
 /** Every scenario by its command-line name (`options.ts`' `ALL_SCENARIOS`): what `run.ts` and the profiler run. */
 import type { Bench, ScenarioResult } from '../context.js';
-import type { ScenarioName } from '../options.js';
+import type { ScenarioName } from '../driver/options.js';
 import { bundleScenario } from './bundle.js';
 import { fanoutScenario } from './fanout.js';
 import { evictionScenario, keepaliveScenario } from './idle.js';

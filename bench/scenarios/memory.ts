@@ -8,7 +8,7 @@
  *      `collectGarbage`; the first snapshot grows RSS by itself, the second does not), then
  *      RSS (`/proc/<pid>/status` VmRSS) and the V8 heap in use;
  *   3. `memoryClients` sockets join one room from client processes (ours: until every socket
- *      knows everyone), then one more socket from here sends one broadcast to all of them, so
+ *      knows everyone), then one more socket (its own client process) sends one broadcast to all of them, so
  *      every socket has sent a frame (workerd sets up some per-socket state lazily on first send);
  *   4. once the room is quiet: two forced GCs, RSS and heap again.
  *
@@ -17,18 +17,18 @@
  * contexts when permessage-deflate was negotiated, buffers, and the room's JS objects (the heap
  * figure shows those alone).
  */
-import { Cdp } from '../profile/cdp.js';
-import { now } from '../clock.js';
+import { Cdp } from '../driver/cdp.js';
+import { now } from '../shared/clock.js';
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
-import { Crowd } from '../crowd.js';
-import type { Impl } from '../impl.js';
-import { ensureFileLimit } from '../limits.js';
-import { pin } from '../pin.js';
-import { rssBytes } from '../proc.js';
-import { waitQuiet } from '../quiet.js';
-import { connect, type BenchSocket } from '../sockets.js';
-import { startBenchServer, type BenchServer } from '../workerd.js';
-import type { Shout } from '../wire.js';
+import { Crowd } from '../driver/crowd.js';
+import type { Impl } from '../shared/impl.js';
+import { ensureFileLimit } from '../driver/limits.js';
+import { pin } from '../driver/pin.js';
+import { rssBytes } from '../driver/proc.js';
+import { waitQuiet } from '../driver/quiet.js';
+import { ClientProcess } from '../driver/child.js';
+import { startBenchServer, type BenchServer } from '../driver/workerd.js';
+import type { SendResult } from '../shared/wire.js';
 
 /** Forces full GCs, then reads RSS and the V8 heap in use. */
 async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; heap: number }> {
@@ -44,8 +44,9 @@ async function oneRun(bench: Bench, impl: Impl) {
 	const n = options.memoryClients;
 	const server = await startBenchServer({ inspector: true });
 	let cdp: Cdp | undefined;
+	let warm: Crowd | undefined;
 	let crowd: Crowd | undefined;
-	const own: BenchSocket[] = [];
+	let sender: ClientProcess | undefined;
 	try {
 		// Core 0, like the shared workerd (idle meanwhile).
 		pin(server.pid);
@@ -53,30 +54,26 @@ async function oneRun(bench: Bench, impl: Impl) {
 		cdp = new Cdp(`${server.inspectorUrl}/core:user:`);
 		await cdp.opened;
 		await cdp.send('HeapProfiler.enable');
-		const open = async (room: string) => {
-			const socket = connect(impl, server.wsOrigin, room, { deflate: options.deflate });
-			own.push(socket);
-			await socket.opened;
-			return socket;
-		};
-		for (let i = 0; i < 5; i++) await open('warm');
+		// 5 sockets in another room first: the code loaded and warm before the baseline is read.
+		warm = new Crowd(bench, impl, 'warm', 5, { deadlineMs: 300_000, wsOrigin: server.wsOrigin });
+		await warm.ready();
+		await warm.join(now(), 30_000);
 		const before = await settle(server, cdp);
 
 		crowd = new Crowd(bench, impl, 'memory', n, { broadcasts: 1, deadlineMs: 300_000, wsOrigin: server.wsOrigin });
 		await crowd.ready();
-		const joined = await crowd.join(now(), options.quick ? 30_000 : 120_000);
-		const sender = await open('memory');
-		// Resolves true when the sender's own copy of the broadcast comes back, false after 10 s.
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		const back = new Promise<boolean>((resolve) => {
-			sender.onShout = () => resolve(true);
-			timer = setTimeout(() => resolve(false), 10_000);
-		});
-		sender.shout({ seq: 0, t: now(), pad: 'x'.repeat(options.payloadBytes) } satisfies Shout);
-		const echoed = await back;
-		clearTimeout(timer);
-		await waitQuiet(server.pid, { maxMs: 10_000 });
+		const joined = await crowd.join(now(), options.quick ? 30_000 : 180_000);
+		// One more socket, in its own process, sends the broadcast and waits for its own copy.
+		sender = new ClientProcess(
+			{ role: 'send', impl, wsOrigin: server.wsOrigin, room: 'memory', deflate: options.deflate, deadlineMs: 120_000, broadcasts: 1, warmup: 0, window: 1, intervalMs: 0, payloadBytes: options.payloadBytes },
+			bench.pinning.prefix,
+			bench.clientBunArgs,
+		);
+		await sender.wait('ready', 60_000);
 		crowd.go();
+		sender.say('go');
+		const sent = await sender.wait<SendResult>('result', 30_000);
+		await waitQuiet(server.pid, { maxMs: 10_000 });
 		const result = await crowd.stop();
 		const after = await settle(server, cdp);
 		const sockets = n + 1;
@@ -86,12 +83,11 @@ async function oneRun(bench: Bench, impl: Impl) {
 			before,
 			after,
 			sockets,
-			faults: joined.failed + joined.unsettled + result.missing + result.duplicates + result.closed + (echoed ? 0 : 1),
+			faults: joined.failed + joined.unsettled + result.missing + result.duplicates + result.closed + sent.ownMissing,
 			notes: [limitNote, ...crowd.notes],
 		};
 	} finally {
-		for (const socket of own) socket.close();
-		await crowd?.finish();
+		await Promise.all([warm?.finish(), crowd?.finish(), sender?.finish()]);
 		cdp?.close();
 		await server.dispose();
 	}
@@ -99,7 +95,7 @@ async function oneRun(bench: Bench, impl: Impl) {
 
 export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 	const { options } = bench;
-	const scenario = `memory per idle connection (${options.memoryClients} sockets${options.deflate ? '' : ', no deflate'})`;
+	const scenario = `memory per idle connection (${options.memoryClients} sockets)`;
 	const rows = new RowCollector(scenario);
 	const raw: unknown[] = [];
 	let faults = 0;

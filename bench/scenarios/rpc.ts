@@ -1,5 +1,5 @@
 /**
- * Round trips through each implementation's echo: our `ws.rpc.echo(x)` through `RoomConnection`,
+ * Round trips through each implementation's echo: our `ws.rpc.echo(x)` through `WebsocketClient`,
  * a raw echo on the bare DO, partyserver's echo; same payload. Server CPU per call is the workerd
  * process's CPU time over the measured calls, divided by their number.
  *
@@ -7,12 +7,12 @@
  * `concurrent`: `concurrency` sockets in one room, each calling one at a time, side by side:
  * throughput and server CPU per call when the room is busy.
  */
-import { ClientProcess } from '../child.js';
+import { ClientProcess } from '../driver/child.js';
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
-import { cpuNanos, cpuTicksNanos } from '../proc.js';
-import { waitQuiet } from '../quiet.js';
-import type { Impl } from '../impl.js';
-import type { RpcResult } from '../wire.js';
+import { cpuNanos, cpuTicksNanos } from '../driver/proc.js';
+import { waitQuiet } from '../driver/quiet.js';
+import type { Impl } from '../shared/impl.js';
+import type { RpcResult } from '../shared/wire.js';
 
 async function oneRun(bench: Bench, impl: Impl, room: string, sockets: number) {
 	const { options, server } = bench;

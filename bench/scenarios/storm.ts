@@ -20,12 +20,12 @@
  * `ours-unbatched` are reported but do not fail the run: it is a comparison, not a configuration
  * to use, and under a storm its N² frames can delay upgrades until they fail.
  */
-import { now } from '../clock.js';
+import { now } from '../shared/clock.js';
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
-import { Crowd } from '../crowd.js';
-import { hasPresence, type Impl } from '../impl.js';
-import { cpuNanos } from '../proc.js';
-import { waitQuiet } from '../quiet.js';
+import { Crowd } from '../driver/crowd.js';
+import { hasPresence, type Impl } from '../shared/impl.js';
+import { cpuNanos } from '../driver/proc.js';
+import { waitQuiet } from '../driver/quiet.js';
 
 const UNBATCHED_MAX_CLIENTS = 2000;
 
@@ -34,9 +34,10 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 	const n = options.stormClients;
 	// The unbatched room right after ours, when ours is measured at all, up to a size where its
 	// N²/2 frames still take seconds, not minutes (2000 clients: 2 million frames).
-	const unbatched = n <= UNBATCHED_MAX_CLIENTS;
+	// Uncompressed only: the unbatched room has no `compression: true` variant.
+	const unbatched = n <= UNBATCHED_MAX_CLIENTS && !options.deflate;
 	const impls: Impl[] = options.impls.flatMap((impl) => (impl === 'ours' && unbatched && !options.impls.includes('ours-unbatched') ? ['ours', 'ours-unbatched'] : [impl]));
-	if (!unbatched) bench.log(`connect storm: ${n} clients is more than ${UNBATCHED_MAX_CLIENTS}; not running the unbatched comparison`);
+	if (n > UNBATCHED_MAX_CLIENTS) bench.log(`connect storm: ${n} clients is more than ${UNBATCHED_MAX_CLIENTS}; not running the unbatched comparison`);
 	const scenario = `connect storm (${n} clients)`;
 	const rows = new RowCollector(scenario);
 	const raw: unknown[] = [];

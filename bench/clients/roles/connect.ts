@@ -1,5 +1,5 @@
 /** Opens many sockets to one room, a few at a time, so the connect storm is bounded. */
-import type { Impl } from '../impl.js';
+import type { Impl } from '../../shared/impl.js';
 import { connect, type BenchSocket } from '../sockets.js';
 
 /** Upgrades in flight while `openSockets` opens its sockets. */
@@ -10,7 +10,7 @@ export async function openSockets({ impl, wsOrigin, room, deflate }: { impl: Imp
 	for (let i = 0; i < count; i += CONCURRENCY) {
 		const wave = Array.from({ length: Math.min(CONCURRENCY, count - i) }, () => connect(impl, wsOrigin, room, { deflate }));
 		sockets.push(...wave);
-		await Promise.all(wave.map((s) => s.opened));
+		await Promise.all(wave.map((s) => s.joined));
 	}
 	return sockets;
 }

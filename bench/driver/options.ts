@@ -3,7 +3,7 @@
  * Scenario names filter by substring: `bun bench/run.ts fanout` runs both fan-out modes,
  * `bun bench/run.ts rpc concurrent` the two RPC scenarios.
  */
-import { ALL_IMPLS, IMPLS, type Impl } from './impl.js';
+import { ALL_IMPLS, IMPLS, UNCOMPRESSED_ONLY, type Impl } from '../shared/impl.js';
 
 /** The timing scenarios (what `bench/profile/workerd.ts` knows how to run). */
 export const SCENARIOS = ['rpc', 'concurrent', 'fanout-saturated', 'fanout-paced'] as const;
@@ -14,7 +14,7 @@ export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 export interface Options {
 	quick: boolean;
 	scenarios: ScenarioName[];
-	/** Implementations to run (`--impl ours,bare,capnweb`); ratios need `bare`. */
+	/** Implementations to run (`--impl ours,bare,bare-async`); ratios need `bare`. */
 	impls: Impl[];
 	/** Repeats of every scenario per implementation; the report shows the median. */
 	runs: number;
@@ -71,7 +71,13 @@ export interface Options {
 	pingEveryMs: number;
 	/** Keep-alive: sockets per room. */
 	keepaliveSockets: number;
-	/** Soak: connections in one room. */
+	/**
+	 * Soak: connections in one room. Each of ours is a `WebsocketClient` keeping the room's presence,
+	 * which costs a client O(n) per join in a room of n (a copy of `sessions`); a crowd's clients
+	 * share one core here, so filling a room costs the crowd O(n³): 1000 took about a minute on a
+	 * busy machine, 5000 (the previous harness's soak, whose client kept no presence) would take
+	 * hours.
+	 */
 	soakClients: number;
 	/** Soak: seconds of traffic (one broadcast per second). */
 	soakSeconds: number;
@@ -80,9 +86,11 @@ export interface Options {
 	/** Where results go; `false` with `--no-write`. */
 	write: boolean;
 	/**
-	 * Whether clients offer permessage-deflate, as browsers do (`--no-deflate` to turn it off).
-	 * With it on, workerd compresses every frame for every socket separately, so per-delivery
-	 * server CPU grows with frame size.
+	 * The run's compression configuration, the same for every implementation. Off (the default):
+	 * no socket is compressed (clients offer no permessage-deflate; our room declines it anyway).
+	 * On (`--deflate`): every socket is (clients offer it, as browsers do; the baselines accept it,
+	 * and `ours` is our room with `compression: true`). With it on, workerd compresses every frame
+	 * for every socket separately, so per-delivery server CPU grows with frame size.
 	 */
 	deflate: boolean;
 }
@@ -111,7 +119,7 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	keepaliveMs: 60_000,
 	pingEveryMs: 3_000,
 	keepaliveSockets: 3,
-	soakClients: 5000,
+	soakClients: 2000,
 	soakSeconds: 60,
 	soakRpcEveryMs: 100,
 };
@@ -139,8 +147,8 @@ const QUICK: typeof FULL = {
 	soakSeconds: 10,
 };
 
-const FLAGS = ['--quick', '--no-write', '--no-deflate'];
-const USAGE = `usage: bun bench/run.ts [--quick] [--no-write] [--no-deflate] [${ALL_SCENARIOS.join('|')} …] [--impl ${ALL_IMPLS.join(',')}] [--${Object.keys(FULL).join(' N] [--')} N]`;
+const FLAGS = ['--quick', '--no-write', '--deflate'];
+const USAGE = `usage: bun bench/run.ts [--quick] [--no-write] [--deflate] [${ALL_SCENARIOS.join('|')} …] [--impl ${ALL_IMPLS.join(',')}] [--${Object.keys(FULL).join(' N] [--')} N]`;
 
 /**
  * `known`: the scenarios the caller runs (a filter matches among them); `run.ts` passes
@@ -148,7 +156,7 @@ const USAGE = `usage: bun bench/run.ts [--quick] [--no-write] [--no-deflate] [${
  */
 export function parseOptions(argv: readonly string[], known: readonly ScenarioName[] = SCENARIOS): Options {
 	const quick = argv.includes('--quick');
-	const options: Options = { ...(quick ? QUICK : FULL), quick, scenarios: [...known], impls: [...IMPLS], write: !argv.includes('--no-write'), deflate: !argv.includes('--no-deflate') };
+	const options: Options = { ...(quick ? QUICK : FULL), quick, scenarios: [...known], impls: [...IMPLS], write: !argv.includes('--no-write'), deflate: argv.includes('--deflate') };
 	const filters: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]!;
@@ -167,6 +175,8 @@ export function parseOptions(argv: readonly string[], known: readonly ScenarioNa
 			options[key] = value;
 		} else filters.push(arg);
 	}
+	const uncompressedOnly = options.impls.filter((impl) => UNCOMPRESSED_ONLY.includes(impl));
+	if (options.deflate && uncompressedOnly.length > 0) throw new Error(`--impl ${uncompressedOnly.join(',')} has no room with compression on: not with --deflate\n${USAGE}`);
 	if (filters.length > 0) {
 		options.scenarios = known.filter((s) => filters.some((f) => s.includes(f)));
 		if (options.scenarios.length === 0) throw new Error(`no scenario matches ${filters.join(', ')}\n${USAGE}`);

@@ -2,8 +2,8 @@
  * Receivers: many sockets in one process, each checking that every broadcast arrives exactly once
  * and in order, and recording how long it took from the sender's stamp (shared clock).
  */
-import type { Control } from '../client.js';
-import type { ReceiveConfig } from '../wire.js';
+import type { Control } from '../main.js';
+import type { ReceiveConfig } from '../../shared/wire.js';
 import { closeAll, openSockets } from './connect.js';
 import { Deliveries } from './deliveries.js';
 

@@ -3,10 +3,10 @@
  * Sockets join strictly one at a time: locally, a Durable Object whose sockets arrived through
  * overlapping upgrades was never evicted (DESIGN.md, cf. workerd#6862).
  */
-import type { Control } from '../client.js';
-import { hasPresence } from '../impl.js';
+import type { Control } from '../main.js';
+import { hasPresence } from '../../shared/impl.js';
 import { connect, type BenchSocket } from '../sockets.js';
-import type { IdleConfig } from '../wire.js';
+import type { IdleConfig } from '../../shared/wire.js';
 import { closeAll, timedCall } from './connect.js';
 
 /** Until `done()` or `timeoutMs` passed, checking every 5 ms. */
@@ -23,8 +23,8 @@ export async function idle(config: IdleConfig, ctl: Control): Promise<void> {
 	for (const room of config.rooms) {
 		const sockets: BenchSocket[] = [];
 		for (let i = 0; i < config.perRoom; i++) {
-			const socket = connect(config.impl, config.wsOrigin, room, { deflate: config.deflate, counted: true });
-			await socket.opened;
+			const socket = connect(config.impl, config.wsOrigin, room, { deflate: config.deflate, counted: true, pingIntervalMs: config.pingEveryMs });
+			await socket.joined;
 			// Ours: the join is over once the room's presence announcement reached this socket too.
 			if (hasPresence(config.impl)) await until(() => socket.sessions === i + 1 && sockets.every((s) => s.sessions === i + 1), 5_000, 'no presence');
 			sockets.push(socket);
@@ -41,40 +41,25 @@ export async function idle(config: IdleConfig, ctl: Control): Promise<void> {
 		}
 	}
 	const all = rooms.flat();
-	const framesAtRest = all.reduce((n, s) => n + s.frames, 0);
 	ctl.emit({ type: 'ready' });
 	await ctl.next('go');
 
-	// The idle: nothing but keep-alive pings (if any), each socket on its own phase.
-	const start = performance.now();
-	let pings = 0;
-	const timers: Array<ReturnType<typeof setInterval>> = [];
-	if (config.pingEveryMs > 0) {
-		all.forEach((socket, i) => {
-			const offset = (config.pingEveryMs * i) / all.length;
-			timers.push(
-				setTimeout(() => {
-					const ping = () => {
-						if (performance.now() - start + 50 > config.idleMs) return;
-						pings++;
-						socket.ping();
-					};
-					ping();
-					timers.push(setInterval(ping, config.pingEveryMs));
-				}, offset) as unknown as ReturnType<typeof setInterval>,
-			);
-		});
-	}
+	// The idle: nothing but keep-alive pings, if any (ours: the client's own, every `pingEveryMs`;
+	// the baselines: the bench's, as often).
+	const count = (key: 'pings' | 'pongs' | 'frames') => all.reduce((n, s) => n + s[key], 0);
+	const framesAtRest = count('frames');
+	const pingsBefore = count('pings');
+	const pongsBefore = count('pongs');
 	await Bun.sleep(config.idleMs);
-	for (const timer of timers) clearInterval(timer);
-	// The last pong may still be on its way (the last ping leaves ≥ 50 ms before the end).
-	await Bun.sleep(50);
-	const pongs = all.reduce((n, s) => n + s.pongs, 0);
+	const pings = count('pings') - pingsBefore;
+	// A ping sent at the very end may still wait for its pong (answered by the runtime at once).
+	await until(() => count('pongs') - pongsBefore >= pings, 1_000, 'pongs missing').catch(() => {});
+	const pongs = count('pongs') - pongsBefore;
 	ctl.emit({
 		type: 'idled',
 		pings,
 		pongs,
-		otherFrames: all.reduce((n, s) => n + s.frames, 0) - framesAtRest - pongs,
+		otherFrames: count('frames') - framesAtRest - pongs,
 		closed: all.filter((s) => s.closed).length,
 	});
 	await ctl.next('next');

@@ -2,9 +2,9 @@
  * What receiving sockets saw of the broadcasts: every broadcast must reach each socket exactly once
  * and in order. Shared by the receivers of the fan-out and the crowds of the soak.
  */
-import { now } from '../clock.js';
+import { now } from '../../shared/clock.js';
 import type { BenchSocket } from '../sockets.js';
-import type { DeliveryCounts, Shout } from '../wire.js';
+import type { DeliveryCounts, Shout } from '../../shared/wire.js';
 
 export class Deliveries {
 	deliveries = 0;

@@ -1,13 +1,19 @@
 /**
- * Client processes from the orchestrator's side: spawn `bun bench/client.ts <config>`, read its
- * JSON lines, send it words. Every child is tracked so none outlives the run, even on error.
+ * Client processes from the driver's side: spawn `bun bench/.build/bench-client.js <config>` (the
+ * bundle of `bench/clients/main.ts`, see `build.ts`), read its JSON lines, send it words. Every
+ * child is tracked so none outlives the run, even on error.
  */
 import type { Subprocess } from 'bun';
-import { join } from 'node:path';
-import type { ClientConfig, ClientMessage, Word } from './wire.js';
+import type { ClientConfig, ClientMessage, Word } from '../shared/wire.js';
+import { buildClient } from './build.js';
 
 const live = new Set<Subprocess>();
-const clientEntry = join(import.meta.dir, 'client.ts');
+let clientScript: string | undefined;
+
+/** Bundles the client processes' script; before the first `ClientProcess`. */
+export async function prepareClients(): Promise<void> {
+	clientScript = await buildClient();
+}
 
 /** Kills every client still running (by the pids this module spawned, nothing else). */
 export function killAllClients(): void {
@@ -24,7 +30,8 @@ export class ClientProcess {
 
 	/** `prefix`: e.g. `taskset -c 1`; `bunArgs`: flags for bun itself (the profiler's `--cpu-prof-md`). */
 	constructor(config: ClientConfig, prefix: readonly string[], bunArgs: readonly string[] = []) {
-		this.#proc = Bun.spawn([...prefix, process.execPath, ...bunArgs, clientEntry, JSON.stringify(config)], {
+		if (!clientScript) throw new Error('prepareClients() must have finished before a client process starts');
+		this.#proc = Bun.spawn([...prefix, process.execPath, ...bunArgs, clientScript, JSON.stringify(config)], {
 			stdin: 'pipe',
 			stdout: 'pipe',
 			stderr: 'inherit',

@@ -3,9 +3,9 @@
  * keeps at most `window` of them unanswered (answered = its own copy came back); paced, it also
  * sends broadcast `seq` no earlier than `seq × intervalMs` after the start.
  */
-import type { Control } from '../client.js';
-import { now } from '../clock.js';
-import type { SendConfig, Shout } from '../wire.js';
+import type { Control } from '../main.js';
+import { now } from '../../shared/clock.js';
+import type { SendConfig, Shout } from '../../shared/wire.js';
 import { closeAll, openSockets } from './connect.js';
 
 // One broadcast per frame for every implementation: without a macrotask between two `rpc.shout()`

@@ -2,10 +2,10 @@
  * Round trips: each socket awaits one `echo` before it sends the next. With one socket this is the
  * sequential round-trip figure; with several, the sockets run side by side (concurrent calls).
  */
-import type { Control } from '../client.js';
-import { summarize } from '../stats.js';
+import type { Control } from '../main.js';
+import { summarize } from '../../shared/stats.js';
 import type { BenchSocket } from '../sockets.js';
-import type { RpcConfig } from '../wire.js';
+import type { RpcConfig } from '../../shared/wire.js';
 import { closeAll, echoed, openSockets } from './connect.js';
 
 async function loop(socket: BenchSocket, calls: number, pad: string, latencies: number[] | null): Promise<number> {

@@ -3,18 +3,16 @@
  * (a count of faults: its worst run), and its ratio against bare (median of run-by-run ratios, see
  * `pairedRatio`).
  */
-import type { Row } from './context.js';
-import type { Impl } from './impl.js';
-import { pairedRatio } from './stats.js';
+import type { Row } from '../context.js';
+import type { Impl } from '../shared/impl.js';
+import { pairedRatio } from '../shared/stats.js';
 import { formatValue, type TargetCheck } from './targets.js';
 
 const IMPL_NAMES: Record<Impl, string> = {
 	ours: 'ours (@delightstack/websocket)',
-	'ours-deflate': 'ours, compression: true (deflate, as bare and party)',
 	bare: 'bare DO',
 	party: 'partyserver',
 	'bare-async': 'diag: bare DO, async handler',
-	capnweb: 'diag: bare DO + answerBatch only',
 	'ours-unbatched': 'ours, presence not coalesced (presenceBatchMs: 0)',
 };
 

@@ -1,13 +1,14 @@
 /**
- * A bench client process: `bun bench/client.ts '<ClientConfig JSON>'`. Runs one role against one
- * implementation and speaks the line protocol in `wire.ts` with the orchestrator (`run.ts`).
+ * A bench client process: `bun bench/.build/bench-client.js '<ClientConfig JSON>'`, this module
+ * bundled as an app's client would be (`driver/build.ts`). Runs one role against one
+ * implementation and speaks the line protocol in `shared/wire.ts` with the driver (`run.ts`).
  */
 import { crowd } from './roles/crowd.js';
 import { idle } from './roles/idle.js';
 import { receive } from './roles/receive.js';
 import { rpc } from './roles/rpc.js';
 import { send } from './roles/send.js';
-import type { ClientConfig, ClientMessage, Word } from './wire.js';
+import type { ClientConfig, ClientMessage, Word } from '../shared/wire.js';
 
 export interface Control {
 	emit(message: ClientMessage): void;

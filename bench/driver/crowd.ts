@@ -3,10 +3,10 @@
  * a few client processes, joined on `connect`, optionally with traffic on `go`, summed on `stop`.
  */
 import { ClientProcess } from './child.js';
-import type { Bench } from './context.js';
-import { hasPresence, type Impl } from './impl.js';
+import type { Bench } from '../context.js';
+import { hasPresence, type Impl } from '../shared/impl.js';
 import { ensureFileLimit } from './limits.js';
-import type { CrowdConfig, CrowdResult, JoinedMessage } from './wire.js';
+import type { CrowdConfig, CrowdResult, JoinedMessage } from '../shared/wire.js';
 
 /** How many sockets each process holds: as even as possible, `perProcess` at most, `maxProcesses` at most. */
 export function shares(total: number, perProcess: number, maxProcesses = Infinity): number[] {

@@ -3,18 +3,18 @@
  * in `wire.ts` for the protocol. Every wait is bounded: by `stop` from the orchestrator, or by the
  * process deadline.
  */
-import type { Control } from '../client.js';
-import { now } from '../clock.js';
+import type { Control } from '../main.js';
+import { now } from '../../shared/clock.js';
 import { connect, type BenchSocket } from '../sockets.js';
-import type { CrowdConfig } from '../wire.js';
+import type { CrowdConfig } from '../../shared/wire.js';
 import { closeAll, timedCall } from './connect.js';
 import { Deliveries } from './deliveries.js';
-import { hasPresence } from '../impl.js';
+import { hasPresence } from '../../shared/impl.js';
 
 /**
  * Opens `config.sockets` sockets with at most `connectConcurrency` upgrades in flight; resolves
- * when each has opened or failed to. An upgrade that fails is tried again after 1 s, then 2 s, as
- * the library's client would reconnect; one that fails three times is counted as failed, not
+ * when each has opened or failed to. An upgrade that fails is tried again after 1 s, then 2 s (ours:
+ * by the library's own reconnects); a socket that failed three times is counted as failed, not
  * thrown: refusing connections under load is a finding, not a harness error.
  */
 async function openAll(config: CrowdConfig, onOpen: (at: number) => void): Promise<{ sockets: BenchSocket[]; failed: number; retried: number; reasons: string[] }> {
@@ -24,20 +24,16 @@ async function openAll(config: CrowdConfig, onOpen: (at: number) => void): Promi
 	let retried = 0;
 	let next = 0;
 	const open = async () => {
-		for (let attempt = 0; attempt < 3; attempt++) {
-			const socket = connect(config.impl, config.wsOrigin, config.room, { deflate: config.deflate });
-			try {
-				await socket.opened;
-				sockets.push(socket);
-				onOpen(now());
-				return;
-			} catch (error) {
-				if (reasons.length < 5) reasons.push(`${error instanceof Error ? error.message : String(error)}${socket.lastError ? `: ${socket.lastError}` : ''}`);
-				if (attempt === 0) retried++;
-				if (attempt < 2) await Bun.sleep(1000 * 2 ** attempt);
-			}
+		const socket = connect(config.impl, config.wsOrigin, config.room, { deflate: config.deflate });
+		try {
+			await socket.opened;
+			sockets.push(socket);
+			onOpen(now());
+		} catch (error) {
+			failed++;
+			if (reasons.length < 5) reasons.push(`${error instanceof Error ? error.message : String(error)}${socket.lastError ? `: ${socket.lastError}` : ''}`);
 		}
-		failed++;
+		if (socket.attempts > 1) retried++;
 	};
 	const worker = async () => {
 		while (next < config.sockets) {
