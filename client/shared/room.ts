@@ -13,7 +13,8 @@
  * refetches, so it never silently misses a change.
  */
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
-import type { EntityEvent, SessionInfo } from '../../rpc/types.js';
+import type { EntityEvent, PresenceUpdate, PresenceWindow, RoomEvents, SessionInfo } from '../../rpc/types.js';
+import { presenceMemberId } from '../../rpc/types.js';
 import { ChangeFeed } from '../change-feed.js';
 import type { Clock } from '../clock.js';
 import type { WakeReason } from '../reconnect.js';
@@ -58,6 +59,8 @@ export class SharedRoom {
 	readonly #wakers = new Set<(reason: WakeReason) => void>();
 	#lastChange: StatusChange;
 	#sessions = new Map<string, SessionInfo<unknown>>();
+	/** Window presence: the counts and the cursor after the window, for tabs that join later. */
+	#window: PresenceWindow | undefined;
 	/** The socket's change-feed position, deduplicating replays the same way each tab's feed does. */
 	readonly #feed = new ChangeFeed();
 	/** The room name the room itself puts in entity events. */
@@ -120,7 +123,7 @@ export class SharedRoom {
 		member.resyncPending = since >= 0 && since < this.#feed.since;
 		switch (this.#transport.status) {
 			case 'connected':
-				this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
+				this.#postEvent(member, 'session:list', encodePayload(this.#synthesizedList()));
 				if (this.#feed.caughtUp) {
 					const verdict = member.resyncPending ? 'entity:resync' : 'entity:synced';
 					member.resyncPending = false;
@@ -184,8 +187,14 @@ export class SharedRoom {
 
 	#onEvent(name: string, data: unknown): void {
 		switch (name) {
-			case 'session:list':
-				this.#sessions = new Map((data as { sessions: SessionInfo<unknown>[] }).sessions.map((s) => [s.ws_session_id, info(s)]));
+			case 'session:list': {
+				const list = data as RoomEvents<unknown>['session:list'];
+				this.#sessions = new Map(list.sessions.map((s) => [s.ws_session_id, info(s)]));
+				this.#window = list.window;
+				break;
+			}
+			case 'session:update':
+				this.#windowUpdate(data as PresenceUpdate<unknown>);
 				break;
 			case 'session:connected':
 				this.#sessions.set((data as SessionInfo<unknown>).ws_session_id, info(data as SessionInfo<unknown>));
@@ -210,6 +219,22 @@ export class SharedRoom {
 			}
 			if (name === 'entity:synced' || name === 'entity:resync') member.resyncPending = false;
 		}
+	}
+
+	/** What a tab joining an open room gets first: the list as this socket knows it now. */
+	#synthesizedList(): RoomEvents<unknown>['session:list'] {
+		const sessions = [...this.#sessions.values()];
+		return this.#window ? { sessions, window: this.#window } : { sessions };
+	}
+
+	/** Window presence: keeps the counts and the window a later tab starts from (its pages are its own). */
+	#windowUpdate(change: PresenceUpdate<unknown>): void {
+		if (!this.#window) return;
+		this.#window = { ...this.#window, users: change.users, sessions: change.sessions };
+		if (change.left !== undefined) this.#sessions.delete(change.left);
+		if (change.gone !== undefined) for (const [id, s] of this.#sessions) if (presenceMemberId(s) === change.gone) this.#sessions.delete(id);
+		for (const s of change.entered ?? []) this.#sessions.set(s.ws_session_id, info(s));
+		if (change.joined) this.#sessions.set(change.joined.ws_session_id, info(change.joined));
 	}
 
 	#onWarning(warning: TransportWarning): void {
