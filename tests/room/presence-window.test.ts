@@ -5,6 +5,7 @@
  * the client. The rooms (presence-window-worker.ts) have a window of 5 and pages of at most 7.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { SharedHub } from '../../client/shared/hub.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { PRESENCE_METHOD } from '../../rpc/protocol.js';
 import type { PresencePage, PresenceUpdate, PresenceWindow, SessionInfo } from '../../rpc/types.js';
@@ -200,6 +201,23 @@ describe('window presence: counts', () => {
 	});
 });
 
+describe('window presence: refused sockets', () => {
+	test('a socket onConnect refuses is never shown, and the counts sent meanwhile are corrected', async () => {
+		const room = freshRoom();
+		const observer = await join(room, { user_id: 'observer' });
+		const bad = new Probe(worker.connectUrl(room, { user_id: 'bad', fail: 'connect' }));
+		expect((await bad.closed).code).toBe(1011);
+		const cid = await join(room, { user_id: 'cid' });
+		const updates: PresenceUpdate<TestMeta>[] = [await observer.probe.next('session:update')];
+		if (updates[0]!.users !== 2) updates.push(await observer.probe.next('session:update'));
+		// The refused socket was counted while onConnect ran; the correction says so, and nothing names it.
+		expect(updates.at(-1)).toEqual({ users: 2, sessions: 2, joined: { ws_session_id: cid.probe.id, meta: { user_id: 'cid' } } });
+		expect(JSON.stringify(observer.probe.events)).not.toContain('"bad"');
+		expect(viewOf(observer.probe)).toEqual({ users: 2, sessions: 2, window: (await roomState(room)).window });
+		await Promise.all([observer.probe.close(), cid.probe.close()]);
+	});
+});
+
 describe('window presence: pages', () => {
 	test('paging returns every member exactly once, in order of arrival, with each member\'s sockets', async () => {
 		const room = freshRoom();
@@ -357,6 +375,52 @@ describe('ws.presence', () => {
 		expect(p.count).toBe(2);
 		ws.destroy();
 		await a.close();
+	});
+});
+
+describe('window presence through the SharedWorker', () => {
+	test('a tab joining an open room gets the counts and the window as the socket knows them, and pages through the worker', async () => {
+		const room = freshRoom();
+		const members: Member[] = [];
+		for (let i = 0; i < 9; i++) members.push(await join(room, { user_id: `s${i}` }));
+		// An in-process hub, reached over a MessageChannel as a tab reaches the real SharedWorker.
+		const hub = new SharedHub({ WebSocket });
+		const channels: MessageChannel[] = [];
+		const tab = () =>
+			new WebsocketClient<TestMeta, TestEvents, TestApi>({
+				WebSocket,
+				url: (r) => worker.connectUrl(r, { user_id: 'tabs' }),
+				sharedWorker: () => {
+					const channel = new MessageChannel();
+					channels.push(channel);
+					hub.attach(channel.port2);
+					return channel.port1;
+				},
+			});
+		const a = tab();
+		await a.connect(room);
+		expect([a.presence.count, a.presence.members.length]).toEqual([10, WINDOW]);
+		// While the worker's socket is up: a window member leaves (s5 moves in), one outside leaves, one arrives.
+		await members[2]!.probe.close();
+		await members[7]!.probe.close();
+		const late = await join(room, { user_id: 'late' });
+		await until(a, () => a.presence.count === 9 && a.presence.members.some((m) => m.id === 's5'));
+
+		const b = tab();
+		await b.connect(room);
+		expect(b.presence.mode).toBe('window');
+		expect([b.presence.count, b.presence.sessionCount]).toEqual([9, 9]);
+		expect(b.presence.members.map((m) => m.id)).toEqual(['s0', 's1', 's3', 's4', 's5']);
+		while (!b.presence.complete) await b.presence.more();
+		expect(b.presence.members.map((m) => m.id)).toEqual(['s0', 's1', 's3', 's4', 's5', 's6', 's8', 'tabs', 'late']);
+		// One socket for both tabs.
+		expect(hub.stats().rooms).toMatchObject([{ room, tabs: 2 }]);
+		expect((await roomState(room)).members).toEqual(b.presence.members.map((m) => m.id));
+		a.destroy();
+		b.destroy();
+		hub.dispose();
+		for (const channel of channels) channel.port2.close();
+		await Promise.all([...members, late].map((m) => m.probe.close()));
 	});
 });
 
