@@ -694,7 +694,7 @@ export class WebsocketServer<
 		if (!members) return this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, ws);
 		const update: PresenceUpdate<Meta> = { users: members.users, sessions: members.sessions };
 		if (members.holds(session)) update.joined = publicInfo(session);
-		this.#announce('session:update', update, ws);
+		this.#announce('session:update', update, ws, update.joined === undefined);
 	}
 
 	/**
@@ -713,11 +713,12 @@ export class WebsocketServer<
 		if (announced && (departure?.inWindow ?? true)) update.left = info.ws_session_id;
 		if (announced && departure?.gone) update.gone = departure.member.id;
 		if (departure?.entered) update.entered = departure.entered.sessions.map(publicInfo);
-		this.#announce('session:update', update);
+		this.#announce('session:update', update, undefined, Object.keys(update).length === 2);
 	}
 
-	#announce<E extends 'session:connected' | 'session:disconnected' | 'session:update'>(event: E, data: RoomEvents<Meta>[E], joiner?: WebSocket): void {
-		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner);
+	/** Queues a presence change; `countOnly`: a window update with nothing but the counts (see `PresenceQueue`). */
+	#announce<E extends 'session:connected' | 'session:disconnected' | 'session:update'>(event: E, data: RoomEvents<Meta>[E], joiner?: WebSocket, countOnly = false): void {
+		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner, countOnly);
 	}
 
 	#presenceQueue(): PresenceQueue {
