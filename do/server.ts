@@ -289,8 +289,8 @@ export class WebsocketServer<
 
 		// The list may take several frames (see `Roster`); all of them go out before `listed`, in this
 		// same synchronous run, so no presence change can fall between the list and the queue's mark.
-		if (this.#members) this.#send(server, this.#windowList(this.#members));
-		else for (const frame of this.#roster.frames(this.#sessions.states())) this.#send(server, frame);
+		const list = this.#members ? this.#windowList(this.#members) : this.#roster.frames(this.#sessions.states());
+		for (const frame of list) this.#send(server, frame);
 		this.#presenceQueue().listed(server);
 		const since = new URL(request.url).searchParams.get('since');
 		if (since !== null) {
@@ -486,10 +486,10 @@ export class WebsocketServer<
 		return { sessions: page.members.flatMap((m) => m.sessions.map(publicInfo)), next: page.next };
 	}
 
-	/** Window presence: what a joining socket gets first (the counts and the window's sessions). */
-	#windowList(members: Members<Meta>): string {
-		const sessions = members.inWindow().flatMap((m) => m.sessions.map(publicInfo));
-		return this.#eventFrame('session:list', { sessions, window: { users: members.users, sessions: members.sessions, next: members.windowCursor() } } satisfies RoomEvents<Meta>['session:list']);
+	/** Window presence: what a joining socket gets first (the window's sessions and the counts), in parts like the full list. */
+	#windowList(members: Members<Meta>): string[] {
+		const window = { users: members.users, sessions: members.sessions, next: members.windowCursor() };
+		return this.#roster.windowFrames(members.inWindow().flatMap((m) => m.sessions), window);
 	}
 
 	/** Created on first use only: rooms that never sync entities never touch SQL. */

@@ -7,10 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { SharedHub } from '../../client/shared/hub.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
+import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
 import { PRESENCE_METHOD } from '../../rpc/protocol.js';
 import type { PresencePage, PresenceUpdate, PresenceWindow, SessionInfo } from '../../rpc/types.js';
 import { noJitter } from '../support/clients.js';
 import { Probe } from '../support/probe.js';
+import { until } from '../support/runes.svelte.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
@@ -142,6 +144,27 @@ describe('window presence: cost', () => {
 		for (const m of [observer, ...crowd]) expect(viewOf(m.probe)).toEqual({ users: N + 1, sessions: N + 1, window: state.window });
 		await Promise.all([observer, ...crowd].map((m) => m.probe.close()));
 	}, 120_000);
+
+	test('a window too big for one frame comes in parts within the cap; apps see one list with the counts', async () => {
+		const room = freshRoom();
+		// ~4 KB of meta each (é is 2 bytes): the window of 5 is ~20 KB.
+		const big = (user_id: string): TestMeta => ({ user_id, pad: 'é'.repeat(2_000) });
+		const members: Member[] = [];
+		for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) members.push(await join(room, big(id)));
+		const late = await join(room, big('late'));
+		expect(Math.max(...late.frames)).toBeLessThanOrEqual(MAX_PUSH_FRAME_BYTES);
+		expect(late.frames.length).toBeGreaterThanOrEqual(4); // 3 or more parts, and the whoami reply
+		expect(late.probe.names().filter((n) => n === 'session:list')).toHaveLength(1);
+		const list = late.probe.events[0]!.data as { sessions: SessionInfo<TestMeta>[]; window: PresenceWindow };
+		expect(list.sessions.map((s) => s.meta)).toEqual(['a', 'b', 'c', 'd', 'e'].map(big));
+		expect(list.window).toMatchObject({ users: 7, sessions: 7 });
+
+		const ws = client({ user_id: 'zed' });
+		await ws.connect(room);
+		expect([ws.presence.count, ws.presence.members.length]).toEqual([8, WINDOW]);
+		ws.destroy();
+		await Promise.all([...members, late].map((m) => m.probe.close()));
+	});
 
 	test('a connect storm with coalescing: every socket ends with the room\'s counts and window', async () => {
 		const room = freshRoom('batched');
@@ -282,20 +305,6 @@ describe('window presence: pages', () => {
 type Client = WebsocketClient<TestMeta, TestEvents, TestApi>;
 const client = (meta: TestMeta): Client => new WebsocketClient<TestMeta, TestEvents, TestApi>({ WebSocket, url: (r) => worker.connectUrl(r, meta), random: noJitter });
 
-/** Waits until `check` holds, re-checked after every event the client emits. */
-function until(c: Client, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (check()) return resolve();
-		const timer = setTimeout(() => (off(), reject(new Error('condition not met in time'))), timeoutMs);
-		const off = c.on('*', () => {
-			if (!check()) return;
-			clearTimeout(timer);
-			off();
-			resolve();
-		});
-	});
-}
-
 describe('ws.presence', () => {
 	test('window: count always, the window, more() pages in everyone once, while members come and go', async () => {
 		const room = freshRoom();
@@ -328,7 +337,7 @@ describe('ws.presence', () => {
 		await members[7]!.probe.close(); // m07
 		await members[14]!.probe.close(); // m14
 		const late = await join(room, { user_id: 'n00' });
-		await until(ws, () => p.count === 19);
+		await until(() => p.count === 19, 'count 19');
 		expect(p.members.map((m) => m.id)).toEqual(['m00', 'm02', 'm03', 'm04', 'm05', 'm06', 'm08', 'm09', 'm10', 'm11']);
 
 		while (!p.complete) expect(await p.more()).toBeGreaterThan(0);
@@ -339,12 +348,12 @@ describe('ws.presence', () => {
 
 		// Someone paged in leaves: gone from the list.
 		await members[17]!.probe.close(); // m17
-		await until(ws, () => p.count === 18);
+		await until(() => p.count === 18, 'count 18');
 		expect(p.members.map((m) => m.id)).toEqual(expected.filter((id) => id !== 'm17'));
 		expect(p.complete).toBe(true);
 		// Someone new: counted, and more() brings them in.
 		const later = await join(room, { user_id: 'n01' });
-		await until(ws, () => p.count === 19);
+		await until(() => p.count === 19, 'count 19');
 		expect(ws.presence.complete).toBe(false);
 		expect(await p.more()).toBe(1);
 		expect(p.members.at(-1)!.id).toBe('n01');
@@ -371,7 +380,7 @@ describe('ws.presence', () => {
 		]);
 		expect(await p.more()).toBe(0);
 		await a2.close();
-		await until(ws, () => p.sessionCount === 2);
+		await until(() => p.sessionCount === 2, 'two sockets');
 		expect(p.count).toBe(2);
 		ws.destroy();
 		await a.close();
@@ -404,7 +413,7 @@ describe('window presence through the SharedWorker', () => {
 		await members[2]!.probe.close();
 		await members[7]!.probe.close();
 		const late = await join(room, { user_id: 'late' });
-		await until(a, () => a.presence.count === 9 && a.presence.members.some((m) => m.id === 's5'));
+		await until(() => a.presence.count === 9 && a.presence.members.some((m) => m.id === 's5'), 's5 in the window');
 
 		const b = tab();
 		await b.connect(room);
