@@ -65,7 +65,8 @@ export interface RoomPresence<Meta> {
 	readonly sessionCount: number;
 	/**
 	 * The members known, in order of arrival: everyone in `'full'` presence; in `'window'` presence
-	 * the window, then every page loaded with {@link more}. No leave grace here (see `ws.users`).
+	 * the window, then every page loaded with {@link more} (a reconnect starts again from the room's
+	 * window). No leave grace here (see `ws.users`).
 	 */
 	readonly members: readonly PresenceMember<Meta>[];
 	/** Whether `members` holds everyone in the room (always in `'full'` presence). */
@@ -179,11 +180,7 @@ export class Presence<Meta> {
 		if (window.users !== change.users || window.sessions !== change.sessions) this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
 		if (!change.joined && change.left === undefined && change.gone === undefined && !change.entered) return;
 		const byId = new Map(this.#sessions.map((s) => [s.ws_session_id, s]));
-		if (change.left !== undefined) byId.delete(change.left);
-		if (change.gone !== undefined) for (const [id, s] of byId) if (presenceMemberId(s) === change.gone) byId.delete(id);
-		// Known already (the member was paged in): it keeps its place.
-		for (const s of change.entered ?? []) byId.set(s.ws_session_id, info(s));
-		if (change.joined) byId.set(change.joined.ws_session_id, info(change.joined));
+		applyWindowChange(byId, change);
 		this.#update([...byId.values()]);
 	}
 
@@ -271,6 +268,18 @@ export class Presence<Meta> {
 		leaving.delete(user_id);
 		this.#leaving = leaving;
 	}
+}
+
+/**
+ * Applies a window update's sessions to the sessions known, by id: who left (a socket, or a whole
+ * member) goes; who entered or joined is added, keeping the place of anyone known already (a member
+ * paged in before it moved into the window).
+ */
+export function applyWindowChange<Meta>(byId: Map<string, SessionInfo<Meta>>, change: PresenceUpdate<Meta>): void {
+	if (change.left !== undefined) byId.delete(change.left);
+	if (change.gone !== undefined) for (const [id, s] of byId) if (presenceMemberId(s) === change.gone) byId.delete(id);
+	for (const s of change.entered ?? []) byId.set(s.ws_session_id, info(s));
+	if (change.joined) byId.set(change.joined.ws_session_id, info(change.joined));
 }
 
 /** Just the public shape: drops extras such as `num_connections` from join announcements. */

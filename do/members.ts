@@ -106,16 +106,9 @@ export class Members<Meta> {
 		return last ? cursorOf(last) : '';
 	}
 
-	/** A present member's index in `#order`. */
+	/** A present member's index in `#order` (places are unique: it is the one just before what follows it). */
 	#rank(member: Member<Meta>): number {
-		let lo = 0;
-		let hi = this.#order.length;
-		while (lo < hi) {
-			const mid = (lo + hi) >>> 1;
-			if (compare(this.#order[mid]!, member.at, member.first) < 0) lo = mid + 1;
-			else hi = mid;
-		}
-		return lo;
+		return this.#firstAfter(member.at, member.first) - 1;
 	}
 
 	/** The index of the first member placed after `(at, first)`. */

@@ -472,17 +472,16 @@ export class WebsocketServer<
 		}
 	}
 
-	/** `ws.presence.more()`, via `RoomApi`'s reserved method: the members after `after`. */
+	/** `ws.presence.more()`, via `RoomApi`'s reserved method: up to `limit` members (at most `pageSize`) after `after`. */
 	[pagePresence](after: unknown, limit: unknown): PresencePage<Meta> {
 		const members = this.#members;
 		const window = presenceWindow(this.#limits());
 		if (!members || !window) throw new RoomError('bad_request', "This room sends everyone in its session list (presence: 'full'): there are no pages to fetch", 400);
 		if (typeof after !== 'string') throw new RoomError('bad_request', `A presence page starts after a cursor (a string the room gave); got ${typeof after}`, 400);
-		const size = limit ?? window.pageSize;
-		if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > window.pageSize) {
-			throw new RoomError('bad_request', `A presence page holds 1 to ${window.pageSize} members; asked for ${String(limit)}`, 400);
+		if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1)) {
+			throw new RoomError('bad_request', `A presence page holds at least 1 member (at most ${window.pageSize}); asked for ${String(limit)}`, 400);
 		}
-		const page = members.page(after, size as number);
+		const page = members.page(after, Math.min((limit as number | undefined) ?? window.pageSize, window.pageSize));
 		return { sessions: page.members.flatMap((m) => m.sessions.map(publicInfo)), next: page.next };
 	}
 

@@ -14,8 +14,8 @@
  */
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
 import type { EntityEvent, PresenceUpdate, PresenceWindow, RoomEvents, SessionInfo } from '../../rpc/types.js';
-import { presenceMemberId } from '../../rpc/types.js';
 import { ChangeFeed } from '../change-feed.js';
+import { applyWindowChange } from '../presence.js';
 import type { Clock } from '../clock.js';
 import type { WakeReason } from '../reconnect.js';
 import { SocketTransport } from '../socket-transport.js';
@@ -231,10 +231,7 @@ export class SharedRoom {
 	#windowUpdate(change: PresenceUpdate<unknown>): void {
 		if (!this.#window) return;
 		this.#window = { ...this.#window, users: change.users, sessions: change.sessions };
-		if (change.left !== undefined) this.#sessions.delete(change.left);
-		if (change.gone !== undefined) for (const [id, s] of this.#sessions) if (presenceMemberId(s) === change.gone) this.#sessions.delete(id);
-		for (const s of change.entered ?? []) this.#sessions.set(s.ws_session_id, info(s));
-		if (change.joined) this.#sessions.set(change.joined.ws_session_id, info(change.joined));
+		applyWindowChange(this.#sessions, change);
 	}
 
 	#onWarning(warning: TransportWarning): void {

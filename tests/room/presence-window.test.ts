@@ -273,8 +273,9 @@ describe('window presence: pages', () => {
 		}
 		expect(seen).toEqual(ids);
 		expect(seen).toEqual((await roomState(room)).members);
-		// A smaller page on request; and the window's cursor continues right after the window.
+		// A smaller page on request, never a larger one; the window's cursor continues right after the window.
 		expect((await page(asker, '', 2)).sessions.map((s) => s.meta.user_id)).toEqual(['p00', 'p00', 'p01']);
+		expect(new Set((await page(asker, '', 1000)).sessions.map((s) => s.meta.user_id)).size).toBe(PAGE_SIZE);
 		const windowNext = (members.at(-1)!.probe.events[0]!.data as { window: PresenceWindow }).window.next;
 		expect((await page(asker, windowNext, 1)).sessions[0]!.meta.user_id).toBe('p05');
 		await Promise.all(members.map((m) => m.probe.close()));
@@ -284,9 +285,9 @@ describe('window presence: pages', () => {
 		const room = freshRoom();
 		const a = await join(room, { user_id: 'ann' });
 		const refusal = (after: unknown, limit?: unknown) => page(a.probe, after, limit).then(() => null, (e) => ({ code: e.code, message: e.message }));
-		expect(await refusal('', 0)).toMatchObject({ code: 'bad_request', message: expect.stringContaining('1 to 7 members') });
-		expect(await refusal('', PAGE_SIZE + 1)).toMatchObject({ code: 'bad_request' });
+		expect(await refusal('', 0)).toMatchObject({ code: 'bad_request', message: expect.stringContaining('at least 1 member (at most 7)') });
 		expect(await refusal('', 1.5)).toMatchObject({ code: 'bad_request' });
+		expect(await refusal('', '3')).toMatchObject({ code: 'bad_request' });
 		expect(await refusal(42)).toMatchObject({ code: 'bad_request', message: expect.stringContaining('cursor') });
 		expect(await refusal('nonsense')).toMatchObject({ code: 'bad_request', message: expect.stringContaining('Not a presence cursor') });
 		expect(await refusal('x'.repeat(300))).toMatchObject({ code: 'bad_request' });
