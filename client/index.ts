@@ -7,6 +7,7 @@
  * const ws = new WebsocketClient<Meta, Events, ChatApi>();
  * await ws.connect(org_id);
  * ws.status; ws.sessions; ws.users;           // reactive ($state)
+ * ws.presence.count; await ws.presence.more(); // any room size (see RoomPresence)
  * ws.on('session:connected', (s) => …);
  * await ws.send('cursor:move', { x, y });     // the room's onMessage
  * await ws.rpc.send('hi');                    // the room's RoomApi
