@@ -4,19 +4,16 @@
  * each cost a binary search plus what they return, never a walk over the room.
  *
  * A member's place is where its first socket arrived (`connected_at`, then `ws_session_id`), kept
- * while any of its sockets stays. A room built again after eviction places each member by its
- * earliest remaining socket, which is never earlier: a cursor handed out before skips no one.
+ * while any of its sockets stays. Every socket carries its member's place in its attachment, so a
+ * room built again after eviction puts each member back where it was.
  */
 import { RoomError } from '../rpc/errors.js';
 import { presenceMemberId, type Session, type SessionInfo } from '../rpc/types.js';
+import type { Place } from './sessions.js';
 
 /** One member: a user's sockets (or one socket without a `user_id`), in the order they joined. */
-export interface Member<Meta> {
+export interface Member<Meta> extends Place {
 	id: string;
-	/** Where the member stands: `connected_at` of the socket that made it a member… */
-	at: number;
-	/** …and that socket's `ws_session_id`, for members that arrived in the same millisecond. */
-	first: string;
 	sessions: Session<Meta>[];
 }
 
@@ -52,8 +49,17 @@ export class Members<Meta> {
 		return this.#sessions;
 	}
 
-	/** Adds a socket (to its member, or as a new member placed by its arrival). */
-	join(session: Session<Meta>): void {
+	/** Where `session` stands once it joins: its member's place, or its own arrival for a new member. */
+	placeOf(session: Session<Meta>): Place {
+		const member = this.#byId.get(presenceMemberId(session));
+		return member ? { at: member.at, first: member.first } : { at: session.connected_at, first: session.ws_session_id };
+	}
+
+	/**
+	 * Adds a socket: to its member, or as a new member at `place` (what {@link placeOf} said, kept in
+	 * the socket's attachment; a socket restored without one is placed by its own arrival).
+	 */
+	join(session: Session<Meta>, place: Place = this.placeOf(session)): void {
 		this.#sessions++;
 		const id = presenceMemberId(session);
 		const member = this.#byId.get(id);
@@ -61,7 +67,7 @@ export class Members<Meta> {
 			member.sessions.push(session);
 			return;
 		}
-		const joined: Member<Meta> = { id, at: session.connected_at, first: session.ws_session_id, sessions: [session] };
+		const joined: Member<Meta> = { id, at: place.at, first: place.first, sessions: [session] };
 		this.#byId.set(id, joined);
 		this.#order.splice(this.#firstAfter(joined.at, joined.first), 0, joined);
 	}

@@ -121,7 +121,7 @@ export class WebsocketServer<
 		for (const ws of this.#sessions.restore(ctx.getWebSockets())) this.#discardCorrupt(ws);
 		for (const state of this.#sessions.states()) {
 			state.limits = this.#gate().joined(state.session, state.limits);
-			this.#members?.join(state.session);
+			this.#members?.join(state.session, state.place);
 			this.#lastArrival = Math.max(this.#lastArrival, state.session.connected_at);
 		}
 	}
@@ -268,7 +268,7 @@ export class WebsocketServer<
 		};
 		const admitted = await this.#gate().admit(session, this.#sessions.size);
 		if ('refused' in admitted) return this.#refuseSocket(admitted.refused, admitted.reason);
-		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0, backlog: { sent: 0, read: 0 } };
+		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0, backlog: { sent: 0, read: 0 }, place: this.#members?.placeOf(session) };
 		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
@@ -283,7 +283,7 @@ export class WebsocketServer<
 		}
 		this.ctx.acceptWebSocket(server, tagsFor(session));
 		this.#sessions.add(server, state);
-		this.#members?.join(session);
+		this.#members?.join(session, state.place);
 		state.limits = this.#gate().joined(session, state.limits);
 		this.#watchForSilence();
 
