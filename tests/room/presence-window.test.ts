@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { SharedHub } from '../../client/shared/hub.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
+import { resolveOptions } from '../../do/options.js';
 import { PRESENCE_METHOD } from '../../rpc/protocol.js';
 import type { PresencePage, PresenceUpdate, PresenceWindow, SessionInfo } from '../../rpc/types.js';
 import { noJitter } from '../support/clients.js';
@@ -99,6 +100,17 @@ const memberOf = (s: { ws_session_id: string; meta: TestMeta }) => s.meta.user_i
 function page(p: Probe, after: unknown, limit?: unknown): Promise<PresencePage<TestMeta>> {
 	return (p.rpc as unknown as Record<string, (...args: unknown[]) => Promise<PresencePage<TestMeta>>>)[PRESENCE_METHOD]!(after, limit);
 }
+
+describe('the presence option', () => {
+	test("'full' by default; a window gets its page size; anything else is refused, naming what was given", () => {
+		expect(resolveOptions({}).presence).toBe('full');
+		expect(resolveOptions({ presence: { window: 50 } }).presence).toEqual({ window: 50, pageSize: 100 });
+		expect(resolveOptions({ presence: { window: 1, pageSize: 1000 } }).presence).toEqual({ window: 1, pageSize: 1000 });
+		for (const bad of [{ window: 0 }, { window: 1001 }, { window: 2.5 }, { window: 10, pageSize: 0 }, { pageSize: 10 }, 'auto', 50]) {
+			expect(() => resolveOptions({ presence: bad as never })).toThrow(`static options.presence must be 'full' or { window, pageSize? } with whole numbers from 1 to 1000; got ${JSON.stringify(bad)}`);
+		}
+	});
+});
 
 describe('window presence: cost', () => {
 	test('N sequential joins: each member gets one frame of constant size per join; a joiner gets the window, not the roster', async () => {
