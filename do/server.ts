@@ -712,7 +712,7 @@ export class WebsocketServer<
 		if (announced && (departure?.inWindow ?? true)) update.left = info.ws_session_id;
 		if (announced && departure?.gone) update.gone = departure.member.id;
 		if (departure?.entered) update.entered = departure.entered.sessions.map(publicInfo);
-		this.#announce('session:update', update, undefined, Object.keys(update).length === 2);
+		this.#announce('session:update', update, undefined, update.left === undefined && update.gone === undefined && update.entered === undefined);
 	}
 
 	/** Queues a presence change; `countOnly`: a window update with nothing but the counts (see `PresenceQueue`). */
