@@ -74,7 +74,7 @@ export type { DebugOption } from './debug.js';
 export type { ConnectionStatus, StatusChange, TransportWarning } from './transport.js';
 export type { AnyEvent, ClientEvents, EntityChange, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
 export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from './change-feed.js';
-export type { UserPresence } from './presence.js';
+export type { PresenceMember, RoomPresence, UserPresence } from './presence.js';
 export type { Clock } from './clock.js';
 export type { ReconnectOptions, WakeSignals, WakeReason } from './reconnect.js';
 export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';

@@ -7,6 +7,7 @@
  * const ws = new WebsocketClient<Meta, Events, ChatApi>();
  * await ws.connect(org_id);
  * ws.status; ws.sessions; ws.users;           // reactive ($state)
+ * ws.presence.count; await ws.presence.more(); // any room size (see RoomPresence)
  * ws.on('session:connected', (s) => …);
  * await ws.send('cursor:move', { x, y });     // the room's onMessage
  * await ws.rpc.send('hi');                    // the room's RoomApi
@@ -30,9 +31,9 @@ export type { OpenPort } from './shared/port-transport.js';
 export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener, TransportWarning } from './transport.js';
 export type { AnyEvent, ClientEvents, EntityChange, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
 export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from './change-feed.js';
-export type { UserPresence } from './presence.js';
+export type { PresenceMember, RoomPresence, UserPresence } from './presence.js';
 export type { Clock } from './clock.js';
 export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';
 export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from '../rpc/errors.js';
 export { CloseCode } from '../rpc/protocol.js';
-export type { AuthSessionMeta, EntityEvent, EventMap, MessageOf, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';
+export type { AuthSessionMeta, EntityEvent, EventMap, MessageOf, PresenceCount, PresenceMode, PresencePage, PresenceUpdate, PresenceWindow, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';

@@ -1,13 +1,19 @@
 /**
- * Who is in the room, as client state (reactive under `WebsocketClient`, see reactivity.ts): every socket (`sessions`) and every person (`users`,
- * sessions grouped by `meta.user_id`).
+ * Who is in the room, as client state (reactive under `WebsocketClient`, see reactivity.ts): every
+ * known socket (`sessions`), every person (`users`, sessions grouped by `meta.user_id`), and the
+ * room-size view apps read as `ws.presence` (counts, members, paging), the same in both presence
+ * modes.
  *
  * Sessions are keyed by `ws_session_id`, so a repeated announcement replaces instead of
  * duplicating, and a fresh `session:list` (after a reconnect) replaces everything: no ghosts.
  * A user whose last session leaves stays in `users` for a short grace period, so someone whose
  * connection blips (or who reloads the page) does not flicker out and back in.
+ *
+ * In window presence the known sessions are those of the window and of the pages loaded since;
+ * `session:update` keeps them current (the window's joins and leaves, members that left the room)
+ * and dedupes by id, so a page that overlaps what is known (the window moved) adds nobody twice.
  */
-import type { SessionInfo } from '../rpc/types.js';
+import { presenceMemberId, type PresencePage, type PresenceUpdate, type PresenceWindow, type SessionInfo } from '../rpc/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Cell, Reactivity } from './reactivity.js';
 
@@ -20,6 +26,66 @@ export interface UserPresence<Meta> {
 	sessions: SessionInfo<Meta>[];
 }
 
+/**
+ * One member of the room in `ws.presence.members`: a person (every socket with the same
+ * `meta.user_id`), or a socket without a `user_id` on its own.
+ */
+export interface PresenceMember<Meta> {
+	/** `meta.user_id`, or the `ws_session_id` of a socket without one. */
+	id: string;
+	/** The metadata of the member's most recent session. */
+	meta: Meta;
+	/**
+	 * The member's sockets. Kept current for members in the window (and for everyone in `'full'`
+	 * presence); for members loaded with `more()`, as of their page (the member itself is dropped
+	 * when it leaves).
+	 */
+	sessions: SessionInfo<Meta>[];
+}
+
+/**
+ * `ws.presence`: who is in the room, read the same whatever the room's `presence` option. Reactive
+ * under `WebsocketClient` (runes), plain properties under `RoomClient`.
+ *
+ * ```svelte
+ * <p>{ws.presence.count} online</p>
+ * {#each ws.presence.members as member (member.id)}<Avatar meta={member.meta} />{/each}
+ * {#if !ws.presence.complete}<button onclick={() => ws.presence.more()}>Show more</button>{/if}
+ * ```
+ */
+export interface RoomPresence<Meta> {
+	/**
+	 * `'full'`: the room sends everyone (`members` is the whole room). `'window'`: the room sends the
+	 * counts and a window of members; more come with {@link more}. `'full'` until the room's first list.
+	 */
+	readonly mode: 'full' | 'window';
+	/** Members in the room now: people (sockets sharing `meta.user_id` count once), and sockets without a `user_id`. */
+	readonly count: number;
+	/** Sockets in the room now. */
+	readonly sessionCount: number;
+	/**
+	 * The members known, in order of arrival: everyone in `'full'` presence; in `'window'` presence
+	 * the window, then every page loaded with {@link more} (a reconnect starts again from the room's
+	 * window). No leave grace here (see `ws.users`).
+	 */
+	readonly members: readonly PresenceMember<Meta>[];
+	/** Whether `members` holds everyone in the room (always in `'full'` presence). */
+	readonly complete: boolean;
+	/** A {@link more} is under way. */
+	readonly loading: boolean;
+	/**
+	 * Loads the next page of members (at most `limit`, and at most the room's `pageSize`) and adds
+	 * them to `members`. Resolves with how many members it added: 0 when `members` is complete (or in
+	 * `'full'` presence, or when the room was left meanwhile). Calls made while one is under way share
+	 * it. Rejects like `ws.rpc` (`not_connected`, `ConnectionLost`, `rate_limited`: each page spends a
+	 * token of the room's `rateLimit`).
+	 */
+	more(limit?: number): Promise<number>;
+}
+
+/** Asks the room for a page of members (the room's reserved presence method). */
+export type PresencePager<Meta> = (after: string, limit: number | undefined) => Promise<PresencePage<Meta>>;
+
 export class Presence<Meta> {
 	readonly #clock: Clock;
 	readonly #graceMs: number;
@@ -27,14 +93,50 @@ export class Presence<Meta> {
 	/** Users whose last session left less than `graceMs` ago. */
 	readonly #leavingCell: Cell<ReadonlyMap<string, UserPresence<Meta>>>;
 	readonly #users: { get(): UserPresence<Meta>[] };
+	/** Window presence: the room's counts and where paging goes on; `null` in full presence. */
+	readonly #windowCell: Cell<PresenceWindow | null>;
+	readonly #members: { get(): PresenceMember<Meta>[] };
+	readonly #loadingCell: Cell<Promise<number> | null>;
+	readonly #pager: PresencePager<Meta>;
+	/** Bumped by every fresh list and by `clear`: a page asked for before is dropped. */
+	#generation = 0;
 	#timers = new Map<string, TimerHandle>();
+	/** What `ws.presence` shows. */
+	readonly view: RoomPresence<Meta>;
 
-	constructor(clock: Clock, graceMs: number, reactivity: Reactivity) {
+	constructor(clock: Clock, graceMs: number, reactivity: Reactivity, pager: PresencePager<Meta>) {
 		this.#clock = clock;
 		this.#graceMs = graceMs;
+		this.#pager = pager;
 		this.#sessionsCell = reactivity.cell<SessionInfo<Meta>[]>([]);
 		this.#leavingCell = reactivity.cell<ReadonlyMap<string, UserPresence<Meta>>>(new Map());
 		this.#users = reactivity.derived(() => groupUsers(this.#sessions, this.#leaving));
+		this.#windowCell = reactivity.cell<PresenceWindow | null>(null);
+		this.#loadingCell = reactivity.cell<Promise<number> | null>(null);
+		this.#members = reactivity.derived(() => groupMembers(this.#sessions));
+		const self = this;
+		this.view = {
+			get mode() {
+				return self.#windowCell.get() ? 'window' : 'full';
+			},
+			get count() {
+				return self.#windowCell.get()?.users ?? self.#members.get().length;
+			},
+			get sessionCount() {
+				return self.#windowCell.get()?.sessions ?? self.#sessions.length;
+			},
+			get members() {
+				return self.#members.get();
+			},
+			get complete() {
+				const window = self.#windowCell.get();
+				return !window || self.#members.get().length >= window.users;
+			},
+			get loading() {
+				return self.#loadingCell.get() !== null;
+			},
+			more: (limit) => reactivity.untrack(() => this.#more(limit)),
+		};
 	}
 
 	get #sessions(): SessionInfo<Meta>[] {
@@ -58,11 +160,56 @@ export class Presence<Meta> {
 		return this.#users.get();
 	}
 
-	/** The room's full list (sent on every join): replaces whatever was known. */
-	replace(list: readonly SessionInfo<Meta>[]): void {
+	/**
+	 * The room's list (sent on every join): replaces whatever was known. `window` comes with it in
+	 * window presence (then `list` is the window's sessions).
+	 */
+	replace(list: readonly SessionInfo<Meta>[], window?: PresenceWindow): void {
 		const byId = new Map<string, SessionInfo<Meta>>();
 		for (const session of list) byId.set(session.ws_session_id, info(session));
+		this.#generation++;
+		this.#loadingCell.set(null);
+		this.#windowCell.set(window ? { users: window.users, sessions: window.sessions, next: window.next } : null);
 		this.#update([...byId.values()]);
+	}
+
+	/** Window presence: one join or leave (see `PresenceUpdate`). A count-only update touches nothing else. */
+	update(change: PresenceUpdate<Meta>): void {
+		const window = this.#windowCell.get();
+		if (!window) return;
+		if (window.users !== change.users || window.sessions !== change.sessions) this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
+		if (!change.joined && change.left === undefined && change.gone === undefined && !change.entered) return;
+		const byId = new Map(this.#sessions.map((s) => [s.ws_session_id, s]));
+		applyWindowChange(byId, change);
+		this.#update([...byId.values()]);
+	}
+
+	#more(limit: number | undefined): Promise<number> {
+		const loading = this.#loadingCell.get();
+		if (loading) return loading;
+		if (this.view.complete) return Promise.resolve(0);
+		const generation = this.#generation;
+		const { next } = this.#windowCell.get()!;
+		const page: Promise<number> = Promise.resolve()
+			.then(() => this.#pager(next, limit))
+			.then((got) => (generation === this.#generation ? this.#addPage(got) : 0))
+			.finally(() => {
+				if (this.#loadingCell.get() === page) this.#loadingCell.set(null);
+			});
+		this.#loadingCell.set(page);
+		return page;
+	}
+
+	/** A page from the room: its members join the known ones (deduped), paging goes on after it. */
+	#addPage(page: PresencePage<Meta>): number {
+		const window = this.#windowCell.get();
+		if (!window) return 0;
+		const before = this.#members.get().length;
+		const byId = new Map(this.#sessions.map((s) => [s.ws_session_id, s]));
+		for (const s of page.sessions) byId.set(s.ws_session_id, info(s));
+		this.#windowCell.set({ ...window, next: page.next });
+		this.#update([...byId.values()]);
+		return this.#members.get().length - before;
 	}
 
 	/**
@@ -84,6 +231,9 @@ export class Presence<Meta> {
 
 	/** Forgets everyone at once, without a grace period (left the room, or stopped). */
 	clear(): void {
+		this.#generation++;
+		if (this.#loadingCell.get()) this.#loadingCell.set(null);
+		if (this.#windowCell.get()) this.#windowCell.set(null);
 		for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer);
 		this.#timers.clear();
 		if (this.#leaving.size > 0) this.#leaving = new Map();
@@ -120,6 +270,18 @@ export class Presence<Meta> {
 	}
 }
 
+/**
+ * Applies a window update's sessions to the sessions known, by id: who left (a socket, or a whole
+ * member) goes; who entered or joined is added, keeping the place of anyone known already (a member
+ * paged in before it moved into the window).
+ */
+export function applyWindowChange<Meta>(byId: Map<string, SessionInfo<Meta>>, change: PresenceUpdate<Meta>): void {
+	if (change.left !== undefined) byId.delete(change.left);
+	if (change.gone !== undefined) for (const [id, s] of byId) if (presenceMemberId(s) === change.gone) byId.delete(id);
+	for (const s of change.entered ?? []) byId.set(s.ws_session_id, info(s));
+	if (change.joined) byId.set(change.joined.ws_session_id, info(change.joined));
+}
+
 /** Just the public shape: drops extras such as `num_connections` from join announcements. */
 function info<Meta>(session: SessionInfo<Meta>): SessionInfo<Meta> {
 	return { ws_session_id: session.ws_session_id, meta: session.meta };
@@ -128,6 +290,20 @@ function info<Meta>(session: SessionInfo<Meta>): SessionInfo<Meta> {
 function userIdOf(session: SessionInfo<unknown>): string | undefined {
 	const id = (session.meta as { user_id?: unknown } | null | undefined)?.user_id;
 	return typeof id === 'string' ? id : undefined;
+}
+
+/** Every session in its member (see `presenceMemberId`), members in order of first appearance. */
+function groupMembers<Meta>(sessions: readonly SessionInfo<Meta>[]): PresenceMember<Meta>[] {
+	const members = new Map<string, PresenceMember<Meta>>();
+	for (const session of sessions) {
+		const id = presenceMemberId(session);
+		const member = members.get(id);
+		if (member) {
+			member.sessions.push(session);
+			member.meta = session.meta;
+		} else members.set(id, { id, meta: session.meta, sessions: [session] });
+	}
+	return [...members.values()];
 }
 
 /** Sessions with a `meta.user_id`, grouped in order of first appearance; leaving users last. */

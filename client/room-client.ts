@@ -10,12 +10,13 @@
  */
 import { CallBatcher, stableMain } from '../calls/call-batcher.js';
 import { RoomError } from '../rpc/errors.js';
-import { isClientLocalEvent, type AuthSessionMeta, type EventMap, type RoomRpc, type SessionInfo } from '../rpc/types.js';
+import { PRESENCE_METHOD } from '../rpc/protocol.js';
+import { isClientLocalEvent, type AuthSessionMeta, type EventMap, type PresencePage, type PresenceUpdate, type RoomEvents, type RoomRpc, type SessionInfo } from '../rpc/types.js';
 import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
-import { Presence, type UserPresence } from './presence.js';
+import { Presence, type RoomPresence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
 import type { SocketSettings } from './shared/protocol.js';
@@ -134,7 +135,10 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		const reactivity = (this.#reactivity = setup.reactivity);
 		this.#clock = options.clock ?? systemClock;
 		this.#liveGraceMs = options.liveGraceMs ?? 60_000;
-		this.#presence = new Presence<Meta>(this.#clock, options.userLeaveGraceMs ?? 5_000, reactivity);
+		// Pages go through `rpc`, so they fail like any call when there is no room to ask.
+		const pager = (after: string, limit: number | undefined) =>
+			(this.#rpc as unknown as Record<string, (after: string, limit?: number) => Promise<PresencePage<Meta>>>)[PRESENCE_METHOD]!(after, limit);
+		this.#presence = new Presence<Meta>(this.#clock, options.userLeaveGraceMs ?? 5_000, reactivity, pager);
 		this.#status = reactivity.cell<ConnectionStatus>('disconnected');
 		this.#connected = reactivity.derived(() => this.#status.get() === 'connected');
 		this.#room = reactivity.cell<string | null>(null);
@@ -196,9 +200,18 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	}
 
 	/**
-	 * Every socket in the room, this one included. Unique by `ws_session_id`, replaced by the
-	 * room's fresh list after each reconnect, and updated before any listener of the `session:*`
-	 * event that changed it runs.
+	 * Who is in the room, the same way in both presence modes: `count`, `members`, and `more()` to
+	 * page through a room too big to list (the room's `presence: { window }`). See {@link RoomPresence}.
+	 */
+	get presence(): RoomPresence<Meta> {
+		return this.#presence.view;
+	}
+
+	/**
+	 * Every socket in the room, this one included (in window presence: the sockets of the members
+	 * in the window and of the pages loaded, see {@link presence}). Unique by `ws_session_id`,
+	 * replaced by the room's fresh list after each reconnect, and updated before any listener of the
+	 * `session:*` event that changed it runs.
 	 */
 	get sessions(): readonly SessionInfo<Meta>[] {
 		return this.#presence.sessions;
@@ -446,8 +459,13 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		}
 		// Presence first, so listeners of the same event already see it applied.
 		switch (name) {
-			case 'session:list':
-				this.#presence.replace((data as { sessions: SessionInfo<Meta>[] }).sessions);
+			case 'session:list': {
+				const list = data as RoomEvents<Meta>['session:list'];
+				this.#presence.replace(list.sessions, list.window);
+				break;
+			}
+			case 'session:update':
+				this.#presence.update(data as PresenceUpdate<Meta>);
 				break;
 			case 'session:connected':
 				this.#presence.add(data as SessionInfo<Meta>);

@@ -21,7 +21,8 @@ export class SessionListParts {
 		}
 		const earlier = this.#sessions;
 		this.#sessions = undefined;
-		// A list in one frame is passed on as it came, the same object as before lists had parts.
-		return earlier ? { sessions: earlier.concat(part.sessions) } : part;
+		// A list in one frame is passed on as it came, the same object as before lists had parts. The
+		// last part carries whatever else the list says (window presence: `window`).
+		return earlier ? { ...part, sessions: earlier.concat(part.sessions) } : part;
 	}
 }

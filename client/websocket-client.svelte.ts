@@ -74,7 +74,7 @@ export interface WebsocketClientOptions<Api = unknown> extends RoomClientOptions
  * <p>{ws.status} · {ws.users.length} online</p>       <!-- reactive -->
  * ```
  *
- * `status`, `connected`, `room`, `sessions`, `users`, `isLive`, `nextRetry` and `error` are
+ * `status`, `connected`, `room`, `presence`, `sessions`, `users`, `isLive`, `nextRetry` and `error` are
  * reactive. `connect`, `disconnect`, `destroy`, `retryNow`, `send` and `rpc` read no reactive state
  * on the caller's behalf, so an `$effect` that calls them runs once, not again on every status
  * change.

@@ -5,13 +5,16 @@
  */
 import { RpcTarget } from 'capnweb';
 import { RoomError } from '../rpc/errors.js';
-import { EVENT_METHOD } from '../rpc/protocol.js';
+import { EVENT_METHOD, PRESENCE_METHOD } from '../rpc/protocol.js';
 import type { EncodedPayload } from '../rpc/payload.js';
 import type { EventMap, Session } from '../rpc/types.js';
 import type { WebsocketServer } from './server.js';
 
 /** The room-side handler behind `send(event, data)`; keyed by a symbol so no RPC can name it. */
 export const receiveEvent: unique symbol = Symbol('delightstack.receiveEvent');
+
+/** The room-side handler behind `ws.presence.more()` (window presence); keyed like {@link receiveEvent}. */
+export const pagePresence: unique symbol = Symbol('delightstack.pagePresence');
 
 /** The `Meta` type parameter of a room class. */
 export type MetaOf<Room> = Room extends WebsocketServer<infer Meta, EventMap, unknown> ? Meta : never;
@@ -59,6 +62,14 @@ Object.defineProperty(RoomApi.prototype, EVENT_METHOD, {
 	},
 });
 
+// `ws.presence.more()` arrives here, kept out of the class's type the same way.
+Object.defineProperty(RoomApi.prototype, PRESENCE_METHOD, {
+	value: function (this: RoomApi, after: unknown, limit: unknown) {
+		const self = this as unknown as { room: AnyRoom };
+		return self.room[pagePresence](after, limit);
+	},
+});
+
 /**
  * What a call the user's buckets could not cover becomes (the room rewrites it, keeping the batch's
  * numbering): it fails with `rate_limited`. Not a valid identifier, and not among the names a
@@ -76,12 +87,12 @@ const methodCache = new WeakMap<RoomApiClass, ReadonlySet<string>>();
 
 /**
  * The names a browser may call at the top of the API: methods and accessors declared on the class
- * chain below `RoomApi`, plus the reserved event entry point.
+ * chain below `RoomApi`, plus the reserved entry points (events, presence pages).
  */
 export function callableNames(api: RoomApiClass): ReadonlySet<string> {
 	let names = methodCache.get(api);
 	if (names) return names;
-	const found = new Set<string>([EVENT_METHOD]);
+	const found = new Set<string>([EVENT_METHOD, PRESENCE_METHOD]);
 	for (let proto = api.prototype; proto && proto !== RoomApi.prototype; proto = Object.getPrototypeOf(proto)) {
 		for (const key of Object.getOwnPropertyNames(proto)) {
 			if (key === 'constructor' || key in Object.prototype) continue;

@@ -1,5 +1,6 @@
 /** A room's limits and switches: what `static options` may override, and the defaults. */
 import { DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
+import type { PresenceMode } from '../rpc/types.js';
 import type { BucketPolicy } from './limits.js';
 import type { BucketPolicies } from './user-limits.js';
 
@@ -70,6 +71,18 @@ export interface RoomOptions {
 	 */
 	presenceBatchMs: number;
 	/**
+	 * How sockets learn who is in the room. `'full'`: each joiner gets the whole list and everyone
+	 * hears every join and leave, so `N` joins cost the room O(N²) bytes. `{ window: 50 }`: each joiner
+	 * gets the counts and the first 50 members (in order of arrival); each join or leave costs every
+	 * socket the new counts (a few dozen bytes), plus a member entry only when the window changes.
+	 * Members past the window come on demand, `pageSize` (default 100) per call, through
+	 * `ws.presence.more()` (each call spends a token of `rateLimit`). The client reads the same in both
+	 * modes (`ws.presence`), so switching is a server-side change. Use a window for rooms that may
+	 * hold more than a few hundred sockets. `window` and `pageSize` are whole numbers from 1 to 1000.
+	 * @default 'full'
+	 */
+	presence: PresenceMode;
+	/**
 	 * Whether a socket may use permessage-deflate when the browser offers it (browsers always do).
 	 * Off by default, as in `ws` and Socket.IO: the runtime compresses every frame separately for
 	 * every socket, so compression multiplies a broadcast's CPU by the room's size, and each
@@ -95,6 +108,7 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	maxUnreadBytes: 8 * 1024 * 1024,
 	changeLog: DEFAULT_CHANGE_LOG,
 	presenceBatchMs: 50,
+	presence: 'full',
 	compression: false,
 };
 
@@ -105,7 +119,30 @@ export function resolveOptions(own: Partial<RoomOptions>): RoomOptions {
 		...own,
 		eventRateLimit: { ...DEFAULT_ROOM_OPTIONS.eventRateLimit, ...own.eventRateLimit },
 		changeLog: { ...DEFAULT_ROOM_OPTIONS.changeLog, ...own.changeLog },
+		presence: checkPresence(own.presence ?? DEFAULT_ROOM_OPTIONS.presence),
 	};
+}
+
+/** Window presence with its page size filled in. */
+export interface PresenceWindowOptions {
+	window: number;
+	pageSize: number;
+}
+
+/** The `presence` option checked, with `pageSize` defaulted; a bad value throws naming what is wrong. */
+function checkPresence(mode: PresenceMode): 'full' | PresenceWindowOptions {
+	if (mode === 'full') return mode;
+	const { window, pageSize = 100 } = (mode ?? {}) as Partial<PresenceWindowOptions>;
+	const whole = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1000;
+	if (typeof mode !== 'object' || !whole(window) || !whole(pageSize)) {
+		throw new TypeError(`static options.presence must be 'full' or { window, pageSize? } with whole numbers from 1 to 1000; got ${JSON.stringify(mode)}`);
+	}
+	return { window: window!, pageSize };
+}
+
+/** The window, when the room's presence is windowed. */
+export function presenceWindow(options: RoomOptions): PresenceWindowOptions | undefined {
+	return options.presence === 'full' ? undefined : (options.presence as PresenceWindowOptions);
 }
 
 /** The policies of a user's four buckets. */

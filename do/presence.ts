@@ -13,10 +13,16 @@ import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
  *
  * A storm can queue hundreds of changes within one delay; they go out in order, in as many frames of
  * at most `maxFrameBytes` as they need (see {@link MAX_PUSH_FRAME_BYTES} for why frames stay small).
+ *
+ * In window presence most changes only say the room's new counts, and every later change says them
+ * again: such a change (`countOnly`) is sent to a socket only when it is the last the socket hears in
+ * this delay. A storm of N joins then costs each member one small frame per delay, not N messages.
  */
 export class PresenceQueue {
 	/** Encoded capnweb `push` messages, in order. */
 	#pending: string[] = [];
+	/** Which of `#pending` only carry counts that any later message carries too. */
+	#countOnly: boolean[] = [];
 	/** Socket → what of `#pending` it must hear: from where (it was listed mid-queue), and which
 	 * one to skip (its own join). */
 	#joiners = new Map<WebSocket, { from: number; self: number }>();
@@ -40,11 +46,15 @@ export class PresenceQueue {
 		this.#joiners.set(ws, { from: this.#pending.length, self: -1 });
 	}
 
-	/** Queues a change; `joiner` is the socket it announces joining (it does not hear of itself). */
-	add(message: string, joiner?: WebSocket): void {
+	/**
+	 * Queues a change; `joiner` is the socket it announces joining (it does not hear of itself).
+	 * `countOnly`: the message says nothing a later one will not say again (see the class comment).
+	 */
+	add(message: string, joiner?: WebSocket, countOnly = false): void {
 		const entry = joiner && this.#joiners.get(joiner);
 		if (entry) entry.self = this.#pending.length;
 		this.#pending.push(message);
+		this.#countOnly.push(countOnly);
 		if (this.delayMs <= 0) return this.onDue();
 		this.#timer ??= setTimeout(() => {
 			this.#timer = undefined;
@@ -60,8 +70,10 @@ export class PresenceQueue {
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
 		const pending = this.#pending;
+		const countOnly = this.#countOnly;
 		const joiners = this.#joiners;
 		this.#pending = [];
+		this.#countOnly = [];
 		this.#joiners = new Map();
 		const sizes = pending.map(utf8Length);
 		// Everyone but this delay's joiners hears the whole queue: those frames are built once.
@@ -69,7 +81,7 @@ export class PresenceQueue {
 		const dead: WebSocket[] = [];
 		for (const ws of sockets) {
 			const joiner = joiners.get(ws);
-			const frames = joiner ? this.#pack(pending, sizes, joiner.from, joiner.self) : (whole ??= this.#pack(pending, sizes, 0, -1));
+			const frames = joiner ? this.#pack(pending, sizes, countOnly, joiner.from, joiner.self) : (whole ??= this.#pack(pending, sizes, countOnly, 0, -1));
 			for (const frame of frames) {
 				if (send(ws, frame)) continue;
 				dead.push(ws);
@@ -80,18 +92,19 @@ export class PresenceQueue {
 	}
 
 	/**
-	 * Groups the messages from `from` on, less `self`, in order, into push frames of at most
-	 * `maxFrameBytes`.
+	 * Groups the messages from `from` on, less `self` and less count-only ones said again later, in
+	 * order, into push frames of at most `maxFrameBytes`.
 	 */
-	#pack(messages: readonly string[], sizes: readonly number[], from: number, self: number): string[] {
+	#pack(messages: readonly string[], sizes: readonly number[], countOnly: readonly boolean[], from: number, self: number): string[] {
 		// A push frame is `e\n` followed by its messages, one `\n` between each two.
-		return packBySize(unheard(messages.length, from, self), (i) => sizes[i]!, 1, this.maxFrameBytes).map((run) =>
+		return packBySize(unheard(messages.length, countOnly, from, self), (i) => sizes[i]!, 1, this.maxFrameBytes).map((run) =>
 			pushFrame(run.map((i) => messages[i]!)),
 		);
 	}
 }
 
-/** The indices `from`…`length - 1`, less `self`. */
-function* unheard(length: number, from: number, self: number): Generator<number> {
-	for (let i = from; i < length; i++) if (i !== self) yield i;
+/** The indices `from`…`length - 1`, less `self`, less count-only ones before the last of those. */
+function* unheard(length: number, countOnly: readonly boolean[], from: number, self: number): Generator<number> {
+	const last = self === length - 1 ? length - 2 : length - 1;
+	for (let i = from; i < length; i++) if (i !== self && !(countOnly[i] && i < last)) yield i;
 }

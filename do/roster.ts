@@ -17,7 +17,7 @@ import { eventMessage } from '../calls/batch.js';
 import { pushFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 import type { SessionListPart } from '../rpc/protocol.js';
-import type { Session, SessionInfo } from '../rpc/types.js';
+import type { PresenceWindow, Session, SessionInfo } from '../rpc/types.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
 import type { SessionState } from './sessions.js';
 
@@ -88,6 +88,19 @@ export class Roster<Meta> {
 		// An empty room still sends one (empty) list.
 		if (parts.length === 0) parts.push([]);
 		return parts.flatMap((p, i) => this.#render(p, i < parts.length - 1));
+	}
+
+	/**
+	 * Window presence: the window's sessions as `session:list` parts like {@link frames}, the last one
+	 * carrying `window` (the counts and where paging goes on).
+	 */
+	windowFrames(sessions: Iterable<Session<Meta>>, window: PresenceWindow): string[] {
+		const entries = Array.from(sessions, (session) => this.#entry(session));
+		// Room in every part for the `window` the last one carries.
+		const windowBytes = utf8Length(JSON.stringify({ window })) + 8;
+		const parts = packBySize(entries, (e) => e.bytes, PART_OVERHEAD + windowBytes, this.maxFrameBytes);
+		const last = parts.pop() ?? [];
+		return [...parts.flatMap((p) => this.#render(p, true)), listFrame({ sessions: last.map((e) => e.info), window })];
 	}
 
 	/** One part's frame; more than one only when an annotated part had to be split to fit. */

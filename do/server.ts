@@ -19,16 +19,19 @@ import {
 	type EventMap,
 	type LoggedChange,
 	type MessageOf,
+	type PresencePage,
+	type PresenceUpdate,
 	type RoomEvents,
 	type Session,
 	type SessionInfo,
 } from '../rpc/types.js';
-import { RoomApi, receiveEvent, type RoomApiClass } from './api.js';
+import { RoomApi, pagePresence, receiveEvent, type RoomApiClass } from './api.js';
 import { ask, confirmed } from './backlog.js';
 import { refuseEventName } from './batch-check.js';
 import { EntitySync } from './entity-sync.js';
 import { count, newCounters, type RoomMetric, type RoomMetrics } from './metrics.js';
-import { resolveOptions, type RoomOptions } from './options.js';
+import { Members } from './members.js';
+import { presenceWindow, resolveOptions, type RoomOptions } from './options.js';
 import { PresenceQueue } from './presence.js';
 import { utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
@@ -93,6 +96,8 @@ export class WebsocketServer<
 	readonly #sessions = new SessionStore<Meta>();
 	/** Each session's encoded `session:list` entry, so a join does not encode the whole room again. */
 	readonly #roster = new Roster<Meta>();
+	/** Window presence only (`presence: { window }`): the members in order, counted. */
+	readonly #members?: Members<Meta>;
 	/** Checks and charges what comes in: sockets at the door, frames, calls. */
 	#gateInstance?: Gate;
 	/** Batches still running, per socket: dropped when the socket goes. */
@@ -101,6 +106,8 @@ export class WebsocketServer<
 	#sync?: EntitySync;
 	#presence?: PresenceQueue;
 	#askEveryBytes?: number;
+	/** The latest `connected_at` handed out (or restored): each socket arrives strictly after the last. */
+	#lastArrival = 0;
 	/** Whether this instance knows the silent-socket alarm is set. */
 	#alarmSet = false;
 	readonly #counters = newCounters();
@@ -109,8 +116,14 @@ export class WebsocketServer<
 		super(ctx, env);
 		// The runtime answers pings itself: keep-alive never wakes the room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		const window = presenceWindow(this.#limits());
+		if (window) this.#members = new Members<Meta>(window.window);
 		for (const ws of this.#sessions.restore(ctx.getWebSockets())) this.#discardCorrupt(ws);
-		for (const state of this.#sessions.states()) state.limits = this.#gate().joined(state.session, state.limits);
+		for (const state of this.#sessions.states()) {
+			state.limits = this.#gate().joined(state.session, state.limits);
+			this.#members?.join(state.session, state.place);
+			this.#lastArrival = Math.max(this.#lastArrival, state.session.connected_at);
+		}
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -251,11 +264,11 @@ export class WebsocketServer<
 			ws_session_id: crypto.randomUUID(),
 			room: handoff.room,
 			meta: handoff.meta,
-			connected_at: Date.now(),
+			connected_at: this.#arrival(),
 		};
 		const admitted = await this.#gate().admit(session, this.#sessions.size);
 		if ('refused' in admitted) return this.#refuseSocket(admitted.refused, admitted.reason);
-		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0, backlog: { sent: 0, read: 0 } };
+		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0, backlog: { sent: 0, read: 0 }, place: this.#members?.placeOf(session) };
 		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
@@ -270,12 +283,14 @@ export class WebsocketServer<
 		}
 		this.ctx.acceptWebSocket(server, tagsFor(session));
 		this.#sessions.add(server, state);
+		this.#members?.join(session, state.place);
 		state.limits = this.#gate().joined(session, state.limits);
 		this.#watchForSilence();
 
 		// The list may take several frames (see `Roster`); all of them go out before `listed`, in this
 		// same synchronous run, so no presence change can fall between the list and the queue's mark.
-		for (const frame of this.#roster.frames(this.#sessions.states())) this.#send(server, frame);
+		const list = this.#members ? this.#windowList(this.#members) : this.#roster.frames(this.#sessions.states());
+		for (const frame of list) this.#send(server, frame);
 		this.#presenceQueue().listed(server);
 		const since = new URL(request.url).searchParams.get('since');
 		if (since !== null) {
@@ -291,13 +306,19 @@ export class WebsocketServer<
 		} catch (error) {
 			console.error('onConnect threw; refusing the socket:', describeError(error));
 			this.#close(server, CloseCode.InternalError, 'The room could not set up this session');
-			this.#forget(server);
+			if (this.#forget(server)) this.#announceLeft(publicInfo(session), false);
 			return this.#upgraded(client);
 		}
-		if (this.#sessions.get(server)) {
-			this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, server);
-		}
+		if (this.#sessions.get(server)) this.#announceJoined(session, server);
 		return this.#upgraded(client);
+	}
+
+	/**
+	 * A new socket's `connected_at`: now, or a millisecond after the last socket's when sockets arrive
+	 * within the same millisecond, so the room's order of arrival (presence lists, pages) has no ties.
+	 */
+	#arrival(): number {
+		return (this.#lastArrival = Math.max(Date.now(), this.#lastArrival + 1));
 	}
 
 	/** The 101 response handing `client` to the browser; it also answers the compression offer. */
@@ -449,6 +470,25 @@ export class WebsocketServer<
 			console.error(`onMessage threw for event ${JSON.stringify(event)}:`, describeError(error));
 			throw new RoomError('handler_failed', `The room failed to handle ${JSON.stringify(event)}`, 500);
 		}
+	}
+
+	/** `ws.presence.more()`, via `RoomApi`'s reserved method: up to `limit` members (at most `pageSize`) after `after`. */
+	[pagePresence](after: unknown, limit: unknown): PresencePage<Meta> {
+		const members = this.#members;
+		const window = presenceWindow(this.#limits());
+		if (!members || !window) throw new RoomError('bad_request', "This room sends everyone in its session list (presence: 'full'): there are no pages to fetch", 400);
+		if (typeof after !== 'string') throw new RoomError('bad_request', `A presence page starts after a cursor (a string the room gave); got ${typeof after}`, 400);
+		if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1)) {
+			throw new RoomError('bad_request', `A presence page holds at least 1 member (at most ${window.pageSize}); asked for ${String(limit)}`, 400);
+		}
+		const page = members.page(after, Math.min((limit as number | undefined) ?? window.pageSize, window.pageSize));
+		return { sessions: page.members.flatMap((m) => m.sessions.map(publicInfo)), next: page.next };
+	}
+
+	/** Window presence: what a joining socket gets first (the window's sessions and the counts), in parts like the full list. */
+	#windowList(members: Members<Meta>): string[] {
+		const window = { users: members.users, sessions: members.sessions, next: members.windowCursor() };
+		return this.#roster.windowFrames(members.inWindow().flatMap((m) => m.sessions), window);
 	}
 
 	/** Created on first use only: rooms that never sync entities never touch SQL. */
@@ -639,7 +679,7 @@ export class WebsocketServer<
 	async #leave(ws: WebSocket): Promise<void> {
 		const state = this.#forget(ws);
 		if (!state) return;
-		this.#announceLeft(publicInfo(state.session));
+		this.#announceLeft(publicInfo(state.session), true);
 		try {
 			await this.onDisconnect(state.session);
 		} catch (error) {
@@ -647,12 +687,37 @@ export class WebsocketServer<
 		}
 	}
 
-	#announceLeft(info: SessionInfo<Meta>): void {
-		this.#announce('session:disconnected', { ...info, num_connections: this.#sessions.size });
+	/** A socket was set up (`onConnect` is done): everyone else hears of it, `ws` itself does not. */
+	#announceJoined(session: Session<Meta>, ws: WebSocket): void {
+		const members = this.#members;
+		if (!members) return this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, ws);
+		const update: PresenceUpdate<Meta> = { users: members.users, sessions: members.sessions };
+		if (members.holds(session)) update.joined = publicInfo(session);
+		this.#announce('session:update', update, ws, update.joined === undefined);
 	}
 
-	#announce(event: 'session:connected' | 'session:disconnected', data: RoomEvents<Meta>[typeof event], joiner?: WebSocket): void {
-		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner);
+	/**
+	 * A socket is gone. `announced`: its join was announced (false when `onConnect` refused it: then
+	 * only window presence has something to say, the counts and who moved into the window).
+	 */
+	#announceLeft(info: SessionInfo<Meta>, announced: boolean): void {
+		const members = this.#members;
+		if (!members) {
+			if (announced) this.#announce('session:disconnected', { ...info, num_connections: this.#sessions.size });
+			return;
+		}
+		const departure = members.leave(info);
+		const update: PresenceUpdate<Meta> = { users: members.users, sessions: members.sessions };
+		// A socket the room cannot place (its attachment was lost) may be in anyone's window.
+		if (announced && (departure?.inWindow ?? true)) update.left = info.ws_session_id;
+		if (announced && departure?.gone) update.gone = departure.member.id;
+		if (departure?.entered) update.entered = departure.entered.sessions.map(publicInfo);
+		this.#announce('session:update', update, undefined, update.left === undefined && update.gone === undefined && update.entered === undefined);
+	}
+
+	/** Queues a presence change; `countOnly`: a window update with nothing but the counts (see `PresenceQueue`). */
+	#announce<E extends 'session:connected' | 'session:disconnected' | 'session:update'>(event: E, data: RoomEvents<Meta>[E], joiner?: WebSocket, countOnly = false): void {
+		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner, countOnly);
 	}
 
 	#presenceQueue(): PresenceQueue {
@@ -672,7 +737,7 @@ export class WebsocketServer<
 		console.error('A socket attachment could not be read; closing that socket');
 		this.#close(ws, CloseCode.InternalError, 'Session state was lost');
 		const id = sessionIdFromTags(this.ctx.getTags(ws));
-		if (id) this.#announceLeft({ ws_session_id: id, meta: undefined as Meta });
+		if (id) this.#announceLeft({ ws_session_id: id, meta: undefined as Meta }, true);
 	}
 }
 

@@ -20,6 +20,17 @@ export interface SessionState<Meta> {
 	refusals: number;
 	/** What the socket may have left unread (memory only: see `backlog.ts`). */
 	backlog: Backlog;
+	/**
+	 * Window presence: where the socket's member stands in the room's order (see `Members`), kept so
+	 * a room built again after eviction puts every member back where it was.
+	 */
+	place?: Place;
+}
+
+/** A member's place in the room's order of arrival: its first socket's `connected_at` and id. */
+export interface Place {
+	at: number;
+	first: string;
 }
 
 /** What a socket's attachment holds: its state but for what lives in memory only. */
@@ -28,7 +39,7 @@ interface Attachment<Meta> extends Omit<SessionState<Meta>, 'backlog'> {
 }
 
 function attachment<Meta>(state: SessionState<Meta>): Attachment<Meta> {
-	return { v: 2, session: state.session, limits: state.limits, seen: state.seen, refusals: state.refusals };
+	return { v: 2, session: state.session, limits: state.limits, seen: state.seen, refusals: state.refusals, place: state.place };
 }
 
 const SESSION_TAG = 's:';
@@ -154,8 +165,8 @@ export class SessionStore<Meta> {
 				found = undefined;
 			}
 			if (isAttachment<Meta>(found)) {
-				const { session, limits, seen, refusals } = found;
-				restored.push([ws, { session, limits, seen, refusals, backlog: { sent: 0, read: 0 } }]);
+				const { session, limits, seen, refusals, place } = found;
+				restored.push([ws, { session, limits, seen, refusals, backlog: { sent: 0, read: 0 }, place: isPlace(place) ? place : undefined }]);
 			}
 			else corrupt.push(ws);
 		}
@@ -164,6 +175,11 @@ export class SessionStore<Meta> {
 		for (const [ws, state] of restored) this.#bySocket.set(ws, state);
 		return corrupt;
 	}
+}
+
+function isPlace(value: unknown): value is Place {
+	const place = value as Partial<Place> | null | undefined;
+	return typeof place?.at === 'number' && typeof place.first === 'string';
 }
 
 function isAttachment<Meta>(value: unknown): value is Attachment<Meta> {

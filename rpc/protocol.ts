@@ -15,6 +15,12 @@ import type { AuthSessionMeta, RoomEvents } from './types.js';
  */
 export const EVENT_METHOD = '~event';
 
+/**
+ * The reserved `RoomApi` method that answers `ws.presence.more()` in window presence:
+ * `(after: string, limit: number) => PresencePage`. Like {@link EVENT_METHOD}, no room can declare it.
+ */
+export const PRESENCE_METHOD = '~presence';
+
 /** What the room calls on every connected client. */
 export interface RoomListener {
 	/** One event: a built-in one (`session:*`, `entity:*`, `error`) or the room's own. */

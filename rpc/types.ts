@@ -26,7 +26,7 @@ export interface SessionInfo<Meta = AuthSessionMeta> {
 /** One connected socket as the room's own code sees it. */
 export interface Session<Meta = AuthSessionMeta> extends SessionInfo<Meta> {
 	room: string;
-	/** Epoch milliseconds. */
+	/** Epoch milliseconds; strictly increasing within a room (sockets arriving in the same millisecond are a millisecond apart). */
 	connected_at: number;
 }
 
@@ -39,12 +39,81 @@ export type EventMap = Record<string, unknown>;
  */
 export type MessageOf<Messages> = { [E in keyof Messages & string]: [event: E, data: Messages[E]] }[keyof Messages & string];
 
+/**
+ * How a room tells its sockets who is there (the room's `presence` option):
+ *
+ * - `'full'`: every socket gets the whole list when it joins, and every join and leave after. Right
+ *   for rooms of up to a few hundred sockets; a join costs the room bytes in proportion to its size.
+ * - `{ window }`: every socket gets the counts and the first `window` members (in order of arrival);
+ *   after that, every join or leave costs each socket a few dozen bytes (the new counts, plus a member
+ *   entry only when the window changes). Members past the window are fetched on demand, `pageSize`
+ *   at most per call (`ws.presence.more()`).
+ */
+export type PresenceMode = 'full' | { window: number; pageSize?: number };
+
+/** How many are in the room. */
+export interface PresenceCount {
+	/**
+	 * Members: people (all sockets with the same `meta.user_id` are one), and each socket without a
+	 * `user_id` on its own.
+	 */
+	users: number;
+	/** Sockets. */
+	sessions: number;
+}
+
+/** Window mode: what `session:list` carries besides the window's sessions. */
+export interface PresenceWindow extends PresenceCount {
+	/** Where paging continues after the window; opaque, handed back to the room by `ws.presence.more()`. */
+	next: string;
+}
+
+/**
+ * Window mode: one join or leave, as every socket hears it. The counts always; a member entry only
+ * when the window changed.
+ */
+export interface PresenceUpdate<Meta = AuthSessionMeta> extends PresenceCount {
+	/** A socket joined that belongs to a member in the window (a new member while the window has room, or another tab of one in it). */
+	joined?: SessionInfo<Meta>;
+	/** A socket of a member in the window left (its `ws_session_id`). */
+	left?: string;
+	/** A member left the room: its last socket closed (its {@link presenceMemberId}). Sent wherever the member stood, so paged lists drop it too. */
+	gone?: string;
+	/** A member in the window left and the next one moved into the window: that member's sockets. */
+	entered?: SessionInfo<Meta>[];
+}
+
+/** Window mode: one page of members after a cursor, as the room answers `ws.presence.more()`. */
+export interface PresencePage<Meta = AuthSessionMeta> {
+	/** Every socket of each member in the page, members in order of arrival. */
+	sessions: SessionInfo<Meta>[];
+	/** Where the next page starts (the cursor given, when the page is empty). */
+	next: string;
+}
+
+/**
+ * Which member of the room a socket belongs to: its `meta.user_id` when that is a non-empty
+ * string, otherwise the socket's own `ws_session_id`. Both ends count and group by it.
+ */
+export function presenceMemberId(session: SessionInfo<unknown>): string {
+	const id = (session.meta as { user_id?: unknown } | null | undefined)?.user_id;
+	return typeof id === 'string' && id !== '' ? id : session.ws_session_id;
+}
+
 /** Events the room itself sends. Rooms cannot reuse these names for their own events. */
 export interface RoomEvents<Meta = AuthSessionMeta> {
-	/** Sent once to a socket that just joined: everyone in the room, itself included. */
-	'session:list': { sessions: SessionInfo<Meta>[] };
+	/**
+	 * Sent once to a socket that just joined, before anything else. In `'full'` presence: everyone in
+	 * the room, itself included. In window presence: the sockets of the first `window` members, and
+	 * `window` with the counts.
+	 */
+	'session:list': { sessions: SessionInfo<Meta>[]; window?: PresenceWindow };
+	/** `'full'` presence only: a socket joined. */
 	'session:connected': SessionInfo<Meta> & { num_connections: number };
+	/** `'full'` presence only: a socket left. */
 	'session:disconnected': SessionInfo<Meta> & { num_connections: number };
+	/** Window presence only: a socket joined or left (see {@link PresenceUpdate}). */
+	'session:update': PresenceUpdate<Meta>;
 	/** Something this socket sent was refused (see `RoomErrorData.code`). */
 	error: RoomErrorData;
 	'entity:created': EntityEvent;

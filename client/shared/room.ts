@@ -19,8 +19,9 @@
  * replay for it gets `entity:resync`, so it never silently misses a change.
  */
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
-import type { EntityEvent, SessionInfo } from '../../rpc/types.js';
+import type { EntityEvent, PresenceUpdate, PresenceWindow, RoomEvents, SessionInfo } from '../../rpc/types.js';
 import { ChangeFeed } from '../change-feed.js';
+import { applyWindowChange } from '../presence.js';
 import type { Clock } from '../clock.js';
 import type { WakeReason } from '../reconnect.js';
 import { SocketTransport } from '../socket-transport.js';
@@ -63,6 +64,8 @@ export class SharedRoom {
 	readonly #wakers = new Set<(reason: WakeReason) => void>();
 	#lastChange: StatusChange;
 	#sessions = new Map<string, SessionInfo<unknown>>();
+	/** Window presence: the counts and the cursor after the window, for tabs that join later. */
+	#window: PresenceWindow | undefined;
 	/** The socket's change-feed position, deduplicating replays the same way each tab's feed does. */
 	readonly #feed = new ChangeFeed();
 	/** The room name the room itself puts in entity events. */
@@ -127,7 +130,7 @@ export class SharedRoom {
 		member.follows = false;
 		member.awaiting = false;
 		const status = this.#transport.status;
-		if (status === 'connected') this.#postEvent(member, 'session:list', encodePayload({ sessions: [...this.#sessions.values()] }));
+		if (status === 'connected') this.#postEvent(member, 'session:list', encodePayload(this.#synthesizedList()));
 		// Before a connection attempt below: its URL asks for a catch-up if anyone follows.
 		if (since !== null) this.#follow(member, since);
 		switch (status) {
@@ -196,8 +199,14 @@ export class SharedRoom {
 
 	#onEvent(name: string, data: unknown): void {
 		switch (name) {
-			case 'session:list':
-				this.#sessions = new Map((data as { sessions: SessionInfo<unknown>[] }).sessions.map((s) => [s.ws_session_id, info(s)]));
+			case 'session:list': {
+				const list = data as RoomEvents<unknown>['session:list'];
+				this.#sessions = new Map(list.sessions.map((s) => [s.ws_session_id, info(s)]));
+				this.#window = list.window;
+				break;
+			}
+			case 'session:update':
+				this.#windowUpdate(data as PresenceUpdate<unknown>);
 				break;
 			case 'session:connected':
 				this.#sessions.set((data as SessionInfo<unknown>).ws_session_id, info(data as SessionInfo<unknown>));
@@ -256,6 +265,19 @@ export class SharedRoom {
 	#verdict(member: RoomMember, resync: boolean, head: number): void {
 		member.awaiting = false;
 		this.#postEvent(member, resync ? 'entity:resync' : 'entity:synced', encodePayload({ room: this.#feedRoom, head }));
+	}
+
+	/** What a tab joining an open room gets first: the list as this socket knows it now. */
+	#synthesizedList(): RoomEvents<unknown>['session:list'] {
+		const sessions = [...this.#sessions.values()];
+		return this.#window ? { sessions, window: this.#window } : { sessions };
+	}
+
+	/** Window presence: keeps the counts and the window a later tab starts from (its pages are its own). */
+	#windowUpdate(change: PresenceUpdate<unknown>): void {
+		if (!this.#window) return;
+		this.#window = { ...this.#window, users: change.users, sessions: change.sessions };
+		applyWindowChange(this.#sessions, change);
 	}
 
 	#onWarning(warning: TransportWarning): void {

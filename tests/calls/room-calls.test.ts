@@ -158,6 +158,6 @@ describe('security: browsers reach only the API class', () => {
 
 	test('the browser-facing API lists exactly the declared methods', async () => {
 		const names = (await (await fetch(`${worker.origin}/callable/x`)).json()) as string[];
-		expect(names.sort()).toEqual(['~event', 'add', 'counter', 'crash', 'echo', 'fail', 'post', 'slow', 'version', 'whoami'].sort());
+		expect(names.sort()).toEqual(['~event', '~presence', 'add', 'counter', 'crash', 'echo', 'fail', 'post', 'slow', 'version', 'whoami'].sort());
 	});
 });

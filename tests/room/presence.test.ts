@@ -223,6 +223,22 @@ describe('presence frames (PresenceQueue)', () => {
 		expect(queue.empty).toBe(true);
 	});
 
+	test('count-only changes reach each socket only when nothing it hears later says the counts again', () => {
+		const queue = new PresenceQueue(60_000, () => {});
+		const [old, joiner] = [{}, {}] as unknown as WebSocket[];
+		const update = (users: number, extra = {}) => encodeCalls([['event', 'session:update', encodePayload({ users, sessions: users, ...extra })]])[0]!;
+		queue.add(update(2), undefined, true);
+		queue.listed(joiner!);
+		queue.add(update(3, { joined: { ws_session_id: 's3', meta: {} } }));
+		queue.add(update(4), undefined, true);
+		queue.add(update(5), joiner, true);
+		const got = new Map<WebSocket, string[]>();
+		queue.drain([old!, joiner!], (ws, frame) => (got.set(ws, (parseFrame(frame) as { messages: string[] }).messages), true));
+		expect(got.get(old!)).toEqual([update(3, { joined: { ws_session_id: 's3', meta: {} } }), update(5)]);
+		// The joiner's list counted itself: of what came after it, the last it hears is the 4.
+		expect(got.get(joiner!)).toEqual([update(3, { joined: { ws_session_id: 's3', meta: {} } }), update(4)]);
+	});
+
 	test('a socket whose send fails gets nothing more and is reported once', () => {
 		const queue = new PresenceQueue(60_000, () => {}, 512);
 		const ws = {} as WebSocket;
