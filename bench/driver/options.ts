@@ -8,7 +8,7 @@ import { ALL_IMPLS, IMPLS, UNCOMPRESSED_ONLY, type Impl } from '../shared/impl.j
 /** The timing scenarios (what `bench/profile/workerd.ts` knows how to run). */
 export const SCENARIOS = ['rpc', 'concurrent', 'fanout-saturated', 'fanout-paced'] as const;
 /** Every scenario `run.ts` runs, in order: issue 8's scenarios 1–8. */
-export const ALL_SCENARIOS = [...SCENARIOS, 'storm', 'memory', 'eviction', 'keepalive', 'bundle', 'soak'] as const;
+export const ALL_SCENARIOS = [...SCENARIOS, 'storm', 'memory', 'eviction', 'keepalive', 'bundle', 'soak', 'presence'] as const;
 export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 export interface Options {

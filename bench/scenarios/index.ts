@@ -5,6 +5,7 @@ import { bundleScenario } from './bundle.js';
 import { fanoutScenario } from './fanout.js';
 import { evictionScenario, keepaliveScenario } from './idle.js';
 import { memoryScenario } from './memory.js';
+import { presenceScenario } from './presence.js';
 import { rpcScenario } from './rpc.js';
 import { soakScenario } from './soak.js';
 import { stormScenario } from './storm.js';
@@ -20,4 +21,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioName, (bench: Bench) => Promise<Sc
 	keepalive: keepaliveScenario,
 	bundle: bundleScenario,
 	soak: soakScenario,
+	presence: presenceScenario,
 };

@@ -21,10 +21,10 @@ import { RowCollector, type ScenarioResult } from '../context.js';
 
 const root = join(import.meta.dir, '..', '..');
 
-/** The Worker: the two rooms, a stand-in for the handle, and a route that broadcasts. */
+/** The Worker: the two rooms behind `handleUpgrade` (from `/server`), and a route that broadcasts. */
 const WORKER = `
 import { WebsocketServer } from './do/index.js';
-import { handOff } from './kit/handoff.js';
+import { handleUpgrade } from './kit/index.js';
 const unlimited = { capacity: 1e9, refillEveryMs: 1 };
 export class FullRoom extends WebsocketServer {
 	static options = { rateLimit: unlimited, frameRateLimit: unlimited, connectRateLimit: unlimited, idleTimeoutMs: 0 };
@@ -32,12 +32,15 @@ export class FullRoom extends WebsocketServer {
 export class WindowRoom extends WebsocketServer {
 	static options = { ...FullRoom.options, presence: { window: 50 } };
 }
+// As an app's Worker lets sockets in: the meta comes from the URL here, in place of a session lookup.
+const upgrade = (path) => ({ path, authorize: (request) => ({ meta: JSON.parse(new URL(request.url).searchParams.get('meta')) }) });
+const upgrades = { full: upgrade('/connect/full'), window: upgrade('/connect/window') };
 export default {
 	async fetch(request, env) {
 		const url = new URL(request.url);
 		const [, route, mode, room] = url.pathname.split('/');
 		const ns = mode === 'window' ? env.WINDOW : env.FULL;
-		if (route === 'connect') return handOff(ns, request, { room, meta: JSON.parse(url.searchParams.get('meta')) });
+		if (route === 'connect') return (await handleUpgrade(request, ns, upgrades[mode])) ?? new Response('not found', { status: 404 });
 		if (route === 'broadcast') return Response.json(await ns.get(ns.idFromName(room)).broadcast('sync', {}));
 		return new Response('not found', { status: 404 });
 	},
@@ -101,9 +104,13 @@ interface Counted {
 	onSync: () => void;
 }
 
+/** Bun's WebSocket sends the headers it is given, as a browser sends its page's `Origin`. */
+const WithHeaders = WebSocket as unknown as new (url: string, options: { headers: Record<string, string> }) => WebSocket;
+
 async function joinOne(wsOrigin: string, mode: PresenceMode, room: string, i: number): Promise<Counted> {
 	const meta = { user_id: `u${i}`, user_name: `User ${i}` };
-	const ws = new WebSocket(`${wsOrigin}/connect/${mode}/${room}?meta=${encodeURIComponent(JSON.stringify(meta))}`);
+	const origin = wsOrigin.replace(/^ws/, 'http');
+	const ws = new WithHeaders(`${wsOrigin}/connect/${mode}?room=${room}&meta=${encodeURIComponent(JSON.stringify(meta))}`, { headers: { origin } });
 	let joined!: () => void;
 	const counted: Counted = { ws, frames: 0, bytes: 0, heard: 0, syncs: 0, onSync: () => {} };
 	const isJoined = new Promise<void>((resolve) => (joined = resolve));
