@@ -89,13 +89,24 @@ export type PresencePager<Meta> = (after: string, limit: number | undefined) => 
 export class Presence<Meta> {
 	readonly #clock: Clock;
 	readonly #graceMs: number;
-	readonly #sessionsCell: Cell<SessionInfo<Meta>[]>;
+	/**
+	 * The sessions known, by id, in order of arrival: the one source of truth. A join or leave edits
+	 * it in place and bumps {@link #versionCell}, so it costs O(1) whatever the room's size; the lists
+	 * apps read (`sessions`, `users`, `members`) are built from it when read, once per change.
+	 */
+	#byId = new Map<string, SessionInfo<Meta>>();
+	/** How many known sessions each `meta.user_id` has: who just left for good, in O(1). */
+	readonly #userSessions = new Map<string, number>();
 	/** Users whose last session left less than `graceMs` ago. */
-	readonly #leavingCell: Cell<ReadonlyMap<string, UserPresence<Meta>>>;
-	readonly #users: { get(): UserPresence<Meta>[] };
+	readonly #leaving = new Map<string, UserPresence<Meta>>();
+	/** Bumped by every change of the above; its cell is what reactive readers subscribe to. */
+	#version = 0;
+	readonly #versionCell: Cell<number>;
+	readonly #sessions = this.#memo(() => [...this.#byId.values()]);
+	readonly #users = this.#memo(() => groupUsers(this.#sessions(), this.#leaving));
+	readonly #members = this.#memo(() => groupMembers(this.#sessions()));
 	/** Window presence: the room's counts and where paging goes on; `null` in full presence. */
 	readonly #windowCell: Cell<PresenceWindow | null>;
-	readonly #members: { get(): PresenceMember<Meta>[] };
 	readonly #loadingCell: Cell<Promise<number> | null>;
 	readonly #pager: PresencePager<Meta>;
 	/** Bumped by every fresh list and by `clear`: a page asked for before is dropped. */
@@ -108,29 +119,29 @@ export class Presence<Meta> {
 		this.#clock = clock;
 		this.#graceMs = graceMs;
 		this.#pager = pager;
-		this.#sessionsCell = reactivity.cell<SessionInfo<Meta>[]>([]);
-		this.#leavingCell = reactivity.cell<ReadonlyMap<string, UserPresence<Meta>>>(new Map());
-		this.#users = reactivity.derived(() => groupUsers(this.#sessions, this.#leaving));
+		this.#versionCell = reactivity.cell(0);
 		this.#windowCell = reactivity.cell<PresenceWindow | null>(null);
 		this.#loadingCell = reactivity.cell<Promise<number> | null>(null);
-		this.#members = reactivity.derived(() => groupMembers(this.#sessions));
 		const self = this;
 		this.view = {
 			get mode() {
 				return self.#windowCell.get() ? 'window' : 'full';
 			},
 			get count() {
-				return self.#windowCell.get()?.users ?? self.#members.get().length;
+				return self.#windowCell.get()?.users ?? self.#members().length;
 			},
 			get sessionCount() {
-				return self.#windowCell.get()?.sessions ?? self.#sessions.length;
+				const window = self.#windowCell.get();
+				if (window) return window.sessions;
+				self.#versionCell.get();
+				return self.#byId.size;
 			},
 			get members() {
-				return self.#members.get();
+				return self.#members();
 			},
 			get complete() {
 				const window = self.#windowCell.get();
-				return !window || self.#members.get().length >= window.users;
+				return !window || self.#members().length >= window.users;
 			},
 			get loading() {
 				return self.#loadingCell.get() !== null;
@@ -139,25 +150,12 @@ export class Presence<Meta> {
 		};
 	}
 
-	get #sessions(): SessionInfo<Meta>[] {
-		return this.#sessionsCell.get();
-	}
-	set #sessions(next: SessionInfo<Meta>[]) {
-		this.#sessionsCell.set(next);
-	}
-	get #leaving(): ReadonlyMap<string, UserPresence<Meta>> {
-		return this.#leavingCell.get();
-	}
-	set #leaving(next: ReadonlyMap<string, UserPresence<Meta>>) {
-		this.#leavingCell.set(next);
-	}
-
 	get sessions(): readonly SessionInfo<Meta>[] {
-		return this.#sessions;
+		return this.#sessions();
 	}
 
 	get users(): readonly UserPresence<Meta>[] {
-		return this.#users.get();
+		return this.#users();
 	}
 
 	/**
@@ -170,7 +168,7 @@ export class Presence<Meta> {
 		this.#generation++;
 		this.#loadingCell.set(null);
 		this.#windowCell.set(window ? { users: window.users, sessions: window.sessions, next: window.next } : null);
-		this.#update([...byId.values()]);
+		this.#replaceAll(byId);
 	}
 
 	/** Window presence: one join or leave (see `PresenceUpdate`). A count-only update touches nothing else. */
@@ -179,9 +177,9 @@ export class Presence<Meta> {
 		if (!window) return;
 		if (window.users !== change.users || window.sessions !== change.sessions) this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
 		if (!change.joined && change.left === undefined && change.gone === undefined && !change.entered) return;
-		const byId = new Map(this.#sessions.map((s) => [s.ws_session_id, s]));
+		const byId = new Map(this.#byId);
 		applyWindowChange(byId, change);
-		this.#update([...byId.values()]);
+		this.#replaceAll(byId);
 	}
 
 	#more(limit: number | undefined): Promise<number> {
@@ -204,29 +202,37 @@ export class Presence<Meta> {
 	#addPage(page: PresencePage<Meta>): number {
 		const window = this.#windowCell.get();
 		if (!window) return 0;
-		const before = this.#members.get().length;
-		const byId = new Map(this.#sessions.map((s) => [s.ws_session_id, s]));
+		const before = this.#members().length;
+		const byId = new Map(this.#byId);
 		for (const s of page.sessions) byId.set(s.ws_session_id, info(s));
 		this.#windowCell.set({ ...window, next: page.next });
-		this.#update([...byId.values()]);
-		return this.#members.get().length - before;
+		this.#replaceAll(byId);
+		return this.#members().length - before;
 	}
 
 	/**
-	 * A session joined. Announced again (a room may repeat itself, e.g. around a reconnect), it
-	 * replaces the old entry in place, and changes nothing at all when nothing about it changed.
+	 * A session joined: O(1), however many are known. Announced again (a room may repeat itself,
+	 * e.g. around a reconnect), it replaces the old entry in place, and changes nothing at all when
+	 * nothing about it changed.
 	 */
 	add(session: SessionInfo<Meta>): void {
 		const next = info(session);
-		const at = this.#sessions.findIndex((s) => s.ws_session_id === next.ws_session_id);
-		if (at < 0) return this.#update([...this.#sessions, next]);
-		if (JSON.stringify(this.#sessions[at]!.meta) === JSON.stringify(next.meta)) return;
-		this.#update(this.#sessions.with(at, next));
+		const known = this.#byId.get(next.ws_session_id);
+		if (known && JSON.stringify(known.meta) === JSON.stringify(next.meta)) return;
+		if (known && userIdOf(known) === userIdOf(next)) this.#byId.set(next.ws_session_id, next);
+		else {
+			if (known) this.#forgetSession(known);
+			this.#addSession(next);
+		}
+		this.#changed();
 	}
 
+	/** A session left: O(1), however many are known. */
 	remove(ws_session_id: string): void {
-		if (!this.#sessions.some((s) => s.ws_session_id === ws_session_id)) return;
-		this.#update(this.#sessions.filter((s) => s.ws_session_id !== ws_session_id));
+		const known = this.#byId.get(ws_session_id);
+		if (!known) return;
+		this.#forgetSession(known);
+		this.#changed();
 	}
 
 	/** Forgets everyone at once, without a grace period (left the room, or stopped). */
@@ -236,37 +242,80 @@ export class Presence<Meta> {
 		if (this.#windowCell.get()) this.#windowCell.set(null);
 		for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer);
 		this.#timers.clear();
-		if (this.#leaving.size > 0) this.#leaving = new Map();
-		if (this.#sessions.length > 0) this.#sessions = [];
+		if (this.#leaving.size === 0 && this.#byId.size === 0) return;
+		this.#leaving.clear();
+		this.#byId = new Map();
+		this.#userSessions.clear();
+		this.#changed();
 	}
 
-	#update(next: SessionInfo<Meta>[]): void {
-		const before = groupUsers(this.#sessions, new Map());
-		const present = new Set(next.map(userIdOf).filter((id) => id !== undefined));
-		let leaving: Map<string, UserPresence<Meta>> | undefined;
-		const edit = () => (leaving ??= new Map(this.#leaving));
-
-		for (const id of this.#leaving.keys()) {
-			if (!present.has(id)) continue;
-			// Back within the grace period.
-			this.#clock.clearTimeout(this.#timers.get(id));
-			this.#timers.delete(id);
-			edit().delete(id);
+	/** Everything known becomes `next`: users no longer in it start their grace period. O(sessions). */
+	#replaceAll(next: Map<string, SessionInfo<Meta>>): void {
+		const previous = this.#byId;
+		this.#byId = new Map();
+		this.#userSessions.clear();
+		for (const session of next.values()) this.#addSession(session);
+		const gone = new Map<string, SessionInfo<Meta>>();
+		for (const session of previous.values()) {
+			const id = userIdOf(session);
+			if (id !== undefined && !this.#userSessions.has(id)) gone.set(id, session);
 		}
-		for (const user of before) {
-			if (present.has(user.user_id)) continue;
-			edit().set(user.user_id, { ...user, sessions: [] });
-			this.#timers.set(user.user_id, this.#clock.setTimeout(() => this.#forget(user.user_id), this.#graceMs));
-		}
-		this.#sessions = next;
-		if (leaving) this.#leaving = leaving;
+		for (const [id, last] of gone) this.#startGrace(id, last.meta);
+		this.#changed();
 	}
 
-	#forget(user_id: string): void {
-		this.#timers.delete(user_id);
-		const leaving = new Map(this.#leaving);
-		leaving.delete(user_id);
-		this.#leaving = leaving;
+	#addSession(session: SessionInfo<Meta>): void {
+		this.#byId.set(session.ws_session_id, session);
+		const id = userIdOf(session);
+		if (id === undefined) return;
+		this.#userSessions.set(id, (this.#userSessions.get(id) ?? 0) + 1);
+		if (!this.#leaving.has(id)) return;
+		// Back within the grace period.
+		this.#clock.clearTimeout(this.#timers.get(id));
+		this.#timers.delete(id);
+		this.#leaving.delete(id);
+	}
+
+	#forgetSession(session: SessionInfo<Meta>): void {
+		this.#byId.delete(session.ws_session_id);
+		const id = userIdOf(session);
+		if (id === undefined) return;
+		const left = (this.#userSessions.get(id) ?? 1) - 1;
+		if (left > 0) return void this.#userSessions.set(id, left);
+		this.#userSessions.delete(id);
+		this.#startGrace(id, session.meta);
+	}
+
+	#startGrace(user_id: string, meta: Meta): void {
+		this.#leaving.set(user_id, { user_id, meta, sessions: [] });
+		this.#clock.clearTimeout(this.#timers.get(user_id));
+		this.#timers.set(
+			user_id,
+			this.#clock.setTimeout(() => {
+				this.#timers.delete(user_id);
+				this.#leaving.delete(user_id);
+				this.#changed();
+			}, this.#graceMs),
+		);
+	}
+
+	#changed(): void {
+		// Written without reading the cell: a change made inside an effect must not subscribe it.
+		this.#versionCell.set(++this.#version);
+	}
+
+	/** `compute` once per change: its reader subscribes to the version, the work happens on read. */
+	#memo<T>(compute: () => T): () => T {
+		let at = -1;
+		let value!: T;
+		return () => {
+			const version = this.#versionCell.get();
+			if (version !== at) {
+				value = compute();
+				at = version;
+			}
+			return value;
+		};
 	}
 }
 

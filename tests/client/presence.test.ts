@@ -1,0 +1,125 @@
+/**
+ * The client's presence state (`Presence`, what `ws.sessions`, `ws.users` and `ws.presence` read):
+ * a join or a leave costs O(1) however many are in the room — a client in a room of n must not
+ * do n units of work per join, or a connect storm costs every client O(n²) — and the lists read
+ * the same as before: arrival order, grace period for a user's last leave, no ghosts.
+ */
+import { describe, expect, test } from 'bun:test';
+import { Presence } from '../../client/presence.js';
+import { plainReactivity } from '../../client/reactivity.js';
+import type { SessionInfo } from '../../rpc/types.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+type Meta = { user_id: string; name: string };
+
+/** A session whose meta counts every read of its fields: work done on it shows. */
+function counted(id: string, user_id: string, reads: { n: number }): SessionInfo<Meta> {
+	const meta = { user_id, name: `User ${user_id}` };
+	const watched = new Proxy(meta, {
+		get(target, key) {
+			reads.n++;
+			return target[key as keyof Meta];
+		},
+	});
+	return { ws_session_id: id, meta: watched };
+}
+
+function presence(graceMs = 1_000) {
+	const clock = new ManualClock();
+	const state = new Presence<Meta>(clock, graceMs, plainReactivity, () => Promise.reject(new Error('no pages in full presence')));
+	return { clock, state };
+}
+
+describe('client presence', () => {
+	test('a join or leave touches none of the sessions already known (O(1) per join)', () => {
+		const { state } = presence();
+		const reads = { n: 0 };
+		state.replace(Array.from({ length: 2_000 }, (_, i) => counted(`s${i}`, `u${i}`, reads)));
+		// Someone reads the lists once, as a page renders them.
+		expect(state.sessions.length).toBe(2_000);
+		expect(state.users.length).toBe(2_000);
+		const before = reads.n;
+
+		for (let i = 2_000; i < 2_500; i++) state.add({ ws_session_id: `s${i}`, meta: { user_id: `u${i}`, name: `User ${i}` } });
+		for (let i = 0; i < 100; i++) state.remove(`s${i}`);
+		expect(reads.n - before).toBe(100); // each leave reads its own session's user_id, once
+
+		// Read after the storm: built once, with everything in arrival order.
+		expect(state.sessions.length).toBe(2_400);
+		expect(state.sessions[0]!.ws_session_id).toBe('s100');
+		expect(state.sessions.at(-1)!.ws_session_id).toBe('s2499');
+		expect(state.view.count).toBe(2_400);
+		expect(state.view.sessionCount).toBe(2_400);
+	});
+
+	test('lists are built once per change, not once per read', () => {
+		const { state } = presence();
+		state.replace([{ ws_session_id: 'a', meta: { user_id: 'u1', name: 'Ann' } }]);
+		expect(state.sessions).toBe(state.sessions);
+		expect(state.users).toBe(state.users);
+		const users = state.users;
+		state.add({ ws_session_id: 'b', meta: { user_id: 'u2', name: 'Bob' } });
+		expect(state.users).not.toBe(users);
+		expect(state.users.map((u) => u.user_id)).toEqual(['u1', 'u2']);
+	});
+
+	test("a user's last session leaving starts the grace period; coming back within it ends it; after it, the user is gone", () => {
+		const { clock, state } = presence(1_000);
+		state.replace([
+			{ ws_session_id: 'a1', meta: { user_id: 'ann', name: 'Ann' } },
+			{ ws_session_id: 'a2', meta: { user_id: 'ann', name: 'Ann' } },
+			{ ws_session_id: 'b1', meta: { user_id: 'bob', name: 'Bob' } },
+		]);
+		state.remove('a1');
+		expect(state.users.map((u) => [u.user_id, u.sessions.length])).toEqual([
+			['ann', 1],
+			['bob', 1],
+		]);
+		state.remove('a2');
+		// Still listed, with no sessions, while in the grace period.
+		expect(state.users.map((u) => [u.user_id, u.sessions.length])).toEqual([
+			['bob', 1],
+			['ann', 0],
+		]);
+		state.add({ ws_session_id: 'a3', meta: { user_id: 'ann', name: 'Ann' } });
+		clock.advance(2_000);
+		expect(state.users.map((u) => [u.user_id, u.sessions.length])).toEqual([
+			['bob', 1],
+			['ann', 1],
+		]);
+		state.remove('b1');
+		clock.advance(999);
+		expect(state.users.map((u) => u.user_id)).toEqual(['ann', 'bob']);
+		clock.advance(1);
+		expect(state.users.map((u) => u.user_id)).toEqual(['ann']);
+	});
+
+	test('a repeated announcement replaces in place; a fresh list replaces everything, users missing from it start their grace', () => {
+		const { clock, state } = presence(500);
+		state.replace([
+			{ ws_session_id: 'a', meta: { user_id: 'ann', name: 'Ann' } },
+			{ ws_session_id: 'b', meta: { user_id: 'bob', name: 'Bob' } },
+		]);
+		const before = state.sessions;
+		state.add({ ws_session_id: 'a', meta: { user_id: 'ann', name: 'Ann' } });
+		expect(state.sessions).toBe(before); // nothing changed, nothing rebuilt
+		state.add({ ws_session_id: 'a', meta: { user_id: 'ann', name: 'Ann B.' } });
+		expect(state.sessions.map((s) => [s.ws_session_id, s.meta.name])).toEqual([
+			['a', 'Ann B.'],
+			['b', 'Bob'],
+		]);
+
+		state.replace([{ ws_session_id: 'c', meta: { user_id: 'cy', name: 'Cy' } }]);
+		expect(state.sessions.map((s) => s.ws_session_id)).toEqual(['c']);
+		expect(state.users.map((u) => [u.user_id, u.sessions.length])).toEqual([
+			['cy', 1],
+			['ann', 0],
+			['bob', 0],
+		]);
+		clock.advance(500);
+		expect(state.users.map((u) => u.user_id)).toEqual(['cy']);
+		state.clear();
+		expect(state.sessions).toEqual([]);
+		expect(state.users).toEqual([]);
+	});
+});
