@@ -28,7 +28,7 @@ export type { DebugOption } from './debug.js';
 export { ReconnectPolicy, DEFAULT_RECONNECT, type ReconnectOptions, type ReconnectDecision, type WakeReason, type WakeSignals } from './reconnect.js';
 // The types of the options a test or another runtime may swap in (`transport`, `sharedWorker`).
 export type { OpenPort } from './shared/port-transport.js';
-export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportListener, TransportWarning } from './transport.js';
+export type { ConnectionStatus, RoomTransport, StatusChange, TransportFactory, TransportHandlers, TransportWarning } from './transport.js';
 export type { AnyEvent, ClientEvents, EntityChange, LocalEvents, WebsocketEvents, WsConnected, WsDisconnected } from './events.js';
 export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from './change-feed.js';
 export type { PresenceMember, RoomPresence, UserPresence } from './presence.js';

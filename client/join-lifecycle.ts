@@ -20,7 +20,7 @@
  */
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { SendQueue, type QueuedSend } from './send-queue.js';
-import type { ConnectionStatus, StatusChange, TransportListener } from './transport.js';
+import type { ConnectionStatus, StatusChange, TransportHandlers } from './transport.js';
 
 /** What carries a room for a {@link JoinLifecycle}: the transport-specific half. */
 export interface JoinLink {
@@ -43,7 +43,7 @@ export interface JoinLink {
 type Change = Omit<StatusChange, 'room'> & { room?: string };
 
 export class JoinLifecycle {
-	readonly #listener: TransportListener;
+	readonly #handlers: TransportHandlers;
 	readonly #link: JoinLink;
 	readonly #queue: SendQueue;
 	readonly #joining = new PendingJoin();
@@ -54,8 +54,8 @@ export class JoinLifecycle {
 	#destroyed = false;
 
 	/** @param sendQueueSize `send()` calls kept while joining; the oldest is dropped beyond. */
-	constructor(listener: TransportListener, link: JoinLink, sendQueueSize?: number) {
-		this.#listener = listener;
+	constructor(handlers: TransportHandlers, link: JoinLink, sendQueueSize?: number) {
+		this.#handlers = handlers;
 		this.#link = link;
 		this.#queue = new SendQueue(sendQueueSize);
 	}
@@ -89,7 +89,7 @@ export class JoinLifecycle {
 	/** Sends now while joined, queues while joining, refuses otherwise. */
 	send(event: string, data: unknown): Promise<unknown> {
 		if (this.#status === 'connected') return this.#link.send(event, data);
-		return this.#queue.hold(this.#status, event, data, (warning) => this.#listener.warning(warning));
+		return this.#queue.hold(this.#status, event, data, (warning) => this.#handlers.warning(warning));
 	}
 
 	/** An attempt is under way or waiting (its retry, the network, the worker). */
@@ -144,7 +144,7 @@ export class JoinLifecycle {
 
 	#setStatus(status: ConnectionStatus, change: Change): void {
 		this.#status = status;
-		this.#listener.status(status, { ...change, room: change.room ?? this.#room ?? '' });
+		this.#handlers.status(status, { ...change, room: change.room ?? this.#room ?? '' });
 	}
 }
 

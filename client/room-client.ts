@@ -22,7 +22,7 @@ import type { ReconnectOptions, WakeSignals } from './reconnect.js';
 import type { SocketSettings } from './shared/protocol.js';
 import { withSince } from './shared/since.js';
 import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
-import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from './transport.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
 
 /** The options both clients take. */
 export interface RoomClientOptions<Api = unknown> {
@@ -86,7 +86,7 @@ export interface ClientSetup<Api> {
 	/** Whether `connect()` may open anything here (false while rendering on the server). */
 	canConnect: boolean;
 	/** Builds the transport; `direct` builds a `SocketTransport` of this client's own from the options. */
-	transport(listener: TransportListener, direct: (listener: TransportListener) => RoomTransport<RoomRpc<Api>>, context: TransportContext): RoomTransport<RoomRpc<Api>>;
+	transport(handlers: TransportHandlers, direct: (handlers: TransportHandlers) => RoomTransport<RoomRpc<Api>>, context: TransportContext): RoomTransport<RoomRpc<Api>>;
 	/** For messages: the class (`WebsocketClient`) and how apps usually name an instance (`ws`). */
 	names: { className: string; variable: string };
 }
@@ -149,7 +149,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		this.#names = setup.names;
 		this.#debug = debugLogger(options.debug);
 
-		const listener: TransportListener = {
+		const handlers: TransportHandlers = {
 			status: (status, change) => this.#onStatus(status, change),
 			event: (name, data) => this.#onEvent(name, data),
 			warning: (warning) => this.#listeners.emit('ws:warning', warning),
@@ -170,9 +170,9 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			WebSocket: options.WebSocket,
 			debug: this.#debug,
 		};
-		const direct = (listener: TransportListener) =>
-			new SocketTransport<RoomRpc<Api>>(listener, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
-		this.#transport = setup.transport(listener, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
+		const direct = (handlers: TransportHandlers) =>
+			new SocketTransport<RoomRpc<Api>>(handlers, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
+		this.#transport = setup.transport(handlers, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
 		const refuse = (error: () => RoomError) => new CallBatcher<RoomRpc<Api>>(() => Promise.reject(error()));

@@ -12,7 +12,7 @@
  */
 import { FallbackTransport } from './shared/fallback.js';
 import { PortTransport, type OpenPort, type PortTransportOptions } from './shared/port-transport.js';
-import type { RoomTransport, TransportListener } from './transport.js';
+import type { RoomTransport, TransportHandlers } from './transport.js';
 
 /** The name of this version's worker. Keep equal to the literal in {@link openSharedWorkerPort}. */
 export const SHARED_WORKER_NAME = '@delightstack/websocket@0.1.0';
@@ -39,14 +39,14 @@ export const openSharedWorkerPort: OpenPort = (onError) => {
  * socket of this client's own) if the worker cannot be used.
  */
 export function sharedTransport<Remote>(
-	listener: TransportListener,
+	handlers: TransportHandlers,
 	options: Pick<PortTransportOptions, 'openPort' | 'url' | 'since' | 'settings' | 'clock' | 'wakeSignals' | 'debug'>,
-	direct: (listener: TransportListener) => RoomTransport<Remote>,
+	direct: (handlers: TransportHandlers) => RoomTransport<Remote>,
 ): RoomTransport<Remote> {
 	return new FallbackTransport<Remote>(
-		listener,
-		(listener, unavailable) =>
-			new PortTransport<Remote>(listener, {
+		handlers,
+		(handlers, unavailable) =>
+			new PortTransport<Remote>(handlers, {
 				...options,
 				onUnavailable: (_error, queued) => unavailable(queued),
 			}),

@@ -17,7 +17,7 @@ import { RetriesExhausted } from './errors.js';
 import { JoinLifecycle } from './join-lifecycle.js';
 import { KeepAlive, type KeepAliveOptions } from './keepalive.js';
 import { ReconnectPolicy, browserWakeSignals, type ReconnectOptions, type WakeReason, type WakeSignals } from './reconnect.js';
-import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from './transport.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
 
 /** The close code this client uses for a socket that stopped answering pings. */
 export const KEEPALIVE_TIMEOUT_CLOSE_CODE = 4000;
@@ -54,7 +54,7 @@ export interface SocketTransportOptions extends KeepAliveOptions {
 
 export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> {
 	/** Hears the room's events; status and warnings go through the lifecycle. */
-	readonly #listener: TransportListener;
+	readonly #handlers: TransportHandlers;
 	readonly #options: SocketTransportOptions;
 	readonly #clock: Clock;
 	readonly #policy: ReconnectPolicy;
@@ -74,14 +74,14 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	#resting = false;
 	#stopWaking: (() => void) | null = null;
 
-	constructor(listener: TransportListener, options: SocketTransportOptions) {
-		this.#listener = listener;
+	constructor(handlers: TransportHandlers, options: SocketTransportOptions) {
+		this.#handlers = handlers;
 		this.#options = options;
 		this.#clock = options.clock ?? systemClock;
 		this.#policy = new ReconnectPolicy(options.reconnect, options.random);
 		this.#debug = options.debug;
 		this.#lifecycle = new JoinLifecycle(
-			listener,
+			handlers,
 			{
 				join: () => this.#joinRoom(),
 				// Connected means a socket: the lifecycle sends only then.
@@ -208,7 +208,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 
 	#onEvent(connection: RoomConnection<Remote>, name: string, data: unknown): void {
 		if (connection !== this.#connection) return;
-		this.#listener.event(name, data);
+		this.#handlers.event(name, data);
 		// The room's first frame is the session list: only then is the client really in the room.
 		if (name === 'session:list' && this.status !== 'connected') this.#onJoined();
 	}

@@ -5,10 +5,10 @@
  *
  * Two transports exist: a direct socket per client (`SocketTransport`), and the shared one
  * (client/shared/): a SharedWorker holds one socket per room for every tab, running a
- * `SocketTransport` per room and fanning its listener out to the tabs; the tab-side `PortTransport`
+ * `SocketTransport` per room and fanning what it reports out to the tabs; the tab-side `PortTransport`
  * forwards `connect`/`send` over a `MessagePort`, gathers its `rpc` calls with its own
  * `CallBatcher` and has the worker carry each batch (`SocketTransport.callBatch`), and replays the
- * worker's status and events into the same {@link TransportListener}. The client class does not
+ * worker's status and events into the same {@link TransportHandlers}. The client class does not
  * change.
  */
 import type { RoomError } from '../rpc/errors.js';
@@ -50,7 +50,7 @@ export interface TransportWarning {
 }
 
 /** What a transport reports to its client, in order. */
-export interface TransportListener {
+export interface TransportHandlers {
 	status(status: ConnectionStatus, change: StatusChange): void;
 	/** An event from the current room, payload decoded. `session:list` arrives before `'connected'`. */
 	event(name: string, data: unknown): void;
@@ -87,5 +87,5 @@ export interface RoomTransport<Remote = unknown> {
 	follow?(since: number): void;
 }
 
-/** Builds a transport that reports to `listener`. */
-export type TransportFactory<Remote = unknown> = (listener: TransportListener) => RoomTransport<Remote>;
+/** Builds a transport that reports to `handlers`. */
+export type TransportFactory<Remote = unknown> = (handlers: TransportHandlers) => RoomTransport<Remote>;

@@ -8,12 +8,12 @@
  * has not seen (`?since=`), so nothing is lost either.
  */
 import type { QueuedSend } from '../send-queue.js';
-import type { ConnectionStatus, RoomTransport, TransportListener } from '../transport.js';
+import type { ConnectionStatus, RoomTransport, TransportHandlers } from '../transport.js';
 import { SharedWorkerUnavailable } from './port-transport.js';
 
 export class FallbackTransport<Remote = unknown> implements RoomTransport<Remote> {
-	readonly #listener: TransportListener;
-	readonly #fallback: (listener: TransportListener) => RoomTransport<Remote>;
+	readonly #handlers: TransportHandlers;
+	readonly #fallback: (handlers: TransportHandlers) => RoomTransport<Remote>;
 	#current: RoomTransport<Remote>;
 	#retired: RoomTransport<Remote> | null = null;
 	/** Which transport may report: anything from a replaced one is dropped. */
@@ -26,11 +26,11 @@ export class FallbackTransport<Remote = unknown> implements RoomTransport<Remote
 	 * @param fallback builds the direct transport.
 	 */
 	constructor(
-		listener: TransportListener,
-		primary: (listener: TransportListener, unavailable: (queued: QueuedSend[]) => void) => RoomTransport<Remote>,
-		fallback: (listener: TransportListener) => RoomTransport<Remote>,
+		handlers: TransportHandlers,
+		primary: (handlers: TransportHandlers, unavailable: (queued: QueuedSend[]) => void) => RoomTransport<Remote>,
+		fallback: (handlers: TransportHandlers) => RoomTransport<Remote>,
 	) {
-		this.#listener = listener;
+		this.#handlers = handlers;
 		this.#fallback = fallback;
 		this.#current = primary(this.#guarded(), (queued) => this.#fallBack(queued));
 	}
@@ -90,14 +90,14 @@ export class FallbackTransport<Remote = unknown> implements RoomTransport<Remote
 		for (const entry of queued) direct.send(entry.event, entry.data).then(entry.resolve, entry.reject);
 	}
 
-	#guarded(): TransportListener {
+	#guarded(): TransportHandlers {
 		const generation = ++this.#generation;
-		const listener = this.#listener;
+		const handlers = this.#handlers;
 		const current = () => generation === this.#generation;
 		return {
-			status: (status, change) => current() && listener.status(status, change),
-			event: (name, data) => current() && listener.event(name, data),
-			warning: (warning) => current() && listener.warning(warning),
+			status: (status, change) => current() && handlers.status(status, change),
+			event: (name, data) => current() && handlers.event(name, data),
+			warning: (warning) => current() && handlers.warning(warning),
 		};
 	}
 }

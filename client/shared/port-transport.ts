@@ -2,7 +2,7 @@
  * `PortTransport`: a tab's `RoomTransport` when the socket lives in the SharedWorker. It forwards
  * `connect`/`disconnect`/`send` over the tab's `MessagePort`, gathers its own `rpc` calls with a
  * `CallBatcher` and has the worker carry each batch, and replays the worker's status and events
- * into the same {@link TransportListener} a direct socket would feed. The client cannot tell the
+ * into the same {@link TransportHandlers} a direct socket would feed. The client cannot tell the
  * difference, except that every tab of the browser appears in the room as one session.
  *
  * What stays in the tab: its `JoinLifecycle` (status, `connect()`'s promise, the `send()` calls
@@ -23,7 +23,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { JoinLifecycle } from '../join-lifecycle.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
 import type { QueuedSend } from '../send-queue.js';
-import type { ConnectionStatus, RoomTransport, StatusChange, TransportListener } from '../transport.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from '../transport.js';
 import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
 import {
 	HEARTBEAT_INTERVAL_MS,
@@ -88,7 +88,7 @@ type Pending<T> = PromiseWithResolvers<T>;
 
 export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	/** Hears the room's events and warnings; status goes through the lifecycle. */
-	readonly #listener: TransportListener;
+	readonly #handlers: TransportHandlers;
 	readonly #options: PortTransportOptions;
 	readonly #clock: Clock;
 	readonly #intervalMs: number;
@@ -110,14 +110,14 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#stopWaking: (() => void) | null = null;
 	#unavailable = false;
 
-	constructor(listener: TransportListener, options: PortTransportOptions) {
-		this.#listener = listener;
+	constructor(handlers: TransportHandlers, options: PortTransportOptions) {
+		this.#handlers = handlers;
 		this.#options = options;
 		this.#clock = options.clock ?? systemClock;
 		this.#intervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
 		this.#misses = options.heartbeatMisses ?? HEARTBEAT_MISSES;
 		this.#lifecycle = new JoinLifecycle(
-			listener,
+			handlers,
 			{ join: () => this.#joinRoom(), send: (event, data) => this.#send(event, data), leave: () => this.#leave() },
 			options.settings?.sendQueueSize,
 		);
@@ -330,13 +330,13 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			case 'event':
 				if (message.join !== this.#join) return;
 				try {
-					this.#listener.event(message.name, decodePayload(message.payload));
+					this.#handlers.event(message.name, decodePayload(message.payload));
 				} catch (error) {
 					console.error(`@delightstack/websocket: could not deliver "${message.name}"`, error);
 				}
 				return;
 			case 'warning':
-				if (message.join === this.#join) this.#listener.warning(message.warning);
+				if (message.join === this.#join) this.#handlers.warning(message.warning);
 				return;
 			case 'debug':
 				if (message.join === this.#join) this.#options.debug?.(`[shared] ${message.line}`);

@@ -25,7 +25,7 @@ import { applyWindowChange } from '../presence.js';
 import type { Clock } from '../clock.js';
 import type { WakeReason } from '../reconnect.js';
 import { SocketTransport } from '../socket-transport.js';
-import type { ConnectionStatus, StatusChange, TransportListener, TransportWarning } from '../transport.js';
+import type { ConnectionStatus, StatusChange, TransportHandlers, TransportWarning } from '../transport.js';
 import type { SocketSettings, WorkerMessage } from './protocol.js';
 import { withSince } from './since.js';
 import { changeToWire } from './wire.js';
@@ -78,12 +78,12 @@ export class SharedRoom {
 		this.url = options.url;
 		this.#feedRoom = options.name;
 		this.#lastChange = { room: options.name };
-		const listener: TransportListener = {
+		const handlers: TransportHandlers = {
 			status: (status, change) => this.#onStatus(status, change),
 			event: (name, data) => this.#onEvent(name, data),
 			warning: (warning) => this.#onWarning(warning),
 		};
-		this.#transport = new SocketTransport(listener, {
+		this.#transport = new SocketTransport(handlers, {
 			...options.settings,
 			url: () => withSince(this.url, (this.#asked = this.#feed.ask())),
 			clock: options.clock,

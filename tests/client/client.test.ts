@@ -9,7 +9,7 @@ import type { Socket, TCPSocketListener } from 'bun';
 import { afterAll, beforeAll, describe, expect, spyOn, test } from 'bun:test';
 import { ClosedByRoom, SendDropped } from '../../client/errors.js';
 import { SocketTransport } from '../../client/socket-transport.js';
-import type { TransportListener } from '../../client/transport.js';
+import type { TransportHandlers } from '../../client/transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
 import { CallTimeout, ConnectionLost, RoomError } from '../../rpc/errors.js';
 import type { RoomRpc } from '../../rpc/types.js';
@@ -613,7 +613,7 @@ describe("the client's own event names", () => {
 	});
 
 	test('events named ws:* or * arriving from the room are never emitted', async () => {
-		let fromRoom: TransportListener | undefined;
+		let fromRoom: TransportHandlers | undefined;
 		const ws = client({ user_id: 'ann' }, {
 			transport: (listener) => {
 				fromRoom = listener;

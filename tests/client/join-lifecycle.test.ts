@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import { SendDropped } from '../../client/errors.js';
 import { JoinLifecycle, type JoinLink } from '../../client/join-lifecycle.js';
-import type { ConnectionStatus, StatusChange, TransportListener } from '../../client/transport.js';
+import type { ConnectionStatus, StatusChange, TransportHandlers } from '../../client/transport.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 
 /** A lifecycle over a link that logs `join`, `send` and `leave`, and a listener that logs statuses and warnings. */
@@ -15,7 +15,7 @@ function harness(sendQueueSize?: number) {
 	const changes: StatusChange[] = [];
 	/** What each status listener does after logging, e.g. send or leave (set by a test). */
 	const onStatus: { then?: (status: ConnectionStatus) => void } = {};
-	const listener: TransportListener = {
+	const listener: TransportHandlers = {
 		status: (status, change) => {
 			log.push(`status:${status}`);
 			changes.push(change);

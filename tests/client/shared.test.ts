@@ -19,7 +19,7 @@ import { PROTOCOL_VERSION, type HubStats, type WorkerMessage } from '../../clien
 import { errorFromWire, errorToWire } from '../../client/shared/wire.js';
 import { SHARED_WORKER_NAME } from '../../client/shared-worker.js';
 import { SocketTransport } from '../../client/socket-transport.js';
-import type { TransportListener } from '../../client/transport.js';
+import type { TransportHandlers } from '../../client/transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
 import { CallTimeout, ConnectionLost, RoomError } from '../../rpc/errors.js';
 import type { RoomRpc } from '../../rpc/types.js';
@@ -130,7 +130,7 @@ const texts = (events: Array<{ event: string; data: any }>, name = 'chat:message
 function recorder() {
 	const log: string[] = [];
 	const events: Array<{ name: string; data: any }> = [];
-	const listener: TransportListener = {
+	const listener: TransportHandlers = {
 		status: (status) => log.push(`status:${status}`),
 		event: (name, data) => {
 			events.push({ name, data });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { SocketTransport } from '../../client/socket-transport.js';
-import type { ConnectionStatus, TransportListener } from '../../client/transport.js';
+import type { ConnectionStatus, TransportHandlers } from '../../client/transport.js';
 import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost } from '../../rpc/errors.js';
 import type { RoomRpc } from '../../rpc/types.js';
@@ -18,7 +18,7 @@ afterAll(() => worker.dispose());
 
 function recordingListener() {
 	const log: string[] = [];
-	const listener: TransportListener = {
+	const listener: TransportHandlers = {
 		status: (status: ConnectionStatus, change) => log.push(`status:${status}${change.error ? `:${change.error.code}` : ''}`),
 		event: (name) => log.push(`event:${name}`),
 		warning: (w) => log.push(`warning:${w.code}`),

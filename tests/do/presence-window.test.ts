@@ -31,7 +31,7 @@ beforeAll(
 					FULL: { className: 'TestRoom', useSQLite: true },
 				},
 			},
-			'tests/room/presence-window-worker.ts',
+			'tests/do/presence-window-worker.ts',
 			'presence-window-worker.js',
 		)),
 );
