@@ -39,7 +39,10 @@ export function loadSessions(): Promise<Sessions> {
 		const attempt = Promise.resolve()
 			.then(() => sessionChunk.load())
 			.then(
-				(sessions) => (loaded = sessions),
+				(sessions) => {
+					if (loading === attempt) loaded = sessions;
+					return sessions;
+				},
 				(cause: unknown) => {
 					if (loading === attempt) loading = undefined;
 					const why = cause instanceof Error ? cause.message : String(cause);

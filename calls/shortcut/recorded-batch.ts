@@ -16,11 +16,16 @@
  * cannot take (pipelining, a second call, non-plain arguments, `dup`, `map`, dispose,
  * `onRpcBroken`, …), when the batch leaves as anything but the one plain call, and when the answer
  * is not plain (the session then reads the answer that arrived; what it would send is discarded,
- * the frame has left). `tests/rpc/client-calls.test.ts` compares frames and outcomes with sessions.
+ * the frame has left). `tests/calls/client-calls.test.ts` compares frames and outcomes with sessions.
+ *
+ * capnweb itself is loaded on demand (`sessions.ts`): before it is there, an operation recording
+ * cannot take returns a stand-in for its result ({@link PendingNode}), done in order once capnweb
+ * arrives, and the batch leaves then.
  *
  * The stand-ins are Proxies shaped like capnweb's (a function target; `RpcStub`/`RpcPromise`
- * prototypes), so capnweb recognizes them when they are passed back into a call: it then asks for
- * their internal symbol, which upgrades their batch and hands capnweb the real stub.
+ * prototypes once capnweb is loaded), so capnweb recognizes them when they are passed back into a
+ * call: it then asks for their internal symbol, which upgrades their batch and hands capnweb the
+ * real stub.
  */
 import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from '../batch-delivery.js';
 import type { BatchingTransport } from '../session-batch.js';
