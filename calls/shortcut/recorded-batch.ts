@@ -301,9 +301,16 @@ class PendingNode implements Node {
 		return this.#real!;
 	}
 
-	/** Does `op`, now that capnweb is here. */
+	/**
+	 * Does `op`, now that capnweb is here. What it throws (capnweb refusing an argument it cannot
+	 * send, say), thrown at the application had capnweb been there, rejects what this stands for.
+	 */
 	run(): void {
-		this.#real = this.op(this.from.real()) as Real;
+		try {
+			this.#real = this.op(this.from.real()) as Real;
+		} catch (error) {
+			this.#real = this.batch.rejectedReal(error);
+		}
 		this.#done = true;
 	}
 
@@ -318,10 +325,14 @@ class PendingSettle {
 	}
 
 	run(): void {
-		const real = this.node.real();
-		// A stub (not a promise) has no `then`: awaiting it gives the stub.
-		if (typeof real?.then === 'function') (real.then as (a: unknown, b: unknown) => unknown)(this.deferred.resolve, this.deferred.reject);
-		else this.deferred.resolve(real);
+		try {
+			const real = this.node.real();
+			// A stub (not a promise) has no `then`: awaiting it gives the stub.
+			if (typeof real?.then === 'function') (real.then as (a: unknown, b: unknown) => unknown)(this.deferred.resolve, this.deferred.reject);
+			else this.deferred.resolve(real);
+		} catch (error) {
+			this.deferred.reject(error);
+		}
 	}
 
 	fail(error: unknown): void {
@@ -466,7 +477,6 @@ export class RecordedBatch {
 
 	/** `then`, `catch` or `finally` on what `node` stands for, forwarded to capnweb (or once it is there). */
 	settle(node: Node, method: Settler, args: unknown[]): unknown {
-		let promise: Promise<unknown>;
 		if (this.direct) {
 			this.catchUp();
 			const real = node.real();
@@ -474,8 +484,13 @@ export class RecordedBatch {
 		}
 		const step = new PendingSettle(node);
 		this.#wait(step);
-		promise = step.deferred.promise;
+		const { promise } = step.deferred;
 		return (promise[method] as (...a: unknown[]) => unknown).apply(promise, args);
+	}
+
+	/** A capnweb promise rejecting with `error` (what a failed step stands for). */
+	rejectedReal(error: unknown): Real {
+		return this.#sessions().localPromise(rejected(error)) as Real;
 	}
 
 	/** Keeps `step` for when capnweb is here, and has it loaded. */
@@ -491,7 +506,7 @@ export class RecordedBatch {
 		);
 	}
 
-	/** capnweb is here: does what waited for it, in order (unless the batch still waits to leave). */
+	/** capnweb is here: does what waited for it, in order (a batch waiting to leave takes its frame). */
 	catchUp(): void {
 		if (this.#running || !this.direct) return;
 		if (this.#phase === 'waiting') this.#takeFrame();

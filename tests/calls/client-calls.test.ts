@@ -416,6 +416,23 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 		expect(recorded).toEqual(session);
 	});
 
+	test('an argument capnweb cannot send rejects the call with its error (with capnweb there, the call throws it)', async () => {
+		const { ctx, frames } = harness(true);
+		const threw = (() => {
+			try {
+				return ctx.rpc().echo(new Map() as never);
+			} catch (error) {
+				return error;
+			}
+		})();
+		expect(threw).not.toBeInstanceOf(Error);
+		const rejected = await Promise.resolve(threw).catch((error: unknown) => error);
+		expect(String(rejected)).toBe('TypeError: Cannot serialize value: [object Map]');
+		await sleep(5);
+		expect(frames).toEqual([]);
+		expect(() => ctx.rpc().echo(new Map() as never)).toThrow('Cannot serialize value: [object Map]');
+	});
+
 	test('a plain call loads nothing', async () => {
 		const before = sessionChunk.imports;
 		const { ctx } = harness(true);
