@@ -273,6 +273,14 @@ class Listener extends RpcTarget {
 	}
 }
 
+/** {@link Listener}'s methods on a class of its own, as the client's listener is. */
+class PlainListener {
+	log: unknown[] = [];
+}
+for (const name of Object.getOwnPropertyNames(Listener.prototype)) {
+	if (name !== 'constructor') Object.defineProperty(PlainListener.prototype, name, Object.getOwnPropertyDescriptor(Listener.prototype, name)!);
+}
+
 const ONE_WAY: Array<[string, string[]]> = [
 	[
 		'events and a closing notice',
@@ -299,6 +307,16 @@ describe('deliverOneWay equals a capnweb session', () => {
 		await new Promise((resolve) => setTimeout(resolve, 0));
 		expect(listener.log).toEqual(reference.log);
 		expect(listener.log.length).toBeGreaterThan(0);
+	});
+
+	// The client's own listener is no RpcTarget (capnweb loads only when a batch needs a session).
+	test.each(ONE_WAY)('%s, to a listener that is not an RpcTarget', async (_, lines) => {
+		const reference = new Listener();
+		await deliverWithSession(lines, reference);
+		const listener = new PlainListener();
+		await deliverOneWay(lines, listener);
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		expect(listener.log).toEqual(reference.log);
 	});
 
 	test('plain calls run before it returns', () => {
