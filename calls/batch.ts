@@ -7,10 +7,11 @@
  * correlation id, and the room answers them all in one frame. Nothing about a call outlives its
  * frame.
  */
-import { RpcPromise, RpcSession, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
+import { RpcPromise, RpcSession, RpcTarget, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
 import { RoomError } from '../rpc/errors.js';
 import type { EncodedPayload } from '../rpc/payload.js';
-import { plainError, plainMethod, plainPush, plainValue, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './shortcut/plain.js';
+import { plainMethod, plainPush, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './shortcut/plain.js';
+import { plainError, plainValue } from './shortcut/plain-result.js';
 import { SHORTCUT } from './shortcut/switch.js';
 
 /**
@@ -95,7 +96,7 @@ export function singleCall(lines: readonly string[]): PlainCall | undefined {
 export function answerBatch(batch: CallBatch, main: object, options: RpcSessionOptions = {}, control?: BatchControl): string[] | Promise<string[]> {
 	const call = batch.single;
 	// Custom limits would change how a session evaluates the arguments: leave those to it.
-	const method = call && options.limits === undefined ? plainMethod(main, call.method) : undefined;
+	const method = call && options.limits === undefined && main instanceof RpcTarget ? plainMethod(main, call.method) : undefined;
 	if (!call || !method) return answerWithSession(messagesOf(batch), main, options, control);
 
 	let result: unknown;
@@ -248,36 +249,7 @@ export function encodeWithSession(calls: ReadonlyArray<readonly [method: string,
 	return transport.sent;
 }
 
-/**
- * Delivers a one-way batch to `main`: runs every call in it, in order. Returns a promise only when
- * the batch needed a session (anything but plain calls); plain calls run before it returns.
- */
-export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
-	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
-	for (const line of messages) {
-		const call = SHORTCUT ? readPlainCall(line) : undefined;
-		const method = call && plainMethod(main, call.method);
-		// All or nothing, checked before anything runs: order is kept either way.
-		if (!call || !method) return deliverWithSession(messages, main);
-		calls.push([method, call.args]);
-	}
-	for (const [method, args] of calls) runOneWay(main, method, args);
-	return undefined;
-}
-
-/** Runs one one-way call: as in a session, what it returns or throws goes nowhere. */
-function runOneWay(main: object, method: (...args: unknown[]) => unknown, args: unknown[]): void {
-	try {
-		const result = method.apply(main, args);
-		if (!(result instanceof RpcPromise) && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-			Promise.resolve(result).catch(() => {});
-		}
-	} catch {
-		// Ignored, as a session ignores a one-way call's failure.
-	}
-}
-
-/** Delivers a one-way batch through a capnweb session: any batch, and the reference for `deliverOneWay`. */
+/** Delivers a one-way batch through a capnweb session: any batch, and the reference for the client's `deliverOneWay` (`one-way.ts`). */
 export async function deliverWithSession(messages: readonly string[], main: object): Promise<void> {
 	const transport = new AnsweringTransport(messages.map((m) => JSON.parse(m)));
 	const session = new RpcSession(transport, main);

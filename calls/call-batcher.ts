@@ -5,9 +5,10 @@
  */
 import { CallTimeout, ConnectionLost, RoomError } from '../rpc/errors.js';
 import { callFrame } from '../rpc/frame.js';
+import { LeavingOrder, type SendBatch } from './batch-delivery.js';
+import { sessionsNow } from './sessions.js';
 import { RecordedBatch } from './shortcut/recorded-batch.js';
 import { SHORTCUT } from './shortcut/switch.js';
-import { sessionBatch, type SendBatch } from './session-batch.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -32,12 +33,15 @@ export type SendFrame = (frame: string) => boolean;
  *
  * The one plain call nearly every batch is travels without a capnweb session (`recorded-batch.ts`);
  * anything else through one, as with `{ plainCalls: false }`, which uses a session for every batch
- * (the reference the recorded path is tested against).
+ * (the reference the recorded path is tested against). Sessions come with capnweb, loaded on the
+ * first batch that needs one (`sessions.ts`); until then such a batch is recorded, and it and the
+ * batches after it leave once capnweb is there.
  */
 export class CallBatcher<Remote = unknown> {
 	#current: { main: unknown } | null = null;
 	readonly #plainCalls: boolean;
 	readonly #send: SendBatch;
+	readonly #order = new LeavingOrder();
 	readonly #ended = (): void => {
 		this.#current = null;
 	};
@@ -50,7 +54,10 @@ export class CallBatcher<Remote = unknown> {
 
 	/** The room's API for calls made in this macrotask. */
 	get main(): Remote {
-		this.#current ??= this.#plainCalls ? new RecordedBatch(this.#send, this.#ended) : sessionBatch(this.#send, this.#ended);
+		if (!this.#current) {
+			const sessions = this.#plainCalls ? undefined : sessionsNow();
+			this.#current = sessions ? sessions.sessionBatch(this.#send, this.#ended, this.#order) : new RecordedBatch(this.#send, this.#ended, this.#order, this.#plainCalls);
+		}
 		return this.#current.main as Remote;
 	}
 }

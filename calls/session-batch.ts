@@ -1,31 +1,18 @@
 /**
- * A client call batch carried by a capnweb session: what every batch used before plain calls were
- * recorded without one (`recorded-batch.ts`), what a recorded batch upgrades to when it is anything
- * but the one plain call, and the reference the recorded path is tested against.
+ * Client call batches carried by capnweb sessions: what a recorded batch (`recorded-batch.ts`)
+ * upgrades to when it is anything but the one plain call, every batch with `{ plainCalls: false }`
+ * (the reference the recorded path is tested against), and a room → client batch that is not plain
+ * calls. The browser loads this module, and capnweb with it, as a chunk of its own when the first
+ * call needs it (`sessions.ts`); nothing else on the client imports capnweb.
  *
  * A session here lives for one batch: it sends its messages into a list that leaves as one frame at
- * the end of the macrotask, reads the room's answers to them, and ends (see {@link BATCH_ENDED}).
+ * the end of the macrotask, reads the room's answers to them, and ends (see `BATCH_ENDED`).
  */
-import { RpcSession, RpcTarget, type RpcTransport } from 'capnweb';
-import { fromRoom, RoomError } from '../rpc/errors.js';
+import { RpcPromise, RpcSession, RpcStub, RpcTarget, type RpcTransport } from 'capnweb';
+import { fromRoom } from '../rpc/errors.js';
+import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from './batch-delivery.js';
 
-/** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
-export type SendBatch = (messages: string[]) => Promise<string[]>;
-
-/**
- * Runs `run` once the current macrotask is over. A full macrotask, not a microtask: the application
- * must get the chance to call `.then()` on every RpcPromise of the tick (that is what asks for a
- * result) before the batch leaves.
- */
-export const afterThisMacrotask: (run: () => void) => void =
-	typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
-
-/**
- * How a batch's session ends once the room's answers are consumed. One shared error: ending is the
- * normal case for every batch, and building an Error (with its stack) each time is not free. It only
- * reaches code that asks a finished batch for something it never sent.
- */
-export const BATCH_ENDED = new RoomError('batch_ended', 'The batch ended before this call was answered', 0);
+export { deliverWithSession } from './batch.js';
 
 /**
  * The client's side of a call batch offers the room nothing to call (room → client calls are
@@ -34,8 +21,40 @@ export const BATCH_ENDED = new RoomError('batch_ended', 'The batch ended before 
  */
 export const NOTHING_TO_CALL = new (class NothingToCall extends RpcTarget {})();
 
-/** What a batch got back: the room's answers, or why there are none. */
-export type Answer = { replies: string[] } | { failure: unknown };
+/** The prototypes of capnweb's stubs and promises, which recorded stand-ins take on. */
+export const STUB_PROTO: object = RpcStub.prototype;
+export const PROMISE_PROTO: object = RpcPromise.prototype;
+
+/** A capnweb promise of `promise`'s outcome (pipelining on it reads the value, as on a resolved import). */
+export function localPromise(promise: Promise<unknown>): unknown {
+	return new RpcPromise(promise);
+}
+
+/** A fresh session over `transport`: the room's main stub, its rejections room errors. */
+export function sessionMain(transport: BatchingTransport): unknown {
+	return withRoomErrors(new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain());
+}
+
+/**
+ * `listener` as a target a session can call: itself when it is an RpcTarget, else an RpcTarget
+ * whose prototype has `listener`'s methods and getters (as a session finds them on its prototype
+ * chain), each run on `listener`.
+ */
+export function asTarget(listener: object): RpcTarget {
+	if (listener instanceof RpcTarget) return listener;
+	class ListenerTarget extends RpcTarget {}
+	const members = ListenerTarget.prototype;
+	for (let proto: object | null = Object.getPrototypeOf(listener); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+		for (const name of Object.getOwnPropertyNames(proto)) {
+			const found = Object.getOwnPropertyDescriptor(proto, name)!;
+			if (name === 'constructor' || Object.hasOwn(members, name)) continue;
+			const { value, get } = found;
+			if (typeof value === 'function') Object.defineProperty(members, name, { value: (...args: unknown[]) => Reflect.apply(value, listener, args) });
+			else if (get) Object.defineProperty(members, name, { get: () => Reflect.apply(get, listener, []) });
+		}
+	}
+	return new ListenerTarget();
+}
 
 /**
  * The client end of one batch (the counterpart of capnweb's BatchClientTransport): collects what
@@ -102,31 +121,18 @@ export class BatchingTransport implements RpcTransport {
 	}
 }
 
-/** Hands `messages` to `send` and reports the answer, whether `send` throws, rejects or resolves. */
-export function deliver(send: SendBatch, messages: string[], then: (answer: Answer) => void): void {
-	let answered: Promise<string[]>;
-	try {
-		answered = send(messages);
-	} catch (failure) {
-		answered = Promise.reject(failure);
-	}
-	answered.then(
-		(replies) => then({ replies }),
-		(failure: unknown) => then({ failure }),
-	);
-}
-
 /**
  * One batch through a capnweb session from its first call: the room's API for this macrotask, whose
  * calls leave as one frame once it is over (`ended` runs then). The reference for recorded batches.
  */
-export function sessionBatch(send: SendBatch, ended: () => void): { main: unknown } {
+export function sessionBatch(send: SendBatch, ended: () => void, order: LeavingOrder): { main: unknown } {
 	const transport = new BatchingTransport();
 	afterThisMacrotask(() => {
 		ended();
-		deliver(send, transport.take(), (answer) => transport.arrived(answer));
+		const messages = transport.take();
+		order.leave(() => deliver(send, messages, (answer) => transport.arrived(answer)));
 	});
-	return { main: withRoomErrors(new RpcSession(transport, NOTHING_TO_CALL).getRemoteMain()) };
+	return { main: sessionMain(transport) };
 }
 
 type Settler = 'then' | 'catch' | 'finally';

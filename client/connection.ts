@@ -2,9 +2,8 @@
  * `RoomConnection`: one WebSocket to one room, speaking the frame protocol. It knows nothing about
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
-import { RpcTarget } from 'capnweb';
-import { deliverOneWay } from '../calls/batch.js';
 import { CallBatcher, PendingBatches, type RefusalListener } from '../calls/call-batcher.js';
+import { deliverOneWay } from '../calls/one-way.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
@@ -30,13 +29,16 @@ export interface ConnectionOptions {
 	debug?: (line: string) => void;
 }
 
-/** The client's side of room → client calls. */
-class Listener extends RpcTarget implements RoomListener {
+/**
+ * The client's side of room → client calls. Not an RpcTarget: plain calls run on it directly, and a
+ * batch that needs a session gets it wrapped as one (`calls/one-way.ts`), so capnweb stays out of
+ * the client until something needs it.
+ */
+class Listener implements RoomListener {
 	#onEvent: ConnectionHandlers['onEvent'];
 	#onClosing: (code: number, reason: string) => void;
 	#send: (frame: string) => boolean;
 	constructor(onEvent: ConnectionHandlers['onEvent'], onClosing: (code: number, reason: string) => void, send: (frame: string) => boolean) {
-		super();
 		this.#onEvent = onEvent;
 		this.#onClosing = onClosing;
 		this.#send = send;

@@ -9,6 +9,7 @@
  * change feed.
  */
 import { CallBatcher, stableMain } from '../calls/call-batcher.js';
+import { prefetchSessions } from '../calls/sessions.js';
 import { RoomError } from '../rpc/errors.js';
 import { PRESENCE_METHOD } from '../rpc/protocol.js';
 import { isClientLocalEvent, type AuthSessionMeta, type EventMap, type PresencePage, type PresenceUpdate, type RoomEvents, type RoomRpc, type SessionInfo } from '../rpc/types.js';
@@ -493,6 +494,9 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		this.#nextRetry.set(change.retryInMs === undefined ? null : { attempt: change.attempt ?? 1, at: this.#clock.now() + change.retryInMs });
 		if (status === 'connected') {
 			this.#setLive(true);
+			// Calls that need a capnweb session (pipelining, stubs, several at once) load it on demand;
+			// fetched now, the first of them need not wait for it.
+			prefetchSessions();
 		} else if (status === 'reconnecting' && before === 'connected') {
 			this.#startLiveGrace();
 		} else if (status === 'disconnected') {

@@ -12,7 +12,7 @@
  * Run with `bun scripts/build-package.ts` (or `node --experimental-strip-types`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -37,21 +37,27 @@ try {
 }
 
 // Every entry point the `exports` map names must exist, with its types next to it; so must the
-// SharedWorker's module, which `client/shared-worker.js` loads by a URL relative to itself, and the
-// dev rooms Worker's front, which the Vite plugin bundles by a URL relative to itself.
-// `./headless` (client/headless.ts) is required once its source exists.
-const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index', 'client/shared/worker', 'vite/index', 'vite/adapter', 'vite/dev-worker'];
+// SharedWorker's module, which `client/shared-worker.js` loads by a URL relative to itself, the
+// capnweb sessions, which `calls/sessions.js` imports on demand (an app's build makes them a chunk
+// of their own), and the dev rooms Worker's front, which the Vite plugin bundles by a URL relative
+// to itself. `./headless` (client/headless.ts) is required once its source exists.
+const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index', 'client/shared/worker', 'calls/session-batch', 'vite/index', 'vite/adapter', 'vite/dev-worker'];
 if (existsSync(join(root, 'client', 'headless.ts'))) entries.push('client/headless');
 const missing = entries.flatMap((entry) =>
 	['.js', '.d.ts'].map((ext) => `dist/${entry}${ext}`).filter((file) => !existsSync(join(fresh, file.slice('dist/'.length)))),
 );
+
+// capnweb's sessions are imported on demand, which keeps capnweb off the client's first load: that
+// `import()` must come through the build as it is, for the app's bundler to split it off.
+const loader = join(fresh, 'calls', 'sessions.js');
+if (!existsSync(loader) || !readFileSync(loader, 'utf8').includes("import('./session-batch.js')")) missing.push("calls/sessions.js without import('./session-batch.js')");
 
 const files = walk(fresh);
 const runes = files.filter((file) => file.endsWith('.svelte.js'));
 console.log(`dist/: ${files.filter((f) => f.endsWith('.js')).length} modules, ${runes.length} runes modules (${runes.map((f) => relative(fresh, f)).join(', ') || 'none'})`);
 if (missing.length > 0) {
 	rmSync(fresh, { recursive: true, force: true });
-	console.error(`Missing entry points: ${missing.join(', ')}; dist/ left as it was`);
+	console.error(`Missing in the build: ${missing.join(', ')}; dist/ left as it was`);
 	process.exit(1);
 }
 

@@ -12,6 +12,7 @@ import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
 import { BatchingTransport } from '../../calls/session-batch.js';
+import { forgetSessions, loadSessions, sessionChunk, sessionsNow } from '../../calls/sessions.js';
 
 class Counter extends RpcTarget {
 	constructor(public n: number) {
@@ -237,6 +238,7 @@ const scenarios: Array<[string, Scenario, number?]> = [
 	['pipelining a.b().c()', async ({ rpc }) => settle(rpc().counter(1).increment(2).value())],
 	['a pipelined property', async ({ rpc }) => settle(rpc().counter(4).n)],
 	['a property of the API', async ({ rpc }) => settle(rpc().version)],
+	['a plain call after a pipelined one, same tick', async ({ rpc }) => Promise.all([settle(rpc().counter(5).value()), settle(rpc().echo(1))])],
 	['a promise as an argument', async ({ rpc }) => settle(rpc().add(rpc().add(1, 2), 3))],
 	['a promise from an earlier batch as an argument', async ({ rpc }) => {
 		const earlier = rpc().add(1, 2);
@@ -386,6 +388,57 @@ describe('recorded calls equal capnweb sessions', () => {
 		const session = await run(false, scenario, timeoutMs);
 		const recorded = await run(true, scenario, timeoutMs);
 		expect(recorded).toEqual(session);
+	});
+});
+
+describe('before capnweb has loaded, recorded calls equal capnweb sessions', () => {
+	// Every scenario starts without capnweb, which takes a few milliseconds to arrive (as over a
+	// network): what needs a session waits for it, and must end as with capnweb there from the start.
+	const load = sessionChunk.load;
+	beforeEach(() => {
+		forgetSessions();
+		sessionChunk.load = () => sleep(3).then(load);
+	});
+	afterEach(() => {
+		sessionChunk.load = load;
+	});
+	let logged: ReturnType<typeof spyOn>;
+	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
+	afterEach(() => logged.mockRestore());
+
+	// Only what code sees of the stubs before capnweb is there differs: not yet capnweb's classes.
+	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs');
+	test.each(sameWithoutCapnweb.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
+		await loadSessions();
+		const session = await run(false, scenario, timeoutMs);
+		forgetSessions();
+		const recorded = await run(true, scenario, timeoutMs);
+		expect(recorded).toEqual(session);
+	});
+
+	test('an argument capnweb cannot send rejects the call with its error (with capnweb there, the call throws it)', async () => {
+		const { ctx, frames } = harness(true);
+		const threw = (() => {
+			try {
+				return ctx.rpc().echo(new Map() as never);
+			} catch (error) {
+				return error;
+			}
+		})();
+		expect(threw).not.toBeInstanceOf(Error);
+		const rejected = await Promise.resolve(threw).catch((error: unknown) => error);
+		expect(String(rejected)).toBe('TypeError: Cannot serialize value: [object Map]');
+		await sleep(5);
+		expect(frames).toEqual([]);
+		expect(() => ctx.rpc().echo(new Map() as never)).toThrow('Cannot serialize value: [object Map]');
+	});
+
+	test('a plain call loads nothing', async () => {
+		const before = sessionChunk.imports;
+		const { ctx } = harness(true);
+		expect(await ctx.rpc().echo({ d: new Date(1) })).toEqual({ d: new Date(1) });
+		expect(sessionChunk.imports).toBe(before);
+		expect(sessionsNow()).toBeUndefined();
 	});
 });
 

@@ -39,6 +39,10 @@ const app = {
 	// Each awaits its RpcPromise (a callable proxy) so the test receives plain values.
 	post: async (text: string) => (calls++, await ws.rpc.post(text)),
 	echo: async <T>(value: T) => (calls++, (await ws.rpc.echo(value)) as T),
+	// A pipelined call: the one kind here that needs capnweb's session (the lazily loaded chunk).
+	count: async (start: number, by: number) => (calls++, await ws.rpc.counter(start).increment(by).value()),
+	/** A rejection as plain data the test can read. */
+	failure: (error: unknown) => ({ name: (error as Error).name, code: (error as { code?: string }).code, message: (error as Error).message }),
 	disconnect: () => ws.disconnect(),
 	/** Starts following entity changes, as a `DatabaseClient` given `ws.databaseHooks()` would. */
 	follow: () => {

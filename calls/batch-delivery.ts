@@ -1,0 +1,61 @@
+/**
+ * How a client call batch leaves and how its answer comes back, whether it travels as the one plain
+ * call (`shortcut/recorded-batch.ts`) or through a capnweb session (`session-batch.ts`). Nothing
+ * here needs capnweb.
+ */
+import { RoomError } from '../rpc/errors.js';
+
+/** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
+export type SendBatch = (messages: string[]) => Promise<string[]>;
+
+/**
+ * Runs `run` once the current macrotask is over. A full macrotask, not a microtask: the application
+ * must get the chance to call `.then()` on every RpcPromise of the tick (that is what asks for a
+ * result) before the batch leaves.
+ */
+export const afterThisMacrotask: (run: () => void) => void =
+	typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
+
+/**
+ * How a batch's session ends once the room's answers are consumed. One shared error: ending is the
+ * normal case for every batch, and building an Error (with its stack) each time is not free. It only
+ * reaches code that asks a finished batch for something it never sent.
+ */
+export const BATCH_ENDED = new RoomError('batch_ended', 'The batch ended before this call was answered', 0);
+
+/** What a batch got back: the room's answers, or why there are none. */
+export type Answer = { replies: string[] } | { failure: unknown };
+
+/** Hands `messages` to `send` and reports the answer, whether `send` throws, rejects or resolves. */
+export function deliver(send: SendBatch, messages: string[], then: (answer: Answer) => void): void {
+	let answered: Promise<string[]>;
+	try {
+		answered = send(messages);
+	} catch (failure) {
+		answered = Promise.reject(failure);
+	}
+	answered.then(
+		(replies) => then({ replies }),
+		(failure: unknown) => then({ failure }),
+	);
+}
+
+/**
+ * Keeps one client's batches leaving in the order they were made. A batch leaves at the end of its
+ * macrotask, at once; only one that waits for capnweb (`sessions.ts`) to load holds the batches
+ * made after it until it has left.
+ */
+export class LeavingOrder {
+	#waiting: Promise<void> | undefined;
+
+	/** Runs `leave` now, or once the batches before it have left; `leave` returns a promise while it waits. */
+	leave(leave: () => Promise<void> | void): void {
+		const before = this.#waiting;
+		const after = before ? before.then(leave) : leave();
+		if (!after) return;
+		const waiting = after.catch(() => {}).then(() => {
+			if (this.#waiting === waiting) this.#waiting = undefined;
+		});
+		this.#waiting = waiting;
+	}
+}
