@@ -236,7 +236,7 @@ export function encodeCalls(calls: ReadonlyArray<readonly [method: string, ...ar
 	return lines;
 }
 
-/** The message that calls the client's `RoomListener.event(name, payload)`: one line of a push frame. */
+/** The message that calls the client's `ClientApi.event(name, payload)`: one line of a push frame. */
 export function eventMessage(name: string, payload: EncodedPayload): string {
 	return encodeCalls([['event', name, payload]])[0]!;
 }

@@ -18,11 +18,11 @@ interface PendingBatch {
 	resolve(replies: string[]): void;
 	reject(error: RoomError): void;
 	deadline: number;
-	onRefused: RefusalListener | undefined;
+	onRefused: RefusalHandler | undefined;
 }
 
 /** Hears that the room refused a batch whole (after its promise rejected with the same error). */
-export type RefusalListener = (error: RoomError) => void;
+export type RefusalHandler = (error: RoomError) => void;
 
 /** Where frames go. Returns `false` when there is no open socket. */
 export type SendFrame = (frame: string) => boolean;
@@ -109,7 +109,7 @@ export class PendingBatches {
 	 * Sends one batch as a `call` frame; resolves with the room's answers. `onRefused` is who hears
 	 * of a refusal of this batch, instead of whoever {@link refuse} reports to otherwise.
 	 */
-	send(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
+	send(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		const id = this.#nextId++;
 		return new Promise<string[]>((resolve, reject) => {
 			const deadline = now() + this.timeoutMs;
@@ -129,7 +129,7 @@ export class PendingBatches {
 	 * rejects, then the batch's own `onRefused` hears of it, or `report` when it has none (or it is
 	 * no longer pending).
 	 */
-	refuse(id: number, error: RoomError, report?: RefusalListener): void {
+	refuse(id: number, error: RoomError, report?: RefusalHandler): void {
 		const onRefused = this.#pending.get(id)?.onRefused;
 		this.#settle(id, undefined, error);
 		(onRefused ?? report)?.(error);

@@ -36,24 +36,24 @@ export function sessionMain(transport: BatchingTransport): unknown {
 }
 
 /**
- * `listener` as a target a session can call: itself when it is an RpcTarget, else an RpcTarget
- * whose prototype has `listener`'s methods and getters (as a session finds them on its prototype
- * chain), each run on `listener`.
+ * `endpoint` as a target a session can call: itself when it is an RpcTarget, else an RpcTarget
+ * whose prototype has `endpoint`'s methods and getters (as a session finds them on its prototype
+ * chain), each run on `endpoint`.
  */
-export function asTarget(listener: object): RpcTarget {
-	if (listener instanceof RpcTarget) return listener;
-	class ListenerTarget extends RpcTarget {}
-	const members = ListenerTarget.prototype;
-	for (let proto: object | null = Object.getPrototypeOf(listener); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+export function asTarget(endpoint: object): RpcTarget {
+	if (endpoint instanceof RpcTarget) return endpoint;
+	class EndpointTarget extends RpcTarget {}
+	const members = EndpointTarget.prototype;
+	for (let proto: object | null = Object.getPrototypeOf(endpoint); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
 		for (const name of Object.getOwnPropertyNames(proto)) {
 			const found = Object.getOwnPropertyDescriptor(proto, name)!;
 			if (name === 'constructor' || Object.hasOwn(members, name)) continue;
 			const { value, get } = found;
-			if (typeof value === 'function') Object.defineProperty(members, name, { value: (...args: unknown[]) => Reflect.apply(value, listener, args) });
-			else if (get) Object.defineProperty(members, name, { get: () => Reflect.apply(get, listener, []) });
+			if (typeof value === 'function') Object.defineProperty(members, name, { value: (...args: unknown[]) => Reflect.apply(value, endpoint, args) });
+			else if (get) Object.defineProperty(members, name, { get: () => Reflect.apply(get, endpoint, []) });
 		}
 	}
-	return new ListenerTarget();
+	return new EndpointTarget();
 }
 
 /**

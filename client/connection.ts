@@ -2,12 +2,12 @@
  * `RoomConnection`: one WebSocket to one room, speaking the frame protocol. It knows nothing about
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
-import { CallBatcher, PendingBatches, type RefusalListener } from '../calls/call-batcher.js';
+import { CallBatcher, PendingBatches, type RefusalHandler } from '../calls/call-batcher.js';
 import { deliverOneWay } from '../calls/one-way.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
-import { EVENT_METHOD, type RoomListener, type SessionListPart } from '../rpc/protocol.js';
+import { EVENT_METHOD, type ClientApi, type SessionListPart } from '../rpc/protocol.js';
 import { clip } from './debug.js';
 import { SessionListParts } from './roster.js';
 
@@ -34,7 +34,7 @@ export interface ConnectionOptions {
  * batch that needs a session gets it wrapped as one (`calls/one-way.ts`), so capnweb stays out of
  * the client until something needs it.
  */
-class Listener implements RoomListener {
+class ClientEndpoint implements ClientApi {
 	#onEvent: ConnectionHandlers['onEvent'];
 	#onClosing: (code: number, reason: string) => void;
 	#send: (frame: string) => boolean;
@@ -78,7 +78,7 @@ export class RoomConnection<Remote = unknown> {
 	readonly opened: Promise<void>;
 	readonly #pending: PendingBatches;
 	readonly #batcher: CallBatcher<Remote>;
-	readonly #listener: Listener;
+	readonly #endpoint: ClientEndpoint;
 	readonly #handlers: ConnectionHandlers;
 	readonly #debug: ((line: string) => void) | undefined;
 	// Frames are handled strictly in arrival order, so an event the room sent before answering a call
@@ -91,7 +91,7 @@ export class RoomConnection<Remote = unknown> {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
 		this.#debug = options.debug;
-		this.#listener = new Listener(handlers.onEvent, (code, reason) => this.#end(code, reason), (frame) => this.#sendRaw(frame));
+		this.#endpoint = new ClientEndpoint(handlers.onEvent, (code, reason) => this.#end(code, reason), (frame) => this.#sendRaw(frame));
 		this.socket = new Socket(url);
 		this.#pending = new PendingBatches((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
 		this.#batcher = new CallBatcher<Remote>((messages) => this.#pending.send(messages));
@@ -144,7 +144,7 @@ export class RoomConnection<Remote = unknown> {
 	 * Rejects like any call: `ConnectionLost`, `CallTimeout`, or the `RoomError` of a refusal, which
 	 * then goes to `onRefused` (whose batch it was) instead of the `error` event.
 	 */
-	callBatch(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
+	callBatch(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		return this.#pending.send(messages, onRefused);
 	}
 
@@ -215,7 +215,7 @@ export class RoomConnection<Remote = unknown> {
 				this.#pending.refuse(frame.id, RoomError.from(frame.error), (error) => this.#handlers.onEvent('error', error.toJSON()));
 				return undefined;
 			case 'push':
-				return deliverOneWay(frame.messages, this.#listener);
+				return deliverOneWay(frame.messages, this.#endpoint);
 		}
 	}
 }

@@ -8,7 +8,7 @@
  * a late frame or close from a socket that was replaced (room switch, keep-alive timeout, manual
  * disconnect) can never reach the client.
  */
-import { CallBatcher, type RefusalListener } from '../calls/call-batcher.js';
+import { CallBatcher, type RefusalHandler } from '../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';
@@ -128,7 +128,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	 * to the room and resolves with the replies. Only while connected: calls are never queued. A
 	 * refusal of the batch goes to `onRefused`, not to this transport's `error` event.
 	 */
-	callBatch(messages: string[], onRefused?: RefusalListener): Promise<string[]> {
+	callBatch(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		if (this.status !== 'connected' || !this.#connection) return Promise.reject(new ConnectionLost('Not connected to the room'));
 		return this.#connection.callBatch(messages, onRefused);
 	}

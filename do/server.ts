@@ -608,7 +608,7 @@ export class WebsocketServer<
 		}
 	}
 
-	/** Closes a socket from the room's side, with the notice the client relies on (see `RoomListener.closing`). */
+	/** Closes a socket from the room's side, with the notice the client relies on (see `ClientApi.closing`). */
 	#close(ws: WebSocket, code: number, reason: string): void {
 		// A close reason is limited to 123 bytes.
 		const short = utf8Length(reason) > 123 ? reason.slice(0, 40) : reason;

@@ -4,7 +4,7 @@
  * Browser → room: the room's `RoomApi` class is the main object of each batch. Custom events from
  * `send(event, data)` are calls too, to {@link EVENT_METHOD}.
  *
- * Room → browser: the client's {@link RoomListener} is the main object of each one-way batch.
+ * Room → browser: the client's {@link ClientApi} is the main object of each one-way batch.
  */
 import type { EncodedPayload } from './payload.js';
 import type { AuthSessionMeta, RoomEvents } from './types.js';
@@ -21,8 +21,8 @@ export const EVENT_METHOD = '~event';
  */
 export const PRESENCE_METHOD = '~presence';
 
-/** What the room calls on every connected client. */
-export interface RoomListener {
+/** What the room calls on every connected client (as browsers call the room's `RoomApi`). */
+export interface ClientApi {
 	/** One event: a built-in one (`session:*`, `entity:*`, `error`) or the room's own. */
 	event(name: string, payload: EncodedPayload): void;
 	/**
