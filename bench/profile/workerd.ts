@@ -12,7 +12,7 @@ import { killAllClients, prepareClients } from '../driver/child.js';
 import type { Bench } from '../context.js';
 import { hotspots, type CpuProfile } from './cpuprofile.js';
 import type { Impl } from '../shared/impl.js';
-import { parseOptions } from '../driver/options.js';
+import { ALL_SCENARIOS, parseOptions } from '../driver/options.js';
 import { pin } from '../driver/pin.js';
 import { SCENARIO_RUNNERS } from '../scenarios/index.js';
 import { startBenchServer, type BenchServer } from '../driver/workerd.js';
@@ -20,7 +20,8 @@ import { startBenchServer, type BenchServer } from '../driver/workerd.js';
 const argv = process.argv.slice(2).filter((a) => a !== '--client');
 // `--client`: also profile the client processes (Bun's own profiler, markdown into bench/.build).
 const profileClients = process.argv.includes('--client');
-const options = parseOptions(argv.includes('--runs') ? argv : [...argv, '--runs', '1']);
+// Every scenario that opens measured windows: the throughput ones, and the first call after eviction.
+const options = parseOptions(argv.includes('--runs') ? argv : [...argv, '--runs', '1'], ALL_SCENARIOS);
 const log = (line: string) => process.stderr.write(`[profile] ${line}\n`);
 const buildDir = join(import.meta.dir, '..', '.build');
 

@@ -86,8 +86,10 @@ async function idleThenCall(bench: Bench, sides: readonly Side[], idleMs: number
 	const during = await countsOf(bench, sides);
 	const results: IdleResult[] = [];
 	for (const side of sides) {
+		await bench.window?.open(side.impl);
 		side.client.say('next');
 		results.push(await side.client.wait<IdleResult>('result', 60_000));
+		await bench.window?.close(side.impl);
 	}
 	const after = await countsOf(bench, sides);
 	return { before, idled, during, results, after };
