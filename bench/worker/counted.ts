@@ -4,7 +4,6 @@
  * The counts live in module scope, which outlives an evicted Durable Object (the isolate stays), and
  * the Worker reads them at `/counters/<room>` without waking the room.
  */
-import type { WSMessage } from 'partyserver';
 import { PING, PONG } from '../shared/plain.js';
 import { BareRoom, PartyRoom } from './baselines.js';
 import { BenchRoom, DeflateBenchRoom } from './ours.js';
@@ -32,89 +31,52 @@ function countsFor(label: string, ctx: DurableObjectState): RoomCounts {
 	return entry;
 }
 
-/** A counted baseline room was constructed: it answers the keep-alive ping in the runtime, as ours does. */
-function constructedBaseline(label: string, ctx: DurableObjectState): RoomCounts {
-	ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-	const entry = countsFor(label, ctx);
-	entry.constructed++;
-	return entry;
+/** What every counted room has: the Durable Object entry points the counts watch. */
+interface Room {
+	fetch(request: Request): unknown;
+	webSocketMessage(ws: WebSocket, message: never): unknown;
+	webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): unknown;
+	webSocketError?(ws: WebSocket, error: unknown): unknown;
 }
 
-/** One of our room classes, counted. */
-function countedOurs(Room: typeof BenchRoom) {
-	return class CountedOurs extends Room {
+// A mixin's base must take any arguments (TypeScript's rule for class mixins).
+type RoomClass = new (...args: any[]) => Room;
+
+/**
+ * `Base` counted under `label`. Baselines also get the runtime-answered keep-alive ping ours sets
+ * itself (`autoResponse`), so keep-alive costs all of them the same.
+ */
+function counted<Base extends RoomClass>(Base: Base, label: string, autoResponse: boolean) {
+	return class Counted extends Base {
 		readonly #counts: RoomCounts;
-		constructor(ctx: DurableObjectState, env: unknown) {
-			super(ctx, env);
-			(this.#counts = countsFor('ours', ctx)).constructed++;
+				constructor(...args: any[]) {
+			super(...args);
+			const ctx = args[0] as DurableObjectState;
+			if (autoResponse) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+			(this.#counts = countsFor(label, ctx)).constructed++;
 		}
-		override fetch(request: Request): Promise<Response> {
+		override fetch(request: Request): unknown {
 			this.#counts.fetch++;
 			return super.fetch(request);
 		}
-		override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+		override webSocketMessage(ws: WebSocket, message: never): unknown {
 			this.#counts.message++;
-			return super.webSocketMessage(ws, raw);
+			return super.webSocketMessage(ws, message);
 		}
-		override webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+		override webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): unknown {
 			this.#counts.close++;
-			return super.webSocketClose(ws, code, reason);
+			return super.webSocketClose(ws, code, reason, wasClean);
 		}
-		override webSocketError(ws: WebSocket): Promise<void> {
+		override webSocketError(ws: WebSocket, error: unknown): unknown {
 			this.#counts.error++;
-			return super.webSocketError(ws);
+			return super.webSocketError?.(ws, error);
 		}
 	};
 }
 
-export const CountedBenchRoom = countedOurs(BenchRoom);
-export const CountedDeflateBenchRoom = countedOurs(DeflateBenchRoom);
-
+export const CountedBenchRoom = counted(BenchRoom, 'ours', false);
+export const CountedDeflateBenchRoom = counted(DeflateBenchRoom, 'ours', false);
 /** The bare room, counted, and answering the keep-alive ping in the runtime as ours does. */
-export class CountedBareRoom extends BareRoom {
-	readonly #counts: RoomCounts;
-	constructor(ctx: DurableObjectState, env: unknown) {
-		super(ctx, env as never);
-		this.#counts = constructedBaseline('bare', ctx);
-	}
-	override fetch(request: Request): Promise<Response> {
-		this.#counts.fetch++;
-		return super.fetch(request);
-	}
-	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-		this.#counts.message++;
-		super.webSocketMessage(ws, message);
-	}
-	override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-		this.#counts.close++;
-		super.webSocketClose(ws, code, reason);
-	}
-	override webSocketError(): void {
-		this.#counts.error++;
-	}
-}
-
+export const CountedBareRoom = counted(BareRoom, 'bare', true);
 /** partyserver, counted, with the same runtime-answered ping (partyserver does not set one itself). */
-export class CountedPartyRoom extends PartyRoom {
-	readonly #counts: RoomCounts;
-	constructor(ctx: DurableObjectState, env: unknown) {
-		super(ctx, env as never);
-		this.#counts = constructedBaseline('party', ctx);
-	}
-	override fetch(request: Request): Promise<Response> {
-		this.#counts.fetch++;
-		return super.fetch(request);
-	}
-	override webSocketMessage(ws: WebSocket, message: WSMessage): Promise<void> {
-		this.#counts.message++;
-		return super.webSocketMessage(ws, message);
-	}
-	override webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
-		this.#counts.close++;
-		return super.webSocketClose(ws, code, reason, wasClean);
-	}
-	override webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-		this.#counts.error++;
-		return super.webSocketError(ws, error);
-	}
-}
+export const CountedPartyRoom = counted(PartyRoom, 'party', true);
