@@ -5,10 +5,13 @@
  * fail, and starts out not loaded.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { encodeCalls } from '../../calls/batch.js';
+import { RoomConnection } from '../../client/connection.js';
 import { RoomClient, type RoomError } from '../../client/headless.js';
 import { forgetPayloadCodec, payloadChunk } from '../../client/payload-codec.js';
 import { PROTOCOL_VERSION, type TabMessage, type WorkerMessage } from '../../client/shared/protocol.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
+import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
@@ -88,6 +91,32 @@ describe('payloads that need the decoder wait for it, in order', () => {
 		expect(await rich).toEqual({ at: new Date(5), m: new Map([['a', 1]]) });
 		expect(await plain).toEqual({ n: 1 });
 		expect(order).toEqual(['rich', 'plain']);
+	});
+});
+
+describe('one frame of several events', () => {
+	// The room writes several one-way calls in one frame (a catch-up, say): a server here sends
+	// exactly that frame, with a Date event between two plain ones and its closing notice after them.
+	test('the calls after a payload that waits for the decoder wait too, in order', async () => {
+		gate = Promise.withResolvers();
+		const events = [{ n: 1 }, { at: new Date(2) }, { n: 3 }].map((data) => ['event', 'rich', encodePayload(data)] as const);
+		const frame = pushFrame(encodeCalls([...events, ['closing', 4000, 'done']]));
+		const server = Bun.serve({ port: 0, fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response('no', { status: 400 })), websocket: { open: (ws) => void ws.send(frame), message() {} } });
+		const got: unknown[] = [];
+		const arrived = Promise.withResolvers<void>();
+		const closed = Promise.withResolvers<void>();
+		const connection = new RoomConnection(
+			`ws://127.0.0.1:${server.port}`,
+			{ onEvent: (_name, data) => got.push(data), onClose: (code) => (got.push(code), closed.resolve()) },
+			{ debug: (line) => line.startsWith('←') && arrived.resolve() },
+		);
+		await arrived.promise;
+		expect(got).toEqual([{ n: 1 }]);
+		gate.resolve();
+		await closed.promise;
+		expect(got).toEqual([{ n: 1 }, { at: new Date(2) }, { n: 3 }, 4000]);
+		connection.close();
+		server.stop(true);
 	});
 });
 
