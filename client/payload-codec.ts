@@ -12,6 +12,7 @@
  * `RoomError`; the next payload that needs it tries again.
  */
 import { RoomError } from '../rpc/errors.js';
+import { lazyChunk, type ChunkSource } from '../calls/lazy-chunk.js';
 import { readJson, type EncodedPayload } from '../rpc/payload-json.js';
 import type * as Decoder from '../rpc/payload.js';
 
@@ -19,23 +20,35 @@ export { encodePayload } from '../rpc/payload-encode.js';
 
 type Codec = typeof Decoder;
 
-let loaded: Codec | undefined;
-let loading: Promise<Codec> | undefined;
-/** Why the last load failed, while no load succeeded. */
-let failure: RoomError | undefined;
-
 /**
  * Where the decoder comes from. Tests replace it to count loads or make one fail; `imports` counts
  * the loads started.
  */
-export const payloadChunk = {
+export const payloadChunk: ChunkSource<Codec> = {
 	load: (): Promise<Codec> => import('../rpc/payload.js'),
 	imports: 0,
 };
 
+const chunk = lazyChunk(
+	payloadChunk,
+	(why) => new RoomError('payload_unavailable', `This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded: ${why}`, 0),
+);
+
+/**
+ * Loads the decoder if needed. Rejects with a `RoomError` (`payload_unavailable`) when the chunk
+ * cannot be loaded (offline, a deploy removed it); the next call tries again.
+ */
+export const loadPayloadCodec = chunk.load;
+
+/** Starts loading the decoder in the background, so a later payload needing it need not wait. */
+export const prefetchPayloadCodec = chunk.prefetch;
+
+/** Forgets the loaded decoder (tests: the next payload needing it loads it again through `payloadChunk.load`). */
+export const forgetPayloadCodec = chunk.forget;
+
 /** Whether decoding `payload` needs the decoder chunk: it has `meta` (and it is not loaded yet). */
 export function needsDecoder(payload: EncodedPayload): boolean {
-	return loaded === undefined && typeof payload === 'object' && payload !== null && payload.meta !== undefined && payload.meta !== null;
+	return chunk.now() === undefined && typeof payload === 'object' && payload !== null && payload.meta !== undefined && payload.meta !== null;
 }
 
 /**
@@ -46,8 +59,9 @@ export function needsDecoder(payload: EncodedPayload): boolean {
 export function decodeNow<T = unknown>(payload: EncodedPayload, fresh = false): T {
 	const [json, units, meta] = readJson(payload, fresh);
 	if (meta === undefined || meta === null) return json as T;
-	if (loaded) return loaded.restorePayload(json, units, meta) as T;
-	throw failure ?? new RoomError('payload_unavailable', 'This payload needs the payload decoder, which is not loaded', 0);
+	const codec = chunk.now();
+	if (codec) return codec.restorePayload(json, units, meta) as T;
+	throw chunk.failure() ?? new RoomError('payload_unavailable', 'This payload needs the payload decoder, which is not loaded', 0);
 }
 
 /** Decodes `payload`, loading the decoder first if it needs it. Rejects like {@link decodeNow}, or with the load's `RoomError`. */
@@ -56,47 +70,3 @@ export async function decodeLater<T = unknown>(payload: EncodedPayload, fresh = 
 	return decodeNow<T>(payload, fresh);
 }
 
-/**
- * Loads the decoder if needed. Rejects with a `RoomError` (`payload_unavailable`) when the chunk
- * cannot be loaded (offline, a deploy removed it); the next call tries again.
- */
-export function loadPayloadCodec(): Promise<Codec> {
-	if (loaded) return Promise.resolve(loaded);
-	if (!loading) {
-		payloadChunk.imports++;
-		const attempt = Promise.resolve()
-			.then(() => payloadChunk.load())
-			.then(
-				(codec) => {
-					if (loading === attempt) {
-						loaded = codec;
-						failure = undefined;
-					}
-					return codec;
-				},
-				(cause: unknown) => {
-					const why = cause instanceof Error ? cause.message : String(cause);
-					const error = Object.assign(new RoomError('payload_unavailable', `This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded: ${why}`, 0), { cause });
-					if (loading === attempt) {
-						loading = undefined;
-						failure = error;
-					}
-					throw error;
-				},
-			);
-		loading = attempt;
-	}
-	return loading;
-}
-
-/** Starts loading the decoder in the background, so a later payload needing it need not wait. */
-export function prefetchPayloadCodec(): void {
-	if (!loaded) loadPayloadCodec().catch(() => {});
-}
-
-/** Forgets the loaded decoder (tests: the next payload needing it loads it again through `payloadChunk.load`). */
-export function forgetPayloadCodec(): void {
-	loaded = undefined;
-	loading = undefined;
-	failure = undefined;
-}
