@@ -9,6 +9,7 @@ import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import type { EncodedPayload } from '../rpc/payload-json.js';
 import { EVENT_METHOD, type ClientApi, type SessionListPart } from '../rpc/protocol.js';
 import { clip } from './debug.js';
+import { Inbox } from './inbox.js';
 import { decodeLater, decodeNow, encodePayload, loadPayloadCodec, needsDecoder } from './payload-codec.js';
 import { SessionListParts } from './roster.js';
 
@@ -119,7 +120,7 @@ export class RoomConnection<Remote = unknown> {
 	// reaches the app before that call resolves. Most frames are handled as they arrive; one that
 	// needs a capnweb session, or a payload decoder not loaded yet, is delivered asynchronously, and
 	// this holds the frames behind it until it is done.
-	#inbox: Promise<void> | undefined;
+	readonly #inbox = new Inbox(couldNotHandle);
 	/** Answers to `send` being decoded while the decoder chunk loads: later answers wait behind them. */
 	#answers: Promise<void> | undefined;
 
@@ -242,22 +243,7 @@ export class RoomConnection<Remote = unknown> {
 		if (typeof data !== 'string') return;
 		const frame = parseFrame(data);
 		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
-		if (this.#inbox) return this.#queue(this.#inbox.then(() => this.#handle(frame)));
-		let later: Promise<void> | undefined;
-		try {
-			later = this.#handle(frame);
-		} catch (error) {
-			couldNotHandle(error);
-		}
-		if (later) this.#queue(later);
-	}
-
-	/** Holds later frames until `delivery` is done. */
-	#queue(delivery: Promise<void>): void {
-		const inbox = delivery.catch(couldNotHandle).then(() => {
-			if (this.#inbox === inbox) this.#inbox = undefined;
-		});
-		this.#inbox = inbox;
+		this.#inbox.take(() => this.#handle(frame));
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */

@@ -20,6 +20,7 @@ import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import type { EncodedPayload } from '../../rpc/payload-json.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { Inbox } from '../inbox.js';
 import { JoinLifecycle } from '../join-lifecycle.js';
 import { decodeNow, encodePayload, loadPayloadCodec, needsDecoder } from '../payload-codec.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
@@ -106,7 +107,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#welcomed = false;
 	#lastHeard = 0;
 	/** Messages after one that waits for the payload decoder chunk wait behind it, in order. */
-	#inbox: Promise<void> | undefined;
+	readonly #inbox = new Inbox((error) => console.error('@delightstack/websocket: could not handle a message from the shared worker', error));
 	#nextId = 1;
 	#liveness: TimerHandle | null = null;
 	#stopPage: (() => void) | null = null;
@@ -316,9 +317,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#lastHeard = this.#clock.now();
 		// Answered at once, even while messages wait: the worker would take a late pong for a gone tab.
 		if (message.type === 'ping') return this.#post({ type: 'pong' });
-		if (this.#inbox) return this.#hold(this.#inbox.then(() => this.#handle(port, message)));
-		const later = this.#handle(port, message);
-		if (later) this.#hold(later);
+		this.#inbox.take(() => this.#handle(port, message));
 	}
 
 	/** Handles one message; returns a promise only when it waits for the payload decoder. */
@@ -329,16 +328,6 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		// If the decoder cannot be loaded, the event becomes an `error` event and the send rejects.
 		const handle = () => this.#handleNow(message);
 		return loadPayloadCodec().then(handle, handle);
-	}
-
-	/** Holds later messages until `delivery` is done (a payload waiting for the decoder chunk). */
-	#hold(delivery: Promise<void>): void {
-		const inbox = delivery
-			.catch((error: unknown) => console.error('@delightstack/websocket: could not handle a message from the shared worker', error))
-			.then(() => {
-				if (this.#inbox === inbox) this.#inbox = undefined;
-			});
-		this.#inbox = inbox;
 	}
 
 	#handleNow(message: WorkerMessage): void {
