@@ -6,9 +6,11 @@ import { CallBatcher, PendingBatches, type RefusalHandler } from '../calls/call-
 import { deliverOneWay } from '../calls/one-way.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
-import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
+import type { EncodedPayload } from '../rpc/payload-json.js';
 import { EVENT_METHOD, type ClientApi, type SessionListPart } from '../rpc/protocol.js';
 import { clip } from './debug.js';
+import { Inbox } from './inbox.js';
+import { decodeLater, decodeNow, encodePayload, loadPayloadCodec, needsDecoder } from './payload-codec.js';
 import { SessionListParts } from './roster.js';
 
 export interface ConnectionHandlers {
@@ -45,16 +47,49 @@ class ClientEndpoint implements ClientApi {
 	}
 	/** A long `session:list` arrives in parts; the handlers get it whole, once. */
 	readonly #listParts = new SessionListParts();
+	/**
+	 * The frame's calls from one whose payload waits for the decoder chunk on: they run in order
+	 * once it is there (or could not be loaded), and the connection holds later frames behind them.
+	 */
+	#held: Promise<void> | undefined;
+
+	/** What of the frame just run is still to be delivered, handed to the connection's inbox. */
+	takeHeld(): Promise<void> | undefined {
+		const held = this.#held;
+		this.#held = undefined;
+		return held;
+	}
+
+	/** Runs `call` now, or after what is held; what it throws goes nowhere, as for any one-way call. */
+	#inOrder(call: () => void): void {
+		if (!this.#held) return call();
+		this.#held = this.#held.then(() => {
+			try {
+				call();
+			} catch {
+				// As `deliverOneWay` ignores a one-way call's failure.
+			}
+		});
+	}
+
 	event(name: string, payload: EncodedPayload): void {
+		if (this.#held || !needsDecoder(payload)) return this.#inOrder(() => this.#deliver(name, payload));
+		const deliver = () => this.#deliver(name, payload);
+		// If it cannot be loaded, `#deliver` reports this event as an `error`.
+		this.#held = loadPayloadCodec().then(deliver, deliver);
+	}
+
+	#deliver(name: string, payload: EncodedPayload): void {
 		let data: unknown;
 		try {
 			// Fresh from the frame: decoded in place.
-			data = decodePayload(payload, true);
+			data = decodeNow(payload, true);
 		} catch (error) {
 			// Dropped, but not silently: the app hears of it as an `error` event.
 			const message = `Could not decode the room's ${JSON.stringify(name)} event: ${(error as Error).message}`;
 			console.warn(message);
-			this.#onEvent('error', { code: 'bad_payload', status: 400, message });
+			const unavailable = error instanceof RoomError && error.code === 'payload_unavailable';
+			this.#onEvent('error', { code: unavailable ? 'payload_unavailable' : 'bad_payload', status: unavailable ? 0 : 400, message });
 			return;
 		}
 		if (name === 'session:list') {
@@ -64,11 +99,11 @@ class ClientEndpoint implements ClientApi {
 		this.#onEvent(name, data);
 	}
 	closing(code: number, reason: string): void {
-		this.#onClosing(code, reason);
+		this.#inOrder(() => this.#onClosing(code, reason));
 	}
 	confirm(nonce: string): void {
 		// Frames are handled in order, so everything the room sent before asking has been read.
-		this.#send(ackFrame(nonce));
+		this.#inOrder(() => void this.#send(ackFrame(nonce)));
 	}
 }
 
@@ -83,9 +118,11 @@ export class RoomConnection<Remote = unknown> {
 	readonly #debug: ((line: string) => void) | undefined;
 	// Frames are handled strictly in arrival order, so an event the room sent before answering a call
 	// reaches the app before that call resolves. Most frames are handled as they arrive; one that
-	// needs a capnweb session is delivered asynchronously, and this holds the frames behind it until
-	// it is done.
-	#inbox: Promise<void> | undefined;
+	// needs a capnweb session, or a payload decoder not loaded yet, is delivered asynchronously, and
+	// this holds the frames behind it until it is done.
+	readonly #inbox = new Inbox(couldNotHandle);
+	/** Answers to `send` being decoded while the decoder chunk loads: later answers wait behind them. */
+	#answers: Promise<void> | undefined;
 
 	constructor(url: string | URL, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
@@ -135,7 +172,26 @@ export class RoomConnection<Remote = unknown> {
 	 */
 	async send(event: string, data?: unknown): Promise<unknown> {
 		const main = this.#batcher.main as unknown as Record<string, (...args: unknown[]) => Promise<EncodedPayload>>;
-		return decodePayload(await main[EVENT_METHOD]!(event, encodePayload(data)), true);
+		return this.#answer(await main[EVENT_METHOD]!(event, encodePayload(data)));
+	}
+
+	/**
+	 * An answer to `send`, decoded: at once, unless it or an answer that arrived before it waits for
+	 * the payload decoder chunk; answers resolve in the order they arrived either way.
+	 */
+	#answer(payload: EncodedPayload): unknown {
+		if (!this.#answers && !needsDecoder(payload)) return decodeNow(payload, true);
+		const decoded = (this.#answers ?? Promise.resolve()).then(() => decodeLater(payload, true));
+		const settled: Promise<void> = decoded.then(
+			() => this.#answered(settled),
+			() => this.#answered(settled),
+		);
+		this.#answers = settled;
+		return decoded;
+	}
+
+	#answered(settled: Promise<void>): void {
+		if (this.#answers === settled) this.#answers = undefined;
 	}
 
 	/**
@@ -187,22 +243,7 @@ export class RoomConnection<Remote = unknown> {
 		if (typeof data !== 'string') return;
 		const frame = parseFrame(data);
 		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
-		if (this.#inbox) return this.#queue(this.#inbox.then(() => this.#handle(frame)));
-		let later: Promise<void> | undefined;
-		try {
-			later = this.#handle(frame);
-		} catch (error) {
-			couldNotHandle(error);
-		}
-		if (later) this.#queue(later);
-	}
-
-	/** Holds later frames until `delivery` is done. */
-	#queue(delivery: Promise<void>): void {
-		const inbox = delivery.catch(couldNotHandle).then(() => {
-			if (this.#inbox === inbox) this.#inbox = undefined;
-		});
-		this.#inbox = inbox;
+		this.#inbox.take(() => this.#handle(frame));
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
@@ -214,8 +255,11 @@ export class RoomConnection<Remote = unknown> {
 			case 'refused':
 				this.#pending.refuse(frame.id, RoomError.from(frame.error), (error) => this.#handlers.onEvent('error', error.toJSON()));
 				return undefined;
-			case 'push':
-				return deliverOneWay(frame.messages, this.#endpoint);
+			case 'push': {
+				// Done when every call ran: a session's delivery, then what waited for the payload decoder.
+				const delivered = deliverOneWay(frame.messages, this.#endpoint);
+				return delivered ? delivered.then(() => this.#endpoint.takeHeld()) : this.#endpoint.takeHeld();
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
+import { prefetchPayloadCodec } from './payload-codec.js';
 import { Presence, type RoomPresence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
@@ -494,9 +495,11 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		this.#nextRetry.set(change.retryInMs === undefined ? null : { attempt: change.attempt ?? 1, at: this.#clock.now() + change.retryInMs });
 		if (status === 'connected') {
 			this.#setLive(true);
-			// Calls that need a capnweb session (pipelining, stubs, several at once) load it on demand;
-			// fetched now, the first of them need not wait for it.
+			// Calls that need a capnweb session (pipelining, stubs, several at once) load it on demand, and
+			// payloads JSON cannot hold (a Date, a Map…) the payload decoder; fetched now, the first of
+			// them need not wait.
 			prefetchSessions();
+			prefetchPayloadCodec();
 		} else if (status === 'reconnecting' && before === 'connected') {
 			this.#startLiveGrace();
 		} else if (status === 'disconnected') {

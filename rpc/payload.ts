@@ -26,43 +26,17 @@
  * size stay proportional to the payload (`tests/security/payload.test.ts`). Anything else throws an
  * Error whose message starts with `Bad payload: `. Everything superjson writes still decodes as
  * superjson decodes it.
+ *
+ * Three modules: `payload-json.ts` (the wire shape, limits, and reading a payload without `meta`),
+ * `payload-encode.ts` (the encoder) and this one (the decoder, and both exported together).
  */
+import { fail, isObject, isPlainObject, isString, MAX_DEPTH, readJson, unsafe, weigh, type EncodedPayload, type Meta } from './payload-json.js';
 
-/** An event payload as it crosses the wire. */
-export interface EncodedPayload {
-	json: unknown;
-	meta?: unknown;
-}
+export type { EncodedPayload } from './payload-json.js';
+export { encodePayload } from './payload-encode.js';
 
-/** How a value was converted: a name, or `['typed-array', constructor name]`. */
-type Kind = string | [string, string];
-/** Annotations below a node, by path relative to it. */
-type Trees = { [path: string]: Tree };
-/** A converted node (its kind, then what is converted below it), or only what is below it. */
-type Tree = [Kind, Trees?] | Trees;
-/** Paths that point back to the root (cycles), then other paths by the path they equal. */
-type Equalities = [string[], Equal?] | Equal;
-type Equal = { [path: string]: string[] };
-interface Meta {
-	values?: Tree;
-	referentialEqualities?: Equalities;
-	v?: number;
-}
-
-// `any` stays inside this module: values are walked by shape, and the public signatures are typed.
-
-// Limits on decoding. None of them refuses what capnweb (0.12, default limits) can carry.
-
-/** Deepest `json` and longest path: capnweb's `maxDepth`; no message it accepts nests deeper. */
-const MAX_DEPTH = 256;
 /** Longest bigint: capnweb's `maxBigIntDigits` (parsing digits takes more than linear time). */
 const MAX_BIGINT_DIGITS = 16_384;
-/**
- * Most values in `json`: more than capnweb's largest message (32 MiB) holds. It matters for a payload
- * copied from memory (a tab's, through postMessage), where a shared part or a sparse array is small
- * to send and large to copy.
- */
-const MAX_VALUES = 2 ** 25;
 /**
  * Work allowed (path steps, Set and Map positions, elements checked) per unit of payload (a value,
  * or a character of `meta`), over a floor. Decoding superjson's output takes a few units per unit;
@@ -80,19 +54,6 @@ const MIN_WORK = 2 ** 20;
  */
 const UNFOLD_PER_UNIT = 4;
 const MIN_UNFOLD = 2 ** 16;
-
-/** Throws the error every refusal is: messages are clipped, since their details come from the wire. */
-function fail(why: string): never {
-	throw new Error(`Bad payload: ${why.length > 160 ? `${why.slice(0, 160)}…` : why}`);
-}
-
-function isString(json: unknown): json is string {
-	return typeof json === 'string';
-}
-
-function isObject(value: unknown): value is object {
-	return typeof value === 'object' && value !== null;
-}
 
 /** Charges work against the decoding's allowance; throws once it is spent. */
 type Spend = (units: number) => void;
@@ -188,43 +149,6 @@ function read(json: unknown, kind: unknown, spend: Spend): unknown {
 	return fail(`unknown type ${JSON.stringify(kind)}`);
 }
 
-/**
- * superjson's conversions, in its order: `[json, kind]`, plus `1` for the kinds whose `json` is
- * walked further (Error, Set, Map); nothing for a value kept as it is.
- */
-function convert(value: any): [unknown, Kind, 1?] | undefined {
-	if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return [[...(value as any)], ['typed-array', value.constructor.name]];
-	if (value === undefined) return [null, 'undefined'];
-	if (typeof value === 'bigint') return [String(value), 'bigint'];
-	// An invalid date stays a Date (superjson leaves it alone; JSON makes it null).
-	if (value instanceof Date && +value === +value) return [value.toISOString(), 'Date'];
-	if (value instanceof Error) return [{ name: value.name, message: value.message, ...('cause' in value && { cause: value.cause }) }, 'Error', 1];
-	if (value instanceof RegExp) return [String(value), 'regexp'];
-	if (value instanceof Set || value instanceof Map) return [[...value], value instanceof Set ? 'set' : 'map', 1];
-	// NaN, ±Infinity and -0 (which JSON would turn into null, null and 0).
-	if (typeof value === 'number' && (!isFinite(value) || 1 / value === -Infinity)) return [value === 0 ? '-0' : String(value), 'number'];
-	if (value instanceof URL) return [String(value), 'URL'];
-	return undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	if (!value || typeof value !== 'object') return false;
-	const proto = Object.getPrototypeOf(value);
-	return proto === null ? value !== Object.prototype : proto === Object.prototype;
-}
-
-/** `[kind, below]`, `[kind]`, `below` or nothing: the shape of both annotation trees. */
-function node<K, B extends object>(kind: K | undefined, below: B): [K, B] | [K] | B | undefined {
-	const some = Object.keys(below).length > 0;
-	return kind ? (some ? [kind, below] : [kind]) : some ? below : undefined;
-}
-
-const escapeKey = (key: string) => key.replace(/[\\.]/g, '\\$&');
-
-const joinPath = (path: string[]) => path.map(escapeKey).join('.');
-
-const unsafe = (key: string) => key === '__proto__' || key === 'constructor' || key === 'prototype';
-
 /** A path's keys; throws on a bad escape, an unsafe key, or more keys than fit below `depth`. */
 function parsePath(path: unknown, depth = 0): string[] {
 	if (!isString(path)) return fail('a path must be a string');
@@ -247,95 +171,6 @@ function parsePath(path: unknown, depth = 0): string[] {
 	if (depth + keys.length > MAX_DEPTH) fail(`a path deeper than ${MAX_DEPTH}`);
 	// As superjson: no path may lead through these (into a prototype, once rebuilt).
 	return keys.some(unsafe) ? fail(`unsafe path ${path}`) : keys;
-}
-
-/** What a value became: its `json`, and its annotation tree if anything in it was converted. */
-type Walked = [json: unknown, tree?: Tree];
-
-/** Encodes `data` exactly as `superjson.serialize` does. Throws on a `__proto__`, `constructor` or `prototype` key. */
-export function encodePayload(data: unknown): EncodedPayload {
-	// Every path each object (or bigint, or NaN: superjson counts those too) was found at.
-	const paths = new Map<unknown, string[][]>();
-	const done = new Map<unknown, Walked>();
-	const walk = (value: any, path: string[], ancestors: unknown[]): Walked => {
-		const tracked = Object(value) === value || typeof value === 'bigint' || value !== value;
-		if (tracked) {
-			paths.get(value)?.push(path) ?? paths.set(value, [path]);
-			// A repeat is encoded again in full: the equality annotations make it one object again.
-			const seen = done.get(value);
-			if (seen) return seen;
-		}
-		const converted = convert(value);
-		let walked: Walked = converted ? [converted[0], [converted[1]]] : [value];
-		if (converted?.[2] || isPlainObject(value) || Array.isArray(value)) {
-			// A cycle: null here, restored from the equality annotations.
-			if (ancestors.includes(value)) return [null];
-			const source = walked[0] as object;
-			const json: any = Array.isArray(source) ? [] : {};
-			const below: Trees = {};
-			for (const [key, child] of Object.entries(source)) {
-				if (unsafe(key)) fail(`key ${key}`);
-				const [childJson, tree] = walk(child, [...path, key], [...ancestors, value]);
-				json[key] = childJson;
-				if (Array.isArray(tree)) below[escapeKey(key)] = tree;
-				else for (const sub in tree) below[`${escapeKey(key)}.${sub}`] = tree[sub]!;
-			}
-			walked = [json, node(converted?.[1], below)];
-		}
-		if (tracked) done.set(value, walked);
-		return walked;
-	};
-	const [json, tree] = walk(data, [], []);
-
-	let toRoot: string[] | undefined;
-	const equal: Equal = {};
-	for (const found of paths.values()) {
-		if (found.length < 2) continue;
-		// The shortest path is the one the others are made equal to.
-		const [first, ...others] = found.sort((a, b) => a.length - b.length);
-		if (first!.length) equal[joinPath(first!)] = others.map(joinPath);
-		else toRoot = others.map(joinPath);
-	}
-	const meta: Meta = {};
-	if (tree) meta.values = tree;
-	const equalities = node(toRoot, equal);
-	if (equalities) meta.referentialEqualities = equalities;
-	return tree || equalities ? { json, meta: { ...meta, v: 1 } } : { json };
-}
-
-/**
- * Walks what came off the wire: counts its units (a value; a string also one per `1 << shift`
- * characters) and, with `clone`, copies its JSON-shaped parts (arrays and plain objects, holes
- * kept). Throws past MAX_DEPTH or MAX_VALUES, and on an unsafe key (no encoder writes one, and
- * `Object.assign` of one would set a prototype).
- */
-function weigh(json: unknown, clone: boolean, shift: number): [json: unknown, units: number] {
-	let units = 0;
-	const walk = (at: unknown, depth: number): unknown => {
-		if (++units > MAX_VALUES) fail(`more than ${MAX_VALUES} values`);
-		if (isString(at)) units += at.length >> shift;
-		if (!isObject(at)) return at;
-		if (depth >= MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH}`);
-		if (Array.isArray(at)) {
-			// Counted before it is walked: a sparse array (in memory) is short to send, long to walk.
-			if (units + at.length > MAX_VALUES) fail(`more than ${MAX_VALUES} values`);
-			if (!clone) {
-				for (const item of at) walk(item, depth + 1);
-				return at;
-			}
-			return at.map((item) => walk(item, depth + 1));
-		}
-		if (!isPlainObject(at)) return at;
-		const out: Record<string, unknown> = clone ? {} : at;
-		for (const key in at) {
-			if (unsafe(key)) fail(`unsafe key ${key}`);
-			units += key.length >> shift;
-			const value = walk(at[key as keyof typeof at], depth + 1);
-			if (clone) out[key] = value;
-		}
-		return out;
-	};
-	return [walk(json, 0), units];
 }
 
 /** What a path leads to when superjson's writer would stop there (inside an Error, say), and writes nothing. */
@@ -574,6 +409,7 @@ function checkUnfolded(root: unknown, limit: number): void {
 	}
 }
 
+
 /**
  * Decodes what `encodePayload` (or `superjson.serialize`) produced. `fresh`: the payload was just
  * decoded from the wire and nothing else holds it, so it is rebuilt in place instead of copied
@@ -583,14 +419,17 @@ function checkUnfolded(root: unknown, limit: number): void {
  * wrong shape for its type, an unsafe or dangling path, or more work than its size warrants.
  */
 export function decodePayload<T = unknown>(payload: EncodedPayload, fresh = false): T {
-	if (!isObject(payload)) return fail('not an object');
-	const [json, units] = weigh(payload.json, !fresh, 4);
-	const meta = payload.meta as Meta | null | undefined;
-	if (meta === undefined || meta === null) return json as T;
+	return restorePayload(...readJson(payload, fresh)) as T;
+}
+
+/** The value `json` (as `readJson` gave it, `units` its size) and its `meta` stand for. */
+export function restorePayload(json: unknown, units: number, meta: unknown): unknown {
+	if (meta === undefined || meta === null) return json;
 	if (!isPlainObject(meta)) return fail('meta must be an object');
+	const { values, referentialEqualities } = meta as Meta;
 	// Paths cost work by their keys, so meta counts by the character.
 	const decoding = new Decoding(json, units + weigh(meta, false, 0)[1]);
-	if (meta.values !== undefined) decoding.restore(meta.values, [decoding.box, 'value'], 0);
-	if (decoding.equalize(meta.referentialEqualities)) checkUnfolded(decoding.box.value, MIN_UNFOLD + UNFOLD_PER_UNIT * units);
-	return decoding.box.value as T;
+	if (values !== undefined) decoding.restore(values, [decoding.box, 'value'], 0);
+	if (decoding.equalize(referentialEqualities)) checkUnfolded(decoding.box.value, MIN_UNFOLD + UNFOLD_PER_UNIT * units);
+	return decoding.box.value;
 }

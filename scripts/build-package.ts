@@ -51,6 +51,9 @@ const missing = entries.flatMap((entry) =>
 // `import()` must come through the build as it is, for the app's bundler to split it off.
 const loader = join(fresh, 'calls', 'sessions.js');
 if (!existsSync(loader) || !readFileSync(loader, 'utf8').includes("import('./session-batch.js')")) missing.push("calls/sessions.js without import('./session-batch.js')");
+// Likewise the payload decoder, which `client/payload-codec.js` imports on demand.
+const decoderLoader = join(fresh, 'client', 'payload-codec.js');
+if (!existsSync(decoderLoader) || !readFileSync(decoderLoader, 'utf8').includes("import('../rpc/payload.js')")) missing.push("client/payload-codec.js without import('../rpc/payload.js')");
 
 const files = walk(fresh);
 const runes = files.filter((file) => file.endsWith('.svelte.js'));

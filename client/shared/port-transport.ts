@@ -18,9 +18,11 @@
  */
 import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
-import { decodePayload, encodePayload } from '../../rpc/payload.js';
+import type { EncodedPayload } from '../../rpc/payload-json.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { Inbox } from '../inbox.js';
 import { JoinLifecycle } from '../join-lifecycle.js';
+import { decodeNow, encodePayload, loadPayloadCodec, needsDecoder } from '../payload-codec.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
 import type { QueuedSend } from '../send-queue.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from '../transport.js';
@@ -104,6 +106,8 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	/** The worker on the current port has answered `hello`. */
 	#welcomed = false;
 	#lastHeard = 0;
+	/** Messages after one that waits for the payload decoder chunk wait behind it, in order. */
+	readonly #inbox = new Inbox((error) => console.error('@delightstack/websocket: could not handle a message from the shared worker', error));
 	#nextId = 1;
 	#liveness: TimerHandle | null = null;
 	#stopPage: (() => void) | null = null;
@@ -311,29 +315,38 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		const message = readMessage<WorkerMessage>(data);
 		if (!message) return;
 		this.#lastHeard = this.#clock.now();
+		// Answered at once, even while messages wait: the worker would take a late pong for a gone tab.
+		if (message.type === 'ping') return this.#post({ type: 'pong' });
+		this.#inbox.take(() => this.#handle(port, message));
+	}
+
+	/** Handles one message; returns a promise only when it waits for the payload decoder. */
+	#handle(port: MessagePort, message: WorkerMessage): Promise<void> | undefined {
+		if (port !== this.#port) return undefined;
+		const payload = message.type === 'event' || message.type === 'sent' ? message.payload : undefined;
+		if (payload === undefined || !needsDecoder(payload)) return void this.#handleNow(message);
+		// If the decoder cannot be loaded, the event becomes an `error` event and the send rejects.
+		const handle = () => this.#handleNow(message);
+		return loadPayloadCodec().then(handle, handle);
+	}
+
+	#handleNow(message: WorkerMessage): void {
 		switch (message.type) {
 			case 'welcome':
 				if (message.version !== PROTOCOL_VERSION) return this.#giveUp(`the shared worker speaks protocol ${message.version}, not ${PROTOCOL_VERSION}`);
 				this.#welcomed = true;
 				return;
-			case 'ping':
-				return this.#post({ type: 'pong' });
 			case 'released':
 				return this.#rejoin('the shared worker released this tab after missed heartbeats');
 			case 'replied':
 				return settle(this.#calls, message.id, () => message.messages ?? [], message.error);
 			case 'sent':
-				return settle(this.#sends, message.id, () => (message.payload === undefined ? undefined : decodePayload(message.payload)), message.error);
+				return settle(this.#sends, message.id, () => (message.payload === undefined ? undefined : decodeNow(message.payload)), message.error);
 			case 'status':
 				if (message.join === this.#join) this.#onStatus(message.status, changeFromWire(message.change));
 				return;
 			case 'event':
-				if (message.join !== this.#join) return;
-				try {
-					this.#handlers.event(message.name, decodePayload(message.payload));
-				} catch (error) {
-					console.error(`@delightstack/websocket: could not deliver "${message.name}"`, error);
-				}
+				if (message.join === this.#join) this.#deliver(message.name, message.payload);
 				return;
 			case 'warning':
 				if (message.join === this.#join) this.#handlers.warning(message.warning);
@@ -341,6 +354,24 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			case 'debug':
 				if (message.join === this.#join) this.#options.debug?.(`[shared] ${message.line}`);
 				return;
+		}
+	}
+
+	#deliver(name: string, payload: EncodedPayload): void {
+		let data: unknown;
+		try {
+			data = decodeNow(payload);
+		} catch (error) {
+			if (!(error instanceof RoomError && error.code === 'payload_unavailable')) return console.error(`@delightstack/websocket: could not deliver "${name}"`, error);
+			// The decoder chunk could not be loaded: the app hears of it, as from a socket of its own.
+			const message = `Could not decode the room's ${JSON.stringify(name)} event: ${error.message}`;
+			console.warn(message);
+			return this.#handlers.event('error', { code: error.code, status: 0, message });
+		}
+		try {
+			this.#handlers.event(name, data);
+		} catch (error) {
+			console.error(`@delightstack/websocket: could not deliver "${name}"`, error);
 		}
 	}
 
