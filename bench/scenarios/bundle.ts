@@ -30,11 +30,11 @@
  *
  * Sizes in kB = 1000 bytes. Nothing is timed; one build each.
  */
-import { build, transform, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { compileModule } from 'svelte/compiler';
 import { RowCollector, type Bench, type ScenarioResult } from '../context.js';
+import { svelteRunes } from '../driver/build.js';
 
 const root = join(import.meta.dir, '..', '..');
 const entry = join(root, 'client', 'index.ts');
@@ -44,18 +44,6 @@ const workerEntry = join(root, 'client', 'shared', 'worker.ts');
 const optionalForFloor = [sharedWorkerModule, join(root, 'calls', 'shortcut', 'recorded-batch.ts'), join(root, 'client', 'change-feed.ts')];
 /** What the client entry must stay within, gzipped (issue 15). */
 const ENTRY_TARGET_KB = 14;
-
-/** Rune modules, compiled as vite-plugin-svelte would: TypeScript stripped, then `compileModule`. */
-const svelteRunes: Plugin = {
-	name: 'svelte-runes',
-	setup(b) {
-		b.onLoad({ filter: /\.svelte\.(ts|js)$/ }, async ({ path }) => {
-			const source = await Bun.file(path).text();
-			const js = path.endsWith('.ts') ? (await transform(source, { loader: 'ts', target: 'es2022' })).code : source;
-			return { contents: compileModule(js, { filename: path, generate: 'client', dev: false }).js.code, loader: 'js' };
-		});
-	},
-};
 
 /** Replaces modules by stubs that export the same names (each a function doing nothing). */
 async function stubOut(...paths: string[]): Promise<Plugin> {
