@@ -12,6 +12,12 @@ import { SHORTCUT } from './shortcut/switch.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
 
+/** What a batch that pulls nothing gets: no answers (shared: nobody may change it). */
+const NO_ANSWERS: Promise<string[]> = Promise.resolve(Object.freeze([]) as unknown as string[]);
+
+/** A capnweb `pull` message: the caller awaits that call's result, so the room answers the batch. */
+const isPull = (message: string): boolean => message.startsWith('["pull",');
+
 const now: () => number = typeof performance === 'object' ? () => performance.now() : () => Date.now();
 
 interface PendingBatch {
@@ -108,9 +114,14 @@ export class PendingBatches {
 	/**
 	 * Sends one batch as a `call` frame; resolves with the room's answers. `onRefused` is who hears
 	 * of a refusal of this batch, instead of whoever {@link refuse} reports to otherwise.
+	 *
+	 * A batch that pulls nothing (calls nobody awaited) is answered by no frame: it resolves with no
+	 * answers once sent, is never pending and never times out. The room may still refuse it; that
+	 * refusal finds no pending batch and goes to {@link refuse}'s `report` (the `error` event).
 	 */
 	send(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		const id = this.#nextId++;
+		if (!messages.some(isPull)) return this.#send(callFrame(id, messages)) ? NO_ANSWERS : Promise.reject(new ConnectionLost());
 		return new Promise<string[]>((resolve, reject) => {
 			const deadline = now() + this.timeoutMs;
 			this.#pending.set(id, { resolve, reject, deadline, onRefused });
