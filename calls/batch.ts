@@ -133,6 +133,8 @@ export function answerBatch(batch: CallBatch, main: object, options: RpcSessionO
  * Error; so do we, and hand a replaying session the same answer instead of asking twice (it may log).
  */
 function answerPlain(batch: CallBatch, method: string, outcome: Outcome, options: RpcSessionOptions, control?: BatchControl): string[] | Promise<string[]> {
+	// Nothing pulled: a session sends nothing for it, and nobody would read it.
+	if (batch.lines.length === 1) return [];
 	let json: string | undefined;
 	let sessionOptions = options;
 	if (outcome.ok) json = plainValue(outcome.value);

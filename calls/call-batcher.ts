@@ -13,7 +13,7 @@ import { SHORTCUT } from './shortcut/switch.js';
 const MAX_DELAY = 2 ** 31 - 1;
 
 /** What a batch that pulls nothing gets: no answers (shared: nobody may change it). */
-const NO_ANSWERS: Promise<string[]> = Promise.resolve(Object.freeze([]) as unknown as string[]);
+const NO_ANSWERS = Object.freeze([]) as unknown as string[];
 
 /** A capnweb `pull` message: the caller awaits that call's result, so the room answers the batch. */
 const isPull = (message: string): boolean => message.startsWith('["pull",');
@@ -121,7 +121,7 @@ export class PendingBatches {
 	 */
 	send(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		const id = this.#nextId++;
-		if (!messages.some(isPull)) return this.#send(callFrame(id, messages)) ? NO_ANSWERS : Promise.reject(new ConnectionLost());
+		if (!messages.some(isPull)) return this.#send(callFrame(id, messages)) ? Promise.resolve(NO_ANSWERS) : Promise.reject(new ConnectionLost());
 		return new Promise<string[]>((resolve, reject) => {
 			const deadline = now() + this.timeoutMs;
 			this.#pending.set(id, { resolve, reject, deadline, onRefused });

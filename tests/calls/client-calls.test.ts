@@ -407,7 +407,11 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 	afterEach(() => logged.mockRestore());
 
 	// Only what code sees of the stubs before capnweb is there differs: not yet capnweb's classes.
-	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs');
+	// And a promise of a call nobody awaited, passed into a later batch that waits for capnweb: that
+	// call's batch pulled nothing, so it ended as soon as it left, and the later batch's session has
+	// not heard that when its frame leaves (it sends the promise, not its rejection). A room refuses
+	// any promise from the browser (`batch-check.ts`), so the later call fails either way.
+	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
 	test.each(sameWithoutCapnweb.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
 		await loadSessions();
 		const session = await run(false, scenario, timeoutMs);
