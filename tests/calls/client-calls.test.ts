@@ -437,6 +437,18 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 		expect(() => ctx.rpc().echo(new Map() as never)).toThrow('Cannot serialize value: [object Map]');
 	});
 
+	test('a call nobody awaits loads nothing and leaves as its call line alone', async () => {
+		const before = sessionChunk.imports;
+		const { ctx, frames } = harness(true);
+		void ctx.rpc().post('unawaited');
+		await macrotask();
+		expect(frames).toEqual([['["push",["pipeline",0,["post"],["unawaited"]]]']]);
+		expect(await ctx.rpc().echo(1)).toBe(1);
+		expect(ctx.api.log).toEqual(['unawaited']);
+		expect(sessionChunk.imports).toBe(before);
+		expect(sessionsNow()).toBeUndefined();
+	});
+
 	test('a plain call loads nothing', async () => {
 		const before = sessionChunk.imports;
 		const { ctx } = harness(true);
