@@ -106,6 +106,22 @@ export class PendingBatches {
 		this.timeoutMs = options.timeoutMs ?? 30_000;
 	}
 
+	/**
+	 * The refusal handlers of batches that pulled nothing, for as long as the room may still refuse
+	 * them (`timeoutMs`), oldest first. Dropped as later batches are sent: no timer.
+	 */
+	#unanswered = new Map<number, { onRefused: RefusalHandler; until: number }>();
+
+	/** Keeps who hears of a refusal of one-way batch `id`, and forgets those past their time. */
+	#keepRefusalHandler(id: number, onRefused: RefusalHandler): void {
+		const at = now();
+		for (const [old, { until }] of this.#unanswered) {
+			if (until > at) break;
+			this.#unanswered.delete(old);
+		}
+		this.#unanswered.set(id, { onRefused, until: at + this.timeoutMs });
+	}
+
 	/** Number of batches waiting for an answer. */
 	get size(): number {
 		return this.#pending.size;
@@ -116,12 +132,17 @@ export class PendingBatches {
 	 * of a refusal of this batch, instead of whoever {@link refuse} reports to otherwise.
 	 *
 	 * A batch that pulls nothing (calls nobody awaited) is answered by no frame: it resolves with no
-	 * answers once sent, is never pending and never times out. The room may still refuse it; that
-	 * refusal finds no pending batch and goes to {@link refuse}'s `report` (the `error` event).
+	 * answers once sent, is never pending and never times out. The room may still refuse it: then
+	 * `onRefused` hears of it (kept `timeoutMs`, as long as the room may take), or without one
+	 * {@link refuse}'s `report` (the `error` event).
 	 */
 	send(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		const id = this.#nextId++;
-		if (!messages.some(isPull)) return this.#send(callFrame(id, messages)) ? Promise.resolve(NO_ANSWERS) : Promise.reject(new ConnectionLost());
+		if (!messages.some(isPull)) {
+			if (!this.#send(callFrame(id, messages))) return Promise.reject(new ConnectionLost());
+			if (onRefused) this.#keepRefusalHandler(id, onRefused);
+			return Promise.resolve(NO_ANSWERS);
+		}
 		return new Promise<string[]>((resolve, reject) => {
 			const deadline = now() + this.timeoutMs;
 			this.#pending.set(id, { resolve, reject, deadline, onRefused });
@@ -141,13 +162,15 @@ export class PendingBatches {
 	 * no longer pending).
 	 */
 	refuse(id: number, error: RoomError, report?: RefusalHandler): void {
-		const onRefused = this.#pending.get(id)?.onRefused;
+		const onRefused = this.#pending.get(id)?.onRefused ?? this.#unanswered.get(id)?.onRefused;
+		this.#unanswered.delete(id);
 		this.#settle(id, undefined, error);
 		(onRefused ?? report)?.(error);
 	}
 
 	/** The socket is gone: every batch still waiting rejects with `error`. */
 	failAll(error: RoomError = new ConnectionLost()): void {
+		this.#unanswered.clear();
 		for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
 		clearTimeout(this.#timer);
 		this.#timer = undefined;

@@ -56,18 +56,22 @@ test('a batch that cannot be handed over fails its calls, whether sendBatch thro
 	expect(await settled(rejecting.main.echo(1))).toEqual({ error: boom });
 });
 
-test('a batch that pulls nothing is sent, resolves with no answers at once, and its refusal is reported', async () => {
+test('a batch that pulls nothing is sent, resolves with no answers at once, and its refusal still reaches its handler', async () => {
 	const frames: string[] = [];
 	const pending = new PendingBatches((frame) => (frames.push(frame), true), { timeoutMs: 10 });
 	const ownHandler: RoomError[] = [];
 	expect(await pending.send(['["push",["pipeline",0,["post"],["hi"]]]'], (error) => ownHandler.push(error))).toEqual([]);
 	expect(pending.size).toBe(0);
 	expect(frames).toEqual(['c1\n["push",["pipeline",0,["post"],["hi"]]]']);
-	// Nobody waits on batch 1: its refusal goes to the connection's report (the `error` event).
+	// Nobody waits on it, but its own handler (a SharedWorker's tab) still hears of a refusal; a
+	// batch without one reports to the connection (the `error` event).
 	const reported: RoomError[] = [];
 	const refusal = new RoomError('unknown_method', 'The room has no method "post"', 404);
 	pending.refuse(1, refusal, (error) => reported.push(error));
-	expect([reported, ownHandler]).toEqual([[refusal], []]);
+	expect([reported, ownHandler]).toEqual([[], [refusal]]);
+	expect(await pending.send(['["push",["pipeline",0,["post"],["hi"]]]'])).toEqual([]);
+	pending.refuse(2, refusal, (error) => reported.push(error));
+	expect([reported, ownHandler]).toEqual([[refusal], [refusal]]);
 	// No socket: it fails at once, as any batch.
 	const closed = new PendingBatches(() => false);
 	expect(await settled(closed.send(['["push",["pipeline",0,["post"],["hi"]]]']))).toEqual({ error: expect.any(ConnectionLost) });
