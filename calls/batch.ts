@@ -70,18 +70,30 @@ export interface CallBatch {
 	lines: readonly string[];
 	/** The messages of Errors the browser put in the batch (see {@link wireErrorFor}). */
 	clientErrors?: ReadonlySet<string>;
-	/** The batch is exactly one plain call and the pull of its result (see {@link singleCall}). */
+	/** The batch is exactly one plain call, with or without the pull of its result (see {@link singleCall}). */
 	single?: PlainCall;
+	/**
+	 * Nothing in the batch is pulled: the caller waits for no answer, so the room sends none (a
+	 * refusal still goes out, as `x<id>`).
+	 */
+	oneWay?: boolean;
 	/** Every line parsed; may be left out when `single` is there. */
 	messages?: readonly unknown[];
 }
 
 /**
  * The batch `rpc.method(data)` sends — one plain call (see `plain.ts`), then the pull of its result
- * — read from its text, arguments evaluated; `undefined` for any other batch.
+ * when it is awaited, or the call alone when it is not — read from its text, arguments evaluated;
+ * `undefined` for any other batch.
  */
 export function singleCall(lines: readonly string[]): PlainCall | undefined {
-	return SHORTCUT && lines.length === 2 && lines[1] === PULL_FIRST ? readPlainCall(lines[0]!) : undefined;
+	if (!SHORTCUT || lines.length > 2 || (lines.length === 2 && lines[1] !== PULL_FIRST)) return undefined;
+	return readPlainCall(lines[0]!);
+}
+
+/** Whether any message of a checked batch is a `pull`: someone waits for an answer. */
+export function pullsAnything(messages: readonly unknown[]): boolean {
+	return messages.some((message) => (message as unknown[])[0] === 'pull');
 }
 
 /**
@@ -121,6 +133,8 @@ export function answerBatch(batch: CallBatch, main: object, options: RpcSessionO
  * Error; so do we, and hand a replaying session the same answer instead of asking twice (it may log).
  */
 function answerPlain(batch: CallBatch, method: string, outcome: Outcome, options: RpcSessionOptions, control?: BatchControl): string[] | Promise<string[]> {
+	// Nothing pulled: a session sends nothing for it, and nobody would read it.
+	if (batch.lines.length === 1) return [];
 	let json: string | undefined;
 	let sessionOptions = options;
 	if (outcome.ok) json = plainValue(outcome.value);

@@ -12,6 +12,12 @@ import { SHORTCUT } from './shortcut/switch.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
 
+/** What a batch that pulls nothing gets: no answers (shared: nobody may change it). */
+const NO_ANSWERS = Object.freeze([]) as unknown as string[];
+
+/** A capnweb `pull` message: the caller awaits that call's result, so the room answers the batch. */
+const isPull = (message: string): boolean => message.startsWith('["pull",');
+
 const now: () => number = typeof performance === 'object' ? () => performance.now() : () => Date.now();
 
 interface PendingBatch {
@@ -100,6 +106,22 @@ export class PendingBatches {
 		this.timeoutMs = options.timeoutMs ?? 30_000;
 	}
 
+	/**
+	 * The refusal handlers of batches that pulled nothing, for as long as the room may still refuse
+	 * them (`timeoutMs`), oldest first. Dropped as later batches are sent: no timer.
+	 */
+	#unanswered = new Map<number, { onRefused: RefusalHandler; until: number }>();
+
+	/** Keeps who hears of a refusal of one-way batch `id`, and forgets those past their time. */
+	#keepRefusalHandler(id: number, onRefused: RefusalHandler): void {
+		const at = now();
+		for (const [old, { until }] of this.#unanswered) {
+			if (until > at) break;
+			this.#unanswered.delete(old);
+		}
+		this.#unanswered.set(id, { onRefused, until: at + this.timeoutMs });
+	}
+
 	/** Number of batches waiting for an answer. */
 	get size(): number {
 		return this.#pending.size;
@@ -108,9 +130,19 @@ export class PendingBatches {
 	/**
 	 * Sends one batch as a `call` frame; resolves with the room's answers. `onRefused` is who hears
 	 * of a refusal of this batch, instead of whoever {@link refuse} reports to otherwise.
+	 *
+	 * A batch that pulls nothing (calls nobody awaited) is answered by no frame: it resolves with no
+	 * answers once sent, is never pending and never times out. The room may still refuse it: then
+	 * `onRefused` hears of it (kept `timeoutMs`, as long as the room may take), or without one
+	 * {@link refuse}'s `report` (the `error` event).
 	 */
 	send(messages: string[], onRefused?: RefusalHandler): Promise<string[]> {
 		const id = this.#nextId++;
+		if (!messages.some(isPull)) {
+			if (!this.#send(callFrame(id, messages))) return Promise.reject(new ConnectionLost());
+			if (onRefused) this.#keepRefusalHandler(id, onRefused);
+			return Promise.resolve(NO_ANSWERS);
+		}
 		return new Promise<string[]>((resolve, reject) => {
 			const deadline = now() + this.timeoutMs;
 			this.#pending.set(id, { resolve, reject, deadline, onRefused });
@@ -130,13 +162,15 @@ export class PendingBatches {
 	 * no longer pending).
 	 */
 	refuse(id: number, error: RoomError, report?: RefusalHandler): void {
-		const onRefused = this.#pending.get(id)?.onRefused;
+		const onRefused = this.#pending.get(id)?.onRefused ?? this.#unanswered.get(id)?.onRefused;
+		this.#unanswered.delete(id);
 		this.#settle(id, undefined, error);
 		(onRefused ?? report)?.(error);
 	}
 
 	/** The socket is gone: every batch still waiting rejects with `error`. */
 	failAll(error: RoomError = new ConnectionLost()): void {
+		this.#unanswered.clear();
 		for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
 		clearTimeout(this.#timer);
 		this.#timer = undefined;

@@ -5,7 +5,7 @@
  * user's buckets, see `user-limits.ts`).
  */
 import type { CallBatch } from '../calls/batch.js';
-import { singleCall } from '../calls/batch.js';
+import { pullsAnything, singleCall } from '../calls/batch.js';
 import { RoomError } from '../rpc/errors.js';
 import { readHeader } from '../rpc/frame.js';
 import { CloseCode } from '../rpc/protocol.js';
@@ -101,11 +101,11 @@ export class Gate {
 		const single = lines[0]!.includes('["error",') ? undefined : singleCall(lines);
 		if (single) {
 			const cost = checkPlainCall(single.method, single.args, this.#callable);
-			return cost instanceof RoomError ? cost : { lines, single, pushes: [cost] };
+			return cost instanceof RoomError ? cost : { lines, single, pushes: [cost], oneWay: lines.length === 1 };
 		}
 		const checked = checkBatch(lines, this.#callable);
 		if (checked instanceof RoomError) return checked;
-		return { lines, ...checked };
+		return { lines, ...checked, oneWay: !pullsAnything(checked.messages) };
 	}
 
 	/**

@@ -381,9 +381,10 @@ export class WebsocketServer<
 		} catch (error) {
 			answer = Promise.reject(error);
 		}
-		// Most calls are answered right here; only a batch still working needs a deadline.
+		// Most calls are answered right here; only a batch still working needs a deadline. A batch
+		// that pulls nothing (calls nobody awaits) gets no reply frame: its caller waits for none.
 		if (!(answer instanceof Promise)) {
-			this.#send(ws, replyFrame(id, answer));
+			if (!batch.oneWay) this.#send(ws, replyFrame(id, answer));
 			if (this.#reporting) this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: 0, outcome: 'answered' });
 			return;
 		}
@@ -393,7 +394,7 @@ export class WebsocketServer<
 		const deadline = setTimeout(() => this.#finish(work, 'timeout', new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)), options.callTimeoutMs);
 		try {
 			const replies = await answer;
-			if (!work.done) this.#send(ws, replyFrame(id, replies));
+			if (!work.done && !batch.oneWay) this.#send(ws, replyFrame(id, replies));
 			this.#finish(work, 'answered');
 		} catch (error) {
 			// capnweb could not run the batch (or the room ended it: then `work` is done already).

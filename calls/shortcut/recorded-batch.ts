@@ -619,6 +619,8 @@ export class RecordedBatch {
 			this.#runSteps(Infinity);
 			messages = this.#upgrade.transport.take();
 		} else if (this.#plain && !this.#needsSession && ops.length === 2 && ops[0] === ops[1]) messages = [ops[0]!.line, PULL_FIRST];
+		// One call nobody awaited: the call alone, which the room answers with no frame.
+		else if (this.#plain && !this.#needsSession && ops.length === 1) messages = [ops[0]!.line];
 		else if (!this.#needsSession && ops.length === 0) {
 			// Nothing was called: nothing to send, and the session would just end.
 			this.#phase = 'done';
@@ -667,7 +669,13 @@ export class RecordedBatch {
 			return this.#upgrade.transport.arrived(answer);
 		}
 		const call = this.#ops[0]!;
-		const deferred = call.deferred!;
+		const deferred = call.deferred;
+		if (!deferred) {
+			// Its result was not asked for before it left: a later `then` finds the batch ended.
+			this.#phase = 'done';
+			if ('failure' in answer) this.#ending = answer.failure;
+			return;
+		}
 		if ('failure' in answer) {
 			this.#phase = 'done';
 			this.#ending = answer.failure;

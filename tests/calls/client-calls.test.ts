@@ -410,7 +410,11 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 	afterEach(() => logged.mockRestore());
 
 	// Only what code sees of the stubs before capnweb is there differs: not yet capnweb's classes.
-	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs');
+	// And a promise of a call nobody awaited, passed into a later batch that waits for capnweb: that
+	// call's batch pulled nothing, so it ended as soon as it left, and the later batch's session has
+	// not heard that when its frame leaves (it sends the promise, not its rejection). A room refuses
+	// any promise from the browser (`batch-check.ts`), so the later call fails either way.
+	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
 	test.each(sameWithoutCapnweb.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
 		await loadSessions();
 		const session = await run(false, scenario, timeoutMs);
@@ -434,6 +438,18 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 		await sleep(5);
 		expect(frames).toEqual([]);
 		expect(() => ctx.rpc().echo(new Map() as never)).toThrow('Cannot serialize value: [object Map]');
+	});
+
+	test('a call nobody awaits loads nothing and leaves as its call line alone', async () => {
+		const before = sessionChunk.imports;
+		const { ctx, frames } = harness(true);
+		void ctx.rpc().post('unawaited');
+		await macrotask();
+		expect(frames).toEqual([['["push",["pipeline",0,["post"],["unawaited"]]]']]);
+		expect(await ctx.rpc().echo(1)).toBe(1);
+		expect(ctx.api.log).toEqual(['unawaited']);
+		expect(sessionChunk.imports).toBe(before);
+		expect(sessionsNow()).toBeUndefined();
 	});
 
 	test('a plain call loads nothing', async () => {

@@ -50,6 +50,43 @@ describe('batches', () => {
 	});
 });
 
+describe('calls nobody awaits', () => {
+	test('a broadcasting call not awaited sends the call alone; the caller gets the broadcast and no reply frame', async () => {
+		const room = freshRoom();
+		const a = await Probe.join(worker, room, { user_id: 'ann' });
+		const b = await Probe.join(worker, room, { user_id: 'bob' });
+		const frames = countFrames(a);
+		const answers: string[] = [];
+		a.conn.socket.addEventListener('message', (e) => /^[rx]/.test(String(e.data)) && answers.push(String(e.data)));
+		void a.rpc.post('fire and forget');
+		expect(await a.next('chat:message')).toMatchObject({ text: 'fire and forget', from: 'ann' });
+		expect(await b.next('chat:message')).toMatchObject({ text: 'fire and forget', from: 'ann' });
+		expect(frames.out).toHaveLength(1);
+		expect(frames.out[0]!.split('\n').slice(1).map((line) => line.slice(0, 7))).toEqual(['["push"']);
+		// An awaited call after it is answered; had the first had a reply, it would have come first.
+		expect(await a.rpc.add(1, 2)).toBe(3);
+		expect(answers.map((frame) => frame.split('\n')[0])).toEqual(['r2']);
+		await Promise.all([a.close(), b.close()]);
+	});
+
+	test('awaiting such a call after its batch left rejects with batch_ended', async () => {
+		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
+		const late = a.rpc.post('then awaited');
+		await a.next('chat:message');
+		expect(await Promise.resolve(late).catch((e: unknown) => e)).toMatchObject({ code: 'batch_ended' });
+		expect(await a.rpc.add(2, 2)).toBe(4);
+		await a.close();
+	});
+
+	test('a refused call nobody awaits comes back as an error event', async () => {
+		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
+		void (a.rpc as any).nosuch(1);
+		expect(await a.next('error')).toMatchObject({ code: 'unknown_method', status: 404 });
+		expect(await a.rpc.add(1, 1)).toBe(2);
+		await a.close();
+	});
+});
+
 describe('errors', () => {
 	test('a RoomError keeps its code and status; any other error arrives as method_failed with its message', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
