@@ -45,10 +45,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<number> {
 	const options = parseOptions(process.argv.slice(2), ALL_SCENARIOS);
 	const startedAt = new Date();
-	const budget = setTimeout(() => {
-		log('the whole run exceeded its time budget; stopping');
-		void cleanup().finally(() => process.exit(2));
-	}, options.quick ? 300_000 : 3_600_000);
+	const budget = setTimeout(
+		() => {
+			log('the whole run exceeded its time budget; stopping');
+			void cleanup().finally(() => process.exit(2));
+		},
+		options.quick ? 300_000 : 3_600_000,
+	);
 	budget.unref();
 
 	if (!options.quick) await waitForQuietMachine(log);
@@ -77,14 +80,32 @@ async function main(): Promise<number> {
 	const table = markdownTable(rows);
 
 	console.log(`\n## Benchmark ${startedAt.toISOString()}${options.quick ? ' (quick)' : ''}: ${compression(options.deflate)}\n`);
-	console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.workerd}, bun ${machine.bun}; pinning: ${pinning.note}. Medians of ${options.runs} runs (connect storm ${options.stormRuns}, memory ${options.memoryRuns}, eviction ${options.evictionRuns} × ${options.evictionRooms} rooms; keep-alive and soak: one run; fault counts: the worst run). CPU used by other processes during each scenario: ${Object.entries(noise).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
+	console.log(
+		`${machine.cpu}, ${machine.cores} cores, ${machine.workerd}, bun ${machine.bun}; pinning: ${pinning.note}. Medians of ${options.runs} runs (connect storm ${options.stormRuns}, memory ${options.memoryRuns}, eviction ${options.evictionRuns} × ${options.evictionRooms} rooms; keep-alive and soak: one run; fault counts: the worst run). CPU used by other processes during each scenario: ${Object.entries(
+			noise,
+		)
+			.map(([k, v]) => `${k} ${v}`)
+			.join(', ')}.\n`,
+	);
 	console.log(table + '\n');
 	if (targets.length) console.log(markdownTargets(targets) + '\n');
-	const kinds = 'missing / out-of-order / duplicate deliveries, wrong or failed echoes, lost sockets or presence, wake-ups by pings, unanswered pings, rooms not evicted';
+	const kinds =
+		'missing / out-of-order / duplicate deliveries, wrong or failed echoes, lost sockets or presence, wake-ups by pings, unanswered pings, rooms not evicted';
 	console.log(faults === 0 ? `Faults (${kinds}): 0` : `FAULTS: ${faults} (${kinds})`);
 
 	if (options.write) {
-		const file = writeResults(startedAt, { machine, library: describeLibrary(), pinning: pinning.note, pinned: pinning.applied, foreignCpu: noise, options, rows, targets, faults, runs: raw });
+		const file = writeResults(startedAt, {
+			machine,
+			library: describeLibrary(),
+			pinning: pinning.note,
+			pinned: pinning.applied,
+			foreignCpu: noise,
+			options,
+			rows,
+			targets,
+			faults,
+			runs: raw,
+		});
 		log(`wrote ${file}`);
 	}
 	return faults === 0 ? 0 : 1;

@@ -53,9 +53,11 @@ export class LeavingOrder {
 		const before = this.#waiting;
 		const after = before ? before.then(leave) : leave();
 		if (!after) return;
-		const waiting = after.catch(() => {}).then(() => {
-			if (this.#waiting === waiting) this.#waiting = undefined;
-		});
+		const waiting = after
+			.catch(() => {})
+			.then(() => {
+				if (this.#waiting === waiting) this.#waiting = undefined;
+			});
 		this.#waiting = waiting;
 	}
 }

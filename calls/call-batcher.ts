@@ -62,7 +62,9 @@ export class CallBatcher<Remote = unknown> {
 	get main(): Remote {
 		if (!this.#current) {
 			const sessions = this.#plainCalls ? undefined : sessionsNow();
-			this.#current = sessions ? sessions.sessionBatch(this.#send, this.#ended, this.#order) : new RecordedBatch(this.#send, this.#ended, this.#order, this.#plainCalls);
+			this.#current = sessions
+				? sessions.sessionBatch(this.#send, this.#ended, this.#order)
+				: new RecordedBatch(this.#send, this.#ended, this.#order, this.#plainCalls);
 		}
 		return this.#current.main as Remote;
 	}

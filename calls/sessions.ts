@@ -23,7 +23,8 @@ export const sessionChunk: ChunkSource<Sessions> = {
 
 const chunk = lazyChunk(
 	sessionChunk,
-	(why) => new RoomError('sessions_unavailable', `This call needs capnweb (pipelining, stubs or several calls at once), and its code could not be loaded: ${why}`, 0),
+	(why) =>
+		new RoomError('sessions_unavailable', `This call needs capnweb (pipelining, stubs or several calls at once), and its code could not be loaded: ${why}`, 0),
 );
 
 /** capnweb's sessions if loaded already, else `undefined`. */

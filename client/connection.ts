@@ -128,14 +128,22 @@ export class RoomConnection<Remote = unknown> {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
 		this.#debug = options.debug;
-		this.#endpoint = new ClientEndpoint(handlers.onEvent, (code, reason) => this.#end(code, reason), (frame) => this.#sendRaw(frame));
+		this.#endpoint = new ClientEndpoint(
+			handlers.onEvent,
+			(code, reason) => this.#end(code, reason),
+			(frame) => this.#sendRaw(frame),
+		);
 		this.socket = new Socket(url);
 		this.#pending = new PendingBatches((frame) => this.#sendRaw(frame), { timeoutMs: options.callTimeoutMs });
 		this.#batcher = new CallBatcher<Remote>((messages) => this.#pending.send(messages));
 
 		this.opened = new Promise<void>((resolve, reject) => {
 			this.socket.addEventListener('open', () => resolve(), { once: true });
-			this.socket.addEventListener('close', (e) => reject(Object.assign(new ConnectionLost(`Socket closed before opening (${e.code})`), { closeCode: e.code })), { once: true });
+			this.socket.addEventListener(
+				'close',
+				(e) => reject(Object.assign(new ConnectionLost(`Socket closed before opening (${e.code})`), { closeCode: e.code })),
+				{ once: true },
+			);
 		});
 		this.opened.catch(() => {});
 		this.socket.addEventListener('message', (e) => this.#receive(e.data));

@@ -53,7 +53,12 @@ export interface HeadlessClientOptions<Api = unknown> extends RoomClientOptions<
  * @typeParam Events the room's own events: name → payload type.
  * @typeParam Api the room's `RoomApi` class, for a typed `rpc`.
  */
-export class RoomClient<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown, Messages extends object = Events> extends RoomClientCore<Meta, Events, Api, Messages> {
+export class RoomClient<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown, Messages extends object = Events> extends RoomClientCore<
+	Meta,
+	Events,
+	Api,
+	Messages
+> {
 	constructor(options: HeadlessClientOptions<Api>) {
 		const { url } = options;
 		if (typeof url !== 'string' && typeof url !== 'function') {

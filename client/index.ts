@@ -36,4 +36,17 @@ export type { Clock } from './clock.js';
 export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';
 export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from '../rpc/errors.js';
 export { CloseCode } from '../rpc/protocol.js';
-export type { AuthSessionMeta, EntityEvent, EventMap, MessageOf, PresenceCount, PresenceMode, PresencePage, PresenceUpdate, PresenceWindow, RoomEvents, RoomRpc, SessionInfo } from '../rpc/types.js';
+export type {
+	AuthSessionMeta,
+	EntityEvent,
+	EventMap,
+	MessageOf,
+	PresenceCount,
+	PresenceMode,
+	PresencePage,
+	PresenceUpdate,
+	PresenceWindow,
+	RoomEvents,
+	RoomRpc,
+	SessionInfo,
+} from '../rpc/types.js';

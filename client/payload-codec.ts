@@ -31,7 +31,12 @@ export const payloadChunk: ChunkSource<Codec> = {
 
 const chunk = lazyChunk(
 	payloadChunk,
-	(why) => new RoomError('payload_unavailable', `This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded: ${why}`, 0),
+	(why) =>
+		new RoomError(
+			'payload_unavailable',
+			`This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded: ${why}`,
+			0,
+		),
 );
 
 /**
@@ -69,4 +74,3 @@ export async function decodeLater<T = unknown>(payload: EncodedPayload, fresh = 
 	if (needsDecoder(payload)) await loadPayloadCodec();
 	return decodeNow<T>(payload, fresh);
 }
-

@@ -175,7 +175,8 @@ export class Presence<Meta> {
 	update(change: PresenceUpdate<Meta>): void {
 		const window = this.#windowCell.get();
 		if (!window) return;
-		if (window.users !== change.users || window.sessions !== change.sessions) this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
+		if (window.users !== change.users || window.sessions !== change.sessions)
+			this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
 		if (!change.joined && change.left === undefined && change.gone === undefined && !change.entered) return;
 		const byId = new Map(this.#byId);
 		applyWindowChange(byId, change);

@@ -43,8 +43,7 @@ export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
 
 /** What to do after a close: retry after `delayMs`, or stop with `error`. */
 export type ReconnectDecision =
-	| { action: 'retry'; delayMs: number; /** 1 for the first retry. */ attempt: number }
-	| { action: 'stop'; error: ClosedByRoom | RetriesExhausted };
+	{ action: 'retry'; delayMs: number; /** 1 for the first retry. */ attempt: number } | { action: 'stop'; error: ClosedByRoom | RetriesExhausted };
 
 export class ReconnectPolicy {
 	readonly options: Readonly<Required<ReconnectOptions>>;

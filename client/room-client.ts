@@ -12,7 +12,16 @@ import { CallBatcher, stableMain } from '../calls/call-batcher.js';
 import { prefetchSessions } from '../calls/sessions.js';
 import { RoomError } from '../rpc/errors.js';
 import { PRESENCE_METHOD } from '../rpc/protocol.js';
-import { isClientLocalEvent, type AuthSessionMeta, type EventMap, type PresencePage, type PresenceUpdate, type RoomEvents, type RoomRpc, type SessionInfo } from '../rpc/types.js';
+import {
+	isClientLocalEvent,
+	type AuthSessionMeta,
+	type EventMap,
+	type PresencePage,
+	type PresenceUpdate,
+	type RoomEvents,
+	type RoomRpc,
+	type SessionInfo,
+} from '../rpc/types.js';
 import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
@@ -88,7 +97,11 @@ export interface ClientSetup<Api> {
 	/** Whether `connect()` may open anything here (false while rendering on the server). */
 	canConnect: boolean;
 	/** Builds the transport; `direct` builds a `SocketTransport` of this client's own from the options. */
-	transport(handlers: TransportHandlers, direct: (handlers: TransportHandlers) => RoomTransport<RoomRpc<Api>>, context: TransportContext): RoomTransport<RoomRpc<Api>>;
+	transport(
+		handlers: TransportHandlers,
+		direct: (handlers: TransportHandlers) => RoomTransport<RoomRpc<Api>>,
+		context: TransportContext,
+	): RoomTransport<RoomRpc<Api>>;
 	/** For messages: the class (`WebsocketClient`) and how apps usually name an instance (`ws`). */
 	names: { className: string; variable: string };
 }
@@ -288,7 +301,11 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			if (typeof room !== 'string' || room === '') {
 				const { className, variable } = this.#names;
 				const got = room === '' ? 'an empty string' : typeof room;
-				return Promise.reject(new TypeError(`${className}.connect(room) needs the room to join, a non-empty string such as the organisation id (${variable}.connect(data.org_id)); got ${got}`));
+				return Promise.reject(
+					new TypeError(
+						`${className}.connect(room) needs the room to join, a non-empty string such as the organisation id (${variable}.connect(data.org_id)); got ${got}`,
+					),
+				);
 			}
 			if (this.#destroyed) return Promise.reject(this.#destroyedError());
 			if (!this.#canConnect) return Promise.resolve();
@@ -377,7 +394,9 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	send<K extends keyof Messages & string>(event: K, data: Messages[K]): Promise<unknown> {
 		return this.#reactivity.untrack(() => {
 			if (isClientLocalEvent(event)) {
-				return Promise.reject(new RoomError('forbidden_event', `"${event}" is a name the client uses for its own events (ws:*, *); the room never receives it`, 403));
+				return Promise.reject(
+					new RoomError('forbidden_event', `"${event}" is a name the client uses for its own events (ws:*, *); the room never receives it`, 403),
+				);
 			}
 			if (this.#destroyed) return Promise.reject(this.#destroyedError());
 			if (this.#room.get() === null) return Promise.reject(this.#notConnectedError());

@@ -38,7 +38,9 @@ export class SendQueue {
 		if (this.#entries.length > this.capacity) {
 			// With no room at all, that is the entry just added.
 			const dropped = this.#entries.shift()!;
-			dropped.reject(new SendDropped(dropped.event, this.capacity ? `the send queue is full (${this.capacity})` : 'the send queue holds nothing (sendQueueSize is 0)'));
+			dropped.reject(
+				new SendDropped(dropped.event, this.capacity ? `the send queue is full (${this.capacity})` : 'the send queue holds nothing (sendQueueSize is 0)'),
+			);
 			warn({ code: 'send_queue_full', message: `The send queue is full (${this.capacity}); dropped the oldest "${dropped.event}"`, event: dropped.event });
 		}
 		return promise;

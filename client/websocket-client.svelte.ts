@@ -86,7 +86,12 @@ export interface WebsocketClientOptions<Api = unknown> extends RoomClientOptions
  * @typeParam Events the room's own events: name → payload type.
  * @typeParam Api the room's `RoomApi` class, for a typed `rpc`.
  */
-export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown, Messages extends object = Events> extends RoomClientCore<Meta, Events, Api, Messages> {
+export class WebsocketClient<Meta = AuthSessionMeta, Events extends object = EventMap, Api = unknown, Messages extends object = Events> extends RoomClientCore<
+	Meta,
+	Events,
+	Api,
+	Messages
+> {
 	constructor(options: WebsocketClientOptions<Api> = {}) {
 		const url = options.url ?? sameOriginUrl;
 		super(options, {

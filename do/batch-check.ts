@@ -66,7 +66,10 @@ const DATA_SHAPES: Record<string, (value: unknown[]) => boolean> = {
 	'-inf': (v) => v.length === 1,
 	nan: (v) => v.length === 1,
 	url: (v) => v.length === 2 && typeof v[1] === 'string' && URL.canParse(v[1]),
-	headers: (v) => v.length === 2 && Array.isArray(v[1]) && v[1].every((pair) => Array.isArray(pair) && pair.length === 2 && HEADER_NAME.test(pair[0]) && HEADER_VALUE.test(pair[1])),
+	headers: (v) =>
+		v.length === 2 &&
+		Array.isArray(v[1]) &&
+		v[1].every((pair) => Array.isArray(pair) && pair.length === 2 && HEADER_NAME.test(pair[0]) && HEADER_VALUE.test(pair[1])),
 };
 const BIGINT = /^-?\d+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -75,9 +78,19 @@ const HEADER_VALUE = /^[^\0\r\n]*$/;
 /** Bytes per element of each kind of binary value capnweb rebuilds (1 where any length fits). */
 const BYTE_MARKERS: Record<string, number> = {
 	__proto__: null as never,
-	ArrayBuffer: 1, DataView: 1, Int8Array: 1, Uint8Array: 1, Uint8ClampedArray: 1,
-	Int16Array: 2, Uint16Array: 2, Int32Array: 4, Uint32Array: 4, Float32Array: 4,
-	BigInt64Array: 8, BigUint64Array: 8, Float64Array: 8,
+	ArrayBuffer: 1,
+	DataView: 1,
+	Int8Array: 1,
+	Uint8Array: 1,
+	Uint8ClampedArray: 1,
+	Int16Array: 2,
+	Uint16Array: 2,
+	Int32Array: 4,
+	Uint32Array: 4,
+	Float32Array: 4,
+	BigInt64Array: 8,
+	BigUint64Array: 8,
+	Float64Array: 8,
 };
 
 /** Whether base64 `data` decodes to a whole number of `marker`'s elements. */
@@ -252,8 +265,7 @@ function checkData(value: unknown, reference: (expression: unknown[]) => RoomErr
 			if (value.length === 5 && (!props || typeof props !== 'object' || Array.isArray(props))) return bad('A malformed "error" value');
 			errors.add(message);
 			children = value.length === 5 ? [props] : [];
-		}
-		else if (tag === 'pipeline' || tag === 'import') return reference(value);
+		} else if (tag === 'pipeline' || tag === 'import') return reference(value);
 		else if (typeof tag === 'string' && CALLBACK_TAGS.has(tag)) {
 			return bad(`Values may not carry functions, stubs, promises or streams ("${tag}"): a call's frame cannot call back into the browser`);
 		} else return bad(`Values may not hold ${JSON.stringify(String(tag).slice(0, 20))}`);
@@ -289,16 +301,20 @@ const readsNoEvent = (path: unknown) =>
  */
 function checkArguments(args: unknown[], self: number, errors: Set<string>): number | RoomError {
 	let pathReads = 0;
-	const refused = checkData([args], (ref) => {
-		if (ref.length === 4) return bad('A call inside arguments: make it its own call and pass its result');
-		if (!isTarget(ref[1], self) || ref[1] === 0) return bad('Arguments may reference earlier results of the same batch only, never the room itself');
-		if (ref.length === 3) {
-			const wrong = readsNoEvent(ref[2]);
-			if (wrong) return wrong;
-			if ((ref[2] as unknown[]).length > 0) pathReads++;
-		} else if (ref.length !== 2) return bad('A malformed reference');
-		return undefined;
-	}, errors);
+	const refused = checkData(
+		[args],
+		(ref) => {
+			if (ref.length === 4) return bad('A call inside arguments: make it its own call and pass its result');
+			if (!isTarget(ref[1], self) || ref[1] === 0) return bad('Arguments may reference earlier results of the same batch only, never the room itself');
+			if (ref.length === 3) {
+				const wrong = readsNoEvent(ref[2]);
+				if (wrong) return wrong;
+				if ((ref[2] as unknown[]).length > 0) pathReads++;
+			} else if (ref.length !== 2) return bad('A malformed reference');
+			return undefined;
+		},
+		errors,
+	);
 	return refused ?? pathReads;
 }
 
@@ -308,10 +324,14 @@ function checkArguments(args: unknown[], self: number, errors: Set<string>): num
  * anything (negative indices would be captures, and there are none).
  */
 function checkMapInstruction(instruction: unknown, errors: Set<string>): RoomError | undefined {
-	return checkData([[instruction]], (ref) => {
-		if (ref.length > 3 || !Number.isInteger(ref[1]) || (ref[1] as number) < 0) {
-			return bad('A map() callback may only read properties of the element, not call anything');
-		}
-		return ref.length === 3 ? readsNoEvent(ref[2]) : undefined;
-	}, errors);
+	return checkData(
+		[[instruction]],
+		(ref) => {
+			if (ref.length > 3 || !Number.isInteger(ref[1]) || (ref[1] as number) < 0) {
+				return bad('A map() callback may only read properties of the element, not call anything');
+			}
+			return ref.length === 3 ? readsNoEvent(ref[2]) : undefined;
+		},
+		errors,
+	);
 }

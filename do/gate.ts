@@ -81,7 +81,11 @@ export class Gate {
 	 */
 	runningLow(limits: UserBuckets): boolean {
 		const o = this.#options;
-		return limits.calls.tokens < o.rateLimit.capacity / 2 || limits.events.tokens < o.eventRateLimit.capacity / 2 || limits.frames.tokens < o.frameRateLimit.capacity / 2;
+		return (
+			limits.calls.tokens < o.rateLimit.capacity / 2 ||
+			limits.events.tokens < o.eventRateLimit.capacity / 2 ||
+			limits.frames.tokens < o.frameRateLimit.capacity / 2
+		);
 	}
 
 	/** `tokens` more of the connect bucket (a long catch-up); false, and nothing taken, when short. */

@@ -171,15 +171,17 @@ export class WebsocketServer<
 
 	/** Counters since this instance started (they start over after eviction); see {@link RoomMetrics}. */
 	metrics(): RoomMetrics {
-		return { ...this.#counters, sessions: this.#sessions.size, refused: { ...this.#counters.refused }, socketsRefused: { ...this.#counters.socketsRefused }, closed: { ...this.#counters.closed } };
+		return {
+			...this.#counters,
+			sessions: this.#sessions.size,
+			refused: { ...this.#counters.refused },
+			socketsRefused: { ...this.#counters.socketsRefused },
+			closed: { ...this.#counters.closed },
+		};
 	}
 
 	/** Sends an event to every socket in the room, except the sessions in `exclude`. */
-	broadcast<E extends keyof Events & string>(
-		event: E,
-		data: Events[E],
-		options: { exclude?: string | readonly string[] } = {},
-	): number {
+	broadcast<E extends keyof Events & string>(event: E, data: Events[E], options: { exclude?: string | readonly string[] } = {}): number {
 		const exclude = options.exclude === undefined ? undefined : new Set([options.exclude].flat());
 		checkOutgoing(event);
 		return this.#deliver(this.#eventFrame(event, data), (state) => !exclude?.has(state.session.ws_session_id));
@@ -268,7 +270,14 @@ export class WebsocketServer<
 		};
 		const admitted = await this.#gate().admit(session, this.#sessions.size);
 		if ('refused' in admitted) return this.#refuseSocket(admitted.refused, admitted.reason);
-		const state: SessionState<Meta> = { session, limits: admitted.limits, seen: Date.now(), refusals: 0, backlog: { sent: 0, read: 0 }, place: this.#members?.placeOf(session) };
+		const state: SessionState<Meta> = {
+			session,
+			limits: admitted.limits,
+			seen: Date.now(),
+			refusals: 0,
+			backlog: { sent: 0, read: 0 },
+			place: this.#members?.placeOf(session),
+		};
 		const attachmentBytes = utf8Length(JSON.stringify(state));
 		if (attachmentBytes > MAX_ATTACHMENT_BYTES - 256) {
 			return jsonError(400, 'meta_too_large', `Session metadata is ${attachmentBytes} bytes; a session may carry at most ${MAX_ATTACHMENT_BYTES - 256}`);
@@ -385,13 +394,17 @@ export class WebsocketServer<
 		// that pulls nothing (calls nobody awaits) gets no reply frame: its caller waits for none.
 		if (!(answer instanceof Promise)) {
 			if (!batch.oneWay) this.#send(ws, replyFrame(id, answer));
-			if (this.#reporting) this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: 0, outcome: 'answered' });
+			if (this.#reporting)
+				this.#report({ kind: 'batch', session: state.session.ws_session_id, calls: batch.pushes.length - refused, refused, ms: 0, outcome: 'answered' });
 			return;
 		}
 		const work: Work = { ws, id, done: false, control, started: now, calls: batch.pushes.length - refused, refused, session: state.session.ws_session_id };
 		const socketWork = this.#inflight.get(ws) ?? this.#inflight.set(ws, new Set()).get(ws)!;
 		socketWork.add(work);
-		const deadline = setTimeout(() => this.#finish(work, 'timeout', new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)), options.callTimeoutMs);
+		const deadline = setTimeout(
+			() => this.#finish(work, 'timeout', new RoomError('timeout', `The room did not finish this batch within ${options.callTimeoutMs} ms`, 504)),
+			options.callTimeoutMs,
+		);
 		try {
 			const replies = await answer;
 			if (!work.done && !batch.oneWay) this.#send(ws, replyFrame(id, replies));
@@ -477,8 +490,10 @@ export class WebsocketServer<
 	[pagePresence](after: unknown, limit: unknown): PresencePage<Meta> {
 		const members = this.#members;
 		const window = presenceWindow(this.#limits());
-		if (!members || !window) throw new RoomError('bad_request', "This room sends everyone in its session list (presence: 'full'): there are no pages to fetch", 400);
-		if (typeof after !== 'string') throw new RoomError('bad_request', `A presence page starts after a cursor (a string the room gave); got ${typeof after}`, 400);
+		if (!members || !window)
+			throw new RoomError('bad_request', "This room sends everyone in its session list (presence: 'full'): there are no pages to fetch", 400);
+		if (typeof after !== 'string')
+			throw new RoomError('bad_request', `A presence page starts after a cursor (a string the room gave); got ${typeof after}`, 400);
 		if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1)) {
 			throw new RoomError('bad_request', `A presence page holds at least 1 member (at most ${window.pageSize}); asked for ${String(limit)}`, 400);
 		}
@@ -489,7 +504,10 @@ export class WebsocketServer<
 	/** Window presence: what a joining socket gets first (the window's sessions and the counts), in parts like the full list. */
 	#windowList(members: Members<Meta>): string[] {
 		const window = { users: members.users, sessions: members.sessions, next: members.windowCursor() };
-		return this.#roster.windowFrames(members.inWindow().flatMap((m) => m.sessions), window);
+		return this.#roster.windowFrames(
+			members.inWindow().flatMap((m) => m.sessions),
+			window,
+		);
 	}
 
 	/** Created on first use only: rooms that never sync entities never touch SQL. */
@@ -588,7 +606,16 @@ export class WebsocketServer<
 			// Not reading. Closed once (later sends find it gone), and not now: callers may be iterating.
 			if (!backlog.closing) {
 				backlog.closing = true;
-				queueMicrotask(() => void this.#closeForCause(ws, state, CloseCode.NotReading, 'not_reading', `${this.#limits().maxUnreadBytes} bytes sent past an unanswered read check`));
+				queueMicrotask(
+					() =>
+						void this.#closeForCause(
+							ws,
+							state,
+							CloseCode.NotReading,
+							'not_reading',
+							`${this.#limits().maxUnreadBytes} bytes sent past an unanswered read check`,
+						),
+				);
 			}
 			return false;
 		}
@@ -717,7 +744,12 @@ export class WebsocketServer<
 	}
 
 	/** Queues a presence change; `countOnly`: a window update with nothing but the counts (see `PresenceQueue`). */
-	#announce<E extends 'session:connected' | 'session:disconnected' | 'session:update'>(event: E, data: RoomEvents<Meta>[E], joiner?: WebSocket, countOnly = false): void {
+	#announce<E extends 'session:connected' | 'session:disconnected' | 'session:update'>(
+		event: E,
+		data: RoomEvents<Meta>[E],
+		joiner?: WebSocket,
+		countOnly = false,
+	): void {
 		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner, countOnly);
 	}
 
@@ -741,8 +773,6 @@ export class WebsocketServer<
 		if (id) this.#announceLeft({ ws_session_id: id, meta: undefined as Meta }, true);
 	}
 }
-
-
 
 /** Server code may send any event but the client-local names, which a client would never show. */
 function checkOutgoing(event: string): void {

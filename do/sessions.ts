@@ -167,8 +167,7 @@ export class SessionStore<Meta> {
 			if (isAttachment<Meta>(found)) {
 				const { session, limits, seen, refusals, place } = found;
 				restored.push([ws, { session, limits, seen, refusals, backlog: { sent: 0, read: 0 }, place: isPlace(place) ? place : undefined }]);
-			}
-			else corrupt.push(ws);
+			} else corrupt.push(ws);
 		}
 		// The runtime returns sockets in no particular order; presence lists are in join order.
 		restored.sort(([, x], [, y]) => x.session.connected_at - y.session.connected_at);

@@ -42,7 +42,12 @@ export function userKey(session: Session<unknown>): string {
 }
 
 export function fullBuckets(policies: BucketPolicies, now: number): UserBuckets {
-	return { calls: fullBucket(policies.calls, now), events: fullBucket(policies.events, now), frames: fullBucket(policies.frames, now), connects: fullBucket(policies.connects, now) };
+	return {
+		calls: fullBucket(policies.calls, now),
+		events: fullBucket(policies.events, now),
+		frames: fullBucket(policies.frames, now),
+		connects: fullBucket(policies.connects, now),
+	};
 }
 
 /** Whether every bucket would be full by `now`: such a state need not be kept. */

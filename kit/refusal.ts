@@ -17,14 +17,7 @@ export interface RefusalBody {
 
 /** The codes the handle itself produces (an `authorize` may throw others through `error()`). */
 export type RefusalCode =
-	| 'upgrade_required'
-	| 'origin_not_allowed'
-	| 'bad_room'
-	| 'unauthorized'
-	| 'forbidden'
-	| 'server_unavailable'
-	| 'room_unavailable'
-	| 'internal_error';
+	'upgrade_required' | 'origin_not_allowed' | 'bad_room' | 'unauthorized' | 'forbidden' | 'server_unavailable' | 'room_unavailable' | 'internal_error';
 
 /** A refusal response: `{status, code, message}` as JSON, plus any extra `headers`. */
 export function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
@@ -101,7 +94,14 @@ export function authRefusal(status: number, code: string, message: string): Resp
 	(server as WebSocket & { accept(): void }).accept();
 	server.addEventListener('message', close, { once: true });
 	server.addEventListener('close', close, { once: true });
-	server.send(pushFrame(encodeCalls([['confirm', 'refused'], ['closing', closeCode, reason]])));
+	server.send(
+		pushFrame(
+			encodeCalls([
+				['confirm', 'refused'],
+				['closing', closeCode, reason],
+			]),
+		),
+	);
 	return new Response(null, { status: 101, webSocket: client } as ResponseInit);
 }
 

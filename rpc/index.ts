@@ -5,4 +5,20 @@
  */
 export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from './errors.js';
 export { CloseCode } from './protocol.js';
-export type { AuthSessionMeta, EntityAction, EntityChangeInput, EntityEvent, EventMap, MessageOf, PresenceCount, PresenceMode, PresencePage, PresenceUpdate, PresenceWindow, RoomEvents, RoomRpc, Session, SessionInfo } from './types.js';
+export type {
+	AuthSessionMeta,
+	EntityAction,
+	EntityChangeInput,
+	EntityEvent,
+	EventMap,
+	MessageOf,
+	PresenceCount,
+	PresenceMode,
+	PresencePage,
+	PresenceUpdate,
+	PresenceWindow,
+	RoomEvents,
+	RoomRpc,
+	Session,
+	SessionInfo,
+} from './types.js';

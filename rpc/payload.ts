@@ -71,7 +71,19 @@ function dense(json: unknown, what: string, spend: Spend): unknown[] {
 const typedArrays: Record<string, new (values: unknown[]) => unknown> = Object.assign(
 	Object.create(null),
 	Object.fromEntries(
-		['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']
+		[
+			'Int8Array',
+			'Uint8Array',
+			'Uint8ClampedArray',
+			'Int16Array',
+			'Uint16Array',
+			'Int32Array',
+			'Uint32Array',
+			'Float32Array',
+			'Float64Array',
+			'BigInt64Array',
+			'BigUint64Array',
+		]
 			.filter((name) => typeof (globalThis as any)[name] === 'function')
 			.map((name) => [name, (globalThis as any)[name]]),
 	),
@@ -254,7 +266,7 @@ class Decoding {
 	/** Where `keys` lead from `from`: all but the last step taken (a Map's last step is two keys). */
 	#locate(from: unknown, keys: string[], strict: boolean): Place {
 		let at = from;
-		for (let i = 0; ; ) {
+		for (let i = 0; ;) {
 			const width = at instanceof Map ? 2 : 1;
 			if (i + width >= keys.length) return i + width === keys.length ? [at, keys[i]!, keys[i + 1]] : fail('a path ends inside a Map entry');
 			at = this.#down(at, keys[i]!, keys[i + 1], strict);
@@ -321,7 +333,8 @@ class Decoding {
 	equalize(equalities: unknown): boolean {
 		if (equalities === undefined) return false;
 		const [toRoot, equal, ...more] = Array.isArray(equalities) ? equalities : [[], equalities];
-		if (!Array.isArray(toRoot) || (equal !== undefined && !isPlainObject(equal)) || more.length) return fail('referentialEqualities must be [paths, {path: paths}] or {path: paths}');
+		if (!Array.isArray(toRoot) || (equal !== undefined && !isPlainObject(equal)) || more.length)
+			return fail('referentialEqualities must be [paths, {path: paths}] or {path: paths}');
 		const root = this.box.value;
 		for (const path of toRoot) this.#replace(path, root);
 		for (const [from, paths] of Object.entries(equal ?? {})) {
@@ -408,7 +421,6 @@ function checkUnfolded(root: unknown, limit: number): void {
 		if ((stack[stack.length - 1]!.size += size) > limit) fail('its shared references unfold to far more than was sent');
 	}
 }
-
 
 /**
  * Decodes what `encodePayload` (or `superjson.serialize`) produced. `fresh`: the payload was just

@@ -85,8 +85,4 @@ export const CloseCode = {
 } as const;
 
 /** Close codes after which a client must not reconnect on its own. */
-export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
-	CloseCode.Kicked,
-	CloseCode.Unauthorized,
-	CloseCode.Forbidden,
-]);
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Kicked, CloseCode.Unauthorized, CloseCode.Forbidden]);

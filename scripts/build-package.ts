@@ -41,7 +41,17 @@ try {
 // capnweb sessions, which `calls/sessions.js` imports on demand (an app's build makes them a chunk
 // of their own), and the dev rooms Worker's front, which the Vite plugin bundles by a URL relative
 // to itself. `./headless` (client/headless.ts) is required once its source exists.
-const entries = ['rpc/index', 'do/index', 'kit/index', 'client/index', 'client/shared/worker', 'calls/session-batch', 'vite/index', 'vite/adapter', 'vite/dev-worker'];
+const entries = [
+	'rpc/index',
+	'do/index',
+	'kit/index',
+	'client/index',
+	'client/shared/worker',
+	'calls/session-batch',
+	'vite/index',
+	'vite/adapter',
+	'vite/dev-worker',
+];
 if (existsSync(join(root, 'client', 'headless.ts'))) entries.push('client/headless');
 const missing = entries.flatMap((entry) =>
 	['.js', '.d.ts'].map((ext) => `dist/${entry}${ext}`).filter((file) => !existsSync(join(fresh, file.slice('dist/'.length)))),
@@ -50,14 +60,18 @@ const missing = entries.flatMap((entry) =>
 // capnweb's sessions are imported on demand, which keeps capnweb off the client's first load: that
 // `import()` must come through the build as it is, for the app's bundler to split it off.
 const loader = join(fresh, 'calls', 'sessions.js');
-if (!existsSync(loader) || !readFileSync(loader, 'utf8').includes("import('./session-batch.js')")) missing.push("calls/sessions.js without import('./session-batch.js')");
+if (!existsSync(loader) || !readFileSync(loader, 'utf8').includes("import('./session-batch.js')"))
+	missing.push("calls/sessions.js without import('./session-batch.js')");
 // Likewise the payload decoder, which `client/payload-codec.js` imports on demand.
 const decoderLoader = join(fresh, 'client', 'payload-codec.js');
-if (!existsSync(decoderLoader) || !readFileSync(decoderLoader, 'utf8').includes("import('../rpc/payload.js')")) missing.push("client/payload-codec.js without import('../rpc/payload.js')");
+if (!existsSync(decoderLoader) || !readFileSync(decoderLoader, 'utf8').includes("import('../rpc/payload.js')"))
+	missing.push("client/payload-codec.js without import('../rpc/payload.js')");
 
 const files = walk(fresh);
 const runes = files.filter((file) => file.endsWith('.svelte.js'));
-console.log(`dist/: ${files.filter((f) => f.endsWith('.js')).length} modules, ${runes.length} runes modules (${runes.map((f) => relative(fresh, f)).join(', ') || 'none'})`);
+console.log(
+	`dist/: ${files.filter((f) => f.endsWith('.js')).length} modules, ${runes.length} runes modules (${runes.map((f) => relative(fresh, f)).join(', ') || 'none'})`,
+);
 if (missing.length > 0) {
 	rmSync(fresh, { recursive: true, force: true });
 	console.error(`Missing in the build: ${missing.join(', ')}; dist/ left as it was`);

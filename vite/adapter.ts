@@ -102,7 +102,9 @@ export function withRooms(adapter: Adapter, rooms: RoomModules, options: WithRoo
 						explained = true;
 						// adapter-cloudflare's platform proxy has just warned that the rooms "will not work in
 						// local development": true of its own copy, which is replaced here.
-						console.info(`[@delightstack/websocket] platform.env.${Object.keys(bridge.env).join(', ')}: the dev rooms (local workerd), not the platform proxy's`);
+						console.info(
+							`[@delightstack/websocket] platform.env.${Object.keys(bridge.env).join(', ')}: the dev rooms (local workerd), not the platform proxy's`,
+						);
 					}
 					const { env } = platform as { env?: Record<string, unknown> };
 					return { ...platform, env: { ...env, ...bridge.env } } as App.Platform;

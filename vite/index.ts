@@ -112,10 +112,7 @@ interface WranglerConfig {
 }
 
 interface EsbuildPluginBuild {
-	onResolve(
-		options: { filter: RegExp },
-		callback: (args: { path: string; kind: string }) => Promise<{ path: string } | { errors: unknown[] }>,
-	): void;
+	onResolve(options: { filter: RegExp }, callback: (args: { path: string; kind: string }) => Promise<{ path: string } | { errors: unknown[] }>): void;
 	resolve(path: string, options: { resolveDir: string; kind: string }): Promise<{ path: string; errors: unknown[] }>;
 }
 
@@ -176,7 +173,9 @@ class DevRooms {
 
 		const devWorker = fileURLToPath(new URL('./dev-worker.js', import.meta.url));
 		const entry = [
-			...Object.entries(modules).map(([name, module]) => `export { ${name} } from ${JSON.stringify(isAbsolute(module) ? module : resolve(this.#root, module))};`),
+			...Object.entries(modules).map(
+				([name, module]) => `export { ${name} } from ${JSON.stringify(isAbsolute(module) ? module : resolve(this.#root, module))};`,
+			),
 			`export { default } from ${JSON.stringify(devWorker)};`,
 		].join('\n');
 		this.#buildEntry = () => this.#bundle(entry);

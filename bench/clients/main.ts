@@ -34,10 +34,7 @@ function control(): Control {
 	process.stdin.on('end', () => process.exit(3));
 	return {
 		emit: (message) => process.stdout.write(JSON.stringify(message) + '\n'),
-		next: (word) =>
-			seen.has(word)
-				? Promise.resolve()
-				: new Promise((resolve) => waiting.set(word, [...(waiting.get(word) ?? []), resolve])),
+		next: (word) => (seen.has(word) ? Promise.resolve() : new Promise((resolve) => waiting.set(word, [...(waiting.get(word) ?? []), resolve]))),
 	};
 }
 

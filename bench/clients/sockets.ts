@@ -116,15 +116,19 @@ function browserLikeSocket(deflate: boolean, counts: Counts): typeof WebSocket {
 		}
 		override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
 			if (type !== 'message' || typeof listener !== 'function') return super.addEventListener(type, listener, options);
-			super.addEventListener(type, (e: Event) => {
-				const { data } = e as MessageEvent;
-				counts.frames++;
-				if (typeof data === 'string') {
-					counts.chars += data.length;
-					if (data === PONG) counts.pongs++;
-				}
-				listener(e);
-			}, options);
+			super.addEventListener(
+				type,
+				(e: Event) => {
+					const { data } = e as MessageEvent;
+					counts.frames++;
+					if (typeof data === 'string') {
+						counts.chars += data.length;
+						if (data === PONG) counts.pongs++;
+					}
+					listener(e);
+				},
+				options,
+			);
 		}
 		override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
 			if (data === PING) counts.pings++;
@@ -284,7 +288,6 @@ class PlainSocket extends CountingSocket implements BenchSocket {
 			for (const waiter of this.#waiting.splice(0)) waiter.reject(new Error('socket closed'));
 		});
 	}
-
 
 	/** The keep-alive ping our client sends, which the counted rooms answer in the runtime. */
 	#ping(): void {

@@ -30,7 +30,8 @@ type ExportTarget = string | { [condition: string]: ExportTarget };
 export function packageSource(specifier: string, conditions: readonly string[]): string {
 	const subpath = specifier === PACKAGE.name ? '.' : `.${specifier.slice(PACKAGE.name.length)}`;
 	let target = PACKAGE.exports[subpath];
-	if (target === undefined) throw new Error(`${specifier} is not a public entry point of ${PACKAGE.name} (package.json exports: ${Object.keys(PACKAGE.exports).join(', ')})`);
+	if (target === undefined)
+		throw new Error(`${specifier} is not a public entry point of ${PACKAGE.name} (package.json exports: ${Object.keys(PACKAGE.exports).join(', ')})`);
 	while (typeof target === 'object') {
 		const key: string | undefined = Object.keys(target).find((k) => k === 'default' || conditions.includes(k));
 		if (key === undefined) throw new Error(`${specifier}: no exports target for conditions ${conditions.join(', ')}`);

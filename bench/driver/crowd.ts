@@ -32,7 +32,12 @@ export class Crowd {
 		readonly impl: Impl,
 		room: string,
 		readonly total: number,
-		{ broadcasts = 0, rpcEveryMs = 0, deadlineMs, wsOrigin = bench.server.wsOrigin }: { broadcasts?: number; rpcEveryMs?: number; deadlineMs: number; wsOrigin?: string },
+		{
+			broadcasts = 0,
+			rpcEveryMs = 0,
+			deadlineMs,
+			wsOrigin = bench.server.wsOrigin,
+		}: { broadcasts?: number; rpcEveryMs?: number; deadlineMs: number; wsOrigin?: string },
 	) {
 		const { options, pinning } = bench;
 		this.processes = shares(total, options.socketsPerProcess, options.crowdProcesses).map((sockets) => {

@@ -29,7 +29,10 @@ export function ensureFileLimit(pid: number, needed: number, what: string): stri
 	const before = openFileLimit(pid);
 	if (before.soft >= needed) return `${what}: open-file limit ${before.soft} ≥ ${needed} needed`;
 	const target = Math.min(before.hard, Math.max(needed, 65_535));
-	const result = spawnSync('prlimit', ['--pid', String(pid), `--nofile=${target}:${before.hard === Infinity ? 'unlimited' : before.hard}`], { stdio: 'ignore', timeout: 5_000 });
+	const result = spawnSync('prlimit', ['--pid', String(pid), `--nofile=${target}:${before.hard === Infinity ? 'unlimited' : before.hard}`], {
+		stdio: 'ignore',
+		timeout: 5_000,
+	});
 	const after = openFileLimit(pid);
 	if (after.soft < needed) {
 		throw new Error(

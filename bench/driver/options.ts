@@ -156,7 +156,14 @@ const USAGE = `usage: bun bench/run.ts [--quick] [--no-write] [--deflate] [${ALL
  */
 export function parseOptions(argv: readonly string[], known: readonly ScenarioName[] = SCENARIOS): Options {
 	const quick = argv.includes('--quick');
-	const options: Options = { ...(quick ? QUICK : FULL), quick, scenarios: [...known], impls: [...IMPLS], write: !argv.includes('--no-write'), deflate: argv.includes('--deflate') };
+	const options: Options = {
+		...(quick ? QUICK : FULL),
+		quick,
+		scenarios: [...known],
+		impls: [...IMPLS],
+		write: !argv.includes('--no-write'),
+		deflate: argv.includes('--deflate'),
+	};
 	const filters: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]!;
@@ -166,7 +173,8 @@ export function parseOptions(argv: readonly string[], known: readonly ScenarioNa
 			const wanted = (argv[++i] ?? '').split(',').filter(Boolean);
 			if (wanted.length === 0) throw new Error(`--impl needs a name: ${ALL_IMPLS.join(', ')}\n${USAGE}`);
 			const unknown = wanted.filter((name) => !(ALL_IMPLS as readonly string[]).includes(name));
-			if (unknown.length > 0) throw new Error(`unknown implementation ${unknown.map((n) => JSON.stringify(n)).join(', ')} for --impl; valid: ${ALL_IMPLS.join(', ')}\n${USAGE}`);
+			if (unknown.length > 0)
+				throw new Error(`unknown implementation ${unknown.map((n) => JSON.stringify(n)).join(', ')} for --impl; valid: ${ALL_IMPLS.join(', ')}\n${USAGE}`);
 			options.impls = ALL_IMPLS.filter((impl) => wanted.includes(impl));
 		} else if (arg.startsWith('--')) {
 			const key = arg.slice(2) as keyof typeof FULL;
@@ -176,7 +184,8 @@ export function parseOptions(argv: readonly string[], known: readonly ScenarioNa
 		} else filters.push(arg);
 	}
 	const uncompressedOnly = options.impls.filter((impl) => UNCOMPRESSED_ONLY.includes(impl));
-	if (options.deflate && uncompressedOnly.length > 0) throw new Error(`--impl ${uncompressedOnly.join(',')} has no room with compression on: not with --deflate\n${USAGE}`);
+	if (options.deflate && uncompressedOnly.length > 0)
+		throw new Error(`--impl ${uncompressedOnly.join(',')} has no room with compression on: not with --deflate\n${USAGE}`);
 	if (filters.length > 0) {
 		options.scenarios = known.filter((s) => filters.some((f) => s.includes(f)));
 		if (options.scenarios.length === 0) throw new Error(`no scenario matches ${filters.join(', ')}\n${USAGE}`);

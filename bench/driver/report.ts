@@ -31,7 +31,9 @@ export function markdownTable(rows: readonly Row[]): string {
 	for (const row of rows) {
 		const ratio = ratioVsBare(row, rows);
 		const metric = row.aggregate && row.aggregate !== 'median' && row.runs.length > 1 ? `${row.metric} (worst of ${row.runs.length} runs)` : row.metric;
-		lines.push(`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${metric} | ${formatValue(row.value, row.unit)} | ${ratio === null ? '–' : `${ratio.toFixed(2)}×`} |`);
+		lines.push(
+			`| ${row.scenario} | ${IMPL_NAMES[row.impl]} | ${metric} | ${formatValue(row.value, row.unit)} | ${ratio === null ? '–' : `${ratio.toFixed(2)}×`} |`,
+		);
 	}
 	return lines.join('\n');
 }

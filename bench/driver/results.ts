@@ -8,7 +8,13 @@ export function writeResults(startedAt: Date, content: { rows: Row[] } & Record<
 	const dir = join(import.meta.dir, '..', 'results');
 	mkdirSync(dir, { recursive: true });
 	// ISO 8601 without colons, which some file systems refuse.
-	const file = join(dir, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+	const file = join(
+		dir,
+		`${startedAt
+			.toISOString()
+			.replace(/:/g, '-')
+			.replace(/\.\d+Z$/, 'Z')}.json`,
+	);
 	const rows = content.rows.map((row) => ({ ...row, ratioVsBare: ratioVsBare(row, content.rows) }));
 	writeFileSync(file, JSON.stringify({ startedAt: startedAt.toISOString(), ...content, rows }, null, '\t') + '\n');
 	return file;

@@ -50,11 +50,18 @@ console.log(`\nClient cost per call, no network (n = ${N})\n\n| path | CPU µs/c
 const plain = new FakeSocket('fake');
 let waiting: ((raw: string) => void) | undefined;
 plain.addEventListener('message', (e) => waiting?.((e as MessageEvent).data as string));
-await measure('plain: stringify → send → parse (baselines)', () => new Promise((resolve) => ((waiting = (raw) => resolve(JSON.parse(raw))), plain.send(JSON.stringify(payload)))));
+await measure(
+	'plain: stringify → send → parse (baselines)',
+	() => new Promise((resolve) => ((waiting = (raw) => resolve(JSON.parse(raw))), plain.send(JSON.stringify(payload)))),
+);
 
 await measure('one macrotask (setImmediate): what the batcher waits before sending', () => new Promise((resolve) => setImmediate(resolve)));
 
-const conn = new RoomConnection<{ echo(x: unknown): Promise<unknown> }>('ws://fake', { onEvent() {} }, { WebSocket: FakeSocket as unknown as typeof WebSocket });
+const conn = new RoomConnection<{ echo(x: unknown): Promise<unknown> }>(
+	'ws://fake',
+	{ onEvent() {} },
+	{ WebSocket: FakeSocket as unknown as typeof WebSocket },
+);
 await conn.opened;
 await measure('ours: RoomConnection rpc.echo(x)', () => conn.rpc.echo(payload));
 

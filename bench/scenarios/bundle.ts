@@ -125,7 +125,11 @@ async function bundle(entryPoint: string | { contents: string }, plugins: Plugin
 		if (kind !== 'dynamic-import' || module === undefined) continue;
 		const closure = new Set<string>();
 		reach(path, ['import-statement'], closure);
-		lazyChunks[module] = measure([...closure].filter((name) => !upFront.has(name)), outputs, code);
+		lazyChunks[module] = measure(
+			[...closure].filter((name) => !upFront.has(name)),
+			outputs,
+			code,
+		);
 	}
 	return { ...measure([...upFront], outputs, code), lazy: measure(lazy, outputs, code), lazyChunks };
 }
@@ -160,7 +164,18 @@ function virtualEntry(path: string, contents: string): Plugin {
 
 /** The export names of a module (from a metafile of it bundled alone). */
 async function exportNames(path: string): Promise<string[]> {
-	const result = await build({ entryPoints: [path], absWorkingDir: root, bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser', external: ['svelte', 'svelte/*', 'capnweb'], plugins: [svelteRunes], logLevel: 'silent' });
+	const result = await build({
+		entryPoints: [path],
+		absWorkingDir: root,
+		bundle: true,
+		write: false,
+		metafile: true,
+		format: 'esm',
+		platform: 'browser',
+		external: ['svelte', 'svelte/*', 'capnweb'],
+		plugins: [svelteRunes],
+		logLevel: 'silent',
+	});
 	return (Object.values(result.metafile.outputs)[0]?.exports ?? []).filter((n) => n !== 'default');
 }
 
@@ -216,7 +231,9 @@ export async function bundleScenario(bench: Bench): Promise<ScenarioResult> {
 	raw.notes = notes;
 	bench.log(
 		`bundle: client entry ${kB(full.gzip).toFixed(1)} kB gzip (target ≤ ${ENTRY_TARGET_KB} kB: ${met ? 'met' : 'NOT met'}; ${kB(full.minified).toFixed(1)} kB minified, ${full.files.length} file(s), ${sharedInside.length} SharedWorker modules inside); ` +
-			`lazy chunks ${Object.entries(full.lazyChunks).map(([module, part]) => `${module} ${kB(part.gzip).toFixed(1)} kB gzip (${part.files.length} file(s))`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}`,
+			`lazy chunks ${Object.entries(full.lazyChunks)
+				.map(([module, part]) => `${module} ${kB(part.gzip).toFixed(1)} kB gzip (${part.files.length} file(s))`)
+				.join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}`,
 	);
 	return { rows: rows.rows(), raw: [raw], faults: 0 };
 }

@@ -115,7 +115,23 @@ export async function fanoutScenario(bench: Bench, mode: FanoutMode): Promise<Sc
 				rows.add(impl, 'client CPU per delivery', 'µs', clientUs);
 			}
 			rows.add(impl, 'missing + out-of-order + duplicate', 'count', bad, 'max');
-			raw.push({ scenario, run, impl, deliveries, missing, outOfOrder, duplicates, perSec, latency, serverNs, framesSent, serverUsPerDelivery: serverUs, clientUsPerDelivery: clientUs, quietBeforeStart: quiet, sender: sent });
+			raw.push({
+				scenario,
+				run,
+				impl,
+				deliveries,
+				missing,
+				outOfOrder,
+				duplicates,
+				perSec,
+				latency,
+				serverNs,
+				framesSent,
+				serverUsPerDelivery: serverUs,
+				clientUsPerDelivery: clientUs,
+				quietBeforeStart: quiet,
+				sender: sent,
+			});
 			bench.log(
 				`${scenario} run ${run + 1}/${options.runs} ${impl}: ${perSec.toFixed(0)} deliveries/s, p50 ${latency.p50.toFixed(2)} ms, server ${serverUs.toFixed(2)} µs/delivery, client ${clientUs.toFixed(2)} µs/delivery, faults ${bad}`,
 			);

@@ -37,7 +37,14 @@ async function readCounts(bench: Bench, impl: Impl, room: string): Promise<RoomC
 }
 
 function wakeUps(before: RoomCounts, after: RoomCounts): number {
-	return (after.constructed - before.constructed) + (after.fetch - before.fetch) + (after.message - before.message) + (after.close - before.close) + (after.error - before.error);
+	return (
+		after.constructed -
+		before.constructed +
+		(after.fetch - before.fetch) +
+		(after.message - before.message) +
+		(after.close - before.close) +
+		(after.error - before.error)
+	);
 }
 
 interface Side {
@@ -47,14 +54,29 @@ interface Side {
 }
 
 /** One client process per implementation, each joined before the next starts. */
-async function startSides(bench: Bench, impls: readonly Impl[], roomsFor: (impl: Impl) => string[], config: { perRoom: number; warmCalls: number; idleMs: number; pingEveryMs: number }): Promise<Side[]> {
+async function startSides(
+	bench: Bench,
+	impls: readonly Impl[],
+	roomsFor: (impl: Impl) => string[],
+	config: { perRoom: number; warmCalls: number; idleMs: number; pingEveryMs: number },
+): Promise<Side[]> {
 	const { options, server } = bench;
 	const sides: Side[] = [];
 	try {
 		for (const impl of impls) {
 			const rooms = roomsFor(impl);
 			const client = new ClientProcess(
-				{ role: 'idle', impl, wsOrigin: server.wsOrigin, room: rooms[0]!, rooms, deflate: options.deflate, payloadBytes: options.payloadBytes, deadlineMs: config.idleMs + 120_000, ...config },
+				{
+					role: 'idle',
+					impl,
+					wsOrigin: server.wsOrigin,
+					room: rooms[0]!,
+					rooms,
+					deflate: options.deflate,
+					payloadBytes: options.payloadBytes,
+					deadlineMs: config.idleMs + 120_000,
+					...config,
+				},
 				bench.pinning.prefix,
 				bench.clientBunArgs,
 			);
@@ -126,8 +148,20 @@ export async function evictionScenario(bench: Bench): Promise<ScenarioResult> {
 				rows.add(impl, 'warm call (median)', 'ms', warm);
 				rows.add(impl, 'first call ÷ warm call', '×', first / warm);
 				rows.add(impl, 'rooms not evicted + errors', 'count', bad, 'max');
-				raw.push({ scenario, run, impl, rooms, ...result, evicted, wakeUpsDuringIdle: woke, idled: idled[i], counts: rooms.map((room) => ({ room, before: before.get(room), during: during.get(room), after: after.get(room) })) });
-				bench.log(`${scenario} run ${run + 1}/${options.evictionRuns} ${impl}: first call ${result.firstCallMs.map((ms) => ms.toFixed(2)).join(', ')} ms, warm ${warm.toFixed(3)} ms, evicted ${evicted}/${rooms.length}, faults ${bad}`);
+				raw.push({
+					scenario,
+					run,
+					impl,
+					rooms,
+					...result,
+					evicted,
+					wakeUpsDuringIdle: woke,
+					idled: idled[i],
+					counts: rooms.map((room) => ({ room, before: before.get(room), during: during.get(room), after: after.get(room) })),
+				});
+				bench.log(
+					`${scenario} run ${run + 1}/${options.evictionRuns} ${impl}: first call ${result.firstCallMs.map((ms) => ms.toFixed(2)).join(', ')} ms, warm ${warm.toFixed(3)} ms, evicted ${evicted}/${rooms.length}, faults ${bad}`,
+				);
 			}
 		} finally {
 			await Promise.all(sides.map((s) => s.client.finish()));
@@ -166,8 +200,20 @@ export async function keepaliveScenario(bench: Bench): Promise<ScenarioResult> {
 			rows.add(impl, 'pings unanswered', 'count', unanswered, 'max');
 			rows.add(impl, 'evicted during the idle (1 = yes)', 'count', evicted, 'min');
 			rows.add(impl, 'first call after the idle', 'ms', results[i]!.firstCallMs[0]!);
-			raw.push({ scenario, impl, room, ...idled[i], wakeUps: woke, evicted, counts: { before: before.get(room), during: during.get(room), after: after.get(room) }, firstCallMs: results[i]!.firstCallMs, errors: results[i]!.errors });
-			bench.log(`${scenario} ${impl}: ${woke} wake-ups, ${pongs}/${pings} pongs, ${otherFrames} other frames, evicted ${evicted ? 'yes' : 'NO'}, faults ${bad}`);
+			raw.push({
+				scenario,
+				impl,
+				room,
+				...idled[i],
+				wakeUps: woke,
+				evicted,
+				counts: { before: before.get(room), during: during.get(room), after: after.get(room) },
+				firstCallMs: results[i]!.firstCallMs,
+				errors: results[i]!.errors,
+			});
+			bench.log(
+				`${scenario} ${impl}: ${woke} wake-ups, ${pongs}/${pings} pongs, ${otherFrames} other frames, evicted ${evicted ? 'yes' : 'NO'}, faults ${bad}`,
+			);
 		}
 	} finally {
 		await Promise.all(sides.map((s) => s.client.finish()));

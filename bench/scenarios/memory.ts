@@ -65,7 +65,19 @@ async function oneRun(bench: Bench, impl: Impl) {
 		const joined = await crowd.join(now(), options.quick ? 30_000 : 180_000);
 		// One more socket, in its own process, sends the broadcast and waits for its own copy.
 		sender = new ClientProcess(
-			{ role: 'send', impl, wsOrigin: server.wsOrigin, room: 'memory', deflate: options.deflate, deadlineMs: 120_000, broadcasts: 1, warmup: 0, window: 1, intervalMs: 0, payloadBytes: options.payloadBytes },
+			{
+				role: 'send',
+				impl,
+				wsOrigin: server.wsOrigin,
+				room: 'memory',
+				deflate: options.deflate,
+				deadlineMs: 120_000,
+				broadcasts: 1,
+				warmup: 0,
+				window: 1,
+				intervalMs: 0,
+				payloadBytes: options.payloadBytes,
+			},
 			bench.pinning.prefix,
 			bench.clientBunArgs,
 		);
@@ -107,7 +119,9 @@ export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 			rows.add(impl, 'V8 heap per connection', 'KiB', r.heapPerSocket / 1024);
 			rows.add(impl, 'lost broadcast or socket', 'count', r.faults, 'max');
 			raw.push({ scenario, run, impl, ...r });
-			bench.log(`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB, V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`);
+			bench.log(
+				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB, V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`,
+			);
 		}
 	}
 	return { rows: rows.rows(), raw, faults };

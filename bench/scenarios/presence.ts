@@ -151,7 +151,9 @@ function count(text: string, needle: string): number {
  */
 async function settle(origin: string, mode: PresenceMode, room: string, sockets: readonly Counted[]): Promise<void> {
 	const heard = sockets.map((s) => s.syncs + 1);
-	const all = Promise.all(sockets.map((s, i) => (s.syncs >= heard[i]! ? undefined : new Promise<void>((resolve) => (s.onSync = () => s.syncs >= heard[i]! && resolve())))));
+	const all = Promise.all(
+		sockets.map((s, i) => (s.syncs >= heard[i]! ? undefined : new Promise<void>((resolve) => (s.onSync = () => s.syncs >= heard[i]! && resolve())))),
+	);
 	await fetch(`${origin}/broadcast/${mode}/${room}`);
 	await all;
 }
@@ -224,6 +226,9 @@ if (import.meta.main) {
 	const joins = Number(process.argv[2] ?? 1000);
 	const result = await presenceScenario({ options: { stormClients: joins }, log: (line) => process.stderr.write(`[bench] ${line}\n`) });
 	for (const row of result.rows) console.log(`${row.metric.padEnd(42)} ${Math.round(row.value).toLocaleString('en').padStart(14)} ${row.unit}`);
-	for (const run of result.raw as PresenceRun[]) console.log(`${run.mode}: ${Math.round(run.ms)} ms, last join ${run.lastJoinFramesToOthers} frames to ${run.joins - 1} others, every socket heard everyone: ${run.correct}`);
+	for (const run of result.raw as PresenceRun[])
+		console.log(
+			`${run.mode}: ${Math.round(run.ms)} ms, last join ${run.lastJoinFramesToOthers} frames to ${run.joins - 1} others, every socket heard everyone: ${run.correct}`,
+		);
 	process.exit(result.faults === 0 ? 0 : 1);
 }

@@ -17,7 +17,18 @@ import type { RpcResult } from '../shared/wire.js';
 async function oneRun(bench: Bench, impl: Impl, room: string, sockets: number) {
 	const { options, server } = bench;
 	const client = new ClientProcess(
-		{ role: 'rpc', impl, wsOrigin: server.wsOrigin, room, deflate: options.deflate, sockets, warmup: options.warmup, calls: options.calls, payloadBytes: options.payloadBytes, deadlineMs: 120_000 },
+		{
+			role: 'rpc',
+			impl,
+			wsOrigin: server.wsOrigin,
+			room,
+			deflate: options.deflate,
+			sockets,
+			warmup: options.warmup,
+			calls: options.calls,
+			payloadBytes: options.payloadBytes,
+			deadlineMs: 120_000,
+		},
 		bench.pinning.prefix,
 		bench.clientBunArgs,
 	);
@@ -58,7 +69,9 @@ export async function rpcScenario(bench: Bench, mode: 'sequential' | 'concurrent
 			rows.add(impl, 'server CPU per call', 'µs', r.serverNs / r.calls / 1000);
 			rows.add(impl, 'client CPU per call', 'µs', r.clientCpuUs / r.calls);
 			raw.push({ scenario, run, impl, ...r, callsPerSec });
-			bench.log(`${scenario} run ${run + 1}/${options.runs} ${impl}: p50 ${(r.p50 * 1000).toFixed(0)} µs, ${callsPerSec.toFixed(0)} calls/s, server ${(r.serverNs / r.calls / 1000).toFixed(1)} µs/call`);
+			bench.log(
+				`${scenario} run ${run + 1}/${options.runs} ${impl}: p50 ${(r.p50 * 1000).toFixed(0)} µs, ${callsPerSec.toFixed(0)} calls/s, server ${(r.serverNs / r.calls / 1000).toFixed(1)} µs/call`,
+			);
 		}
 	}
 	return { rows: rows.rows(), raw, faults };

@@ -38,7 +38,11 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 	for (const impl of impls) {
 		await waitQuiet(server.pid, { maxMs: 60_000 });
 		const room = `soak-${impl}-${Date.now()}`;
-		const crowd = new Crowd(bench, impl, room, n, { broadcasts: seconds, rpcEveryMs: options.soakRpcEveryMs, deadlineMs: joinTimeoutMs + seconds * 1000 + 300_000 });
+		const crowd = new Crowd(bench, impl, room, n, {
+			broadcasts: seconds,
+			rpcEveryMs: options.soakRpcEveryMs,
+			deadlineMs: joinTimeoutMs + seconds * 1000 + 300_000,
+		});
 		let sender: ClientProcess | undefined;
 		try {
 			await crowd.ready();
@@ -48,7 +52,19 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 			const joinQuiet = await waitQuiet(server.pid, { maxMs: 120_000 });
 			const joinServerNs = cpuNanos(server.pid) - joinCpu;
 			sender = new ClientProcess(
-				{ role: 'send', impl, wsOrigin: server.wsOrigin, room, deflate: options.deflate, deadlineMs: seconds * 1000 + 300_000, broadcasts: seconds, warmup: 1, window: 4, intervalMs: 1000, payloadBytes: options.payloadBytes },
+				{
+					role: 'send',
+					impl,
+					wsOrigin: server.wsOrigin,
+					room,
+					deflate: options.deflate,
+					deadlineMs: seconds * 1000 + 300_000,
+					broadcasts: seconds,
+					warmup: 1,
+					window: 4,
+					intervalMs: 1000,
+					payloadBytes: options.payloadBytes,
+				},
 				bench.pinning.prefix,
 				bench.clientBunArgs,
 			);
@@ -57,7 +73,9 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 			const rssBefore = rssBytes(server.pid);
 			const cpu = cpuNanos(server.pid);
 			const startedAt = now();
-			bench.log(`${scenario} ${impl}: ${n} joined in ${((joined.lastOpenAt - joined.connectAt) / 1000).toFixed(1)} s (everyone known after ${((joined.settledAt - joined.connectAt) / 1000).toFixed(1)} s; retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${joined.closedAtJoin}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions}); traffic for ${seconds} s`);
+			bench.log(
+				`${scenario} ${impl}: ${n} joined in ${((joined.lastOpenAt - joined.connectAt) / 1000).toFixed(1)} s (everyone known after ${((joined.settledAt - joined.connectAt) / 1000).toFixed(1)} s; retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${joined.closedAtJoin}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions}); traffic for ${seconds} s`,
+			);
 			crowd.go();
 			sender.say('go');
 			const sent = await sender.wait<SendResult>('result', seconds * 1000 + 60_000);
@@ -95,7 +113,28 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 			rows.add(impl, 'server CPU while soaking (share of a core)', '%', (serverNs / 1e6 / elapsedMs) * 100);
 			rows.add(impl, 'workerd RSS at the end', 'MB', rss / 1e6);
 			rows.add(impl, 'lost: missing + out-of-order + duplicate + failed calls + closed + unjoined', 'count', bad, 'max');
-			raw.push({ scenario, impl, clients: n, seconds, joined, joinQuiet, joinServerNs, sender: sent, lost, closeCodes: result.closeCodes, deliveries: result.deliveries, expected: result.expected, latency, calls: { ...calls, n: result.calls, errors: result.callErrors }, frames: result.frames, serverNs, elapsedMs, rssBefore, rss, notes: [workerdNote, ...crowd.notes] });
+			raw.push({
+				scenario,
+				impl,
+				clients: n,
+				seconds,
+				joined,
+				joinQuiet,
+				joinServerNs,
+				sender: sent,
+				lost,
+				closeCodes: result.closeCodes,
+				deliveries: result.deliveries,
+				expected: result.expected,
+				latency,
+				calls: { ...calls, n: result.calls, errors: result.callErrors },
+				frames: result.frames,
+				serverNs,
+				elapsedMs,
+				rssBefore,
+				rss,
+				notes: [workerdNote, ...crowd.notes],
+			});
 			bench.log(
 				`${scenario} ${impl}: ${result.deliveries}/${result.expected} deliveries, p99 ${latency.p99.toFixed(1)} ms, ${result.calls} calls (${result.callErrors} failed), ${result.closed} closed (codes ${JSON.stringify(result.closeCodes)}), lost ${bad}; ${JSON.stringify(lost)}`,
 			);

@@ -36,7 +36,9 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 	// N²/2 frames still take seconds, not minutes (2000 clients: 2 million frames).
 	// Uncompressed only: the unbatched room has no `compression: true` variant.
 	const unbatched = n <= UNBATCHED_MAX_CLIENTS && !options.deflate;
-	const impls: Impl[] = options.impls.flatMap((impl) => (impl === 'ours' && unbatched && !options.impls.includes('ours-unbatched') ? ['ours', 'ours-unbatched'] : [impl]));
+	const impls: Impl[] = options.impls.flatMap((impl) =>
+		impl === 'ours' && unbatched && !options.impls.includes('ours-unbatched') ? ['ours', 'ours-unbatched'] : [impl],
+	);
 	if (n > UNBATCHED_MAX_CLIENTS) bench.log(`connect storm: ${n} clients is more than ${UNBATCHED_MAX_CLIENTS}; not running the unbatched comparison`);
 	const scenario = `connect storm (${n} clients)`;
 	const rows = new RowCollector(scenario);
@@ -71,7 +73,21 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 				rows.add(impl, 'server CPU per connection', 'µs', serverNs / n / 1000);
 				rows.add(impl, 'upgrades refused, then retried', 'count', joined.retried, 'max');
 				rows.add(impl, 'failed + never saw everyone', 'count', bad, 'max');
-				raw.push({ scenario, run, impl, clients: n, connectMs, settleMs, joined, frames: result.frames, chars: result.chars, serverNs, quietAfter: quiet, closed: result.closed, notes: crowd.notes });
+				raw.push({
+					scenario,
+					run,
+					impl,
+					clients: n,
+					connectMs,
+					settleMs,
+					joined,
+					frames: result.frames,
+					chars: result.chars,
+					serverNs,
+					quietAfter: quiet,
+					closed: result.closed,
+					notes: crowd.notes,
+				});
 				bench.log(
 					`${scenario} run ${run + 1}/${options.stormRuns} ${impl}: ${((n / connectMs) * 1000).toFixed(0)} connections/s, everyone known after ${settleMs.toFixed(0)} ms, ${result.frames} frames (${(result.frames / n).toFixed(1)} per join), server ${(serverNs / n / 1000).toFixed(0)} µs/connection, faults ${bad}${bad || joined.retried ? ` (retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${result.closed}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions})` : ''}`,
 				);

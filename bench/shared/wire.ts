@@ -205,12 +205,4 @@ export interface IdleResult {
 }
 
 export type ClientMessage =
-	| { type: 'ready' }
-	| { type: 'error'; message: string }
-	| RpcResult
-	| SendResult
-	| ReceiveResult
-	| JoinedMessage
-	| CrowdResult
-	| IdledMessage
-	| IdleResult;
+	{ type: 'ready' } | { type: 'error'; message: string } | RpcResult | SendResult | ReceiveResult | JoinedMessage | CrowdResult | IdledMessage | IdleResult;

@@ -49,7 +49,7 @@ type RoomClass = new (...args: any[]) => Room;
 function counted<Base extends RoomClass>(Base: Base, label: string, autoResponse: boolean) {
 	return class Counted extends Base {
 		readonly #counts: RoomCounts;
-				constructor(...args: any[]) {
+		constructor(...args: any[]) {
 			super(...args);
 			const ctx = args[0] as DurableObjectState;
 			if (autoResponse) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));

@@ -21,18 +21,47 @@ export const NEEDS_SESSION = new TypeError('this value needs a capnweb session')
  * The names a capnweb stub answers itself instead of calling the remote method of that name
  * (`name in RpcPromise.prototype`): its own methods, and everything `Object.prototype` has.
  */
-export const STUB_NAMES: ReadonlySet<string> = new Set(['then', 'catch', 'finally', 'dup', 'onRpcBroken', 'map', ...Object.getOwnPropertyNames(Object.prototype)]);
+export const STUB_NAMES: ReadonlySet<string> = new Set([
+	'then',
+	'catch',
+	'finally',
+	'dup',
+	'onRpcBroken',
+	'map',
+	...Object.getOwnPropertyNames(Object.prototype),
+]);
 
 /** Byte containers by prototype, with the marker capnweb writes for them (none for `Uint8Array`). */
 const BYTE_MARKERS = new Map<object, string | undefined>(
-	['ArrayBuffer', 'DataView', 'Int8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Float32Array', 'Float64Array'].map(
-		(name) => [(globalThis as unknown as Record<string, { prototype: object }>)[name]!.prototype, name],
-	),
+	[
+		'ArrayBuffer',
+		'DataView',
+		'Int8Array',
+		'Uint8ClampedArray',
+		'Int16Array',
+		'Uint16Array',
+		'Int32Array',
+		'Uint32Array',
+		'BigInt64Array',
+		'BigUint64Array',
+		'Float32Array',
+		'Float64Array',
+	].map((name) => [(globalThis as unknown as Record<string, { prototype: object }>)[name]!.prototype, name]),
 );
 BYTE_MARKERS.set(Uint8Array.prototype, undefined);
 
 /** Bytes per element of the byte containers that have more than one. */
-const ELEMENT_SIZE: Record<string, number> = { __proto__: null as never, Int16Array: 2, Uint16Array: 2, Int32Array: 4, Uint32Array: 4, BigInt64Array: 8, BigUint64Array: 8, Float32Array: 4, Float64Array: 8 };
+const ELEMENT_SIZE: Record<string, number> = {
+	__proto__: null as never,
+	Int16Array: 2,
+	Uint16Array: 2,
+	Int32Array: 4,
+	Uint32Array: 4,
+	BigInt64Array: 8,
+	BigUint64Array: 8,
+	Float32Array: 4,
+	Float64Array: 8,
+};
 const BYTE_CONTAINERS = new Set([...BYTE_MARKERS.values()].filter((name) => name !== undefined) as string[]).add('Uint8Array');
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -131,7 +160,17 @@ function swapped(bytes: Uint8Array, size: number): Uint8Array {
 	return bytes;
 }
 
-const ERROR_TYPES: Record<string, ErrorConstructor> = { __proto__: null as never, Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError: AggregateError as unknown as ErrorConstructor };
+const ERROR_TYPES: Record<string, ErrorConstructor> = {
+	__proto__: null as never,
+	Error,
+	EvalError,
+	RangeError,
+	ReferenceError,
+	SyntaxError,
+	TypeError,
+	URIError,
+	AggregateError: AggregateError as unknown as ErrorConstructor,
+};
 
 /**
  * capnweb's Evaluator for data: `value` (parsed JSON, changed in place) evaluated `depth` levels
@@ -212,7 +251,8 @@ function readBytes(bytes: Uint8Array, value: unknown[]): unknown {
 	if (typeof marker !== 'string') throw new TypeError(`Unknown bytes type marker type: ${typeof marker}`);
 	if (!BYTE_CONTAINERS.has(marker)) throw new TypeError(`Unknown bytes type marker: ${marker.slice(0, 64)}`);
 	const size = ELEMENT_SIZE[marker];
-	if (size !== undefined && bytes.byteLength % size !== 0) throw new TypeError(`Invalid byte length ${bytes.byteLength} for ${marker}; expected a multiple of ${size}`);
+	if (size !== undefined && bytes.byteLength % size !== 0)
+		throw new TypeError(`Invalid byte length ${bytes.byteLength} for ${marker}; expected a multiple of ${size}`);
 	const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 	if (!LITTLE_ENDIAN && size !== undefined) swapped(new Uint8Array(buffer), size);
 	if (marker === 'ArrayBuffer') return buffer;

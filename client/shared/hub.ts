@@ -18,15 +18,7 @@ import { decodePayload, encodePayload } from '../../rpc/payload.js';
 import { ConnectionLost } from '../../rpc/errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { WakeReason, WakeSignals } from '../reconnect.js';
-import {
-	HEARTBEAT_INTERVAL_MS,
-	HEARTBEAT_MISSES,
-	PROTOCOL_VERSION,
-	readMessage,
-	type HubStats,
-	type TabMessage,
-	type WorkerMessage,
-} from './protocol.js';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES, PROTOCOL_VERSION, readMessage, type HubStats, type TabMessage, type WorkerMessage } from './protocol.js';
 import { SharedRoom, type RoomMember } from './room.js';
 import { errorToWire } from './wire.js';
 

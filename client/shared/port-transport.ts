@@ -362,7 +362,8 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		try {
 			data = decodeNow(payload);
 		} catch (error) {
-			if (!(error instanceof RoomError && error.code === 'payload_unavailable')) return console.error(`@delightstack/websocket: could not deliver "${name}"`, error);
+			if (!(error instanceof RoomError && error.code === 'payload_unavailable'))
+				return console.error(`@delightstack/websocket: could not deliver "${name}"`, error);
 			// The decoder chunk could not be loaded: the app hears of it, as from a socket of its own.
 			const message = `Could not decode the room's ${JSON.stringify(name)} event: ${error.message}`;
 			console.warn(message);

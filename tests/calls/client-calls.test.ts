@@ -109,7 +109,9 @@ function harness(plainCalls: boolean, timeoutMs = 5_000) {
 				setTimeout(() => pending.resolve(header.id, replies), 0);
 			} else {
 				// Answered in a later macrotask, as a socket would.
-				void Promise.resolve(answerBatch({ lines, single: singleCall(lines) }, api, { onSendError: toWireError })).then((replies) => setTimeout(() => pending.resolve(header.id, replies), 0));
+				void Promise.resolve(answerBatch({ lines, single: singleCall(lines) }, api, { onSendError: toWireError })).then((replies) =>
+					setTimeout(() => pending.resolve(header.id, replies), 0),
+				);
 			}
 			return true;
 		},
@@ -197,35 +199,64 @@ const scenarios: Array<[string, Scenario, number?]> = [
 	['any other error arrives as method_failed', async ({ rpc }) => settle(rpc().crash())],
 	['a thrown string', async ({ rpc }) => settle(rpc().throwString())],
 	['an Error inside a result', async ({ rpc }) => settle(rpc().errorInResult())],
-	['catch', async ({ rpc }) => rpc().fail('x').catch((e: { code: string }) => e.code)],
-	['finally', async ({ rpc }) => settle(rpc().echo(1).finally(() => {}))],
-	['then twice: one pull', async ({ rpc }) => {
-		const p = rpc().echo(1);
-		return Promise.all([p.then((x) => x), p.then((x) => x)]);
-	}],
-	['the same object twice', async ({ rpc }) => {
-		const p = rpc().echo({ a: 1 });
-		const [a, b] = await Promise.all([p, p]);
-		return a === b;
-	}],
+	[
+		'catch',
+		async ({ rpc }) =>
+			rpc()
+				.fail('x')
+				.catch((e: { code: string }) => e.code),
+	],
+	[
+		'finally',
+		async ({ rpc }) =>
+			settle(
+				rpc()
+					.echo(1)
+					.finally(() => {}),
+			),
+	],
+	[
+		'then twice: one pull',
+		async ({ rpc }) => {
+			const p = rpc().echo(1);
+			return Promise.all([p.then((x) => x), p.then((x) => x)]);
+		},
+	],
+	[
+		'the same object twice',
+		async ({ rpc }) => {
+			const p = rpc().echo({ a: 1 });
+			const [a, b] = await Promise.all([p, p]);
+			return a === b;
+		},
+	],
 	['an unknown method', async ({ rpc }) => settle((rpc() as unknown as Record<string, () => unknown>).nosuch!())],
 	['a method name needing escapes', async ({ rpc }) => settle(rpc()['we"ird'](1))],
 	['a timeout', async ({ rpc }) => settle(rpc().slow(200)), 30],
-	['a lost connection', async ({ rpc, pending, room }) => {
-		room.hold = true;
-		const p = settle(rpc().echo(1));
-		await macrotask();
-		pending.failAll(new ConnectionLost());
-		return p;
-	}],
-	['no socket', async ({ rpc, room }) => {
-		room.offline = true;
-		return settle(rpc().echo(1));
-	}],
-	['a refused batch', async ({ rpc, room }) => {
-		room.refuse = new RoomError('rate_limited', 'slow down', 429);
-		return settle(rpc().echo(1));
-	}],
+	[
+		'a lost connection',
+		async ({ rpc, pending, room }) => {
+			room.hold = true;
+			const p = settle(rpc().echo(1));
+			await macrotask();
+			pending.failAll(new ConnectionLost());
+			return p;
+		},
+	],
+	[
+		'no socket',
+		async ({ rpc, room }) => {
+			room.offline = true;
+			return settle(rpc().echo(1));
+		},
+	],
+	[
+		'a refused batch',
+		async ({ rpc, room }) => {
+			room.refuse = new RoomError('rate_limited', 'slow down', 429);
+			return settle(rpc().echo(1));
+		},
+	],
 	['an answer with two messages', answered(['["resolve",1,1]', '["resolve",1,2]'])],
 	['an answer for another call', answered(['["resolve",2,1]'])],
 	['a malformed answer', answered(['["resolve",1,{]'])],
@@ -242,142 +273,235 @@ const scenarios: Array<[string, Scenario, number?]> = [
 	['a promise as an argument', async ({ rpc }) => settle(rpc().add(rpc().add(1, 2), 3))],
 	// Settled first: whether an unsettled promise of a batch that left is still answerable depends on
 	// when the room's answer lands, which made the comparison a race.
-	['a promise from an earlier batch as an argument', async ({ rpc }) => {
-		const earlier = rpc().add(1, 2);
-		await macrotask();
-		await settle(earlier);
-		return settle(rpc().add(earlier, 3));
-	}],
-	['a method returning an RpcTarget', async ({ rpc }) => {
-		const counter = await rpc().counter(5);
-		return [look(counter), await settle(counter.value())];
-	}],
+	[
+		'a promise from an earlier batch as an argument',
+		async ({ rpc }) => {
+			const earlier = rpc().add(1, 2);
+			await macrotask();
+			await settle(earlier);
+			return settle(rpc().add(earlier, 3));
+		},
+	],
+	[
+		'a method returning an RpcTarget',
+		async ({ rpc }) => {
+			const counter = await rpc().counter(5);
+			return [look(counter), await settle(counter.value())];
+		},
+	],
 	['two calls in one tick', async ({ rpc }) => Promise.all([settle(rpc().add(1, 2)), settle(rpc().echo('x'))])],
-	['results asked for in the other order', async ({ rpc }) => {
-		const a = rpc().add(1, 1);
-		const b = rpc().add(2, 2);
-		return Promise.all([settle(b), settle(a)]);
-	}],
-	['a call after one was awaited, same tick', async ({ rpc }) => {
-		const a = settle(rpc().echo(1));
-		const b = settle(rpc().echo(2));
-		return Promise.all([a, b]);
-	}],
-	['fire and forget', async ({ rpc, api }) => {
-		void rpc().post('x');
-		await sleep(5);
-		return api.log;
-	}],
-	['fire and forget, then awaited after the batch left', async ({ rpc }) => {
-		const p = rpc().post('y');
-		await macrotask();
-		return settle(p);
-	}],
-	['calls after the batch ended', async ({ rpc }) => {
-		const api = rpc();
-		const first = await settle(api.add(1, 1));
-		return [first, await settle(api.add(2, 2))];
-	}],
-	['calls on a batch in flight', async ({ rpc }) => {
-		const api = rpc();
-		const first = settle(api.slow(5));
-		await macrotask();
-		return [await settle(api.add(2, 2)), await first];
-	}],
-	['a method captured before its batch left', async ({ rpc }) => {
-		const add = rpc().add;
-		await macrotask();
-		return settle(add(1, 2));
-	}],
-	['pipelining on a resolved plain result', async ({ rpc }) => {
-		const p = rpc().echo({ a: { a: 1 } });
-		const whole = await settle(p);
-		return [whole, await settle(loose(p).a), await settle(loose(p).a.a)];
-	}],
-	['pipelining on a rejected result', async ({ rpc }) => {
-		const p = rpc().fail('nope');
-		const whole = await settle(p);
-		return [whole, await settle(loose(p).code)];
-	}],
-	['pipelining on a result in flight', async ({ rpc }) => {
-		const p = rpc().echo({ a: 1 });
-		const whole = settle(p);
-		await macrotask();
-		return [await settle(loose(p).a), await whole];
-	}],
+	[
+		'results asked for in the other order',
+		async ({ rpc }) => {
+			const a = rpc().add(1, 1);
+			const b = rpc().add(2, 2);
+			return Promise.all([settle(b), settle(a)]);
+		},
+	],
+	[
+		'a call after one was awaited, same tick',
+		async ({ rpc }) => {
+			const a = settle(rpc().echo(1));
+			const b = settle(rpc().echo(2));
+			return Promise.all([a, b]);
+		},
+	],
+	[
+		'fire and forget',
+		async ({ rpc, api }) => {
+			void rpc().post('x');
+			await sleep(5);
+			return api.log;
+		},
+	],
+	[
+		'fire and forget, then awaited after the batch left',
+		async ({ rpc }) => {
+			const p = rpc().post('y');
+			await macrotask();
+			return settle(p);
+		},
+	],
+	[
+		'calls after the batch ended',
+		async ({ rpc }) => {
+			const api = rpc();
+			const first = await settle(api.add(1, 1));
+			return [first, await settle(api.add(2, 2))];
+		},
+	],
+	[
+		'calls on a batch in flight',
+		async ({ rpc }) => {
+			const api = rpc();
+			const first = settle(api.slow(5));
+			await macrotask();
+			return [await settle(api.add(2, 2)), await first];
+		},
+	],
+	[
+		'a method captured before its batch left',
+		async ({ rpc }) => {
+			const add = rpc().add;
+			await macrotask();
+			return settle(add(1, 2));
+		},
+	],
+	[
+		'pipelining on a resolved plain result',
+		async ({ rpc }) => {
+			const p = rpc().echo({ a: { a: 1 } });
+			const whole = await settle(p);
+			return [whole, await settle(loose(p).a), await settle(loose(p).a.a)];
+		},
+	],
+	[
+		'pipelining on a rejected result',
+		async ({ rpc }) => {
+			const p = rpc().fail('nope');
+			const whole = await settle(p);
+			return [whole, await settle(loose(p).code)];
+		},
+	],
+	[
+		'pipelining on a result in flight',
+		async ({ rpc }) => {
+			const p = rpc().echo({ a: 1 });
+			const whole = settle(p);
+			await macrotask();
+			return [await settle(loose(p).a), await whole];
+		},
+	],
 	['non-plain arguments: a function', async ({ rpc }) => settle(rpc().callMe((x: number) => x * 10))],
 	['non-plain arguments: an RpcTarget', async ({ rpc }) => settle(loose(rpc().echo(new Counter(3))).value())],
 	['an Error as an argument', async ({ rpc }) => settle(rpc().echo(Object.assign(new Error('arg'), { code: 'c' })))],
-	['arguments changed after the call, before the batch upgraded', async ({ rpc }) => {
-		const o: Record<string, unknown> = { n: 1 };
-		const a = rpc().echo(o);
-		o.n = 2;
-		o.f = () => 1;
-		const b = rpc().add(1, 1);
-		return Promise.all([settle(a), settle(b)]);
-	}],
-	['arguments whose replay would read differently (a key capnweb drops)', async ({ rpc }) => {
-		const a = rpc().echo({ toJSON: 1, constructor: 2, y: [1] });
-		const b = rpc().add(1, 1);
-		return Promise.all([settle(a), settle(b)]);
-	}],
-	['map', async ({ rpc }) => settle(rpc().list(3).map((x) => x.i))],
-	['dup', async ({ rpc }) => {
-		const p = rpc().echo(1);
-		return Promise.all([settle(p.dup()), settle(p)]);
-	}],
-	['dispose before the batch leaves', async ({ rpc }) => {
-		const p = rpc().echo(1);
-		p[Symbol.dispose]();
-		return settle(p);
-	}],
-	['dispose after the answer', async ({ rpc }) => {
-		const p = rpc().echo({ a: 1 });
-		const first = await settle(p);
-		p[Symbol.dispose]();
-		return [first, await settle(p)];
-	}],
-	['onRpcBroken', async ({ rpc }) => {
-		const broken: unknown[] = [];
-		const p = rpc().counter(1);
-		p.onRpcBroken((e) => broken.push(look(e)));
-		const counter = await settle(p);
-		await sleep(5);
-		return [counter, broken];
-	}],
-	['onRpcBroken on a plain call', async ({ rpc }) => {
-		const broken: unknown[] = [];
-		const p = rpc().echo(1);
-		p.onRpcBroken((e) => broken.push(look(e)));
-		const value = await settle(p);
-		await sleep(5);
-		return [value, broken];
-	}],
-	['the shapes of the stubs', async ({ rpc }) => {
-		const api = rpc();
-		const call = api.echo(1);
-		const shapes = [typeof api, typeof api.echo, typeof call, api instanceof RpcStub, api instanceof RpcPromise, call instanceof RpcPromise, 'then' in api, 'then' in call, 'anything' in api, (api as unknown as { then?: unknown }).then === undefined, String(api), String(call)];
-		return [shapes, await settle(call)];
-	}],
-	['the API awaited', async ({ rpc }) => {
-		const api = rpc();
-		return settle(Promise.race([Promise.resolve(api).then(() => 'resolved'), sleep(50).then(() => 'pending')]));
-	}],
-	['a result disposable like a session makes it', async ({ rpc }) => {
-		const value = (await rpc().echo({ a: 1 })) as object;
-		return [Symbol.dispose in value, Object.keys(value), typeof (value as Record<symbol, unknown>)[Symbol.dispose]];
-	}],
-	['batches in turn', async ({ rpc }) => {
-		const out: unknown[] = [];
-		for (let i = 0; i < 3; i++) out.push(await settle(rpc().add(i, i)));
-		return out;
-	}],
-	['concurrent batches', async ({ rpc }) => {
-		const a = settle(rpc().slow(10));
-		await macrotask();
-		const b = settle(rpc().echo('b'));
-		return Promise.all([a, b]);
-	}],
+	[
+		'arguments changed after the call, before the batch upgraded',
+		async ({ rpc }) => {
+			const o: Record<string, unknown> = { n: 1 };
+			const a = rpc().echo(o);
+			o.n = 2;
+			o.f = () => 1;
+			const b = rpc().add(1, 1);
+			return Promise.all([settle(a), settle(b)]);
+		},
+	],
+	[
+		'arguments whose replay would read differently (a key capnweb drops)',
+		async ({ rpc }) => {
+			const a = rpc().echo({ toJSON: 1, constructor: 2, y: [1] });
+			const b = rpc().add(1, 1);
+			return Promise.all([settle(a), settle(b)]);
+		},
+	],
+	[
+		'map',
+		async ({ rpc }) =>
+			settle(
+				rpc()
+					.list(3)
+					.map((x) => x.i),
+			),
+	],
+	[
+		'dup',
+		async ({ rpc }) => {
+			const p = rpc().echo(1);
+			return Promise.all([settle(p.dup()), settle(p)]);
+		},
+	],
+	[
+		'dispose before the batch leaves',
+		async ({ rpc }) => {
+			const p = rpc().echo(1);
+			p[Symbol.dispose]();
+			return settle(p);
+		},
+	],
+	[
+		'dispose after the answer',
+		async ({ rpc }) => {
+			const p = rpc().echo({ a: 1 });
+			const first = await settle(p);
+			p[Symbol.dispose]();
+			return [first, await settle(p)];
+		},
+	],
+	[
+		'onRpcBroken',
+		async ({ rpc }) => {
+			const broken: unknown[] = [];
+			const p = rpc().counter(1);
+			p.onRpcBroken((e) => broken.push(look(e)));
+			const counter = await settle(p);
+			await sleep(5);
+			return [counter, broken];
+		},
+	],
+	[
+		'onRpcBroken on a plain call',
+		async ({ rpc }) => {
+			const broken: unknown[] = [];
+			const p = rpc().echo(1);
+			p.onRpcBroken((e) => broken.push(look(e)));
+			const value = await settle(p);
+			await sleep(5);
+			return [value, broken];
+		},
+	],
+	[
+		'the shapes of the stubs',
+		async ({ rpc }) => {
+			const api = rpc();
+			const call = api.echo(1);
+			const shapes = [
+				typeof api,
+				typeof api.echo,
+				typeof call,
+				api instanceof RpcStub,
+				api instanceof RpcPromise,
+				call instanceof RpcPromise,
+				'then' in api,
+				'then' in call,
+				'anything' in api,
+				(api as unknown as { then?: unknown }).then === undefined,
+				String(api),
+				String(call),
+			];
+			return [shapes, await settle(call)];
+		},
+	],
+	[
+		'the API awaited',
+		async ({ rpc }) => {
+			const api = rpc();
+			return settle(Promise.race([Promise.resolve(api).then(() => 'resolved'), sleep(50).then(() => 'pending')]));
+		},
+	],
+	[
+		'a result disposable like a session makes it',
+		async ({ rpc }) => {
+			const value = (await rpc().echo({ a: 1 })) as object;
+			return [Symbol.dispose in value, Object.keys(value), typeof (value as Record<symbol, unknown>)[Symbol.dispose]];
+		},
+	],
+	[
+		'batches in turn',
+		async ({ rpc }) => {
+			const out: unknown[] = [];
+			for (let i = 0; i < 3; i++) out.push(await settle(rpc().add(i, i)));
+			return out;
+		},
+	],
+	[
+		'concurrent batches',
+		async ({ rpc }) => {
+			const a = settle(rpc().slow(10));
+			await macrotask();
+			const b = settle(rpc().echo('b'));
+			return Promise.all([a, b]);
+		},
+	],
 ];
 
 describe('recorded calls equal capnweb sessions', () => {
@@ -468,8 +592,22 @@ describe('the one plain call takes no session', () => {
 
 	test.each([
 		['await rpc.echo(data)', ({ rpc }: Ctx) => rpc().echo({ d: new Date(1), n: 2n })],
-		['a rejection', ({ rpc }: Ctx) => rpc().fail('x').catch(() => {})],
-		['a timeout', ({ rpc, room }: Ctx) => ((room.hold = true), rpc().echo(1).catch(() => {}))],
+		[
+			'a rejection',
+			({ rpc }: Ctx) =>
+				rpc()
+					.fail('x')
+					.catch(() => {}),
+		],
+		[
+			'a timeout',
+			({ rpc, room }: Ctx) => (
+				(room.hold = true),
+				rpc()
+					.echo(1)
+					.catch(() => {})
+			),
+		],
 	] as Array<[string, (ctx: Ctx) => Promise<unknown>]>)('%s', async (_, call) => {
 		const { ctx, frames } = harness(true, 50);
 		await call(ctx);

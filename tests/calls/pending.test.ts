@@ -10,7 +10,11 @@ import { CallTimeout, ConnectionLost, RoomError } from '../../rpc/errors.js';
 /** A batch whose first call is awaited (the `pull` asks the room for an answer). */
 const awaited = (line: string) => [line, '["pull",1]'];
 
-const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+const settled = <T>(promise: Promise<T>) =>
+	promise.then(
+		(value) => ({ value }),
+		(error: unknown) => ({ error }),
+	);
 
 test('each batch times out on its own deadline; answered ones never do', async () => {
 	const frames: string[] = [];

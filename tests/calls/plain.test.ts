@@ -6,7 +6,16 @@
  */
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { deserialize, RpcStub, RpcTarget, type RpcSessionOptions } from 'capnweb';
-import { answerBatch, answerWithSession, deliverWithSession, encodeCalls, encodeWithSession, singleCall, toWireError, type CallBatch } from '../../calls/batch.js';
+import {
+	answerBatch,
+	answerWithSession,
+	deliverWithSession,
+	encodeCalls,
+	encodeWithSession,
+	singleCall,
+	toWireError,
+	type CallBatch,
+} from '../../calls/batch.js';
 import { CallBatcher } from '../../calls/call-batcher.js';
 import { deliverOneWay } from '../../calls/one-way.js';
 import { RoomError } from '../../rpc/errors.js';
@@ -140,7 +149,10 @@ const call = (method: string, args: string) => [`["push",["pipeline",0,[${JSON.s
 
 const BATCHES: Array<[string, string[]]> = [
 	['plain object', call('echo', '[{"n":1,"pad":"xxxxxxxx"}]')],
-	['every plain special value', call('many', '[["date",0],["bigint","12345678901234567890"],["undefined"],["inf"],["-inf"],["nan"],["bytes","AQID"],[[1,[[2,"x"]]]],null,true,"s"]')],
+	[
+		'every plain special value',
+		call('many', '[["date",0],["bigint","12345678901234567890"],["undefined"],["inf"],["-inf"],["nan"],["bytes","AQID"],[[1,[[2,"x"]]]],null,true,"s"]'),
+	],
 	['-0 and 1e999 as written', call('many', '[-0,1e999,-1e999,0.1]')],
 	['escaped keys', call('echo', '[{"__proto__":1,"toJSON":2,"constructor":3}]')],
 	['keys spelled with escapes', call('echo', '[{"\\u005f_proto__":1,"\\u0074oJSON":2,"ok":"\\n"}]')],
@@ -206,7 +218,11 @@ function asTheRoomReadsIt(lines: string[]): CallBatch {
 }
 
 /** The replies, or how the batch failed (a session aborts on a message it cannot read). */
-const settle = (replies: Promise<string[]>) => replies.then((ok) => ({ ok }), (error: unknown) => ({ threw: String(error) }));
+const settle = (replies: Promise<string[]>) =>
+	replies.then(
+		(ok) => ({ ok }),
+		(error: unknown) => ({ threw: String(error) }),
+	);
 
 /** What a function returned, or what it threw. */
 function outcome(run: () => unknown): { value: unknown } | { threw: string } {
@@ -228,7 +244,13 @@ describe('answerBatch equals a capnweb session', () => {
 			const counting = { ...options, onSendError: options.onSendError && ((e: Error) => (sends.push(e), options.onSendError!(e))) };
 
 			const reference = new Api();
-			const expected = await settle(answerWithSession(lines.map((l) => JSON.parse(l)), reference, counting));
+			const expected = await settle(
+				answerWithSession(
+					lines.map((l) => JSON.parse(l)),
+					reference,
+					counting,
+				),
+			);
 			const logged = errors.mock.calls.length;
 			const sent = sends.length;
 
@@ -291,17 +313,48 @@ const ONE_WAY: Array<[string, string[]]> = [
 			['closing', 4001, 'bye'],
 		]),
 	],
-	['a call that throws, then more', encodeCalls([['event', 'a', 1], ['boom', 1], ['rejects', 2], ['event', 'b', 2]])],
-	['an unknown method among them', encodeCalls([['event', 'a', 1], ['nosuch', 1], ['event', 'b', 2]])],
-	['a getter among them', encodeCalls([['event', 'a', 1], ['getter', 1], ['event', 'b', 2]])],
-	['an instance field', encodeCalls([['event', 'a', 1], ['log', 1]])],
+	[
+		'a call that throws, then more',
+		encodeCalls([
+			['event', 'a', 1],
+			['boom', 1],
+			['rejects', 2],
+			['event', 'b', 2],
+		]),
+	],
+	[
+		'an unknown method among them',
+		encodeCalls([
+			['event', 'a', 1],
+			['nosuch', 1],
+			['event', 'b', 2],
+		]),
+	],
+	[
+		'a getter among them',
+		encodeCalls([
+			['event', 'a', 1],
+			['getter', 1],
+			['event', 'b', 2],
+		]),
+	],
+	[
+		'an instance field',
+		encodeCalls([
+			['event', 'a', 1],
+			['log', 1],
+		]),
+	],
 	['a pipelined argument', [...encodeCalls([['event', 'a', 1]]), '["push",["pipeline",0,["event"],["b",["pipeline",1]]]]']],
 ];
 
 describe('deliverOneWay equals a capnweb session', () => {
 	// Also to a listener that is no RpcTarget, as the client's own (capnweb loads only when a batch
 	// needs a session).
-	const cases = ONE_WAY.flatMap(([name, lines]) => [[name, lines, Listener] as const, [`${name}, to a listener that is not an RpcTarget`, lines, PlainListener] as const]);
+	const cases = ONE_WAY.flatMap(([name, lines]) => [
+		[name, lines, Listener] as const,
+		[`${name}, to a listener that is not an RpcTarget`, lines, PlainListener] as const,
+	]);
 	test.each(cases)('%s', async (_, lines, Kind) => {
 		const reference = new Listener();
 		await deliverWithSession(lines, reference);
@@ -322,13 +375,26 @@ describe('deliverOneWay equals a capnweb session', () => {
 describe('encodeCalls equals a capnweb session', () => {
 	const CALLS: Array<[string, Array<[string, ...unknown[]]>]> = [
 		['an event', [['event', 'chat:message', encodePayload({ text: 'hi', at: new Date(5), tags: new Set(['a']), big: 10n, none: undefined })]]],
-		['several events', [['event', 'a', encodePayload([1, [2, [3]]])], ['event', 'b', encodePayload(undefined)], ['event', 'c', encodePayload(null)]]],
+		[
+			'several events',
+			[
+				['event', 'a', encodePayload([1, [2, [3]]])],
+				['event', 'b', encodePayload(undefined)],
+				['event', 'c', encodePayload(null)],
+			],
+		],
 		['raw values of every plain kind', [['event', 'x', new Date(1), 5n, undefined, Infinity, -Infinity, NaN, -0, new Uint8Array([1, 2]), [[1]], { a: [1] }]]],
 		['a closing notice', [['closing', 4001, 'Removed from the room']]],
 		['no arguments', [['ping']]],
 		['an Error argument', [['event', 'e', new RangeError('r')]]],
 		['an unusual name', [['with "quotes" and \\ \u2028', 1]]],
-		['a stub argument', [['event', 'a', 1], ['event', 'b', new Counter(1)]]],
+		[
+			'a stub argument',
+			[
+				['event', 'a', 1],
+				['event', 'b', new Counter(1)],
+			],
+		],
 		['a function argument', [['event', 'f', () => 1]]],
 		['a name the stub answers itself', [['event', 'a', 1], ['then', 1], ['toString'], ['event', 'b', 2]]],
 		['a Map argument', [['event', 'm', new Map()]]],
@@ -342,10 +408,16 @@ describe("evaluate equals capnweb's deserialize", () => {
 	const nested = (depth: number) => `${'[['.repeat(depth)}1${']]'.repeat(depth)}`;
 	const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 	const cases: Array<[string, string]> = [
-		...['1', '"s"', 'null', 'true', '-0', '1e999', '{}', '[[]]', '[[1,"a",null,false]]', '{"a":{"b":[[1,{"c":[[2]]}]]}}'].map((t) => [t, t] as [string, string]),
-		...['["date",5]', '["bigint","7"]', '["undefined"]', '["inf"]', '{"d":["date",5],"u":["undefined"]}', '[["x",["nan"]]]'].map((t) => [t, t] as [string, string]),
+		...['1', '"s"', 'null', 'true', '-0', '1e999', '{}', '[[]]', '[[1,"a",null,false]]', '{"a":{"b":[[1,{"c":[[2]]}]]}}'].map(
+			(t) => [t, t] as [string, string],
+		),
+		...['["date",5]', '["bigint","7"]', '["undefined"]', '["inf"]', '{"d":["date",5],"u":["undefined"]}', '[["x",["nan"]]]'].map(
+			(t) => [t, t] as [string, string],
+		),
 		...['["bytes","AQID"]', '["error","TypeError","boom"]', '[1,2]', '["nosuch"]', '["pipeline",0]', '["export",-1]'].map((t) => [t, t] as [string, string]),
-		...['{"__proto__":1}', '{"constructor":{"x":1}}', '{"toJSON":1}', '{"toString":"s","ok":1}', '{"hasOwnProperty":[[1]]}'].map((t) => [t, t] as [string, string]),
+		...['{"__proto__":1}', '{"constructor":{"x":1}}', '{"toJSON":1}', '{"toString":"s","ok":1}', '{"hasOwnProperty":[[1]]}'].map(
+			(t) => [t, t] as [string, string],
+		),
 		['arrays 254 deep', nested(254)],
 		['arrays 255 deep', nested(255)],
 		['arrays 256 deep', nested(256)],

@@ -62,7 +62,11 @@ describe('calls nobody awaits', () => {
 		expect(await a.next('chat:message')).toMatchObject({ text: 'fire and forget', from: 'ann' });
 		expect(await b.next('chat:message')).toMatchObject({ text: 'fire and forget', from: 'ann' });
 		expect(frames.out).toHaveLength(1);
-		expect(frames.out[0]!.split('\n').slice(1).map((line) => line.slice(0, 7))).toEqual(['["push"']);
+		expect(
+			frames.out[0]!.split('\n')
+				.slice(1)
+				.map((line) => line.slice(0, 7)),
+		).toEqual(['["push"']);
 		// An awaited call after it is answered; had the first had a reply, it would have come first.
 		expect(await a.rpc.add(1, 2)).toBe(3);
 		expect(answers.map((frame) => frame.split('\n')[0])).toEqual(['r2']);
@@ -137,19 +141,43 @@ describe('errors', () => {
 describe('security: browsers reach only the API class', () => {
 	const unreachable = [
 		// the room's server-side API and hooks
-		'broadcast', 'sendTo', 'getSessions', 'kick', 'onConnect', 'onDisconnect', 'onMessage',
+		'broadcast',
+		'sendTo',
+		'getSessions',
+		'kick',
+		'onConnect',
+		'onDisconnect',
+		'onMessage',
 		// the runtime's entry points and the Durable Object's fields
-		'fetch', 'webSocketMessage', 'webSocketClose', 'webSocketError', 'alarm', 'ctx', 'env',
+		'fetch',
+		'webSocketMessage',
+		'webSocketClose',
+		'webSocketError',
+		'alarm',
+		'ctx',
+		'env',
 		// test-only room methods
-		'stats', 'corrupt', 'closeAll',
+		'stats',
+		'corrupt',
+		'closeAll',
 		// the API instance's own fields and anything on Object.prototype
-		'room', 'session', 'constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__',
+		'room',
+		'session',
+		'constructor',
+		'__proto__',
+		'toString',
+		'valueOf',
+		'hasOwnProperty',
+		'__defineGetter__',
 	];
 
 	test.each(unreachable)('%s', async (name) => {
 		const room = freshRoom();
 		const [a, b] = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'bob' }]);
-		const answer = await a!.batch(1, [['push', ['pipeline', 0, [name], ['chat:message', { text: 'pwned' }]]], ['pull', 1]]);
+		const answer = await a!.batch(1, [
+			['push', ['pipeline', 0, [name], ['chat:message', { text: 'pwned' }]]],
+			['pull', 1],
+		]);
 		expect(answer.startsWith('x1\n')).toBe(true);
 		expect(JSON.parse(answer.slice(3))).toMatchObject({ code: 'unknown_method', status: 404 });
 		// Nothing happened: nobody was told anything, nobody was removed.
@@ -167,7 +195,10 @@ describe('security: browsers reach only the API class', () => {
 		['the room through a getter chain', ['version', 'constructor']],
 	])('a path can not climb out: %s', async (_, path) => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
-		const answer = await a.batch(1, [['push', ['pipeline', 0, path, []]], ['pull', 1]]);
+		const answer = await a.batch(1, [
+			['push', ['pipeline', 0, path, []]],
+			['pull', 1],
+		]);
 		// Either refused up front, or the call rejects: never a resolved value.
 		expect(answer.includes('"resolve"')).toBe(false);
 		expect(answer.startsWith('x1\n') || answer.includes('"reject"')).toBe(true);
@@ -178,7 +209,10 @@ describe('security: browsers reach only the API class', () => {
 	test("an argument can not smuggle a reference to the API's fields", async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
 		for (const field of ['room', 'session']) {
-			const answer = await a.batch(1, [['push', ['pipeline', 0, ['echo'], [['pipeline', 0, [field]]]]], ['pull', 1]]);
+			const answer = await a.batch(1, [
+				['push', ['pipeline', 0, ['echo'], [['pipeline', 0, [field]]]]],
+				['pull', 1],
+			]);
 			// Refused before anything runs: arguments never reference the API object itself.
 			expect(answer.startsWith('x1\n')).toBe(true);
 			expect(JSON.parse(answer.slice(3))).toMatchObject({ code: 'bad_request', status: 400 });
@@ -188,7 +222,10 @@ describe('security: browsers reach only the API class', () => {
 
 	test('a remap over the API is checked like a call', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
-		const answer = await a.batch(1, [['push', ['remap', 0, ['kick'], [], []]], ['pull', 1]]);
+		const answer = await a.batch(1, [
+			['push', ['remap', 0, ['kick'], [], []]],
+			['pull', 1],
+		]);
 		expect(JSON.parse(answer.slice(3))).toMatchObject({ code: 'unknown_method' });
 		await a.close();
 	});

@@ -27,7 +27,23 @@ const DATA: Array<[string, unknown]> = [
 	['nested arrays and objects', { a: [[1, [2, []]], {}], b: { c: { d: 'x' } } }],
 	['keys capnweb keeps and drops', JSON.parse('{"__proto__":1,"toJSON":2,"constructor":{"x":1},"ok":3}')],
 	['a Uint8Array', bytes],
-	['every byte container', [bytes.buffer.slice(0), new DataView(bytes.buffer.slice(0)), new Int8Array([-1, 2]), new Uint8ClampedArray([3]), new Int16Array([-300, 7]), new Uint16Array([65535]), new Int32Array([-1]), new Uint32Array([1 << 31]), new BigInt64Array([-1n]), new BigUint64Array([2n ** 63n]), new Float32Array([1.5]), new Float64Array([Math.PI])]],
+	[
+		'every byte container',
+		[
+			bytes.buffer.slice(0),
+			new DataView(bytes.buffer.slice(0)),
+			new Int8Array([-1, 2]),
+			new Uint8ClampedArray([3]),
+			new Int16Array([-300, 7]),
+			new Uint16Array([65535]),
+			new Int32Array([-1]),
+			new Uint32Array([1 << 31]),
+			new BigInt64Array([-1n]),
+			new BigUint64Array([2n ** 63n]),
+			new Float32Array([1.5]),
+			new Float64Array([Math.PI]),
+		],
+	],
 	['a typed array over part of a buffer', new Uint16Array(new Uint8Array([9, 1, 2, 3, 4, 9]).buffer, 2, 1)],
 	['URLs and Headers', [new URL('https://example.com/a?b#c'), new Headers([['x-a', '1']])]],
 	['a string that looks like a special value', ['date', 5]],
@@ -93,7 +109,16 @@ describe('readData is deserialize', () => {
 		expect(outcome(() => readData(JSON.parse(text), 0))).toEqual(outcome(() => deserialize(text)));
 	});
 
-	test.each(['["export",1]', '["promise",1]', '["import",0]', '["pipeline",0,["a"]]', '["readable",0]', '["writable",0]', '["remap",0,[],[],[]]', '[[1,{"a":["export",2]}]]'])('%s: left to a session', (text) => {
+	test.each([
+		'["export",1]',
+		'["promise",1]',
+		'["import",0]',
+		'["pipeline",0,["a"]]',
+		'["readable",0]',
+		'["writable",0]',
+		'["remap",0,[],[],[]]',
+		'[[1,{"a":["export",2]}]]',
+	])('%s: left to a session', (text) => {
 		expect(() => readData(JSON.parse(text), 0)).toThrow(NEEDS_SESSION);
 		// …which capnweb, without a session, refuses too.
 		expect(() => deserialize(text)).toThrow();
@@ -103,7 +128,17 @@ describe('readData is deserialize', () => {
 		const random = seededRandom(15);
 		const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
 		const leaf = () =>
-			pick<() => unknown>([() => random() * 1e6 - 5e5, () => 'x'.repeat(random() * 5), () => null, () => random() < 0.5, () => undefined, () => BigInt(Math.floor(random() * 1e9)), () => new Date(Math.floor(random() * 1e12)), () => new Uint8Array([random() * 255]), () => pick([NaN, Infinity, -0])])();
+			pick<() => unknown>([
+				() => random() * 1e6 - 5e5,
+				() => 'x'.repeat(random() * 5),
+				() => null,
+				() => random() < 0.5,
+				() => undefined,
+				() => BigInt(Math.floor(random() * 1e9)),
+				() => new Date(Math.floor(random() * 1e12)),
+				() => new Uint8Array([random() * 255]),
+				() => pick([NaN, Infinity, -0]),
+			])();
 		const value = (depth: number): unknown => {
 			if (depth > 4 || random() < 0.3) return leaf();
 			if (random() < 0.5) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
@@ -120,7 +155,8 @@ describe('readData is deserialize', () => {
 
 test("the names a stub answers itself are capnweb's", () => {
 	const names = new Set<string>();
-	for (let proto: object | null = RpcPromise.prototype; proto; proto = Object.getPrototypeOf(proto)) for (const name of Object.getOwnPropertyNames(proto)) names.add(name);
+	for (let proto: object | null = RpcPromise.prototype; proto; proto = Object.getPrototypeOf(proto))
+		for (const name of Object.getOwnPropertyNames(proto)) names.add(name);
 	expect([...STUB_NAMES].sort()).toEqual([...names].sort());
 });
 

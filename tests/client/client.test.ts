@@ -523,7 +523,10 @@ describe('calls say what happened', () => {
 	test('before connect(): not_connected; after destroy(): destroyed (rpc and send)', async () => {
 		const ws = client({ user_id: 'ann' });
 		const rpc = ws.rpc;
-		expect(await rpc.add(1, 1).catch((e) => e)).toMatchObject({ code: 'not_connected', message: 'Not in a room: call ws.connect(room) before calling the room' });
+		expect(await rpc.add(1, 1).catch((e) => e)).toMatchObject({
+			code: 'not_connected',
+			message: 'Not in a room: call ws.connect(room) before calling the room',
+		});
 		expect(await ws.send('echo', 1).catch((e) => e)).toMatchObject({ code: 'not_connected' });
 		// The same rpc object, kept from before connect(), works once connected.
 		await ws.connect(freshRoom());
@@ -549,7 +552,7 @@ describe('calls say what happened', () => {
 		ws.destroy();
 	});
 
-	test("a RoomError thrown by a method is a RoomError at the caller, on the fast path and through a session", async () => {
+	test('a RoomError thrown by a method is a RoomError at the caller, on the fast path and through a session', async () => {
 		const ws = client({ user_id: 'ann' });
 		await ws.connect(freshRoom());
 		const expected = { code: 'out_of_stock', status: 409, message: 'failed with out_of_stock' };
@@ -614,12 +617,15 @@ describe("the client's own event names", () => {
 
 	test('events named ws:* or * arriving from the room are never emitted', async () => {
 		let fromRoom: TransportHandlers | undefined;
-		const ws = client({ user_id: 'ann' }, {
-			transport: (listener) => {
-				fromRoom = listener;
-				return new SocketTransport<RoomRpc<TestApi>>(listener, { url: (room) => worker.connectUrl(room, { user_id: 'ann' }), WebSocket });
+		const ws = client(
+			{ user_id: 'ann' },
+			{
+				transport: (listener) => {
+					fromRoom = listener;
+					return new SocketTransport<RoomRpc<TestApi>>(listener, { url: (room) => worker.connectUrl(room, { user_id: 'ann' }), WebSocket });
+				},
 			},
-		});
+		);
 		await ws.connect(freshRoom());
 		const seen = recordEvents(ws);
 		fromRoom!.event('ws:connected', { room: 'forged', reconnected: true });

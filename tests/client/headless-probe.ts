@@ -15,4 +15,13 @@ const sum = await client.rpc.add(2, 3);
 const refused = await client.rpc.fail('nope').catch((e: unknown) => e);
 const svelteLoaded = Object.keys(require.cache).some((path) => path.includes('/node_modules/svelte/'));
 client.destroy();
-console.log(JSON.stringify({ statuses, sessions: client.sessions.length, sum, refused: refused instanceof RoomError ? refused.code : String(refused), svelteLoaded, after: client.status }));
+console.log(
+	JSON.stringify({
+		statuses,
+		sessions: client.sessions.length,
+		sum,
+		refused: refused instanceof RoomError ? refused.code : String(refused),
+		svelteLoaded,
+		after: client.status,
+	}),
+);

@@ -96,7 +96,11 @@ describe('RoomClient', () => {
 
 	test('runs in plain Bun without the rune compiler, and never loads Svelte', async () => {
 		const room = freshRoom();
-		const proc = Bun.spawn([process.execPath, 'tests/client/headless-probe.ts', worker.connectUrl(room, { user_id: 'bot' })], { cwd: root, stdout: 'pipe', stderr: 'pipe' });
+		const proc = Bun.spawn([process.execPath, 'tests/client/headless-probe.ts', worker.connectUrl(room, { user_id: 'bot' })], {
+			cwd: root,
+			stdout: 'pipe',
+			stderr: 'pipe',
+		});
 		const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
 		if (code !== 0) throw new Error(`headless-probe exited with ${code}: ${err}`);
 		expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({
@@ -119,7 +123,10 @@ describe('RoomClient', () => {
 
 	test('calls before connect() and after destroy() say so', async () => {
 		const ann = client({ user_id: 'ann' });
-		expect(await ann.rpc.add(1, 1).catch((e: unknown) => e)).toMatchObject({ code: 'not_connected', message: 'Not in a room: call client.connect(room) before calling the room' });
+		expect(await ann.rpc.add(1, 1).catch((e: unknown) => e)).toMatchObject({
+			code: 'not_connected',
+			message: 'Not in a room: call client.connect(room) before calling the room',
+		});
 		ann.destroy();
 		expect(await ann.send('echo', 1).catch((e: unknown) => e)).toMatchObject({ code: 'destroyed', message: 'This RoomClient was destroyed; create a new one' });
 	});

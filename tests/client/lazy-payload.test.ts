@@ -101,7 +101,11 @@ describe('one frame of several events', () => {
 		gate = Promise.withResolvers();
 		const events = [{ n: 1 }, { at: new Date(2) }, { n: 3 }].map((data) => ['event', 'rich', encodePayload(data)] as const);
 		const frame = pushFrame(encodeCalls([...events, ['closing', 4000, 'done']]));
-		const server = Bun.serve({ port: 0, fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response('no', { status: 400 })), websocket: { open: (ws) => void ws.send(frame), message() {} } });
+		const server = Bun.serve({
+			port: 0,
+			fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response('no', { status: 400 })),
+			websocket: { open: (ws) => void ws.send(frame), message() {} },
+		});
 		const got: unknown[] = [];
 		const arrived = Promise.withResolvers<void>();
 		const closed = Promise.withResolvers<void>();
@@ -141,7 +145,10 @@ describe('a decoder that cannot be loaded', () => {
 		await ann.send('relay', { n: 3 } as never);
 		await three;
 		expect(events[0]).toEqual({ n: 1 });
-		expect(events[1]).toMatchObject({ code: 'payload_unavailable', message: expect.stringContaining('could not be loaded: Failed to fetch dynamically imported module') });
+		expect(events[1]).toMatchObject({
+			code: 'payload_unavailable',
+			message: expect.stringContaining('could not be loaded: Failed to fetch dynamically imported module'),
+		});
 		expect(events[2]).toEqual({ n: 3 });
 
 		mode = 'real';
@@ -187,7 +194,9 @@ describe("the tab's side of the shared connection", () => {
 		await connected;
 
 		let arrived = 0;
-		const allArrived = new Promise<void>((resolve) => channel.port1.addEventListener('message', ({ data }) => (data as WorkerMessage).type === 'event' && ++arrived === 3 && resolve()));
+		const allArrived = new Promise<void>((resolve) =>
+			channel.port1.addEventListener('message', ({ data }) => (data as WorkerMessage).type === 'event' && ++arrived === 3 && resolve()),
+		);
 		for (const data of [{ n: 1 }, { at: new Date(2) }, { n: 3 }]) post({ type: 'event', join, name: 'rich', payload: encodePayload(data) });
 		await allArrived;
 		expect(got).toEqual([{ n: 1 }]);

@@ -113,7 +113,11 @@ describe('capnweb is loaded only for what needs a session', () => {
 		forgetSessions();
 		sessionChunk.load = () => arrived.then(realLoad);
 		// The first batch needs a session and waits for capnweb; the plain ones after it wait their turn.
-		const first = ann.rpc.counter(1).increment(1).value().then((n) => n);
+		const first = ann.rpc
+			.counter(1)
+			.increment(1)
+			.value()
+			.then((n) => n);
 		void ann.send('log', 1);
 		await macrotask();
 		const second = ann.send('log', 2);

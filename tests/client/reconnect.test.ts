@@ -83,7 +83,12 @@ describe('ReconnectPolicy', () => {
 			expect(d.action).toBe('stop');
 			const error = (d as { error: ClosedByRoom }).error;
 			expect(error).toBeInstanceOf(ClosedByRoom);
-			expect({ code: error.code, status: error.status, closeCode: error.closeCode, reason: error.reason }).toEqual({ code, status, closeCode, reason: 'because' });
+			expect({ code: error.code, status: error.status, closeCode: error.closeCode, reason: error.reason }).toEqual({
+				code,
+				status,
+				closeCode,
+				reason: 'because',
+			});
 		}
 		// Everything else is retried: normal closes, service restarts, internal errors, 1006.
 		for (const closeCode of [1000, 1001, 1006, 1011, 1012, 4000]) {
@@ -92,10 +97,7 @@ describe('ReconnectPolicy', () => {
 	});
 
 	test('every option is configurable, including the terminal codes', () => {
-		const policy = new ReconnectPolicy(
-			{ baseDelayMs: 10, maxDelayMs: 50, jitter: 0, maxAttempts: 4, terminalCloseCodes: new Set([4999]) },
-			fixed(0.9),
-		);
+		const policy = new ReconnectPolicy({ baseDelayMs: 10, maxDelayMs: 50, jitter: 0, maxAttempts: 4, terminalCloseCodes: new Set([4999]) }, fixed(0.9));
 		expect(delays(policy, 4)).toEqual([10, 20, 40, 50]);
 		expect(policy.closed(1006, '', 0).action).toBe('stop');
 		expect(policy.closed(CloseCode.Kicked, '', 0).action).toBe('retry');
@@ -143,7 +145,12 @@ describe('KeepAlive', () => {
 	test('a socket that cannot take a ping is dead at once', () => {
 		const clock = new ManualClock();
 		let dead = 0;
-		const keepAlive = new KeepAlive(clock, { pingIntervalMs: 30_000, pongTimeoutMs: 10_000 }, () => false, () => dead++);
+		const keepAlive = new KeepAlive(
+			clock,
+			{ pingIntervalMs: 30_000, pongTimeoutMs: 10_000 },
+			() => false,
+			() => dead++,
+		);
 		keepAlive.start();
 		clock.advance(29_999);
 		expect(dead).toBe(0);

@@ -349,7 +349,12 @@ describe('one socket per room for all tabs', () => {
 		const { shared, a, b } = await twoTabs(first);
 		const seenA = recordEvents(a);
 		await a.connect(second);
-		expect(shared.stats().rooms.map((r) => [r.room, r.tabs]).sort()).toEqual([
+		expect(
+			shared
+				.stats()
+				.rooms.map((r) => [r.room, r.tabs])
+				.sort(),
+		).toEqual([
 			[first, 1],
 			[second, 1],
 		]);
@@ -511,7 +516,8 @@ describe('tab liveness', () => {
 		await eventually(() => a.transport.status === 'connected' && b.transport.status === 'connected', 'both tabs back');
 		expect(current.stats().rooms).toMatchObject([{ room, tabs: 2, status: 'connected' }]);
 		expect((await sessionsOf(room)).map((s) => s.meta.user_id).sort()).toEqual(['ann', 'bob']);
-		for (const t of [a, b]) expect(t.log.filter((l) => l.startsWith('status:'))).toEqual(['status:connecting', 'status:connected', 'status:reconnecting', 'status:connected']);
+		for (const t of [a, b])
+			expect(t.log.filter((l) => l.startsWith('status:'))).toEqual(['status:connecting', 'status:connected', 'status:reconnecting', 'status:connected']);
 	});
 });
 

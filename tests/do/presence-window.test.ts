@@ -91,7 +91,13 @@ async function roomState(room: string) {
 	const members: string[] = [];
 	for (const s of sessions) if (!members.includes(memberOf(s))) members.push(memberOf(s));
 	const inWindow = new Set(members.slice(0, WINDOW));
-	return { members, window: sessions.filter((s) => inWindow.has(memberOf(s))).map((s) => s.ws_session_id).sort() };
+	return {
+		members,
+		window: sessions
+			.filter((s) => inWindow.has(memberOf(s)))
+			.map((s) => s.ws_session_id)
+			.sort(),
+	};
 }
 
 const memberOf = (s: { ws_session_id: string; meta: TestMeta }) => s.meta.user_id || s.ws_session_id;
@@ -107,7 +113,9 @@ describe('the presence option', () => {
 		expect(resolveOptions({ presence: { window: 50 } }).presence).toEqual({ window: 50, pageSize: 100 });
 		expect(resolveOptions({ presence: { window: 1, pageSize: 1000 } }).presence).toEqual({ window: 1, pageSize: 1000 });
 		for (const bad of [{ window: 0 }, { window: 1001 }, { window: 2.5 }, { window: 10, pageSize: 0 }, { pageSize: 10 }, 'auto', 50]) {
-			expect(() => resolveOptions({ presence: bad as never })).toThrow(`static options.presence must be 'full' or { window, pageSize? } with whole numbers from 1 to 1000; got ${JSON.stringify(bad)}`);
+			expect(() => resolveOptions({ presence: bad as never })).toThrow(
+				`static options.presence must be 'full' or { window, pageSize? } with whole numbers from 1 to 1000; got ${JSON.stringify(bad)}`,
+			);
 		}
 	});
 });
@@ -178,7 +186,7 @@ describe('window presence: cost', () => {
 		await Promise.all([...members, late].map((m) => m.probe.close()));
 	});
 
-	test('a connect storm with coalescing: every socket ends with the room\'s counts and window', async () => {
+	test("a connect storm with coalescing: every socket ends with the room's counts and window", async () => {
 		const room = freshRoom('batched');
 		const observer = await join(room, { user_id: 'observer' });
 		const crowd = await Promise.all(Array.from({ length: 60 }, (_, i) => join(room, { user_id: `u${i % 40}` })));
@@ -254,7 +262,7 @@ describe('window presence: refused sockets', () => {
 });
 
 describe('window presence: pages', () => {
-	test('paging returns every member exactly once, in order of arrival, with each member\'s sockets', async () => {
+	test("paging returns every member exactly once, in order of arrival, with each member's sockets", async () => {
 		const room = freshRoom();
 		const ids: string[] = [];
 		const members: Member[] = [];
@@ -296,7 +304,11 @@ describe('window presence: pages', () => {
 	test('bad page requests are refused with clear errors; a full-presence room has no pages', async () => {
 		const room = freshRoom();
 		const a = await join(room, { user_id: 'ann' });
-		const refusal = (after: unknown, limit?: unknown) => page(a.probe, after, limit).then(() => null, (e) => ({ code: e.code, message: e.message }));
+		const refusal = (after: unknown, limit?: unknown) =>
+			page(a.probe, after, limit).then(
+				() => null,
+				(e) => ({ code: e.code, message: e.message }),
+			);
 		expect(await refusal('', 0)).toMatchObject({ code: 'bad_request', message: expect.stringContaining('at least 1 member (at most 7)') });
 		expect(await refusal('', 1.5)).toMatchObject({ code: 'bad_request' });
 		expect(await refusal('', '3')).toMatchObject({ code: 'bad_request' });
@@ -316,7 +328,8 @@ describe('window presence: pages', () => {
 });
 
 type Client = WebsocketClient<TestMeta, TestEvents, TestApi>;
-const client = (meta: TestMeta): Client => new WebsocketClient<TestMeta, TestEvents, TestApi>({ WebSocket, url: (r) => worker.connectUrl(r, meta), random: noJitter });
+const client = (meta: TestMeta): Client =>
+	new WebsocketClient<TestMeta, TestEvents, TestApi>({ WebSocket, url: (r) => worker.connectUrl(r, meta), random: noJitter });
 
 describe('ws.presence', () => {
 	test('window: count always, the window, more() pages in everyone once, while members come and go', async () => {
@@ -473,7 +486,13 @@ describe('window presence across eviction', () => {
 		await b1.probe.close();
 		expect(await observer.next('session:update')).toEqual({ users: 9, sessions: 9, left: b1.probe.id });
 		await c.probe.close(); // e moves into the window
-		expect(await observer.next('session:update')).toEqual({ users: 8, sessions: 8, left: c.probe.id, gone: 'c', entered: [{ ws_session_id: e.probe.id, meta: { user_id: 'e' } }] });
+		expect(await observer.next('session:update')).toEqual({
+			users: 8,
+			sessions: 8,
+			left: c.probe.id,
+			gone: 'c',
+			entered: [{ ws_session_id: e.probe.id, meta: { user_id: 'e' } }],
+		});
 		await g.probe.close();
 		expect(await observer.next('session:update')).toEqual({ users: 7, sessions: 7, gone: 'g' });
 

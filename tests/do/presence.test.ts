@@ -154,7 +154,10 @@ describe('session list frames (Roster)', () => {
 	});
 
 	test('many parts: each is what the encoder makes of that part, all within the cap, in order', () => {
-		const metas = Array.from({ length: 120 }, (_, i): Record<string, unknown> => ({ ...(i % 7 === 3 ? annotated[i % annotated.length] : awkward[i % awkward.length]), n: i }));
+		const metas = Array.from({ length: 120 }, (_, i): Record<string, unknown> => ({
+			...(i % 7 === 3 ? annotated[i % annotated.length] : awkward[i % awkward.length]),
+			n: i,
+		}));
 		// Parts with and without annotated entries, so both ways of building a part are checked.
 		expect(metas.filter((m) => annotated.some((a) => a.user_id === m.user_id)).length).toBeGreaterThan(10);
 		const list = states(metas);
@@ -199,7 +202,8 @@ describe('presence frames (PresenceQueue)', () => {
 		const cap = 1024;
 		const queue = new PresenceQueue(60_000, () => {}, cap);
 		const [old, early, late] = [{}, {}, {}] as unknown as WebSocket[];
-		const message = (i: number) => encodeCalls([['event', 'session:connected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 90) } })]])[0]!;
+		const message = (i: number) =>
+			encodeCalls([['event', 'session:connected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 90) } })]])[0]!;
 		for (let i = 0; i < 40; i++) queue.add(message(i));
 		queue.listed(early!);
 		queue.add(message(40), early);
@@ -242,7 +246,8 @@ describe('presence frames (PresenceQueue)', () => {
 	test('a socket whose send fails gets nothing more and is reported once', () => {
 		const queue = new PresenceQueue(60_000, () => {}, 512);
 		const ws = {} as WebSocket;
-		for (let i = 0; i < 20; i++) queue.add(encodeCalls([['event', 'session:disconnected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'z'.repeat(100) } })]])[0]!);
+		for (let i = 0; i < 20; i++)
+			queue.add(encodeCalls([['event', 'session:disconnected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'z'.repeat(100) } })]])[0]!);
 		let sends = 0;
 		expect(queue.drain([ws], () => (sends++, false))).toEqual([ws]);
 		expect(sends).toBe(1);

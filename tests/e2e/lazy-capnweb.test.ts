@@ -69,7 +69,12 @@ test('plain calls and events work without the chunk; a pipelined call fails clea
 		// Asked for once connected (and refused), so never run.
 		expect(chunk.requests).toBeGreaterThan(0);
 
-		const failed = await ann.evaluate(() => app.count(1, 2).then(() => null, (e: unknown) => app.failure(e)));
+		const failed = await ann.evaluate(() =>
+			app.count(1, 2).then(
+				() => null,
+				(e: unknown) => app.failure(e),
+			),
+		);
 		expect(failed).toMatchObject({ name: 'RoomError', code: 'sessions_unavailable' });
 		expect(failed!.message).toContain('could not be loaded');
 		// The socket is fine.

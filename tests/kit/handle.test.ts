@@ -5,7 +5,15 @@
  */
 import { error, type Handle, type RequestEvent } from '@sveltejs/kit';
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
-import { authorizeFromAuthLocals, createWebsocketHandle, refuse, type AuthLocalsLike, type RefusalBody, type RoomNamespace, type WebsocketHandleOptions } from '../../kit/index.js';
+import {
+	authorizeFromAuthLocals,
+	createWebsocketHandle,
+	refuse,
+	type AuthLocalsLike,
+	type RefusalBody,
+	type RoomNamespace,
+	type WebsocketHandleOptions,
+} from '../../kit/index.js';
 import { HANDOFF_HEADER, type Handoff } from '../../rpc/protocol.js';
 import type { AuthSessionMeta } from '../../rpc/types.js';
 import { DEV_AUTH_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization } from '../../kit/dev-bridge.js';
@@ -341,7 +349,10 @@ describe('default authorization: @delightstack/auth locals', () => {
 
 	test('without a session token’s org list, the current organisation (locals.org_id + locals.org) is the user’s', async () => {
 		const call = makeHandle();
-		await expectForwarded(call, await run(call, upgrade('/api/websocket?room=org-c'), adaLocals({ session: {}, org_id: 'org-c', org: { id: 'org-c', permissions: 7 } })));
+		await expectForwarded(
+			call,
+			await run(call, upgrade('/api/websocket?room=org-c'), adaLocals({ session: {}, org_id: 'org-c', org: { id: 'org-c', permissions: 7 } })),
+		);
 		expect(rooms.handoff().meta.permission).toBe(7);
 	});
 

@@ -41,9 +41,7 @@ const unbound: UpgradeOptions<Meta> = { path: '/unbound/socket', authorize: () =
 export default {
 	async fetch(request: Request, env: Env): Promise<Response> {
 		const answer =
-			(await handleUpgrade(request, env, byToken)) ??
-			(await handleUpgrade(request, env.ROOM, guests)) ??
-			(await handleUpgrade(request, {}, unbound));
+			(await handleUpgrade(request, env, byToken)) ?? (await handleUpgrade(request, env.ROOM, guests)) ?? (await handleUpgrade(request, {}, unbound));
 		if (answer) return answer;
 
 		const [, route, room] = new URL(request.url).pathname.split('/');

@@ -84,7 +84,10 @@ describe('handleUpgrade in a plain Worker', () => {
 
 	test('a refused socket that never answers the notice (not our client) is closed all the same', async () => {
 		// The handle waits for the client's word before closing (see `authRefusal`), but not forever.
-		expect(await closedWith('/api/websocket?room=plain-5', { origin }, { silent: true })).toEqual({ code: 4401, reason: 'unauthorized: Sign in to join this room' });
+		expect(await closedWith('/api/websocket?room=plain-5', { origin }, { silent: true })).toEqual({
+			code: 4401,
+			reason: 'unauthorized: Sign in to join this room',
+		});
 		expect(await sessions('plain-5')).toEqual([]);
 	});
 

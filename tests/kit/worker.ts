@@ -39,7 +39,10 @@ const customHandle = createWebsocketHandle<{ user_id: string; via: string }>({
 /** What an auth handle does: turn the session cookie into `locals`. */
 function localsFromCookie(request: Request): Record<string, unknown> {
 	const cookie = request.headers.get('cookie') ?? '';
-	const raw = cookie.split(/;\s*/).find((c) => c.startsWith('test_auth='))?.slice('test_auth='.length);
+	const raw = cookie
+		.split(/;\s*/)
+		.find((c) => c.startsWith('test_auth='))
+		?.slice('test_auth='.length);
 	return raw ? (JSON.parse(decodeURIComponent(raw)) as Record<string, unknown>) : { session: null, user: null };
 }
 

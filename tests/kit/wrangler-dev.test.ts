@@ -39,7 +39,20 @@ new_sqlite_classes = ["TestRoom"]
 	);
 	wrangler = spawn(
 		join(root, 'node_modules', '.bin', 'wrangler'),
-		['dev', '-c', 'wrangler.toml', '--ip', '127.0.0.1', '--port', '0', '--inspector-port', '0', '--persist-to', join(dir, 'state'), '--show-interactive-dev-session=false'],
+		[
+			'dev',
+			'-c',
+			'wrangler.toml',
+			'--ip',
+			'127.0.0.1',
+			'--port',
+			'0',
+			'--inspector-port',
+			'0',
+			'--persist-to',
+			join(dir, 'state'),
+			'--show-interactive-dev-session=false',
+		],
 		{ cwd: dir, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
 	);
 	for (const stream of [wrangler.stdout, wrangler.stderr]) stream?.on('data', (chunk: Buffer) => (output += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '')));

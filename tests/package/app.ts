@@ -63,7 +63,15 @@ export function run(command: string, args: string[], cwd: string, timeoutMs: num
 		timeout: timeoutMs,
 		killSignal: 'SIGKILL',
 		maxBuffer: 64 * 1024 * 1024,
-		env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', WRANGLER_SEND_METRICS: 'false', CI: '1', ...env },
+		env: {
+			...process.env,
+			npm_config_update_notifier: 'false',
+			npm_config_fund: 'false',
+			npm_config_audit: 'false',
+			WRANGLER_SEND_METRICS: 'false',
+			CI: '1',
+			...env,
+		},
 	});
 	if (result.status !== 0) {
 		const why = result.error ? String(result.error) : `exit ${result.status ?? result.signal}`;

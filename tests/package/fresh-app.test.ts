@@ -51,7 +51,10 @@ async function connected(page: Page): Promise<void> {
 
 /** The names in the page's presence list once it shows `count` of them. */
 async function presence(page: Page, count: number): Promise<string[]> {
-	await page.locator('[data-testid="users"] li').nth(count - 1).waitFor();
+	await page
+		.locator('[data-testid="users"] li')
+		.nth(count - 1)
+		.waitFor();
 	return (await page.locator('[data-testid="users"] li').allTextContents()).sort();
 }
 
@@ -82,7 +85,18 @@ describe('built, under wrangler dev', () => {
 		const app = await builtApp();
 		const state = mkdtempSync(join(tmpdir(), 'fresh-app-state-'));
 		scratch.push(state);
-		wrangler = serve(app, 'wrangler', ['dev', '--ip', '127.0.0.1', '--port', '0', '--inspector-port', '0', '--persist-to', state, '--show-interactive-dev-session=false']);
+		wrangler = serve(app, 'wrangler', [
+			'dev',
+			'--ip',
+			'127.0.0.1',
+			'--port',
+			'0',
+			'--inspector-port',
+			'0',
+			'--persist-to',
+			state,
+			'--show-interactive-dev-session=false',
+		]);
 		origin = await readyLine(wrangler, 'wrangler dev', /Ready on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
 	}, 600_000);
 
@@ -91,22 +105,25 @@ describe('built, under wrangler dev', () => {
 		if (wrangler) await stopProcessGroup(wrangler);
 	});
 
-	test('two browsers connect, see each other in presence, and talk through the room', () =>
-		logs.explained(async () => {
-			const ann = await visitor(origin, 'ann');
-			const bob = await visitor(origin, 'bob');
-			await Promise.all([connected(ann), connected(bob)]);
-			const names = [await guestName(ann), await guestName(bob)].sort();
-			expect(names[0]).not.toBe(names[1]);
-			expect(await presence(ann, 2)).toEqual(names);
-			expect(await presence(bob, 2)).toEqual(names);
+	test(
+		'two browsers connect, see each other in presence, and talk through the room',
+		() =>
+			logs.explained(async () => {
+				const ann = await visitor(origin, 'ann');
+				const bob = await visitor(origin, 'bob');
+				await Promise.all([connected(ann), connected(bob)]);
+				const names = [await guestName(ann), await guestName(bob)].sort();
+				expect(names[0]).not.toBe(names[1]);
+				expect(await presence(ann, 2)).toEqual(names);
+				expect(await presence(bob, 2)).toEqual(names);
 
-			await ann.locator('input').fill('hello from ann');
-			await ann.locator('button').click();
-			await bob.getByText('hello from ann').waitFor();
-			expect(await bob.locator('p b').first().textContent()).toBe(await guestName(ann));
-		}),
-	120_000);
+				await ann.locator('input').fill('hello from ann');
+				await ann.locator('button').click();
+				await bob.getByText('hello from ann').waitFor();
+				expect(await bob.locator('p b').first().textContent()).toBe(await guestName(ann));
+			}),
+		120_000,
+	);
 });
 
 describe('vite dev, with the rooms() plugin', () => {
@@ -122,7 +139,7 @@ describe('vite dev, with the rooms() plugin', () => {
 		// An app whose authorize also refuses (the README's lets every guest in): room "closed" is 403.
 		const hooksFile = join(app.dir, 'src', 'hooks.server.ts');
 		hooks = readFileSync(hooksFile, 'utf8');
-		const refusing = hooks.replace("if (!name) return; // 401", "if (room === 'closed') error(403, 'This room is closed');\n\t\t\tif (!name) return; // 401");
+		const refusing = hooks.replace('if (!name) return; // 401', "if (room === 'closed') error(403, 'This room is closed');\n\t\t\tif (!name) return; // 401");
 		expect(refusing).not.toBe(hooks);
 		write(hooksFile, `import { error } from '@sveltejs/kit';\n${refusing}`);
 		// Server code reaching the rooms in dev, as an endpoint would: what platform.env.WS says of a room.
@@ -150,23 +167,26 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 		if (room) write(join(app.dir, 'src', 'lib', 'server', 'room.ts'), room);
 	});
 
-	test('a browser connects through the app’s handle into the room in local workerd; a second one joins its presence', () =>
-		logs.explained(async () => {
-			const ann = await visitor(origin, 'dev-ann');
-			await connected(ann);
-			const ann_name = await guestName(ann);
-			expect(await presence(ann, 1)).toEqual([ann_name]);
+	test(
+		'a browser connects through the app’s handle into the room in local workerd; a second one joins its presence',
+		() =>
+			logs.explained(async () => {
+				const ann = await visitor(origin, 'dev-ann');
+				await connected(ann);
+				const ann_name = await guestName(ann);
+				expect(await presence(ann, 1)).toEqual([ann_name]);
 
-			const bob = await visitor(origin, 'dev-bob');
-			await connected(bob);
-			expect(await presence(ann, 2)).toEqual([ann_name, await guestName(bob)].sort());
+				const bob = await visitor(origin, 'dev-bob');
+				await connected(bob);
+				expect(await presence(ann, 2)).toEqual([ann_name, await guestName(bob)].sort());
 
-			// platform.env.WS in server code is the same room the browsers are in.
-			const who = await fetch(`${origin}/who/lobby`, { signal: AbortSignal.timeout(STEP_MS) });
-			expect(who.status).toBe(200);
-			expect(((await who.json()) as string[]).sort()).toEqual([ann_name, await guestName(bob)].sort());
-		}),
-	120_000);
+				// platform.env.WS in server code is the same room the browsers are in.
+				const who = await fetch(`${origin}/who/lobby`, { signal: AbortSignal.timeout(STEP_MS) });
+				expect(who.status).toBe(200);
+				expect(((await who.json()) as string[]).sort()).toEqual([ann_name, await guestName(bob)].sort());
+			}),
+		120_000,
+	);
 
 	test('the app’s own handle decides: its 403 closes the socket with 4403; a foreign Origin or a bad room never opens one', async () => {
 		const wsOrigin = origin.replace(/^http/, 'ws');
@@ -198,24 +218,27 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 		}
 	}, 60_000);
 
-	test('a change to the room module reloads the rooms: the next socket meets the new code', () =>
-		logs.explained(async () => {
-			const file = join(app.dir, 'src', 'lib', 'server', 'room.ts');
-			room = readFileSync(file, 'utf8');
-			const changed = room.replace('from: this.session.meta.user_name', "from: 'the reloaded room'");
-			expect(changed).not.toBe(room);
-			const reloaded = readyLine(vite, 'the rooms reload', /(rooms reloaded)/, 30_000);
-			write(file, changed);
-			await reloaded;
+	test(
+		'a change to the room module reloads the rooms: the next socket meets the new code',
+		() =>
+			logs.explained(async () => {
+				const file = join(app.dir, 'src', 'lib', 'server', 'room.ts');
+				room = readFileSync(file, 'utf8');
+				const changed = room.replace('from: this.session.meta.user_name', "from: 'the reloaded room'");
+				expect(changed).not.toBe(room);
+				const reloaded = readyLine(vite, 'the rooms reload', /(rooms reloaded)/, 30_000);
+				write(file, changed);
+				await reloaded;
 
-			const cy = await visitor(origin, 'dev-cy');
-			await connected(cy);
-			await cy.locator('input').fill('after the change');
-			await cy.locator('button').click();
-			await cy.getByText('after the change').waitFor();
-			expect(await cy.locator('p b').first().textContent()).toBe('the reloaded room');
-		}),
-	60_000);
+				const cy = await visitor(origin, 'dev-cy');
+				await connected(cy);
+				await cy.locator('input').fill('after the change');
+				await cy.locator('button').click();
+				await cy.getByText('after the change').waitFor();
+				expect(await cy.locator('p b').first().textContent()).toBe('the reloaded room');
+			}),
+		60_000,
+	);
 
 	test('the page renders on the server, and the SharedWorker script is served from the package', async () => {
 		const page = await fetch(`${origin}/`, { signal: AbortSignal.timeout(30_000) });

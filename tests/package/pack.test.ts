@@ -65,7 +65,11 @@ describe('npm pack', () => {
 		// No sources, no tests: TypeScript only as declarations.
 		expect(packed.filter((path) => /\.test\.|(?<!\.d)\.ts$/.test(path))).toEqual([]);
 		// What npm installed is what was packed.
-		expect(walk(installed).map((file) => posix.relative(installed, file.split('\\').join('/'))).sort()).toEqual(packed);
+		expect(
+			walk(installed)
+				.map((file) => posix.relative(installed, file.split('\\').join('/')))
+				.sort(),
+		).toEqual(packed);
 	});
 
 	test('every exports target is shipped, with types first', () => {
@@ -88,7 +92,9 @@ describe('npm pack', () => {
 		const reference = /(?:\bfrom|\bimport|new URL)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 		for (const path of packed.filter((p) => /\.(js|d\.ts)$/.test(p))) {
 			// Comments aside: they quote such references as examples.
-			const text = readFileSync(join(installed, path), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+			const text = readFileSync(join(installed, path), 'utf8')
+				.replace(/\/\*[\s\S]*?\*\//g, '')
+				.replace(/^\s*\/\/.*$/gm, '');
 			for (const match of text.matchAll(reference)) {
 				const target = posix.join(posix.dirname(path), match[1]!);
 				// A `.js` specifier in a declaration file resolves to the `.d.ts` beside it.
@@ -115,7 +121,7 @@ describe('the app of the README, against the packed package', () => {
 		expect(svelteCheck()).toEqual({ errors: 0, lines: [] });
 	}, 200_000);
 
-	test('svelte-check would catch a mistake in the README\'s files (an RPC method the room does not have)', () => {
+	test("svelte-check would catch a mistake in the README's files (an RPC method the room does not have)", () => {
 		const page = join(app.dir, 'src', 'routes', '+page.svelte');
 		const original = readFileSync(page, 'utf8');
 		try {

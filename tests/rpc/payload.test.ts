@@ -63,9 +63,33 @@ const corpus: [string, unknown][] = [
 	['a RegExp', /a.b\/c[/]?/gimsu],
 	['a RegExp without flags', new RegExp('x|y')],
 	['a Set', new Set([1, 'a', undefined, 2n, new Date(1)])],
-	['a Map', new Map<unknown, unknown>([['a', 1], ['b', new Date(2)], ['c', undefined]])],
-	['a Map with non-string keys', new Map<unknown, unknown>([[1, 'one'], [2n, 'two'], [new Date(4), 'date'], [undefined, 'u'], [NaN, 'nan'], [null, 'null']])],
-	['a Map with object keys', new Map<unknown, unknown>([[{ k: 1 }, 'v'], [[1, 2], new Set([3])], [new Map([[1, 2]]), new Map([[new Date(5), 3n]])]])],
+	[
+		'a Map',
+		new Map<unknown, unknown>([
+			['a', 1],
+			['b', new Date(2)],
+			['c', undefined],
+		]),
+	],
+	[
+		'a Map with non-string keys',
+		new Map<unknown, unknown>([
+			[1, 'one'],
+			[2n, 'two'],
+			[new Date(4), 'date'],
+			[undefined, 'u'],
+			[NaN, 'nan'],
+			[null, 'null'],
+		]),
+	],
+	[
+		'a Map with object keys',
+		new Map<unknown, unknown>([
+			[{ k: 1 }, 'v'],
+			[[1, 2], new Set([3])],
+			[new Map([[1, 2]]), new Map([[new Date(5), 3n]])],
+		]),
+	],
 	['an Error', new Error('boom')],
 	['a TypeError', new TypeError('wrong type')],
 	['an Error with an Error cause', withCause],
@@ -80,7 +104,7 @@ const corpus: [string, unknown][] = [
 	['keys needing escapes', { 'a.b': new Date(1), 'c\\d': [undefined], '': 1n, '.': { '..': NaN }, '\\.': -0, 'a\\\\.b\\': new Set([1]) }],
 	['keys that look like paths', { 'a.0': undefined, a: [undefined], '0': { '1': 2n } }],
 	['numeric keys', { 2: new Date(2), 1: undefined, 10: 'ten' }],
-	['unicode keys', { 'ü.ñ': 1n, '日本': new Date(0) }],
+	['unicode keys', { 'ü.ñ': 1n, 日本: new Date(0) }],
 	['keys near the forbidden ones', { __proto: 1n, proto__: undefined, constructors: new Date(1), Prototype: NaN }],
 	['a sparse array', [1, , 3]], // eslint-disable-line no-sparse-arrays
 	['an array of holes', [, , undefined]], // eslint-disable-line no-sparse-arrays
@@ -88,18 +112,45 @@ const corpus: [string, unknown][] = [
 	['the same object twice', { a: shared, b: shared, c: [shared] }],
 	['the same Date twice', { a: sharedDate, b: [sharedDate], c: new Map([['d', sharedDate]]) }],
 	['the same Set twice', [sharedSet, { again: sharedSet }]],
-	['the same object as a Map key and value', new Map<unknown, unknown>([[sharedKey, sharedKey], ['other', sharedKey]])],
+	[
+		'the same object as a Map key and value',
+		new Map<unknown, unknown>([
+			[sharedKey, sharedKey],
+			['other', sharedKey],
+		]),
+	],
 	['an object in a Set and at a shorter path', { deep: { set: new Set([shared, 2, 3]) }, s: shared }],
-	['an object in a Map key and at a shorter path', { m: new Map<unknown, unknown>([['first', 1], [sharedKey, 2]]), k: sharedKey }],
+	[
+		'an object in a Map key and at a shorter path',
+		{
+			m: new Map<unknown, unknown>([
+				['first', 1],
+				[sharedKey, 2],
+			]),
+			k: sharedKey,
+		},
+	],
 	['an object in an Error cause and elsewhere', { e: new Error('c', { cause: shared }), s: shared }],
 	['repeated bigints and NaNs', [1n, 1n, NaN, { n: NaN }, 2n]],
 	['repeated strings and numbers', ['s', 's', 1, 1, true, true]],
 	['a top-level array with a shared root', [[shared], shared]],
 	['a Set of Dates', new Set([new Date(1), new Date(2)])],
 	['empty containers', { m: new Map(), s: new Set(), a: [], o: {} }],
-	['typed arrays', { u8: new Uint8Array([1, 2, 255]), i16: new Int16Array([-1, 2]), f32: new Float32Array([0.5]), f64: new Float64Array([1.25, -3]), c: new Uint8ClampedArray([9]) }],
+	[
+		'typed arrays',
+		{
+			u8: new Uint8Array([1, 2, 255]),
+			i16: new Int16Array([-1, 2]),
+			f32: new Float32Array([0.5]),
+			f64: new Float64Array([1.25, -3]),
+			c: new Uint8ClampedArray([9]),
+		},
+	],
 	['a typed array at the root', new Uint32Array([1, 2, 3])],
-	['a deep mix', { users: [{ id: 1n, seen: new Date(10), tags: new Set(['a']), prefs: new Map([['theme', { dark: true, since: new Date(11) }]]) }], next: undefined }],
+	[
+		'a deep mix',
+		{ users: [{ id: 1n, seen: new Date(10), tags: new Set(['a']), prefs: new Map([['theme', { dark: true, since: new Date(11) }]]) }], next: undefined },
+	],
 ];
 
 /** Values that don't survive JSON (references, pass-through objects): compared without the wire. */
@@ -138,13 +189,17 @@ function shape(value: unknown, met = new Map<object, number>()): unknown {
 	if (object instanceof Date) return ['Date', object.getTime()];
 	if (object instanceof RegExp) return ['RegExp', String(object)];
 	if (object instanceof URL) return ['URL', object.href];
-	if (object instanceof Error) return ['Error', object.constructor.name, object.name, object.message, 'cause' in object, inner(object.cause), object.stack, Object.keys(object)];
+	if (object instanceof Error)
+		return ['Error', object.constructor.name, object.name, object.message, 'cause' in object, inner(object.cause), object.stack, Object.keys(object)];
 	if (object instanceof Map) return ['Map', [...object].map(([k, v]) => [inner(k), inner(v)])];
 	if (object instanceof Set) return ['Set', [...object].map(inner)];
 	if (ArrayBuffer.isView(object)) return [object.constructor.name, object instanceof DataView ? object.byteLength : [...(object as Uint8Array)]];
 	if (Array.isArray(object)) return ['Array', object.length, Object.entries(object).map(([k, v]) => [k, inner(v)])];
 	const proto = Object.getPrototypeOf(object);
-	return [proto === Object.prototype ? 'Object' : proto === null ? 'null-prototype' : proto.constructor.name, Object.entries(object).map(([k, v]) => [k, inner(v)])];
+	return [
+		proto === Object.prototype ? 'Object' : proto === null ? 'null-prototype' : proto.constructor.name,
+		Object.entries(object).map(([k, v]) => [k, inner(v)]),
+	];
 }
 
 /** Both decoded values compared as shapes. */
@@ -162,7 +217,8 @@ describe('encodePayload writes what superjson.serialize writes', () => {
 });
 
 describe('decodePayload reads what superjson.deserialize reads', () => {
-	const both = (payload: EncodedPayload) => expectSameValue(decodePayload(payload), superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0]));
+	const both = (payload: EncodedPayload) =>
+		expectSameValue(decodePayload(payload), superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0]));
 
 	test.each(corpus)('%s: superjson → ours and ours → superjson, through JSON, copied', (_, value) => {
 		both(wire(superjson.serialize(value)));
@@ -199,7 +255,22 @@ describe('decodePayload reads what superjson.deserialize reads', () => {
 	});
 
 	test('the values come back as the right types', () => {
-		const decoded = decodePayload<Record<string, unknown>>(wire(encodePayload({ d: new Date(5), b: 5n, s: new Set([1]), m: new Map([[1, 2]]), r: /x/g, u: new URL('http://a/'), e: new TypeError('t'), n: -0, t: new Uint8Array([1]) })), true);
+		const decoded = decodePayload<Record<string, unknown>>(
+			wire(
+				encodePayload({
+					d: new Date(5),
+					b: 5n,
+					s: new Set([1]),
+					m: new Map([[1, 2]]),
+					r: /x/g,
+					u: new URL('http://a/'),
+					e: new TypeError('t'),
+					n: -0,
+					t: new Uint8Array([1]),
+				}),
+			),
+			true,
+		);
 		expect(decoded.d).toBeInstanceOf(Date);
 		expect(decoded.b).toBe(5n);
 		expect(decoded.s).toBeInstanceOf(Set);
@@ -278,11 +349,24 @@ function generator(seed: number) {
 		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
 		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 	};
-	const pick = <T,>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+	const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 	const keys = ['a', 'b.c', 'd\\e', '', '0', '1', 'x.y.z', '\\', 'k'];
 	const pool: object[] = [];
 	const value = (depth: number): unknown => {
-		const leaves = [() => undefined, () => null, () => Math.floor(random() * 100), () => -0, () => NaN, () => Infinity, () => BigInt(Math.floor(random() * 10)), () => new Date(Math.floor(random() * 1e12)), () => pick(keys), () => /r[e]g/g, () => new URL('https://h/' + pick(keys)), () => new Uint8Array([1, 2])];
+		const leaves = [
+			() => undefined,
+			() => null,
+			() => Math.floor(random() * 100),
+			() => -0,
+			() => NaN,
+			() => Infinity,
+			() => BigInt(Math.floor(random() * 10)),
+			() => new Date(Math.floor(random() * 1e12)),
+			() => pick(keys),
+			() => /r[e]g/g,
+			() => new URL('https://h/' + pick(keys)),
+			() => new Uint8Array([1, 2]),
+		];
 		if (depth <= 0 || random() < 0.2) return pick(leaves)();
 		// Now and then, the same object again: shared references across the value.
 		if (pool.length && random() < 0.3) return pick(pool);

@@ -44,15 +44,97 @@ async function roomStillServes(room: string, other: Probe) {
 describe('1. every expression is checked, not only the top-level call', () => {
 	const forged = [
 		['an import expression with arguments', [['push', ['import', 0, ['~event'], ['session:connected', encodePayload({ ws_session_id: 'x' })]]]]],
-		['a call nested in another call', [['push', call('echo', event('entity:updated', { room: 'r', seq: 2 ** 53, entity_type: 'todo', id: 1 }))], ['pull', 1]]],
-		['a call nested in an Error argument', [['push', call('echo', ['error', 'Error', 'x', undefined, { p: event('session:connected', {}) }])], ['pull', 1]]],
-		['a reference to the API object in arguments', [['push', call('echo', ['pipeline', 0])], ['pull', 1]]],
-		['a copy of the API object, then a call on it', [['push', ['pipeline', 0, []]], ['push', ['pipeline', 1, ['~event'], ['session:connected', encodePayload({})]]], ['pull', 2]]],
-		['the event entry point on a result', [['push', call('whoami')], ['push', ['pipeline', 1, ['~event'], ['session:connected', encodePayload({})]]], ['pull', 2]]],
-		['a remap whose callback calls the room', [['push', call('echo', [[1, 2, 3]])], ['push', ['remap', 1, [], [['import', 0]], [['pipeline', -1, ['~event'], ['session:connected', {}]], ['pipeline', 1]]]], ['pull', 2]]],
-		['a remap whose callback calls the element', [['push', call('counter', 1)], ['push', ['remap', 1, [], [], [['pipeline', 0, ['increment'], [1]], ['pipeline', 1]]]], ['pull', 2]]],
-		['a client-local event name', [['push', event('ws:connected', {})], ['pull', 1]]],
-		['the catch-all name', [['push', event('*', {})], ['pull', 1]]],
+		[
+			'a call nested in another call',
+			[
+				['push', call('echo', event('entity:updated', { room: 'r', seq: 2 ** 53, entity_type: 'todo', id: 1 }))],
+				['pull', 1],
+			],
+		],
+		[
+			'a call nested in an Error argument',
+			[
+				['push', call('echo', ['error', 'Error', 'x', undefined, { p: event('session:connected', {}) }])],
+				['pull', 1],
+			],
+		],
+		[
+			'a reference to the API object in arguments',
+			[
+				['push', call('echo', ['pipeline', 0])],
+				['pull', 1],
+			],
+		],
+		[
+			'a copy of the API object, then a call on it',
+			[
+				['push', ['pipeline', 0, []]],
+				['push', ['pipeline', 1, ['~event'], ['session:connected', encodePayload({})]]],
+				['pull', 2],
+			],
+		],
+		[
+			'the event entry point on a result',
+			[
+				['push', call('whoami')],
+				['push', ['pipeline', 1, ['~event'], ['session:connected', encodePayload({})]]],
+				['pull', 2],
+			],
+		],
+		[
+			'a remap whose callback calls the room',
+			[
+				['push', call('echo', [[1, 2, 3]])],
+				[
+					'push',
+					[
+						'remap',
+						1,
+						[],
+						[['import', 0]],
+						[
+							['pipeline', -1, ['~event'], ['session:connected', {}]],
+							['pipeline', 1],
+						],
+					],
+				],
+				['pull', 2],
+			],
+		],
+		[
+			'a remap whose callback calls the element',
+			[
+				['push', call('counter', 1)],
+				[
+					'push',
+					[
+						'remap',
+						1,
+						[],
+						[],
+						[
+							['pipeline', 0, ['increment'], [1]],
+							['pipeline', 1],
+						],
+					],
+				],
+				['pull', 2],
+			],
+		],
+		[
+			'a client-local event name',
+			[
+				['push', event('ws:connected', {})],
+				['pull', 1],
+			],
+		],
+		[
+			'the catch-all name',
+			[
+				['push', event('*', {})],
+				['pull', 1],
+			],
+		],
 	] as const;
 
 	test.each(forged)('%s is refused whole; the victim hears nothing forged', async (_, messages) => {
@@ -70,7 +152,10 @@ describe('1. every expression is checked, not only the top-level call', () => {
 		const room = freshRoom();
 		const [attacker, victim] = await joinInTurn(worker, room, [{ user_id: 'mallory' }, { user_id: 'victim' }]);
 		const nested = Array.from({ length: 1_800 }, () => call('post', 'spam'));
-		const frame = [['push', call('echo', ...nested)], ['pull', 1]];
+		const frame = [
+			['push', call('echo', ...nested)],
+			['pull', 1],
+		];
 		expect(JSON.stringify(frame).length).toBeGreaterThan(50_000);
 		expect(refusal(await attacker!.batch(1, frame))?.code).toBe('bad_request');
 		await roomStillServes(room, victim!);
@@ -101,7 +186,10 @@ describe('3. batches that would never finish', () => {
 	test.each(callbacks)('%s in the arguments is refused at once', async (_, value) => {
 		const room = freshRoom();
 		const [a, b] = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'bob' }]);
-		const answer = await a!.batch(1, [['push', call('echo', value)], ['pull', 1]]);
+		const answer = await a!.batch(1, [
+			['push', call('echo', value)],
+			['pull', 1],
+		]);
 		expect(refusal(answer)).toMatchObject({ code: 'bad_request', status: 400 });
 		await roomStillServes(room, b!);
 		await Promise.all([a!.close(), b!.close()]);
@@ -110,7 +198,12 @@ describe('3. batches that would never finish', () => {
 	test('a socket that leaves drops its batches at once: nothing waits for their deadline', async () => {
 		const room = freshRoom('strict');
 		const a = await Probe.join(worker, room, { user_id: 'ann' });
-		const pending = a.batch(1, [['push', call('slow', 20_000)], ['push', call('add', 1, 1)], ['pull', 1], ['pull', 2]]);
+		const pending = a.batch(1, [
+			['push', call('slow', 20_000)],
+			['push', call('add', 1, 1)],
+			['pull', 1],
+			['pull', 2],
+		]);
 		void pending;
 		await a.close();
 		const b = await Probe.join(worker, room, { user_id: 'bob' });
@@ -125,11 +218,19 @@ describe('3. batches that would never finish', () => {
 	test('a batch past the room deadline is answered 504 and dropped; the socket keeps working', async () => {
 		const a = await Probe.join(worker, freshRoom('strict'), { user_id: 'ann' });
 		const started = Date.now();
-		const answer = await a.batch(1, [['push', call('slow', 20_000)], ['pull', 1]]);
+		const answer = await a.batch(1, [
+			['push', call('slow', 20_000)],
+			['pull', 1],
+		]);
 		expect(refusal(answer)).toMatchObject({ code: 'timeout', status: 504 });
 		expect(Date.now() - started).toBeLessThan(10_000);
 		// The session path too (two calls in one batch).
-		const two = await a.batch(2, [['push', call('slow', 20_000)], ['push', call('add', 1, 1)], ['pull', 1], ['pull', 2]]);
+		const two = await a.batch(2, [
+			['push', call('slow', 20_000)],
+			['push', call('add', 1, 1)],
+			['pull', 1],
+			['pull', 2],
+		]);
 		expect(refusal(two)?.code).toBe('timeout');
 		expect(await a.rpc.add(1, 1)).toBe(2);
 		await a.close();
@@ -174,7 +275,11 @@ describe('5. rate limits are per user', () => {
 
 	test("a user's sockets share one budget", async () => {
 		const room = freshRoom();
-		const sockets = await joinInTurn(worker, room, Array.from({ length: 10 }, () => ({ user_id: 'ann' })));
+		const sockets = await joinInTurn(
+			worker,
+			room,
+			Array.from({ length: 10 }, () => ({ user_id: 'ann' })),
+		);
 		// 10 sockets × 3 calls = the user's 30; one more on any socket is refused.
 		const results = await Promise.allSettled(sockets.flatMap((s) => [0, 1, 2].map(() => s.rpc.add(0, 0))));
 		expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
@@ -193,14 +298,31 @@ describe('5. rate limits are per user', () => {
 		const seventh = new Probe(worker.connectUrl(room, { user_id: 'bob' }));
 		expect(await seventh.closed).toMatchObject({ code: CloseCode.RateLimited, reason: expect.stringContaining('Too many connections') });
 		// Sessions per room (maxSessions: 8): 4 held, 4 more users fill it, the 9th is refused.
-		const more = await joinInTurn(worker, room, ['c', 'd', 'e', 'f'].map((user_id) => ({ user_id })));
+		const more = await joinInTurn(
+			worker,
+			room,
+			['c', 'd', 'e', 'f'].map((user_id) => ({ user_id })),
+		);
 		const ninth = new Probe(worker.connectUrl(room, { user_id: 'g' }));
 		expect(await ninth.closed).toMatchObject({ code: CloseCode.RoomFull, reason: expect.stringContaining('room_full') });
 		// Everyone admitted still hears the room; nobody refused was ever announced (presence is
 		// flushed before the broadcast, so the list is complete once it arrives).
 		await roomStillServes(room, b!);
 		await a1!.next('chat:message');
-		expect(a1!.events.filter((e) => e.name === 'session:connected').map((e) => e.data.meta.user_id)).toEqual(['ann', 'ann', 'bob', 'bob', 'bob', 'bob', 'bob', 'bob', 'c', 'd', 'e', 'f']);
+		expect(a1!.events.filter((e) => e.name === 'session:connected').map((e) => e.data.meta.user_id)).toEqual([
+			'ann',
+			'ann',
+			'bob',
+			'bob',
+			'bob',
+			'bob',
+			'bob',
+			'bob',
+			'c',
+			'd',
+			'e',
+			'f',
+		]);
 		await Promise.all([a1!, a2!, a3!, b!, ...more].map((p) => p.close()));
 	});
 
@@ -317,10 +439,18 @@ describe('9. logs', () => {
 	test('an Error sent by a browser is not logged as the room throwing; room errors are logged quoted', async () => {
 		const a = await Probe.join(worker, freshRoom(), { user_id: 'ann' });
 		const forged = 'FORGED\nA room method threw Error: nothing happened';
-		const answer = await a.batch(1, [['push', call('echo', ['error', 'Error', forged])], ['pull', 1]]);
+		const answer = await a.batch(1, [
+			['push', call('echo', ['error', 'Error', forged])],
+			['pull', 1],
+		]);
 		expect(answer.startsWith('r1\n')).toBe(true);
 		await a.conn.send('explode', { note: 'line\nbreak' }).catch(() => undefined);
-		const thrown = await a.batch(2, [['push', call('crash')], ['push', call('add', 1, 1)], ['pull', 1], ['pull', 2]]);
+		const thrown = await a.batch(2, [
+			['push', call('crash')],
+			['push', call('add', 1, 1)],
+			['pull', 1],
+			['pull', 2],
+		]);
 		expect(thrown).toContain('method_failed');
 		// The room's own throws were logged (their messages quoted); the browser's text never was.
 		await waitFor(() => log.includes('A room method threw Error: "plain crash"'));
@@ -336,7 +466,14 @@ describe('observability', () => {
 		const a = await Probe.join(worker, room, { user_id: 'ann' });
 		expect(await a.rpc.add(1, 1)).toBe(2);
 		await a.batch(1, ['["pull",99]']);
-		expect(refusal(await a.batch(2, [['push', call('slow', 20_000)], ['pull', 1]]))?.code).toBe('timeout');
+		expect(
+			refusal(
+				await a.batch(2, [
+					['push', call('slow', 20_000)],
+					['pull', 1],
+				]),
+			)?.code,
+		).toBe('timeout');
 		const extra = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'ann' }]);
 		expect((await new Probe(worker.connectUrl(room, { user_id: 'ann' })).closed).code).toBe(CloseCode.RateLimited);
 		const { counters } = await worker.rpc<{ counters: Record<string, number> }>(room, 'stats');
@@ -374,7 +511,9 @@ async function openStalledSocket(url: string): Promise<Socket> {
 	const socket = connect(Number(port), hostname);
 	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
 	const key = randomBytes(16).toString('base64');
-	socket.write(`GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+	socket.write(
+		`GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+	);
 	await new Promise<void>((resolve) => {
 		let head = '';
 		const onData = (chunk: Buffer) => {

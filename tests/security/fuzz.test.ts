@@ -23,7 +23,37 @@ const rand = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 const int = (max: number) => Math.floor(rand() * max);
 
-const NAMES = ['whoami', 'echo', 'add', 'counter', 'increment', 'value', 'fail', 'crash', 'post', 'version', '~event', '~refused', 'constructor', '__proto__', 'toString', 'call', 'apply', 'room', 'session', 'broadcast', 'kick', 'fetch', 'webSocketMessage', 'length', 'then', 'map', 0, -1, 99];
+const NAMES = [
+	'whoami',
+	'echo',
+	'add',
+	'counter',
+	'increment',
+	'value',
+	'fail',
+	'crash',
+	'post',
+	'version',
+	'~event',
+	'~refused',
+	'constructor',
+	'__proto__',
+	'toString',
+	'call',
+	'apply',
+	'room',
+	'session',
+	'broadcast',
+	'kick',
+	'fetch',
+	'webSocketMessage',
+	'length',
+	'then',
+	'map',
+	0,
+	-1,
+	99,
+];
 const EVENTS = ['relay', 'echo', 'cursor:move', 'session:connected', 'session:list', 'entity:updated', 'error', 'ws:connected', '*', '', 7];
 const IDS = [0, 1, 2, 3, -1, -2, 99, 2 ** 31, 1.5, '1', null];
 
@@ -54,7 +84,13 @@ function expression(depth: number): unknown {
 		() => ['pipeline', pick(IDS), [pick(NAMES)], ...(rand() < 0.5 ? [Array.from({ length: int(3) }, inner)] : [])],
 		() => ['pipeline', pick(IDS)],
 		() => ['import', pick(IDS), [pick(NAMES), pick(NAMES)], [inner()]],
-		() => ['remap', pick(IDS), [pick(NAMES)], pick([[], [['import', 0]], [['export', -1]], [['bogus']]]), [inner(), ['pipeline', pick([0, -1, 1]), [pick(NAMES)], [inner()]]]],
+		() => [
+			'remap',
+			pick(IDS),
+			[pick(NAMES)],
+			pick([[], [['import', 0]], [['export', -1]], [['bogus']]]),
+			[inner(), ['pipeline', pick([0, -1, 1]), [pick(NAMES)], [inner()]]],
+		],
 		() => ['pipeline', 0, ['~event'], [pick(EVENTS), { json: inner(), meta: rand() < 0.3 ? { values: [['typed-array', 'Float64Array']] } : undefined }]],
 		() => [pick(['export', 'promise', 'writable', 'readable']), pick(IDS)],
 		() => ['request', 'https://a/', { body: inner(), headers: inner() }],
@@ -67,8 +103,20 @@ function expression(depth: number): unknown {
 
 /** Plain data of the kinds a real client sends. */
 function data(depth: number): unknown {
-	const kinds: Array<() => unknown> = [() => int(100), () => 'text', () => null, () => ['date', 1], () => ['bigint', '42'], () => ['bytes', 'AAEC'], () => ['undefined']];
-	if (depth > 0) kinds.push(() => [[data(depth - 1), data(depth - 1)]], () => ({ k: data(depth - 1) }));
+	const kinds: Array<() => unknown> = [
+		() => int(100),
+		() => 'text',
+		() => null,
+		() => ['date', 1],
+		() => ['bigint', '42'],
+		() => ['bytes', 'AAEC'],
+		() => ['undefined'],
+	];
+	if (depth > 0)
+		kinds.push(
+			() => [[data(depth - 1), data(depth - 1)]],
+			() => ({ k: data(depth - 1) }),
+		);
 	return pick(kinds)();
 }
 
@@ -80,7 +128,10 @@ function plausibleBatch(): unknown[] {
 		const target = int(i);
 		const args = target === 0 ? [data(2), data(1)] : [int(5)];
 		const method = target === 0 ? pick(['echo', 'add', 'whoami', 'counter', 'fail', 'crash', 'version', '~event']) : pick(['increment', 'value', 'id']);
-		const call = method === '~event' ? ['pipeline', 0, [method], [pick(EVENTS), { json: data(2) }]] : ['pipeline', target, [method], ...(method === 'version' ? [] : [args])];
+		const call =
+			method === '~event'
+				? ['pipeline', 0, [method], [pick(EVENTS), { json: data(2) }]]
+				: ['pipeline', target, [method], ...(method === 'version' ? [] : [args])];
 		messages.push(['push', rand() < 0.2 && i > 1 ? ['pipeline', 0, ['echo'], [['pipeline', int(i - 1) + 1, pick([[], ['id']])]]] : call]);
 	}
 	for (let i = 1; i <= pushes; i++) if (rand() < 0.8) messages.push(['pull', i]);
@@ -150,7 +201,8 @@ test(`${FRAMES} mutated batches: each answered (or, pulling nothing, run unanswe
 		// A batch that pulls nothing gets no reply frame (only a refusal): a pulled call sent after it
 		// is the fence; once that is answered, this one was either refused by then or ran unanswered.
 		const fence = pullsNothing(lines) ? next++ : undefined;
-		const settled = fence === undefined ? answered_ : attacker!.batch(fence, FENCE).then(() => Promise.race([answered_, Promise.resolve('ran unanswered' as const)]));
+		const settled =
+			fence === undefined ? answered_ : attacker!.batch(fence, FENCE).then(() => Promise.race([answered_, Promise.resolve('ran unanswered' as const)]));
 		const answer = await Promise.race([
 			settled,
 			attacker!.closed.then(() => 'closed' as const),
@@ -185,7 +237,9 @@ test(`${FRAMES} mutated batches: each answered (or, pulling nothing, run unanswe
 	expect(await victim!.next('fuzz:done')).toEqual({ text: 'still here' });
 	expect(await victim!.rpc.add(2, 3)).toBe(5);
 	// Only what the room sends on its own account (presence, `post` broadcasts, `relay`) ever arrived.
-	const forged = victim!.names().filter((name) => !['session:list', 'session:connected', 'session:disconnected', 'chat:message', 'rich', 'fuzz:done'].includes(name));
+	const forged = victim!
+		.names()
+		.filter((name) => !['session:list', 'session:connected', 'session:disconnected', 'chat:message', 'rich', 'fuzz:done'].includes(name));
 	expect(forged).toEqual([]);
 	const presence = victim!.events.filter((e) => e.name.startsWith('session:') && e.name !== 'session:list');
 	expect(presence.every((e) => e.data.meta?.user_id === 'fuzzer')).toBe(true);

@@ -51,7 +51,10 @@ function refused(payload: unknown, message?: RegExp): string {
 /** Values payloads: `{json, meta: {values, v: 1}}`. */
 const annotated = (json: unknown, values: unknown) => ({ json, meta: { values, v: 1 } });
 /** Equality payloads: `{json, meta: {referentialEqualities, v: 1}}`. */
-const equal = (json: unknown, referentialEqualities: unknown, values?: unknown) => ({ json, meta: { ...(values === undefined ? {} : { values }), referentialEqualities, v: 1 } });
+const equal = (json: unknown, referentialEqualities: unknown, values?: unknown) => ({
+	json,
+	meta: { ...(values === undefined ? {} : { values }), referentialEqualities, v: 1 },
+});
 
 const MiB = 1024 * 1024;
 
@@ -81,12 +84,29 @@ describe('typed arrays are built only from an array of their numbers', () => {
 		for (const name of ['Float64Array', 'Uint8Array', 'Int32Array', 'BigInt64Array']) refused(annotated(json, [['typed-array', name]]), /typed array/);
 	});
 
-	test.each([['Function'], ['Array'], ['ArrayBuffer'], ['SharedArrayBuffer'], ['DataView'], ['Buffer'], ['WebAssembly.Memory'], ['constructor'], ['__proto__'], ['toString']])('an unknown typed array: %s', (name) => {
+	test.each([
+		['Function'],
+		['Array'],
+		['ArrayBuffer'],
+		['SharedArrayBuffer'],
+		['DataView'],
+		['Buffer'],
+		['WebAssembly.Memory'],
+		['constructor'],
+		['__proto__'],
+		['toString'],
+	])('an unknown typed array: %s', (name) => {
 		refused(annotated([1, 2], [['typed-array', name]]), /unknown typed array/);
 	});
 
 	test('malformed typed-array kinds', () => {
-		for (const kind of [['typed-array'], ['typed-array', 'Uint8Array', 'extra'], ['typed-array', ['Uint8Array']], ['typed-array', 8], [['typed-array', 'Uint8Array']]]) {
+		for (const kind of [
+			['typed-array'],
+			['typed-array', 'Uint8Array', 'extra'],
+			['typed-array', ['Uint8Array']],
+			['typed-array', 8],
+			[['typed-array', 'Uint8Array']],
+		]) {
 			refused(annotated([1], [kind]), /unknown type/);
 		}
 	});
@@ -119,7 +139,17 @@ describe('every kind checks its json', () => {
 	});
 
 	test('Error: an object with a string name and message', () => {
-		for (const json of ['boom', null, [], ['Error', 'boom'], { message: 'no name' }, { name: 'E' }, { name: 1, message: 'm' }, { name: 'E', message: {} }, { name: 'E', message: 'm', stack: 5 }]) {
+		for (const json of [
+			'boom',
+			null,
+			[],
+			['Error', 'boom'],
+			{ message: 'no name' },
+			{ name: 'E' },
+			{ name: 1, message: 'm' },
+			{ name: 'E', message: {} },
+			{ name: 'E', message: 'm', stack: 5 },
+		]) {
 			refused(annotated(json, ['Error']), /Error/);
 		}
 	});
@@ -140,7 +170,8 @@ describe('every kind checks its json', () => {
 	});
 
 	test("number: only 'NaN', 'Infinity', '-Infinity' and '-0'", () => {
-		for (const json of [5, '5', 'nan', 'NaN ', '0', '1e400', null, ['NaN'], 'constructor', '__proto__', 'toString']) refused(annotated(json, ['number']), /number/);
+		for (const json of [5, '5', 'nan', 'NaN ', '0', '1e400', null, ['NaN'], 'constructor', '__proto__', 'toString'])
+			refused(annotated(json, ['number']), /number/);
 	});
 
 	test('URL: a string that parses', () => {
@@ -149,7 +180,22 @@ describe('every kind checks its json', () => {
 	});
 
 	test('unknown kinds, including the names of Object.prototype members', () => {
-		for (const kind of ['nope', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'Symbol', 'BigInt', 'class', 5, null, {}, ['class', 'Point'], ['symbol', 'x'], ['custom', 'y']]) {
+		for (const kind of [
+			'nope',
+			'constructor',
+			'__proto__',
+			'toString',
+			'hasOwnProperty',
+			'Symbol',
+			'BigInt',
+			'class',
+			5,
+			null,
+			{},
+			['class', 'Point'],
+			['symbol', 'x'],
+			['custom', 'y'],
+		]) {
 			refused(annotated({ a: 1 }, { a: [kind] }), /unknown type/);
 		}
 	});
@@ -181,7 +227,8 @@ describe('paths lead only to places that exist', () => {
 
 	test('an array index must be one the array has: no 2^32 - 2 (a Set would walk it for minutes)', () => {
 		refused(annotated({ a: [] }, { a: ['set', { '4294967294': ['undefined'] }] }), /no position/);
-		for (const key of ['-1', '01', 'NaN', '1e3', '1.0', ' 1', 'length', '', '2']) refused(annotated({ a: [null, null] }, { a: ['set', { [key.replace('.', '\\.')]: ['undefined'] }] }), /no position/);
+		for (const key of ['-1', '01', 'NaN', '1e3', '1.0', ' 1', 'length', '', '2'])
+			refused(annotated({ a: [null, null] }, { a: ['set', { [key.replace('.', '\\.')]: ['undefined'] }] }), /no position/);
 		// A hole is not a place either (only a payload copied from memory has one).
 		// eslint-disable-next-line no-sparse-arrays
 		expect(() => decodePayload({ json: [, null], meta: { values: { 0: ['undefined'] }, v: 1 } })).toThrow(/^Bad payload: no element 0/);
@@ -240,7 +287,8 @@ describe('paths lead only to places that exist', () => {
 	});
 
 	test('malformed equalities', () => {
-		for (const equalities of [5, 'a', null, [], [5], [['a'], 5], [['a'], {}, 'more'], { a: 'b' }, { a: [5] }, [[5]], [[['a']]]]) refused(equal({ a: {}, b: {} }, equalities));
+		for (const equalities of [5, 'a', null, [], [5], [['a'], 5], [['a'], {}, 'more'], { a: 'b' }, { a: [5] }, [[5]], [[['a']]]])
+			refused(equal({ a: {}, b: {} }, equalities));
 	});
 });
 
@@ -330,24 +378,116 @@ describe('a payload copied from memory (a tab posts it to the SharedWorker)', ()
 
 test('fuzz: thousands of mutated payloads throw nothing but Bad payload errors, and never hang', () => {
 	const random = seededRandom(1302);
-	const pick = <T,>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+	const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 	const shared = { k: 1 };
 	const seeds = [
-		{ d: new Date(1), n: 10n, u: undefined, s: new Set([1, new Date(2)]), m: new Map<unknown, unknown>([['a', 1n], [new Date(3), { z: NaN }]]) },
-		{ e: new Error('x', { cause: new Date(4) }), r: /a+b/gi, url: new URL('https://h/p'), nums: [NaN, -0, Infinity, -Infinity], t: new Uint8Array([1, 2]), f: new Float64Array([0.5]) },
+		{
+			d: new Date(1),
+			n: 10n,
+			u: undefined,
+			s: new Set([1, new Date(2)]),
+			m: new Map<unknown, unknown>([
+				['a', 1n],
+				[new Date(3), { z: NaN }],
+			]),
+		},
+		{
+			e: new Error('x', { cause: new Date(4) }),
+			r: /a+b/gi,
+			url: new URL('https://h/p'),
+			nums: [NaN, -0, Infinity, -Infinity],
+			t: new Uint8Array([1, 2]),
+			f: new Float64Array([0.5]),
+		},
 		{ a: shared, b: [shared, shared], s: new Set([shared]), m: new Map([[shared, shared]]) },
 		[new Set([new Map([['k', [new Date(5), 5n]]])]), { deep: { deeper: { deepest: undefined } } }],
 	];
-	const kinds: unknown[] = ['undefined', 'bigint', 'Date', 'Error', 'regexp', 'set', 'map', 'number', 'URL', 'nope', '__proto__', 'constructor', ['typed-array', 'Float64Array'], ['typed-array', 'Uint8Array'], ['typed-array', 'Nope'], ['class', 'X'], 5, null, {}, []];
-	const jsons: unknown[] = [1e9, 2 ** 31, -1, '1e9', 'NaN', '-0', '99999', '2020-01-01', '/a/g', 'http://x/', null, true, [], [1, 2], [[1, 2]], [['a', 1], ['b', 2]], { length: 2 ** 31 }, { name: 'E', message: 'm' }, {}, '9'.repeat(20_000)];
-	const keys = ['0', '1', '2', 'a', 'b', 's', 'm', 'k', 'd', 'e', 'cause', '__proto__', 'constructor', 'prototype', '', '-1', '4294967294', 'length', '1e3', 'x\\.y', '\\', 'z'];
+	const kinds: unknown[] = [
+		'undefined',
+		'bigint',
+		'Date',
+		'Error',
+		'regexp',
+		'set',
+		'map',
+		'number',
+		'URL',
+		'nope',
+		'__proto__',
+		'constructor',
+		['typed-array', 'Float64Array'],
+		['typed-array', 'Uint8Array'],
+		['typed-array', 'Nope'],
+		['class', 'X'],
+		5,
+		null,
+		{},
+		[],
+	];
+	const jsons: unknown[] = [
+		1e9,
+		2 ** 31,
+		-1,
+		'1e9',
+		'NaN',
+		'-0',
+		'99999',
+		'2020-01-01',
+		'/a/g',
+		'http://x/',
+		null,
+		true,
+		[],
+		[1, 2],
+		[[1, 2]],
+		[
+			['a', 1],
+			['b', 2],
+		],
+		{ length: 2 ** 31 },
+		{ name: 'E', message: 'm' },
+		{},
+		'9'.repeat(20_000),
+	];
+	const keys = [
+		'0',
+		'1',
+		'2',
+		'a',
+		'b',
+		's',
+		'm',
+		'k',
+		'd',
+		'e',
+		'cause',
+		'__proto__',
+		'constructor',
+		'prototype',
+		'',
+		'-1',
+		'4294967294',
+		'length',
+		'1e3',
+		'x\\.y',
+		'\\',
+		'z',
+	];
 	const randomPath = () => Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(keys)).join('.');
 
 	/** One random change somewhere in a JSON-shaped tree; returns the (possibly new) tree. */
 	const mutate = (node: unknown, depth: number): unknown => {
 		const r = random();
 		if (depth > 6 || r < 0.15) {
-			const choices = [() => pick(jsons), () => pick(kinds), () => randomPath(), () => [pick(kinds)], () => [pick(kinds), { [randomPath()]: [pick(kinds)] }], () => ({ [randomPath()]: [pick(kinds)] }), () => [[randomPath()], { [randomPath()]: [randomPath()] }]];
+			const choices = [
+				() => pick(jsons),
+				() => pick(kinds),
+				() => randomPath(),
+				() => [pick(kinds)],
+				() => [pick(kinds), { [randomPath()]: [pick(kinds)] }],
+				() => ({ [randomPath()]: [pick(kinds)] }),
+				() => [[randomPath()], { [randomPath()]: [randomPath()] }],
+			];
 			return pick(choices)();
 		}
 		if (Array.isArray(node) && node.length) {
@@ -379,7 +519,11 @@ test('fuzz: thousands of mutated payloads throw nothing but Bad payload errors, 
 		const base = JSON.parse(JSON.stringify(encodePayload(pick(seeds)))) as { json: unknown; meta: unknown };
 		let payload: unknown = base;
 		const rounds = 1 + Math.floor(random() * 3);
-		for (let i = 0; i < rounds; i++) payload = random() < 0.5 ? { ...(payload as object), meta: mutate((payload as typeof base).meta, 0) } : { ...(payload as object), json: mutate((payload as typeof base).json, 0) };
+		for (let i = 0; i < rounds; i++)
+			payload =
+				random() < 0.5
+					? { ...(payload as object), meta: mutate((payload as typeof base).meta, 0) }
+					: { ...(payload as object), json: mutate((payload as typeof base).json, 0) };
 		const text = JSON.stringify(payload);
 		for (const fresh of [true, false]) {
 			const started = performance.now();

@@ -47,7 +47,11 @@ export type ExtraWorkerOptions = Partial<Pick<WorkerOptions, 'serviceBindings' |
 };
 
 /** Bundles `entry` and serves it from workerd on 127.0.0.1, with `TestRoom` bound as `ROOM` (and `extra`). */
-export async function startWorkerd(entry: string, outfile: string, extra: ExtraWorkerOptions = {}): Promise<{ mf: Miniflare; origin: string; wsOrigin: string }> {
+export async function startWorkerd(
+	entry: string,
+	outfile: string,
+	extra: ExtraWorkerOptions = {},
+): Promise<{ mf: Miniflare; origin: string; wsOrigin: string }> {
 	const scriptPath = await bundleWorker(entry, outfile);
 	const mf = new Miniflare({
 		...extra,
@@ -68,7 +72,10 @@ export async function startWorkerd(entry: string, outfile: string, extra: ExtraW
  */
 export async function startRoomWorker(extra: ExtraWorkerOptions = {}, entry = 'tests/worker/index.ts', outfile = 'test-worker.js'): Promise<RoomWorker> {
 	// The test Worker's stricter and looser rooms (see tests/worker/index.ts), by room name prefix.
-	const durableObjects = entry === 'tests/worker/index.ts' ? { STRICT: { className: 'StrictRoom', useSQLite: true }, OPEN: { className: 'OpenRoom', useSQLite: true }, ...extra.durableObjects } : extra.durableObjects;
+	const durableObjects =
+		entry === 'tests/worker/index.ts'
+			? { STRICT: { className: 'StrictRoom', useSQLite: true }, OPEN: { className: 'OpenRoom', useSQLite: true }, ...extra.durableObjects }
+			: extra.durableObjects;
 	const { mf, origin, wsOrigin } = await startWorkerd(entry, outfile, { ...extra, durableObjects });
 	return {
 		mf,

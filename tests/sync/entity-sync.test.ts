@@ -77,7 +77,7 @@ const write = (room: string, changes: EntityChangeInput[]) => worker.rpc<number[
 
 /** A tiny seeded PRNG, so a failing run can be replayed. */
 function random(seed: number) {
-	return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+	return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('entity changes', () => {
@@ -106,7 +106,10 @@ describe('entity changes', () => {
 		await write(room, [{ action: 'created', entity_type: 'todo', id: 'a', data: { n: 0 } }]);
 		await a.until(() => a.feed.position === 1);
 		await a.disconnect();
-		await write(room, [1, 2, 3, 4, 5].map((n) => ({ action: 'updated', entity_type: 'todo', id: 'a', data: { n } })));
+		await write(
+			room,
+			[1, 2, 3, 4, 5].map((n) => ({ action: 'updated', entity_type: 'todo', id: 'a', data: { n } })),
+		);
 		await a.connect();
 		expect(a.applied).toEqual([1, 2, 3, 4, 5, 6]);
 		expect(a.store.get('todo/a')).toEqual({ n: 5 });

@@ -211,7 +211,7 @@ function sharedWorker(): OpenPort {
 	};
 }
 
-describe('following late on the SharedWorker\'s socket', () => {
+describe("following late on the SharedWorker's socket", () => {
 	/** Fast keep-alive, so the worker finds a socket the room closed within a fraction of a second. */
 	const fast = { pingIntervalMs: 100, pongTimeoutMs: 100, reconnect: { baseDelayMs: 20, jitter: 0 } };
 

@@ -18,7 +18,7 @@ const status: ConnectionStatus = ws.status;
 const sessions: readonly SessionInfo<Meta>[] = ws.sessions;
 const users: readonly UserPresence<Meta>[] = ws.users;
 const color: string | undefined = ws.users[0]?.meta.color;
-void status, sessions, users, color;
+(void status, sessions, users, color);
 // @ts-expect-error state is read-only
 ws.status = 'connected';
 // @ts-expect-error
@@ -57,7 +57,7 @@ void ws.send('session:list', { sessions: [] });
 // rpc: the room's API, pipelinable.
 const sum: Promise<number> = ws.rpc.add(1, 2);
 const pipelined: Promise<number> = ws.rpc.counter(1).increment(2).value();
-void sum, pipelined;
+(void sum, pipelined);
 // @ts-expect-error wrong argument type
 void ws.rpc.add('1', 2);
 // @ts-expect-error no such method
@@ -70,7 +70,7 @@ void plain.send('anything', { at: new Date() });
 
 // Two directions: what the room sends (`Events`) and what the client sends (`Messages`).
 interface Messages {
-	'typing': { on: boolean };
+	typing: { on: boolean };
 }
 declare const twoWay: WebsocketClient<Meta, Events, TestApi, Messages>;
 void twoWay.send('typing', { on: true });

@@ -19,7 +19,7 @@ const members: readonly PresenceMember<Meta>[] = presence.members;
 const color: string | undefined = presence.members[0]?.meta.color;
 const tabs: number | undefined = presence.members[0]?.sessions.length;
 const more: Promise<number> = presence.more(20);
-void mode, count, members, color, tabs, more;
+(void mode, count, members, color, tabs, more);
 // @ts-expect-error read-only
 presence.count = 3;
 // @ts-expect-error read-only

@@ -7,7 +7,7 @@ declare const rpc: RoomRpc<TestApi>;
 const sum: Promise<number> = rpc.add(1, 2);
 const pipelined: Promise<number> = rpc.counter(1).increment(2).value();
 const who: Promise<{ id: string }> = rpc.whoami();
-void sum, pipelined, who;
+(void sum, pipelined, who);
 
 // @ts-expect-error wrong argument type
 rpc.add('1', 2);

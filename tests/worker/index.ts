@@ -19,7 +19,7 @@ export interface TestMeta {
 export interface TestEvents {
 	'chat:message': { text: string; from: string; at: Date };
 	'cursor:move': { x: number; y: number };
-	'rich': { at: Date; map: Map<string, number>; set: Set<string>; big: bigint; nothing: undefined };
+	rich: { at: Date; map: Map<string, number>; set: Set<string>; big: bigint; nothing: undefined };
 	[event: string]: unknown;
 }
 
@@ -103,7 +103,10 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 
 	/** Test-only: the tables in this room's SQLite storage. */
 	tables(): string[] {
-		return this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((row) => row.name);
+		return this.ctx.storage.sql
+			.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+			.toArray()
+			.map((row) => row.name);
 	}
 
 	/** Test-only: make a session's attachment unreadable, as storage corruption would. */
@@ -123,7 +126,9 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 
 	/** Counts what the room reports, by kind and outcome (read back with `stats()`). */
 	override onMetric(metric: RoomMetric) {
-		this.#bump(`metric:${metric.kind}:${metric.kind === 'batch' ? metric.outcome : metric.kind === 'refused' ? metric.code : metric.kind === 'closed' ? metric.reason : metric.code}`);
+		this.#bump(
+			`metric:${metric.kind}:${metric.kind === 'batch' ? metric.outcome : metric.kind === 'refused' ? metric.code : metric.kind === 'closed' ? metric.reason : metric.code}`,
+		);
 	}
 
 	override onConnect(session: Session<TestMeta>) {
@@ -189,7 +194,20 @@ function namespaceFor(env: Env, room: string): DurableObjectNamespace<TestRoom> 
 }
 
 type RpcCall = {
-	method: 'broadcast' | 'sendTo' | 'getSessions' | 'kick' | 'stats' | 'corrupt' | 'closeAll' | 'entityChanged' | 'entitiesChanged' | 'changeHead' | 'metrics' | 'messages' | 'tables';
+	method:
+		| 'broadcast'
+		| 'sendTo'
+		| 'getSessions'
+		| 'kick'
+		| 'stats'
+		| 'corrupt'
+		| 'closeAll'
+		| 'entityChanged'
+		| 'entitiesChanged'
+		| 'changeHead'
+		| 'metrics'
+		| 'messages'
+		| 'tables';
 	args: unknown[];
 };
 

@@ -5,7 +5,10 @@ import { connect, type BenchSocket } from '../sockets.js';
 /** Upgrades in flight while `openSockets` opens its sockets. */
 const CONCURRENCY = 16;
 
-export async function openSockets({ impl, wsOrigin, room, deflate }: { impl: Impl; wsOrigin: string; room: string; deflate: boolean }, count: number): Promise<BenchSocket[]> {
+export async function openSockets(
+	{ impl, wsOrigin, room, deflate }: { impl: Impl; wsOrigin: string; room: string; deflate: boolean },
+	count: number,
+): Promise<BenchSocket[]> {
 	const sockets: BenchSocket[] = [];
 	for (let i = 0; i < count; i += CONCURRENCY) {
 		const wave = Array.from({ length: Math.min(CONCURRENCY, count - i) }, () => connect(impl, wsOrigin, room, { deflate }));

@@ -17,7 +17,10 @@ import { hasPresence } from '../../shared/impl.js';
  * by the library's own reconnects); a socket that failed three times is counted as failed, not
  * thrown: refusing connections under load is a finding, not a harness error.
  */
-async function openAll(config: CrowdConfig, onOpen: (at: number) => void): Promise<{ sockets: BenchSocket[]; failed: number; retried: number; reasons: string[] }> {
+async function openAll(
+	config: CrowdConfig,
+	onOpen: (at: number) => void,
+): Promise<{ sockets: BenchSocket[]; failed: number; retried: number; reasons: string[] }> {
 	const sockets: BenchSocket[] = [];
 	const reasons: string[] = [];
 	let failed = 0;
@@ -143,7 +146,10 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 		callErrors,
 		callLatencies,
 		closed: sockets.filter((s) => s.closed).length,
-		closeCodes: sockets.reduce<Record<string, number>>((codes, s) => (s.closed ? { ...codes, [String(s.closeCode)]: (codes[String(s.closeCode)] ?? 0) + 1 } : codes), {}),
+		closeCodes: sockets.reduce<Record<string, number>>(
+			(codes, s) => (s.closed ? { ...codes, [String(s.closeCode)]: (codes[String(s.closeCode)] ?? 0) + 1 } : codes),
+			{},
+		),
 		clientCpuUs: used.user + used.system,
 	});
 	await ctl.next('exit');

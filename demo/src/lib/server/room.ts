@@ -83,10 +83,7 @@ export class ChatRoom extends WebsocketServer<ChatMeta, ChatEvents> {
 
 	/** Every todo, oldest first. */
 	listTodos(): Todo[] {
-		return this.ctx.storage.sql
-			.exec<TodoRow>('SELECT id, title, done, created_by, created_at FROM todos ORDER BY created_at')
-			.toArray()
-			.map(fromRow);
+		return this.ctx.storage.sql.exec<TodoRow>('SELECT id, title, done, created_by, created_at FROM todos ORDER BY created_at').toArray().map(fromRow);
 	}
 
 	addTodo(title: string, created_by: string): Todo {

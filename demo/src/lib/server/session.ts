@@ -72,8 +72,14 @@ export async function openSession(cookie: string | undefined, secret: string): P
 
 /** Checks what a person typed on the sign-in form. */
 export function readSignIn(form: FormData): { name: string; org: string } | { problem: string } {
-	const name = String(form.get('name') ?? '').trim().replace(/\s+/g, ' ');
-	const org = String(form.get('org') ?? '').trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+	const name = String(form.get('name') ?? '')
+		.trim()
+		.replace(/\s+/g, ' ');
+	const org = String(form.get('org') ?? '')
+		.trim()
+		.toLowerCase()
+		.replace(/[^a-z0-9]+/g, '-')
+		.replace(/^-|-$/g, '');
 	if (name === '' || name.length > 40) return { problem: 'Choose a name of 1 to 40 characters.' };
 	if (org === '' || org.length > 40) return { problem: 'Choose an organisation: letters and digits, up to 40.' };
 	return { name, org };
