@@ -6,19 +6,19 @@
  * would use it.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClosedByRoom, RoomClient } from '../../client/headless.js';
-import { readyLine, stopProcessGroup } from '../support/process.js';
+import { stopProcessGroup, wranglerDev } from '../support/process.js';
 import { bundleWorker } from '../support/workerd.js';
 
 const root = join(import.meta.dir, '..', '..');
 let wrangler: ChildProcess;
 let origin: string;
 let dir: string;
-/** Everything wrangler printed so far, colours stripped. */
+/** Everything wrangler printed since it was ready, colours stripped. */
 let output = '';
 
 beforeAll(async () => {
@@ -37,26 +37,8 @@ tag = "v1"
 new_sqlite_classes = ["TestRoom"]
 `,
 	);
-	wrangler = spawn(
-		join(root, 'node_modules', '.bin', 'wrangler'),
-		[
-			'dev',
-			'-c',
-			'wrangler.toml',
-			'--ip',
-			'127.0.0.1',
-			'--port',
-			'0',
-			'--inspector-port',
-			'0',
-			'--persist-to',
-			join(dir, 'state'),
-			'--show-interactive-dev-session=false',
-		],
-		{ cwd: dir, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-	);
+	({ child: wrangler, origin } = await wranglerDev(join(root, 'node_modules', '.bin', 'wrangler'), dir, join(dir, 'state'), ['-c', 'wrangler.toml']));
 	for (const stream of [wrangler.stdout, wrangler.stderr]) stream?.on('data', (chunk: Buffer) => (output += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '')));
-	origin = await readyLine(wrangler, 'wrangler dev', /Ready on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
 }, 120_000);
 
 afterAll(async () => {

@@ -20,7 +20,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ackFrame } from '../../rpc/frame.js';
 import { CHROMIUM, STEP_MS, pageLogs } from '../e2e/browser.js';
 import { refusalNotice } from '../kit/sockets.js';
-import { readyLine, stopProcessGroup } from '../support/process.js';
+import { readyLine, stopProcessGroup, wranglerDev } from '../support/process.js';
 import { builtApp, preparedApp, write, type PreparedApp } from './app.js';
 
 const logs = pageLogs(60);
@@ -85,19 +85,7 @@ describe('built, under wrangler dev', () => {
 		const app = await builtApp();
 		const state = mkdtempSync(join(tmpdir(), 'fresh-app-state-'));
 		scratch.push(state);
-		wrangler = serve(app, 'wrangler', [
-			'dev',
-			'--ip',
-			'127.0.0.1',
-			'--port',
-			'0',
-			'--inspector-port',
-			'0',
-			'--persist-to',
-			state,
-			'--show-interactive-dev-session=false',
-		]);
-		origin = await readyLine(wrangler, 'wrangler dev', /Ready on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
+		({ child: wrangler, origin } = await wranglerDev(app.bin('wrangler'), app.dir, state));
 	}, 600_000);
 
 	afterAll(async () => {

@@ -2,7 +2,7 @@
  * Child processes the tests start as servers (`wrangler dev`, `vite dev`): waiting for the line that
  * says they are ready, and ending them with everything they started.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
  * Resolves with the first capture group of `pattern` once it matches the child's output (stdout and
@@ -41,4 +41,23 @@ export async function stopProcessGroup(child: ChildProcess): Promise<void> {
 	const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 5_000);
 	await exited;
 	clearTimeout(timer);
+}
+
+/**
+ * `wrangler dev` as the tests run it: the `wrangler` binary at `bin`, started in `cwd` (its
+ * wrangler config there, `args` added), on 127.0.0.1 with free ports and its state in `persistTo`.
+ * Resolves once it is ready, with its origin; stopped again if it never gets ready.
+ */
+export async function wranglerDev(bin: string, cwd: string, persistTo: string, args: string[] = []): Promise<{ child: ChildProcess; origin: string }> {
+	const child = spawn(
+		bin,
+		['dev', ...args, '--ip', '127.0.0.1', '--port', '0', '--inspector-port', '0', '--persist-to', persistTo, '--show-interactive-dev-session=false'],
+		{ cwd, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+	);
+	try {
+		return { child, origin: await readyLine(child, 'wrangler dev', /Ready on (http:\/\/127\.0\.0\.1:\d+)/, 90_000) };
+	} catch (error) {
+		await stopProcessGroup(child);
+		throw error;
+	}
 }
