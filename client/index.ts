@@ -34,19 +34,5 @@ export type { DatabaseClientHooks, DatabaseEntityChange, DatabaseHooks } from '.
 export type { PresenceMember, RoomPresence, UserPresence } from './presence.js';
 export type { Clock } from './clock.js';
 export { ClosedByRoom, RetriesExhausted, SendDropped } from './errors.js';
-export { CallTimeout, ConnectionLost, RoomError, type RoomErrorCode, type RoomErrorData } from '../rpc/errors.js';
-export { CloseCode } from '../rpc/protocol.js';
-export type {
-	AuthSessionMeta,
-	EntityEvent,
-	EventMap,
-	MessageOf,
-	PresenceCount,
-	PresenceMode,
-	PresencePage,
-	PresenceUpdate,
-	PresenceWindow,
-	RoomEvents,
-	RoomRpc,
-	SessionInfo,
-} from '../rpc/types.js';
+// The contract's errors and types, as `@delightstack/websocket/rpc` exports them.
+export * from '../rpc/index.js';

@@ -303,6 +303,9 @@ for (const name of Object.getOwnPropertyNames(Listener.prototype)) {
 	if (name !== 'constructor') Object.defineProperty(PlainListener.prototype, name, Object.getOwnPropertyDescriptor(Listener.prototype, name)!);
 }
 
+/** `calls` between two plain events, to show what comes after them still runs. */
+const between = (...calls: Array<[string, ...unknown[]]>) => encodeCalls([['event', 'a', 1], ...calls, ['event', 'b', 2]]);
+
 const ONE_WAY: Array<[string, string[]]> = [
 	[
 		'events and a closing notice',
@@ -313,38 +316,10 @@ const ONE_WAY: Array<[string, string[]]> = [
 			['closing', 4001, 'bye'],
 		]),
 	],
-	[
-		'a call that throws, then more',
-		encodeCalls([
-			['event', 'a', 1],
-			['boom', 1],
-			['rejects', 2],
-			['event', 'b', 2],
-		]),
-	],
-	[
-		'an unknown method among them',
-		encodeCalls([
-			['event', 'a', 1],
-			['nosuch', 1],
-			['event', 'b', 2],
-		]),
-	],
-	[
-		'a getter among them',
-		encodeCalls([
-			['event', 'a', 1],
-			['getter', 1],
-			['event', 'b', 2],
-		]),
-	],
-	[
-		'an instance field',
-		encodeCalls([
-			['event', 'a', 1],
-			['log', 1],
-		]),
-	],
+	['a call that throws, then more', between(['boom', 1], ['rejects', 2])],
+	['an unknown method among them', between(['nosuch', 1])],
+	['a getter among them', between(['getter', 1])],
+	['an instance field', between(['log', 1])],
 	['a pipelined argument', [...encodeCalls([['event', 'a', 1]]), '["push",["pipeline",0,["event"],["b",["pipeline",1]]]]']],
 ];
 

@@ -2,6 +2,7 @@
  * What the browser tests share: how Chromium is launched, what its pages logged (to explain a
  * failure), and signing in to the demo.
  */
+import { test } from 'bun:test';
 import type { Page } from 'playwright-core';
 
 /** How long one step (a navigation, a wait for an element) may take. */
@@ -17,6 +18,14 @@ export const CHROMIUM = {
 /** What a test file's pages log, kept to explain a failure: the last `keep` lines (all by default). */
 export function pageLogs(keep = Infinity) {
 	const logs: string[] = [];
+	async function explained(scenario: () => Promise<void>): Promise<void> {
+		try {
+			await scenario();
+		} catch (error) {
+			(error as Error).message += `\n--- browser logs ---\n${logs.slice(-keep).join('\n') || '(none)'}`;
+			throw error;
+		}
+	}
 	return {
 		/** Records what `page` logs, its errors and its crash, under `name`. */
 		watch(page: Page, name: string): void {
@@ -25,13 +34,10 @@ export function pageLogs(keep = Infinity) {
 			page.on('crash', () => logs.push(`${name} crashed`));
 		},
 		/** Runs a browser scenario; if it fails, the error carries what the pages logged. */
-		async explained(scenario: () => Promise<void>): Promise<void> {
-			try {
-				await scenario();
-			} catch (error) {
-				(error as Error).message += `\n--- browser logs ---\n${logs.slice(-keep).join('\n') || '(none)'}`;
-				throw error;
-			}
+		explained,
+		/** A test of a browser scenario (see `explained`), given `timeoutMs` (60 s by default) in all. */
+		scenario(name: string, run: () => Promise<void>, timeoutMs = 60_000): void {
+			test(name, () => explained(run), timeoutMs);
 		},
 	};
 }

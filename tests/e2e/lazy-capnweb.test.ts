@@ -5,7 +5,7 @@
  * (refused as by a network that is down) to show that plain calls and events never need it, that a
  * pipelined call fails clearly without it, and that a later one loads it.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect } from 'bun:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RoomWorker } from '../support/workerd.js';
 import { CHROMIUM, pageLogs, STEP_MS } from './browser.js';
@@ -54,8 +54,9 @@ async function open(room: string, user: string, chunk: { requests: number; refus
 	return page;
 }
 
-test('plain calls and events work without the chunk; a pipelined call fails clearly without it, and loads it later', async () => {
-	await logs.explained(async () => {
+logs.scenario(
+	'plain calls and events work without the chunk; a pipelined call fails clearly without it, and loads it later',
+	async () => {
 		const room = `lazy-${Date.now()}`;
 		const chunk = { requests: 0, refuse: true };
 		const ann = await open(room, 'ann', chunk);
@@ -84,5 +85,6 @@ test('plain calls and events work without the chunk; a pipelined call fails clea
 		expect(await ann.evaluate(() => app.count(1, 2))).toBe(3);
 		await ann.close();
 		await bob.close();
-	});
-}, 120_000);
+	},
+	120_000,
+);

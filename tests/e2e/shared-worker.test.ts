@@ -11,7 +11,7 @@
  * The bound under test for a tab that dies without `pagehide`: released by the heartbeat within
  * (3 + 1) × 2 s = 8 s of its last answer (client/shared/protocol.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,7 @@ function tapPorts(): void {
 }
 
 /** What the pages logged (the last 60 lines), to explain a failure. */
-const { watch, explained } = pageLogs(60);
+const { watch, scenario } = pageLogs(60);
 
 function launch(): Promise<{ context: BrowserContext; dir: string }> {
 	const dir = mkdtempSync(join(tmpdir(), 'shared-worker-profile-'));
@@ -155,276 +155,231 @@ describe('tabs of one browser, one socket per room', () => {
 	const annSessions = async (room: string) =>
 		(await server!.rpc<Array<{ ws_session_id: string; meta: TestMeta }>>(room, 'getSessions')).filter((s) => s.meta.user_id === 'ann');
 
-	test(
-		'two tabs: one connection; each broadcast reaches each tab once; a reply only the caller',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const a = await openTab(room);
-				const b = await openTab(room);
+	scenario('two tabs: one connection; each broadcast reaches each tab once; a reply only the caller', async () => {
+		const room = freshRoom();
+		const a = await openTab(room);
+		const b = await openTab(room);
 
-				expect(await annSessions(room)).toHaveLength(1);
-				expect(await sharedWorkers(context!)).toHaveLength(1);
-				// Both tabs see the one session, and it is the same one.
-				const inA = await a.evaluate(() => window.app.sessions());
-				expect(inA).toHaveLength(1);
-				expect(await b.evaluate(() => window.app.sessions())).toEqual(inA);
+		expect(await annSessions(room)).toHaveLength(1);
+		expect(await sharedWorkers(context!)).toHaveLength(1);
+		// Both tabs see the one session, and it is the same one.
+		const inA = await a.evaluate(() => window.app.sessions());
+		expect(inA).toHaveLength(1);
+		expect(await b.evaluate(() => window.app.sessions())).toEqual(inA);
 
-				await a.evaluate(() => window.app.post('one from a'));
-				await b.evaluate(() => window.app.post('one from b'));
-				await a.evaluate(() => window.app.post('last'));
-				for (const page of [a, b]) await page.waitForFunction(() => window.app.texts().includes('last'));
-				expect(await texts(a)).toEqual(['one from a', 'one from b', 'last']);
-				expect(await texts(b)).toEqual(['one from a', 'one from b', 'last']);
-				for (const page of [a, b]) {
-					const events = (await portLog(page)).filter((m) => m.type === 'event' && m.name === 'chat:message');
-					expect(events).toHaveLength(3);
-				}
+		await a.evaluate(() => window.app.post('one from a'));
+		await b.evaluate(() => window.app.post('one from b'));
+		await a.evaluate(() => window.app.post('last'));
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.texts().includes('last'));
+		expect(await texts(a)).toEqual(['one from a', 'one from b', 'last']);
+		expect(await texts(b)).toEqual(['one from a', 'one from b', 'last']);
+		for (const page of [a, b]) {
+			const events = (await portLog(page)).filter((m) => m.type === 'event' && m.name === 'chat:message');
+			expect(events).toHaveLength(3);
+		}
 
-				// Replies: both tabs call at once; each gets its own answer, and no tab's port ever carries
-				// more replies than the calls that tab made.
-				const [mine, theirs] = await Promise.all([a.evaluate(() => window.app.echo('for a')), b.evaluate(() => window.app.echo('for b'))]);
-				expect([mine, theirs]).toEqual(['for a', 'for b']);
-				for (const page of [a, b]) {
-					const replies = (await portLog(page)).filter((m) => m.type === 'replied').length;
-					expect(replies).toBe(await page.evaluate(() => window.app.calls));
-				}
-				await a.close();
-				await b.close();
-			}),
-		60_000,
-	);
+		// Replies: both tabs call at once; each gets its own answer, and no tab's port ever carries
+		// more replies than the calls that tab made.
+		const [mine, theirs] = await Promise.all([a.evaluate(() => window.app.echo('for a')), b.evaluate(() => window.app.echo('for b'))]);
+		expect([mine, theirs]).toEqual(['for a', 'for b']);
+		for (const page of [a, b]) {
+			const replies = (await portLog(page)).filter((m) => m.type === 'replied').length;
+			expect(replies).toBe(await page.evaluate(() => window.app.calls));
+		}
+		await a.close();
+		await b.close();
+	});
 
-	test(
-		'a tab opened later shows presence at once, from the worker, without a new session',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const bob = await observe(room);
-				const a = await openTab(room);
-				await bob.next('session:connected');
+	scenario('a tab opened later shows presence at once, from the worker, without a new session', async () => {
+		const room = freshRoom();
+		const bob = await observe(room);
+		const a = await openTab(room);
+		await bob.next('session:connected');
 
-				const later = await openTab(room);
-				// When `ws:connected` fired, both sessions (bob and the shared one) were already known.
-				expect(await later.evaluate(() => window.app.sessionsAtConnect)).toEqual([2]);
-				// (No `entity:synced`: the page does not follow entity changes.)
-				expect(await later.evaluate(() => window.app.seen.map((e) => e.event))).toEqual(['session:list', 'ws:connected']);
-				// The room saw no new connection for it.
-				await a.evaluate(() => window.app.post('marker'));
-				await bob.next('chat:message');
-				expect(bob.names().filter((n) => n === 'session:connected')).toHaveLength(1);
-				expect(await annSessions(room)).toHaveLength(1);
-				await a.close();
-				await later.close();
-				await bob.close();
-			}),
-		60_000,
-	);
+		const later = await openTab(room);
+		// When `ws:connected` fired, both sessions (bob and the shared one) were already known.
+		expect(await later.evaluate(() => window.app.sessionsAtConnect)).toEqual([2]);
+		// (No `entity:synced`: the page does not follow entity changes.)
+		expect(await later.evaluate(() => window.app.seen.map((e) => e.event))).toEqual(['session:list', 'ws:connected']);
+		// The room saw no new connection for it.
+		await a.evaluate(() => window.app.post('marker'));
+		await bob.next('chat:message');
+		expect(bob.names().filter((n) => n === 'session:connected')).toHaveLength(1);
+		expect(await annSessions(room)).toHaveLength(1);
+		await a.close();
+		await later.close();
+		await bob.close();
+	});
 
-	test(
-		'sync unused costs nothing; a tab that follows later gets every change from then on, across a drop',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const a = await openTab(room);
-				const b = await openTab(room);
-				const entityEvents = (page: Page) => page.evaluate(() => window.app.seen.map((e) => e.event).filter((name) => name.startsWith('entity:')));
-				expect(await b.evaluate(() => window.app.echo('after the joins'))).toBe('after the joins');
-				// Neither tab follows: no catch-up asked for, no verdict, no change-log table.
-				expect(await entityEvents(a)).toEqual([]);
-				expect(await entityEvents(b)).toEqual([]);
-				expect(await server!.rpc<string[]>(room, 'tables')).not.toContain('_ws_changes');
+	scenario('sync unused costs nothing; a tab that follows later gets every change from then on, across a drop', async () => {
+		const room = freshRoom();
+		const a = await openTab(room);
+		const b = await openTab(room);
+		const entityEvents = (page: Page) => page.evaluate(() => window.app.seen.map((e) => e.event).filter((name) => name.startsWith('entity:')));
+		expect(await b.evaluate(() => window.app.echo('after the joins'))).toBe('after the joins');
+		// Neither tab follows: no catch-up asked for, no verdict, no change-log table.
+		expect(await entityEvents(a)).toEqual([]);
+		expect(await entityEvents(b)).toEqual([]);
+		expect(await server!.rpc<string[]>(room, 'tables')).not.toContain('_ws_changes');
 
-				const write = (id: number) => server!.rpc(room, 'entityChanged', 'created', 'todo', id, { id });
-				await write(1);
-				await b.waitForFunction(() => window.app.seen.some((e) => e.event === 'entity:created'));
-				await b.evaluate(() => window.app.follow());
-				await b.waitForFunction(() => window.app.live() && window.app.seen.some((e) => e.event === 'entity:synced'));
-				await write(2);
-				await b.waitForFunction(() => window.app.changes().length === 1);
-				// The room drops the worker's socket; what happens meanwhile is replayed on the next one.
-				await server!.rpc(room, 'closeAll', 1012, 'restart');
-				await write(3);
-				await write(4);
-				await b.waitForFunction(() => window.app.changes().length === 3 && window.app.live());
-				expect(await b.evaluate(() => window.app.changes().map((c) => c.id))).toEqual([2, 3, 4]);
-				expect(await entityEvents(b)).not.toContain('entity:resync');
-				// The tab that does not follow heard every change, and never a verdict.
-				await a.waitForFunction(() => window.app.seen.filter((e) => e.event === 'entity:created').length === 4);
-				expect(await entityEvents(a)).toEqual(['entity:created', 'entity:created', 'entity:created', 'entity:created']);
-				await a.close();
-				await b.close();
-			}),
-		60_000,
-	);
+		const write = (id: number) => server!.rpc(room, 'entityChanged', 'created', 'todo', id, { id });
+		await write(1);
+		await b.waitForFunction(() => window.app.seen.some((e) => e.event === 'entity:created'));
+		await b.evaluate(() => window.app.follow());
+		await b.waitForFunction(() => window.app.live() && window.app.seen.some((e) => e.event === 'entity:synced'));
+		await write(2);
+		await b.waitForFunction(() => window.app.changes().length === 1);
+		// The room drops the worker's socket; what happens meanwhile is replayed on the next one.
+		await server!.rpc(room, 'closeAll', 1012, 'restart');
+		await write(3);
+		await write(4);
+		await b.waitForFunction(() => window.app.changes().length === 3 && window.app.live());
+		expect(await b.evaluate(() => window.app.changes().map((c) => c.id))).toEqual([2, 3, 4]);
+		expect(await entityEvents(b)).not.toContain('entity:resync');
+		// The tab that does not follow heard every change, and never a verdict.
+		await a.waitForFunction(() => window.app.seen.filter((e) => e.event === 'entity:created').length === 4);
+		expect(await entityEvents(a)).toEqual(['entity:created', 'entity:created', 'entity:created', 'entity:created']);
+		await a.close();
+		await b.close();
+	});
 
-	test(
-		`closing one tab keeps the socket; closing the last closes it, announced within ${RELEASE_BOUND_MS} ms`,
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const bob = await observe(room);
-				const a = await openTab(room);
-				const b = await openTab(room);
-				await bob.next('session:connected');
+	scenario(`closing one tab keeps the socket; closing the last closes it, announced within ${RELEASE_BOUND_MS} ms`, async () => {
+		const room = freshRoom();
+		const bob = await observe(room);
+		const a = await openTab(room);
+		const b = await openTab(room);
+		await bob.next('session:connected');
 
-				await a.close();
-				expect(await b.evaluate(() => window.app.echo('still here'))).toBe('still here');
-				expect(await annSessions(room)).toHaveLength(1);
-				expect(bob.names()).not.toContain('session:disconnected');
+		await a.close();
+		expect(await b.evaluate(() => window.app.echo('still here'))).toBe('still here');
+		expect(await annSessions(room)).toHaveLength(1);
+		expect(bob.names()).not.toContain('session:disconnected');
 
-				const closed = Date.now();
-				await b.close(); // pagehide: the tab says goodbye
-				expect(await bob.next('session:disconnected', RELEASE_BOUND_MS)).toMatchObject({ meta: { user_id: 'ann' } });
-				// Sooner than the heartbeat could have released it: it was the goodbye.
-				expect(Date.now() - closed).toBeLessThan(HEARTBEAT_FLOOR_MS);
-				expect(await annSessions(room)).toHaveLength(0);
-				await bob.close();
-			}),
-		60_000,
-	);
+		const closed = Date.now();
+		await b.close(); // pagehide: the tab says goodbye
+		expect(await bob.next('session:disconnected', RELEASE_BOUND_MS)).toMatchObject({ meta: { user_id: 'ann' } });
+		// Sooner than the heartbeat could have released it: it was the goodbye.
+		expect(Date.now() - closed).toBeLessThan(HEARTBEAT_FLOOR_MS);
+		expect(await annSessions(room)).toHaveLength(0);
+		await bob.close();
+	});
 
-	test(
-		'a tab killed without pagehide is released by the heartbeat',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const bob = await observe(room);
-				// The first tab starts the worker, and Chromium runs the worker in that tab's process: it
-				// stays alive (out of the room) so that the crash below takes only the second tab.
-				const browser = await freshBrowser();
-				const host = await openTab(room, { in: browser });
-				const doomed = await openTab(room, { in: browser });
-				await host.evaluate(() => window.app.disconnect());
-				expect(await annSessions(room)).toHaveLength(1);
+	scenario('a tab killed without pagehide is released by the heartbeat', async () => {
+		const room = freshRoom();
+		const bob = await observe(room);
+		// The first tab starts the worker, and Chromium runs the worker in that tab's process: it
+		// stays alive (out of the room) so that the crash below takes only the second tab.
+		const browser = await freshBrowser();
+		const host = await openTab(room, { in: browser });
+		const doomed = await openTab(room, { in: browser });
+		await host.evaluate(() => window.app.disconnect());
+		expect(await annSessions(room)).toHaveLength(1);
 
-				await crash(browser, doomed);
-				const crashed = Date.now();
-				await bob.next('session:disconnected', RELEASE_BOUND_MS + 5_000);
-				const releasedAfter = Date.now() - crashed;
-				// Not sooner than the missed heartbeats allow (so it was the heartbeat), not later than the bound.
-				expect(releasedAfter).toBeGreaterThan(HEARTBEAT_FLOOR_MS);
-				expect(releasedAfter).toBeLessThanOrEqual(RELEASE_BOUND_MS + 500);
-				// The worker itself lived on (it was the heartbeat, not the worker's end, that closed the socket).
-				expect(await sharedWorkers(browser)).toHaveLength(1);
-				await host.close();
-				await doomed.close();
-				await bob.close();
-			}),
-		60_000,
-	);
+		await crash(browser, doomed);
+		const crashed = Date.now();
+		await bob.next('session:disconnected', RELEASE_BOUND_MS + 5_000);
+		const releasedAfter = Date.now() - crashed;
+		// Not sooner than the missed heartbeats allow (so it was the heartbeat), not later than the bound.
+		expect(releasedAfter).toBeGreaterThan(HEARTBEAT_FLOOR_MS);
+		expect(releasedAfter).toBeLessThanOrEqual(RELEASE_BOUND_MS + 500);
+		// The worker itself lived on (it was the heartbeat, not the worker's end, that closed the socket).
+		expect(await sharedWorkers(browser)).toHaveLength(1);
+		await host.close();
+		await doomed.close();
+		await bob.close();
+	});
 
-	test(
-		'the tab hosting the worker crashes: the other tabs start a new worker and carry on',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const bob = await observe(room);
-				const browser = await freshBrowser();
-				const host = await openTab(room, { in: browser });
-				const other = await openTab(room, { in: browser });
-				await bob.next('session:connected');
+	scenario('the tab hosting the worker crashes: the other tabs start a new worker and carry on', async () => {
+		const room = freshRoom();
+		const bob = await observe(room);
+		const browser = await freshBrowser();
+		const host = await openTab(room, { in: browser });
+		const other = await openTab(room, { in: browser });
+		await bob.next('session:connected');
 
-				await crash(browser, host);
-				// The worker died with it, and its socket with it; the other tab notices the silence.
-				await bob.next('session:disconnected', STEP_MS);
-				await bob.next('session:connected', STEP_MS);
-				await other.waitForFunction(() => window.app.seen.filter((e) => e.event === 'ws:connected').length === 2);
-				await other.evaluate(() => window.app.post('after the crash'));
-				await other.waitForFunction(() => window.app.texts().includes('after the crash'));
-				expect(await texts(other)).toEqual(['after the crash']);
-				expect(await annSessions(room)).toHaveLength(1);
-				await host.close();
-				await other.close();
-				await bob.close();
-			}),
-		60_000,
-	);
+		await crash(browser, host);
+		// The worker died with it, and its socket with it; the other tab notices the silence.
+		await bob.next('session:disconnected', STEP_MS);
+		await bob.next('session:connected', STEP_MS);
+		await other.waitForFunction(() => window.app.seen.filter((e) => e.event === 'ws:connected').length === 2);
+		await other.evaluate(() => window.app.post('after the crash'));
+		await other.waitForFunction(() => window.app.texts().includes('after the crash'));
+		expect(await texts(other)).toEqual(['after the crash']);
+		expect(await annSessions(room)).toHaveLength(1);
+		await host.close();
+		await other.close();
+		await bob.close();
+	});
 
-	test(
-		"the browser going offline reaches the worker's socket: every tab leaves 'connected' at once and comes back online",
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const bob = await observe(room);
-				const a = await openTab(room);
-				const b = await openTab(room);
-				await bob.next('session:connected');
+	scenario("the browser going offline reaches the worker's socket: every tab leaves 'connected' at once and comes back online", async () => {
+		const room = freshRoom();
+		const bob = await observe(room);
+		const a = await openTab(room);
+		const b = await openTab(room);
+		await bob.next('session:connected');
 
-				// devtools' Offline applies to the pages, not to the SharedWorker: only the tabs' `offline`
-				// events can tell the worker, which then closes the room socket instead of keeping it up.
-				await context!.setOffline(true);
-				for (const page of [a, b]) await page.waitForFunction(() => window.app.status() === 'reconnecting', undefined, { timeout: OFFLINE_NOTICED_MS });
-				expect(await bob.next('session:disconnected', OFFLINE_NOTICED_MS)).toMatchObject({ meta: { user_id: 'ann' } });
-				// And it stays down while offline, although the worker itself could still reach the room.
-				expect(await a.evaluate(() => window.app.status())).toBe('reconnecting');
+		// devtools' Offline applies to the pages, not to the SharedWorker: only the tabs' `offline`
+		// events can tell the worker, which then closes the room socket instead of keeping it up.
+		await context!.setOffline(true);
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.status() === 'reconnecting', undefined, { timeout: OFFLINE_NOTICED_MS });
+		expect(await bob.next('session:disconnected', OFFLINE_NOTICED_MS)).toMatchObject({ meta: { user_id: 'ann' } });
+		// And it stays down while offline, although the worker itself could still reach the room.
+		expect(await a.evaluate(() => window.app.status())).toBe('reconnecting');
 
-				await context!.setOffline(false);
-				for (const page of [a, b]) await page.waitForFunction(() => window.app.status() === 'connected');
-				await bob.next('session:connected');
-				expect(await annSessions(room)).toHaveLength(1);
-				expect(await a.evaluate(() => window.app.echo('back'))).toBe('back');
-				await a.close();
-				await b.close();
-				await bob.close();
-			}),
-		60_000,
-	);
+		await context!.setOffline(false);
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.status() === 'connected');
+		await bob.next('session:connected');
+		expect(await annSessions(room)).toHaveLength(1);
+		expect(await a.evaluate(() => window.app.echo('back'))).toBe('back');
+		await a.close();
+		await b.close();
+		await bob.close();
+	});
 
 	// The README's client pattern, as a new user writes it (shared-page/Readme.svelte): an `$effect`
 	// that calls `ws.connect(data.org_id)` and destroys the client on cleanup. Before `connect()`
 	// stopped subscribing the effect to the client's state, the first status change re-ran the
 	// effect, which destroyed the client and left the page "disconnected".
-	test(
-		'the README component connects and stays connected',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const page = await context!.newPage();
-				watch(page, 'readme');
-				const errors: string[] = [];
-				page.on('pageerror', (error) => errors.push(error.message));
-				await page.goto(`${server!.origin}/readme.html?room=${encodeURIComponent(room)}`);
-				await page.getByText('connected · 1 online', { exact: true }).waitFor();
+	scenario('the README component connects and stays connected', async () => {
+		const room = freshRoom();
+		const page = await context!.newPage();
+		watch(page, 'readme');
+		const errors: string[] = [];
+		page.on('pageerror', (error) => errors.push(error.message));
+		await page.goto(`${server!.origin}/readme.html?room=${encodeURIComponent(room)}`);
+		await page.getByText('connected · 1 online', { exact: true }).waitFor();
 
-				// Still the same live client: someone else joining shows up in the component.
-				const bob = await observe(room);
-				await page.getByText('connected · 2 online', { exact: true }).waitFor();
-				await bob.close();
+		// Still the same live client: someone else joining shows up in the component.
+		const bob = await observe(room);
+		await page.getByText('connected · 2 online', { exact: true }).waitFor();
+		await bob.close();
 
-				const shown = await page.evaluate(() => window.readme.shown);
-				// Once connected, it never left: no destroy, no "disconnected".
-				const first = shown.indexOf('connected · 1 online');
-				expect(first).toBeGreaterThanOrEqual(0);
-				expect(shown.slice(first).every((text) => text.startsWith('connected · '))).toBe(true);
-				expect(shown.slice(0, first).every((text) => text.startsWith('disconnected') || text.startsWith('connecting'))).toBe(true);
-				expect(errors).toEqual([]);
-				await page.close();
-			}),
-		60_000,
-	);
+		const shown = await page.evaluate(() => window.readme.shown);
+		// Once connected, it never left: no destroy, no "disconnected".
+		const first = shown.indexOf('connected · 1 online');
+		expect(first).toBeGreaterThanOrEqual(0);
+		expect(shown.slice(first).every((text) => text.startsWith('connected · '))).toBe(true);
+		expect(shown.slice(0, first).every((text) => text.startsWith('disconnected') || text.startsWith('connecting'))).toBe(true);
+		expect(errors).toEqual([]);
+		await page.close();
+	});
 
-	test(
-		'without SharedWorker: each tab its own socket, and still every event exactly once',
-		() =>
-			explained(async () => {
-				const room = freshRoom();
-				const a = await openTab(room, { noSharedWorker: true });
-				const b = await openTab(room, { noSharedWorker: true });
-				expect(await a.evaluate(() => typeof window.SharedWorker)).toBe('undefined');
-				expect(await annSessions(room)).toHaveLength(2);
+	scenario('without SharedWorker: each tab its own socket, and still every event exactly once', async () => {
+		const room = freshRoom();
+		const a = await openTab(room, { noSharedWorker: true });
+		const b = await openTab(room, { noSharedWorker: true });
+		expect(await a.evaluate(() => typeof window.SharedWorker)).toBe('undefined');
+		expect(await annSessions(room)).toHaveLength(2);
 
-				await a.evaluate(() => window.app.post('one'));
-				await b.evaluate(() => window.app.post('two'));
-				for (const page of [a, b]) await page.waitForFunction(() => window.app.texts().length === 2);
-				expect(await texts(a)).toEqual(['one', 'two']);
-				expect(await texts(b)).toEqual(['one', 'two']);
-				expect(await a.evaluate(() => window.app.sessions().length)).toBe(2);
-				await a.close();
-				await b.close();
-			}),
-		60_000,
-	);
+		await a.evaluate(() => window.app.post('one'));
+		await b.evaluate(() => window.app.post('two'));
+		for (const page of [a, b]) await page.waitForFunction(() => window.app.texts().length === 2);
+		expect(await texts(a)).toEqual(['one', 'two']);
+		expect(await texts(b)).toEqual(['one', 'two']);
+		expect(await a.evaluate(() => window.app.sessions().length)).toBe(2);
+		await a.close();
+		await b.close();
+	});
 });
 
 describe("the demo's production build", () => {
@@ -444,42 +399,41 @@ describe("the demo's production build", () => {
 		if (profile) rmSync(profile, { recursive: true, force: true });
 	}, 30_000);
 
-	test(
+	scenario(
 		'emits the worker asset; two tabs of one person are one session in the room',
-		() =>
-			explained(async () => {
-				const workers = join(root, 'demo', '.svelte-kit', 'cloudflare', '_app', 'immutable', 'workers');
-				expect(existsSync(workers) ? readdirSync(workers).filter((f) => f.endsWith('.js')) : []).toHaveLength(1);
+		async () => {
+			const workers = join(root, 'demo', '.svelte-kit', 'cloudflare', '_app', 'immutable', 'workers');
+			expect(existsSync(workers) ? readdirSync(workers).filter((f) => f.endsWith('.js')) : []).toHaveLength(1);
 
-				const org = `team-${crypto.randomUUID().slice(0, 8)}`;
-				const first = await context!.newPage();
-				watch(first, 'demo tab 1');
-				await signInPage(first, demo!.origin, 'Ada', org);
+			const org = `team-${crypto.randomUUID().slice(0, 8)}`;
+			const first = await context!.newPage();
+			watch(first, 'demo tab 1');
+			await signInPage(first, demo!.origin, 'Ada', org);
 
-				const second = await context!.newPage();
-				watch(second, 'demo tab 2');
-				await second.goto(`${demo!.origin}/chat`);
-				await second.locator('[data-testid="status"][data-status="connected"]').waitFor();
+			const second = await context!.newPage();
+			watch(second, 'demo tab 2');
+			await second.goto(`${demo!.origin}/chat`);
+			await second.locator('[data-testid="status"][data-status="connected"]').waitFor();
 
-				const urls = await sharedWorkers(context!);
-				expect(urls).toHaveLength(1);
-				expect(urls[0]).toMatch(/\/_app\/immutable\/workers\/worker-[\w-]+\.js$/);
-				// One person, one session: the demo marks a person with several sessions "· N tabs".
-				for (const page of [first, second]) {
-					const present = page.getByTestId('presence').getByTestId('present');
-					await present.filter({ hasText: 'Ada' }).waitFor();
-					expect(await present.count()).toBe(1);
-					expect(await present.first().textContent()).not.toContain('tabs');
-				}
+			const urls = await sharedWorkers(context!);
+			expect(urls).toHaveLength(1);
+			expect(urls[0]).toMatch(/\/_app\/immutable\/workers\/worker-[\w-]+\.js$/);
+			// One person, one session: the demo marks a person with several sessions "· N tabs".
+			for (const page of [first, second]) {
+				const present = page.getByTestId('presence').getByTestId('present');
+				await present.filter({ hasText: 'Ada' }).waitFor();
+				expect(await present.count()).toBe(1);
+				expect(await present.first().textContent()).not.toContain('tabs');
+			}
 
-				// A message from one tab appears in both.
-				const text = `hello from tab 1 ${crypto.randomUUID().slice(0, 6)}`;
-				await first.getByTestId('draft').fill(text);
-				await first.getByTestId('send').click();
-				for (const page of [first, second]) await page.getByTestId('message').filter({ hasText: text }).waitFor();
-				await first.close();
-				await second.close();
-			}),
+			// A message from one tab appears in both.
+			const text = `hello from tab 1 ${crypto.randomUUID().slice(0, 6)}`;
+			await first.getByTestId('draft').fill(text);
+			await first.getByTestId('send').click();
+			for (const page of [first, second]) await page.getByTestId('message').filter({ hasText: text }).waitFor();
+			await first.close();
+			await second.close();
+		},
 		120_000,
 	);
 });

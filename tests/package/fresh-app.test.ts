@@ -93,23 +93,22 @@ describe('built, under wrangler dev', () => {
 		if (wrangler) await stopProcessGroup(wrangler);
 	});
 
-	test(
+	logs.scenario(
 		'two browsers connect, see each other in presence, and talk through the room',
-		() =>
-			logs.explained(async () => {
-				const ann = await visitor(origin, 'ann');
-				const bob = await visitor(origin, 'bob');
-				await Promise.all([connected(ann), connected(bob)]);
-				const names = [await guestName(ann), await guestName(bob)].sort();
-				expect(names[0]).not.toBe(names[1]);
-				expect(await presence(ann, 2)).toEqual(names);
-				expect(await presence(bob, 2)).toEqual(names);
+		async () => {
+			const ann = await visitor(origin, 'ann');
+			const bob = await visitor(origin, 'bob');
+			await Promise.all([connected(ann), connected(bob)]);
+			const names = [await guestName(ann), await guestName(bob)].sort();
+			expect(names[0]).not.toBe(names[1]);
+			expect(await presence(ann, 2)).toEqual(names);
+			expect(await presence(bob, 2)).toEqual(names);
 
-				await ann.locator('input').fill('hello from ann');
-				await ann.locator('button').click();
-				await bob.getByText('hello from ann').waitFor();
-				expect(await bob.locator('p b').first().textContent()).toBe(await guestName(ann));
-			}),
+			await ann.locator('input').fill('hello from ann');
+			await ann.locator('button').click();
+			await bob.getByText('hello from ann').waitFor();
+			expect(await bob.locator('p b').first().textContent()).toBe(await guestName(ann));
+		},
 		120_000,
 	);
 });
@@ -155,24 +154,23 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 		if (room) write(join(app.dir, 'src', 'lib', 'server', 'room.ts'), room);
 	});
 
-	test(
+	logs.scenario(
 		'a browser connects through the app’s handle into the room in local workerd; a second one joins its presence',
-		() =>
-			logs.explained(async () => {
-				const ann = await visitor(origin, 'dev-ann');
-				await connected(ann);
-				const ann_name = await guestName(ann);
-				expect(await presence(ann, 1)).toEqual([ann_name]);
+		async () => {
+			const ann = await visitor(origin, 'dev-ann');
+			await connected(ann);
+			const ann_name = await guestName(ann);
+			expect(await presence(ann, 1)).toEqual([ann_name]);
 
-				const bob = await visitor(origin, 'dev-bob');
-				await connected(bob);
-				expect(await presence(ann, 2)).toEqual([ann_name, await guestName(bob)].sort());
+			const bob = await visitor(origin, 'dev-bob');
+			await connected(bob);
+			expect(await presence(ann, 2)).toEqual([ann_name, await guestName(bob)].sort());
 
-				// platform.env.WS in server code is the same room the browsers are in.
-				const who = await fetch(`${origin}/who/lobby`, { signal: AbortSignal.timeout(STEP_MS) });
-				expect(who.status).toBe(200);
-				expect(((await who.json()) as string[]).sort()).toEqual([ann_name, await guestName(bob)].sort());
-			}),
+			// platform.env.WS in server code is the same room the browsers are in.
+			const who = await fetch(`${origin}/who/lobby`, { signal: AbortSignal.timeout(STEP_MS) });
+			expect(who.status).toBe(200);
+			expect(((await who.json()) as string[]).sort()).toEqual([ann_name, await guestName(bob)].sort());
+		},
 		120_000,
 	);
 
@@ -206,27 +204,22 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 		}
 	}, 60_000);
 
-	test(
-		'a change to the room module reloads the rooms: the next socket meets the new code',
-		() =>
-			logs.explained(async () => {
-				const file = join(app.dir, 'src', 'lib', 'server', 'room.ts');
-				room = readFileSync(file, 'utf8');
-				const changed = room.replace('from: this.session.meta.user_name', "from: 'the reloaded room'");
-				expect(changed).not.toBe(room);
-				const reloaded = readyLine(vite, 'the rooms reload', /(rooms reloaded)/, 30_000);
-				write(file, changed);
-				await reloaded;
+	logs.scenario('a change to the room module reloads the rooms: the next socket meets the new code', async () => {
+		const file = join(app.dir, 'src', 'lib', 'server', 'room.ts');
+		room = readFileSync(file, 'utf8');
+		const changed = room.replace('from: this.session.meta.user_name', "from: 'the reloaded room'");
+		expect(changed).not.toBe(room);
+		const reloaded = readyLine(vite, 'the rooms reload', /(rooms reloaded)/, 30_000);
+		write(file, changed);
+		await reloaded;
 
-				const cy = await visitor(origin, 'dev-cy');
-				await connected(cy);
-				await cy.locator('input').fill('after the change');
-				await cy.locator('button').click();
-				await cy.getByText('after the change').waitFor();
-				expect(await cy.locator('p b').first().textContent()).toBe('the reloaded room');
-			}),
-		60_000,
-	);
+		const cy = await visitor(origin, 'dev-cy');
+		await connected(cy);
+		await cy.locator('input').fill('after the change');
+		await cy.locator('button').click();
+		await cy.getByText('after the change').waitFor();
+		expect(await cy.locator('p b').first().textContent()).toBe('the reloaded room');
+	});
 
 	test('the page renders on the server, and the SharedWorker script is served from the package', async () => {
 		const page = await fetch(`${origin}/`, { signal: AbortSignal.timeout(30_000) });
