@@ -4,7 +4,7 @@
  * against the real room in workerd. The loader is replaced here by one the test holds back or makes
  * fail, and starts out not loaded.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { encodeCalls } from '../../calls/batch.js';
 import { RoomConnection } from '../../client/connection.js';
 import { RoomClient, type RoomError } from '../../client/headless.js';
@@ -13,20 +13,16 @@ import { PROTOCOL_VERSION, type TabMessage, type WorkerMessage } from '../../cli
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
-import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
-let worker: RoomWorker;
-beforeAll(async () => (worker = await startRoomWorker()));
-afterAll(() => worker.dispose());
-
-let rooms = 0;
-const freshRoom = () => `lazy-payload-${++rooms}-${Date.now()}`;
+const rooms = roomWorkerPerFile('lazy-payload');
+const { freshRoom } = rooms;
 
 type Client = RoomClient<TestMeta, TestEvents, TestApi>;
 const clients: Client[] = [];
 function client(meta: TestMeta, debug?: (line: string) => void): Client {
-	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => worker.connectUrl(room, meta), random: () => 0.5, debug });
+	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => rooms.worker.connectUrl(room, meta), random: () => 0.5, debug });
 	clients.push(c);
 	return c;
 }

@@ -3,24 +3,20 @@
  * call that needs one, against the real room in workerd. The loader is replaced here by one that
  * counts, fails, or waits on the test, and starts out not loaded.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { RoomClient, RoomError } from '../../client/headless.js';
 import { forgetSessions, sessionChunk, sessionsNow } from '../../calls/sessions.js';
 import { SHORTCUT } from '../../calls/shortcut/switch.js';
-import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
-let worker: RoomWorker;
-beforeAll(async () => (worker = await startRoomWorker()));
-afterAll(() => worker.dispose());
-
-let rooms = 0;
-const freshRoom = () => `lazy-${++rooms}-${Date.now()}`;
+const rooms = roomWorkerPerFile('lazy');
+const { freshRoom } = rooms;
 
 type Client = RoomClient<TestMeta, TestEvents, TestApi>;
 const clients: Client[] = [];
 function client(meta: TestMeta): Client {
-	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => worker.connectUrl(room, meta), random: () => 0.5 });
+	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => rooms.worker.connectUrl(room, meta), random: () => 0.5 });
 	clients.push(c);
 	return c;
 }
@@ -125,6 +121,6 @@ describe('capnweb is loaded only for what needs a session', () => {
 		const third = ann.rpc.add(1, 2);
 		arrive();
 		expect(await Promise.all([first, second, third])).toEqual([2, undefined, 3]);
-		expect(await worker.rpc(room, 'messages')).toEqual([1, 2]);
+		expect(await rooms.worker.rpc(room, 'messages')).toEqual([1, 2]);
 	});
 });

@@ -2,6 +2,7 @@
  * Runs the test Worker in workerd through Miniflare: the real Workers runtime, real Durable Objects
  * with SQLite storage, real hibernatable WebSockets, listening on 127.0.0.1 only.
  */
+import { afterAll, beforeAll } from 'bun:test';
 import { build } from 'esbuild';
 import { FOR_WORKERD } from '../../vite/workerd-bundle.js';
 import { Miniflare, type WorkerOptions } from 'miniflare';
@@ -90,5 +91,23 @@ export async function startRoomWorker(extra: ExtraWorkerOptions = {}, entry = 't
 			return ((await res.json()) as { result: T }).result;
 		},
 		dispose: () => mf.dispose(),
+	};
+}
+
+/**
+ * A test file's room worker: started before its first test, disposed after its last. `worker` is
+ * it (once started); `freshRoom()` names a room no earlier test of the file used.
+ */
+export function roomWorkerPerFile(prefix: string): { readonly worker: RoomWorker; freshRoom(): string } {
+	let started: RoomWorker | undefined;
+	let rooms = 0;
+	beforeAll(async () => (started = await startRoomWorker()));
+	afterAll(() => started?.dispose());
+	return {
+		get worker() {
+			if (!started) throw new Error('The room worker starts in beforeAll: use it inside a test.');
+			return started;
+		},
+		freshRoom: () => `${prefix}-${++rooms}-${Date.now()}`,
 	};
 }

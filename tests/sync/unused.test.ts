@@ -8,7 +8,7 @@
  * The SharedWorker's hub runs in-process here, each tab reaching it over a `MessageChannel` (as in
  * tests/client/shared.test.ts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, test } from 'bun:test';
 import type { DatabaseEntityChange } from '../../client/change-feed.js';
 import { SharedHub } from '../../client/shared/hub.js';
 import type { OpenPort } from '../../client/shared/port-transport.js';
@@ -18,15 +18,11 @@ import type { EntityChangeInput } from '../../rpc/types.js';
 import { noJitter, recordEvents, whenTrue } from '../support/clients.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { until } from '../support/runes.svelte.js';
-import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
-let worker: RoomWorker;
-beforeAll(async () => (worker = await startRoomWorker()));
-afterAll(() => worker.dispose());
-
-let rooms = 0;
-const freshRoom = () => `unused-${++rooms}-${Date.now()}`;
+const rooms = roomWorkerPerFile('unused');
+const { freshRoom } = rooms;
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -48,9 +44,9 @@ class TrackedWebSocket extends WebSocket {
 }
 
 const sinceOf = (socket: TrackedWebSocket) => new URL(socket.opened).searchParams.get('since');
-const write = (room: string, changes: EntityChangeInput[]) => worker.rpc<number[]>(room, 'entitiesChanged', changes);
+const write = (room: string, changes: EntityChangeInput[]) => rooms.worker.rpc<number[]>(room, 'entitiesChanged', changes);
 const todo = (id: number): EntityChangeInput => ({ action: 'created', entity_type: 'todo', id, data: { title: `t${id}` } });
-const hasChangeLog = async (room: string) => (await worker.rpc<string[]>(room, 'tables')).includes('_ws_changes');
+const hasChangeLog = async (room: string) => (await rooms.worker.rpc<string[]>(room, 'tables')).includes('_ws_changes');
 const entityEvents = (seen: Array<{ event: string }>) => seen.map((e) => e.event).filter((name) => name.startsWith('entity:'));
 
 type Client = WebsocketClient<TestMeta, TestEvents, TestApi>;
@@ -58,7 +54,7 @@ type Client = WebsocketClient<TestMeta, TestEvents, TestApi>;
 function client(options: WebsocketClientOptions<TestApi> = {}): Client {
 	const ws = new WebsocketClient<TestMeta, TestEvents, TestApi>({
 		WebSocket: TrackedWebSocket as typeof WebSocket,
-		url: (room) => worker.connectUrl(room, { user_id: 'ann' }),
+		url: (room) => rooms.worker.connectUrl(room, { user_id: 'ann' }),
 		random: noJitter,
 		...options,
 	});
@@ -101,7 +97,7 @@ describe('a client that never follows entity changes', () => {
 		await ws.connect(room);
 		await whenTrue(ws, () => hooks.isLive(), 'caught up at head 0');
 		expect(sinceOf(TrackedWebSocket.last())).toBe('-1');
-		expect(await worker.rpc<number>(room, 'changeHead')).toBe(0);
+		expect(await rooms.worker.rpc<number>(room, 'changeHead')).toBe(0);
 
 		TrackedWebSocket.last().close(1000, 'network went away');
 		await until(() => ws.status === 'reconnecting', 'the drop');
@@ -240,7 +236,7 @@ describe("following late on the SharedWorker's socket", () => {
 
 		await write(room, [todo(2)]);
 		await whenTrue(b, () => feed.changes.length === 1, 'the live change');
-		await worker.rpc(room, 'closeAll', 1012, 'restart');
+		await rooms.worker.rpc(room, 'closeAll', 1012, 'restart');
 		await write(room, [todo(3), todo(4)]);
 		await whenTrue(b, () => hooks.isLive() && feed.changes.length === 3, 'the missed changes');
 		expect(feed.ids()).toEqual([2, 3, 4]);
@@ -288,7 +284,7 @@ describe("following late on the SharedWorker's socket", () => {
 		const d = client({ sharedWorker: open, ...fast });
 		await d.connect(other);
 		const feedD = follow(d);
-		await worker.rpc(other, 'closeAll', 1012, 'restart');
+		await rooms.worker.rpc(other, 'closeAll', 1012, 'restart');
 		await whenTrue(d, () => feedD.resyncs === 1, 'the resync');
 		expect(d.databaseHooks().isLive()).toBe(true);
 		expect(feedD.changes).toEqual([]);
@@ -300,7 +296,7 @@ describe("following late on the SharedWorker's socket", () => {
 
 /** What the room sends a socket that joins with `query` added to its URL, up to the answer to a ping sent on open. */
 async function joinFrames(room: string, query: string): Promise<{ url: number; frames: number; bytes: number; names: string[] }> {
-	const url = worker.connectUrl(room, { user_id: 'ann' }) + query;
+	const url = rooms.worker.connectUrl(room, { user_id: 'ann' }) + query;
 	const socket = new WebSocket(url);
 	const frames: string[] = [];
 	await new Promise<void>((resolve, reject) => {
