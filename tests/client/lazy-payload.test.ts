@@ -13,6 +13,7 @@ import { PROTOCOL_VERSION, type TabMessage, type WorkerMessage } from '../../cli
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
+import { joinInOrder } from '../support/clients.js';
 import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
@@ -55,11 +56,12 @@ describe('payloads that need the decoder wait for it, in order', () => {
 	test('a Date event arriving before the decoder comes after the plain one before it and before the plain one after it', async () => {
 		gate = Promise.withResolvers();
 		const room = freshRoom();
-		const ann = client({ user_id: 'ann' });
 		let onLine: ((line: string) => void) | undefined;
-		const bob = client({ user_id: 'bob' }, (line) => onLine?.(line));
-		await ann.connect(room);
-		await bob.connect(room);
+		const [ann, bob] = await joinInOrder(
+			room,
+			client({ user_id: 'ann' }),
+			client({ user_id: 'bob' }, (line) => onLine?.(line)),
+		);
 		const thirdArrived = new Promise<void>((resolve) => (onLine = (line) => line.startsWith('←') && line.includes('"n":3') && resolve()));
 		const got: unknown[] = [];
 		const three = new Promise<void>((resolve) => bob.on('rich', (data) => got.push(data) === 3 && resolve()));
@@ -124,10 +126,7 @@ describe('a decoder that cannot be loaded', () => {
 	test('turns the event into a clear error event, delivers the plain ones around it, and a later one loads it', async () => {
 		mode = 'offline';
 		const room = freshRoom();
-		const ann = client({ user_id: 'ann' });
-		const bob = client({ user_id: 'bob' });
-		await ann.connect(room);
-		await bob.connect(room);
+		const [ann, bob] = await joinInOrder(room, client({ user_id: 'ann' }), client({ user_id: 'bob' }));
 		const events: unknown[] = [];
 		let counted: { n: number; resolve: () => void } | undefined;
 		const count = (n: number) => new Promise<void>((resolve) => (counted = { n, resolve }));

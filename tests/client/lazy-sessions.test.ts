@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { RoomClient, RoomError } from '../../client/headless.js';
 import { forgetSessions, sessionChunk, sessionsNow } from '../../calls/sessions.js';
 import { SHORTCUT } from '../../calls/shortcut/switch.js';
+import { joinInOrder } from '../support/clients.js';
 import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
@@ -47,10 +48,7 @@ describe('capnweb is loaded only for what needs a session', () => {
 	test.if(SHORTCUT)('plain calls, sends and events work without it; it is fetched once connected', async () => {
 		mode = 'offline';
 		const room = freshRoom();
-		const ann = client({ user_id: 'ann' });
-		const bob = client({ user_id: 'bob' });
-		await ann.connect(room);
-		await bob.connect(room);
+		const [ann, bob] = await joinInOrder(room, client({ user_id: 'ann' }), client({ user_id: 'bob' }));
 		const heard = new Promise<{ text: string }>((resolve) => bob.once('chat:message', resolve));
 		const relayed = new Promise<unknown>((resolve) => bob.once('rich', resolve));
 

@@ -40,3 +40,9 @@ export function whenTrue(client: WebsocketClient<any, any, any>, predicate: () =
 
 /** A random source for jitter that always lands in the middle: delays are exactly 1 s, 2 s, 4 s… */
 export const noJitter = () => 0.5;
+
+/** Connects each client to `room`, one after the other, so the room hears them join in that order. */
+export async function joinInOrder<const C extends ReadonlyArray<{ connect(room: string): Promise<unknown> }>>(room: string, ...clients: C): Promise<C> {
+	for (const c of clients) await c.connect(room);
+	return clients;
+}

@@ -119,17 +119,22 @@ describe('following late on a direct socket that asked for nothing', () => {
 		await until(() => ws.status === 'connected', 'reconnected');
 	}
 
-	test('a change already delivered names the position: live at once, a drop replayed exactly', async () => {
+	/** A client on a manual clock (what it hears recorded), joined to a fresh room; `following()` starts its feed. */
+	async function joined() {
 		const room = freshRoom();
 		const clock = new ManualClock();
 		const ws = client({ clock });
 		const seen = recordEvents(ws);
 		await ws.connect(room);
+		return { room, clock, ws, seen, following: () => ({ feed: follow(ws), hooks: ws.databaseHooks() }) };
+	}
+
+	test('a change already delivered names the position: live at once, a drop replayed exactly', async () => {
+		const { room, clock, ws, seen, following } = await joined();
 		await write(room, [todo(1)]);
 		await whenTrue(ws, () => entityEvents(seen).length === 1, 'the change before following');
 
-		const feed = follow(ws);
-		const hooks = ws.databaseHooks();
+		const { feed, hooks } = following();
 		expect(hooks.isLive()).toBe(true);
 		await write(room, [todo(2)]);
 		await drop(ws, clock, () => write(room, [todo(3), todo(4)]));
@@ -140,12 +145,8 @@ describe('following late on a direct socket that asked for nothing', () => {
 	});
 
 	test('no change yet: the first one names it; a drop after that is replayed exactly', async () => {
-		const room = freshRoom();
-		const clock = new ManualClock();
-		const ws = client({ clock });
-		await ws.connect(room);
-		const feed = follow(ws);
-		const hooks = ws.databaseHooks();
+		const { room, clock, ws, following } = await joined();
+		const { feed, hooks } = following();
 		// Changes arrive from now on, but where the feed stands is unknown until the first one.
 		expect(hooks.isLive()).toBe(false);
 		await write(room, [todo(1)]);
@@ -172,13 +173,8 @@ describe('following late on a direct socket that asked for nothing', () => {
 	});
 
 	test('dropped before any change named it: entity:resync, never a silent gap', async () => {
-		const room = freshRoom();
-		const clock = new ManualClock();
-		const ws = client({ clock });
-		const seen = recordEvents(ws);
-		await ws.connect(room);
-		const feed = follow(ws);
-		const hooks = ws.databaseHooks();
+		const { room, clock, ws, seen, following } = await joined();
+		const { feed, hooks } = following();
 		await drop(ws, clock, () => write(room, [todo(1)]));
 		await whenTrue(ws, () => hooks.isLive(), 'caught up');
 		expect(sinceOf(TrackedWebSocket.last())).toBe('-1');
