@@ -78,7 +78,7 @@ export class Listeners {
 
 	emit(name: string, data: unknown): void {
 		this.#run(name, data);
-		if (name !== '*') this.#run('*', { event: name, data });
+		if (name !== '*' && this.#byName.has('*')) this.#run('*', { event: name, data });
 	}
 
 	clear(): void {
