@@ -29,8 +29,7 @@ let browser: Browser;
 
 beforeAll(async () => {
 	buildPage();
-	server = await startPage();
-	browser = await chromium.launch(CHROMIUM);
+	[server, browser] = await Promise.all([startPage(), chromium.launch(CHROMIUM)]);
 }, 240_000);
 
 afterAll(async () => {
