@@ -3,8 +3,8 @@
  * client/websocket-client.svelte.ts) and the headless `RoomClient` (client/headless.ts) are this
  * class with their own state storage ({@link Reactivity}) and their own way of reaching the room.
  *
- * The transport underneath (a `SocketTransport` of the client's own, or the SharedWorker's socket
- * through a `PortTransport`) owns the wire: socket, reconnects, keep-alive, send queue. This class
+ * The transport underneath (a `SocketTransport` of the client's own, a chunk loaded on demand, or
+ * the SharedWorker's socket through a `PortTransport`) owns the wire: socket, reconnects, keep-alive, send queue. This class
  * keeps what the app reads (status, presence, error, retry schedule), the listeners, and the
  * change feed.
  */
@@ -26,13 +26,14 @@ import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
+import { directSocket } from './loading-transport.js';
 import { prefetchPayloadCodec } from './payload-codec.js';
 import { Presence, type RoomPresence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
 import type { SocketSettings } from './shared/protocol.js';
 import { withSince } from './shared/since.js';
-import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
+import type { SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
 
 /** The options both clients take. */
@@ -185,8 +186,9 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			WebSocket: options.WebSocket,
 			debug: this.#debug,
 		};
+		// Its code is a chunk of its own, loaded when such a transport is built (see loading-transport.ts).
 		const direct = (handlers: TransportHandlers) =>
-			new SocketTransport<RoomRpc<Api>>(handlers, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
+			directSocket<RoomRpc<Api>>(handlers, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
 		this.#transport = setup.transport(handlers, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
