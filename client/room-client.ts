@@ -9,6 +9,7 @@
  * change feed.
  */
 import { CallBatcher, stableMain } from '../calls/call-batcher.js';
+import { prefetchRecorder } from '../calls/deferred-batch.js';
 import { prefetchSessions } from '../calls/sessions.js';
 import { RoomError } from '../rpc/errors.js';
 import { PRESENCE_METHOD } from '../rpc/protocol.js';
@@ -516,9 +517,10 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		this.#nextRetry.set(change.retryInMs === undefined ? null : { attempt: change.attempt ?? 1, at: this.#clock.now() + change.retryInMs });
 		if (status === 'connected') {
 			this.#setLive(true);
-			// Calls that need a capnweb session (pipelining, stubs, several at once) load it on demand, and
-			// payloads JSON cannot hold (a Date, a Map…) the payload decoder; fetched now, the first of
-			// them need not wait.
+			// Calls other than one with JSON data load the call recorder on demand, those that need a
+			// capnweb session (pipelining, stubs, several at once) capnweb, and payloads JSON cannot hold
+			// (a Date, a Map…) the payload decoder; fetched now, the first of them need not wait.
+			prefetchRecorder();
 			prefetchSessions();
 			prefetchPayloadCodec();
 		} else if (status === 'reconnecting' && before === 'connected') {
