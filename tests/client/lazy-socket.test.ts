@@ -8,6 +8,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { RoomClient, type RoomError } from '../../client/headless.js';
 import { forgetSocketChunk, socketChunk } from '../../client/loading-transport.js';
+import { controlChunk } from '../support/chunk-loader.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
@@ -26,27 +27,9 @@ function client(meta: TestMeta): Client {
 	return c;
 }
 
-const realLoad = socketChunk.load;
-let asked: string[];
-let mode: 'real' | 'offline';
-/** While set, a load waits for it. */
-let gate: PromiseWithResolvers<void> | undefined;
-beforeEach(() => {
-	forgetSocketChunk();
-	asked = [];
-	mode = 'real';
-	gate = undefined;
-	socketChunk.load = async () => {
-		asked.push(mode);
-		await gate?.promise;
-		if (mode === 'offline') throw new TypeError('Failed to fetch dynamically imported module');
-		return realLoad();
-	};
-});
+const chunk = controlChunk(socketChunk, forgetSocketChunk);
 afterEach(() => {
 	for (const c of clients.splice(0)) c.destroy();
-	socketChunk.load = realLoad;
-	gate?.resolve();
 });
 
 describe('the direct socket comes as a chunk of its own', () => {
@@ -57,7 +40,7 @@ describe('the direct socket comes as a chunk of its own', () => {
 		const got: unknown[] = [];
 		const four = new Promise<void>((resolve) => ann.on('rich', (data) => got.push(data) === 4 && resolve()));
 
-		gate = Promise.withResolvers();
+		chunk.gate = Promise.withResolvers();
 		forgetSocketChunk();
 		const bob = client({ user_id: 'bob' });
 		const statuses: string[] = [];
@@ -69,7 +52,7 @@ describe('the direct socket comes as a chunk of its own', () => {
 		statuses.push(bob.status);
 		expect(got).toEqual([]);
 
-		gate.resolve();
+		chunk.gate!.resolve();
 		await joined;
 		await Promise.all(sent);
 		await four;
@@ -79,7 +62,7 @@ describe('the direct socket comes as a chunk of its own', () => {
 	});
 
 	test('disconnect() before the chunk arrives ends the join: nothing connects later', async () => {
-		gate = Promise.withResolvers();
+		chunk.gate = Promise.withResolvers();
 		const room = freshRoom();
 		const bob = client({ user_id: 'bob' });
 		const joined = bob.connect(room).then(null, (error: RoomError) => error.code);
@@ -89,9 +72,9 @@ describe('the direct socket comes as a chunk of its own', () => {
 		expect(await queued).toBe('send_dropped');
 		expect(bob.status).toBe('disconnected');
 
-		gate.resolve();
-		expect(asked).toEqual(['real']);
-		await realLoad();
+		chunk.gate!.resolve();
+		expect(chunk.asked).toEqual(['real']);
+		await import('../../client/socket-transport.js');
 		// A macrotask: every promise handler the load queued has run.
 		await new Promise((resolve) => setTimeout(resolve, 0));
 		expect(bob.status).toBe('disconnected');
@@ -101,7 +84,7 @@ describe('the direct socket comes as a chunk of its own', () => {
 	});
 
 	test('a chunk that cannot be loaded stops the join with transport_unavailable; connect() tries again', async () => {
-		mode = 'offline';
+		chunk.mode = 'offline';
 		const room = freshRoom();
 		const bob = client({ user_id: 'bob' });
 		const error = (await bob.connect(room).catch((e: unknown) => e)) as RoomError;
@@ -110,10 +93,10 @@ describe('the direct socket comes as a chunk of its own', () => {
 		expect(bob.status).toBe('disconnected');
 		expect(bob.error?.code).toBe('transport_unavailable');
 
-		mode = 'real';
+		chunk.mode = 'real';
 		await bob.connect(room);
 		expect(bob.status).toBe('connected');
 		// One load for building the client and its first join, one for the second join.
-		expect(asked).toEqual(['offline', 'real']);
+		expect(chunk.asked).toEqual(['offline', 'real']);
 	});
 });
