@@ -42,11 +42,16 @@ export function deliver(send: SendBatch, messages: string[], then: (answer: Answ
 
 /**
  * Keeps one client's batches leaving in the order they were made. A batch leaves at the end of its
- * macrotask, at once; only one that waits for capnweb (`sessions.ts`) to load holds the batches
- * made after it until it has left.
+ * macrotask, at once; only one that waits for a chunk (capnweb, `sessions.ts`, or the call recorder,
+ * `deferred-batch.ts`) to load holds the batches made after it until it has left.
  */
 export class LeavingOrder {
 	#waiting: Promise<void> | undefined;
+
+	/** Settles once every batch given to {@link leave} so far has left. */
+	get idle(): Promise<void> {
+		return this.#waiting ?? Promise.resolve();
+	}
 
 	/** Runs `leave` now, or once the batches before it have left; `leave` returns a promise while it waits. */
 	leave(leave: () => Promise<void> | void): void {

@@ -6,8 +6,8 @@
 import { CallTimeout, ConnectionLost, RoomError } from '../rpc/errors.js';
 import { callFrame } from '../rpc/frame.js';
 import { LeavingOrder, type SendBatch } from './batch-delivery.js';
+import { DeferredBatch, recorderNow } from './deferred-batch.js';
 import { sessionsNow } from './sessions.js';
-import { RecordedBatch } from './shortcut/recorded-batch.js';
 import { SHORTCUT } from './shortcut/switch.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
@@ -37,7 +37,8 @@ export type SendFrame = (frame: string) => boolean;
  * Gathers the calls made in one macrotask into one batch, handed to `sendBatch`: a socket's
  * {@link PendingBatches} in a tab with its own socket, or a port to the SharedWorker that holds it.
  *
- * The one plain call nearly every batch is travels without a capnweb session (`recorded-batch.ts`);
+ * The one plain call nearly every batch is travels without a capnweb session (`recorded-batch.ts`,
+ * a chunk loaded on demand; before it is there, `deferred-batch.ts` sends a JSON call alone itself);
  * anything else through one, as with `{ plainCalls: false }`, which uses a session for every batch
  * (the reference the recorded path is tested against). Sessions come with capnweb, loaded on the
  * first batch that needs one (`sessions.ts`); until then such a batch is recorded, and it and the
@@ -62,9 +63,12 @@ export class CallBatcher<Remote = unknown> {
 	get main(): Remote {
 		if (!this.#current) {
 			const sessions = this.#plainCalls ? undefined : sessionsNow();
+			const recorder = recorderNow();
 			this.#current = sessions
 				? sessions.sessionBatch(this.#send, this.#ended, this.#order)
-				: new RecordedBatch(this.#send, this.#ended, this.#order, this.#plainCalls);
+				: recorder
+					? new recorder.RecordedBatch(this.#send, this.#ended, this.#order, this.#plainCalls)
+					: new DeferredBatch(this.#send, this.#ended, this.#order, this.#plainCalls);
 		}
 		return this.#current.main as Remote;
 	}

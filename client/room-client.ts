@@ -3,12 +3,13 @@
  * client/websocket-client.svelte.ts) and the headless `RoomClient` (client/headless.ts) are this
  * class with their own state storage ({@link Reactivity}) and their own way of reaching the room.
  *
- * The transport underneath (a `SocketTransport` of the client's own, or the SharedWorker's socket
- * through a `PortTransport`) owns the wire: socket, reconnects, keep-alive, send queue. This class
+ * The transport underneath (a `SocketTransport` of the client's own, a chunk loaded on demand, or
+ * the SharedWorker's socket through a `PortTransport`) owns the wire: socket, reconnects, keep-alive, send queue. This class
  * keeps what the app reads (status, presence, error, retry schedule), the listeners, and the
  * change feed.
  */
 import { CallBatcher, stableMain } from '../calls/call-batcher.js';
+import { prefetchRecorder } from '../calls/deferred-batch.js';
 import { prefetchSessions } from '../calls/sessions.js';
 import { RoomError } from '../rpc/errors.js';
 import { PRESENCE_METHOD } from '../rpc/protocol.js';
@@ -26,13 +27,14 @@ import { ChangeFeed, type DatabaseHooks } from './change-feed.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
+import { directSocket } from './loading-transport.js';
 import { prefetchPayloadCodec } from './payload-codec.js';
 import { Presence, type RoomPresence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
 import type { SocketSettings } from './shared/protocol.js';
 import { withSince } from './shared/since.js';
-import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
+import type { SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
 
 /** The options both clients take. */
@@ -185,8 +187,9 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			WebSocket: options.WebSocket,
 			debug: this.#debug,
 		};
+		// Its code is a chunk of its own, loaded when such a transport is built (see loading-transport.ts).
 		const direct = (handlers: TransportHandlers) =>
-			new SocketTransport<RoomRpc<Api>>(handlers, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
+			directSocket<RoomRpc<Api>>(handlers, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
 		this.#transport = setup.transport(handlers, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
@@ -514,9 +517,10 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		this.#nextRetry.set(change.retryInMs === undefined ? null : { attempt: change.attempt ?? 1, at: this.#clock.now() + change.retryInMs });
 		if (status === 'connected') {
 			this.#setLive(true);
-			// Calls that need a capnweb session (pipelining, stubs, several at once) load it on demand, and
-			// payloads JSON cannot hold (a Date, a Map…) the payload decoder; fetched now, the first of
-			// them need not wait.
+			// Calls other than one with JSON data load the call recorder on demand, those that need a
+			// capnweb session (pipelining, stubs, several at once) capnweb, and payloads JSON cannot hold
+			// (a Date, a Map…) the payload decoder; fetched now, the first of them need not wait.
+			prefetchRecorder();
 			prefetchSessions();
 			prefetchPayloadCodec();
 		} else if (status === 'reconnecting' && before === 'connected') {

@@ -426,11 +426,12 @@ export class RecordedBatch {
 	#ending: unknown = BATCH_ENDED;
 	#endedMain: Real | undefined;
 
-	constructor(send: SendBatch, ended: () => void, order: LeavingOrder, plain = true) {
+	/** @param leaveAt schedules the batch's leaving: the end of this macrotask, or when a replay (`deferred-batch.ts`) is done. */
+	constructor(send: SendBatch, ended: () => void, order: LeavingOrder, plain = true, leaveAt: (leave: () => void) => void = afterThisMacrotask) {
 		this.#send = send;
 		this.#order = order;
 		this.#plain = plain;
-		afterThisMacrotask(() => {
+		leaveAt(() => {
 			ended();
 			this.#leave();
 		});

@@ -13,6 +13,7 @@ import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
 import { BatchingTransport } from '../../calls/session-batch.js';
 import { forgetSessions, loadSessions, sessionChunk, sessionsNow } from '../../calls/sessions.js';
+import { forgetRecorder, recorderChunk, recorderNow } from '../../calls/deferred-batch.js';
 
 class Counter extends RpcTarget {
 	constructor(public n: number) {
@@ -575,6 +576,80 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 		expect(await ctx.rpc().echo({ d: new Date(1) })).toEqual({ d: new Date(1) });
 		expect(sessionChunk.imports).toBe(before);
 		expect(sessionsNow()).toBeUndefined();
+	});
+});
+
+describe('before the call recorder has loaded, calls equal capnweb sessions', () => {
+	// Every scenario starts without the recorder (and without capnweb), each a few milliseconds away:
+	// a JSON call leaves at once, anything else is replayed onto the recorder once it is there, and
+	// must end as with both there from the start.
+	const loadRecorder = recorderChunk.load;
+	const load = sessionChunk.load;
+	beforeEach(() => {
+		recorderChunk.load = () => sleep(3).then(loadRecorder);
+		sessionChunk.load = () => sleep(3).then(load);
+	});
+	afterEach(() => {
+		recorderChunk.load = loadRecorder;
+		sessionChunk.load = load;
+	});
+	let logged: ReturnType<typeof spyOn>;
+	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
+	afterEach(() => logged.mockRestore());
+
+	const sameWithoutRecorder = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
+	test.each(sameWithoutRecorder.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
+		await loadSessions();
+		const session = await run(false, scenario, timeoutMs);
+		forgetSessions();
+		forgetRecorder();
+		const recorded = await run(true, scenario, timeoutMs);
+		expect(recorded).toEqual(session);
+	});
+
+	test('a call with JSON data, awaited or not, leaves at once and loads nothing', async () => {
+		forgetSessions();
+		forgetRecorder();
+		const before = recorderChunk.imports;
+		const { ctx, frames } = harness(true);
+		void ctx.rpc().post('unawaited');
+		await macrotask();
+		const echoed = await ctx.rpc().echo({ list: [1, [2]], n: null });
+		expect(echoed).toEqual({ list: [1, [2]], n: null });
+		expect(Symbol.dispose in (echoed as object)).toBe(true);
+		expect(frames).toEqual([
+			['["push",["pipeline",0,["post"],["unawaited"]]]'],
+			['["push",["pipeline",0,["echo"],[{"list":[[1,[[2]]]],"n":null}]]]', '["pull",1]'],
+		]);
+		expect(ctx.api.log).toEqual(['unawaited']);
+		expect(recorderChunk.imports).toBe(before);
+		expect(recorderNow()).toBeUndefined();
+	});
+
+	test('a batch waiting for the recorder holds the JSON calls made after it: they leave in order', async () => {
+		forgetSessions();
+		forgetRecorder();
+		const { ctx, frames } = harness(true);
+		const first = ctx
+			.rpc()
+			.echo(new Date(5))
+			.then((value: unknown) => value);
+		await macrotask();
+		void ctx.rpc().post('after');
+		await macrotask();
+		expect(frames).toEqual([]);
+		expect(await first).toEqual(new Date(5));
+		expect(frames.map((lines) => lines[0])).toEqual(['["push",["pipeline",0,["echo"],[["date",5]]]]', '["push",["pipeline",0,["post"],["after"]]]']);
+	});
+
+	test('a recorder that cannot be loaded fails the calls that need it; JSON calls still go', async () => {
+		forgetSessions();
+		forgetRecorder();
+		recorderChunk.load = () => Promise.reject(new TypeError('Failed to fetch dynamically imported module'));
+		const { ctx } = harness(true);
+		const error = (await Promise.resolve(ctx.rpc().echo(new Date(5))).catch((e: unknown) => e)) as RoomError;
+		expect(error.code).toBe('calls_unavailable');
+		expect(await ctx.rpc().echo('still')).toBe('still');
 	});
 });
 

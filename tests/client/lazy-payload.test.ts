@@ -14,6 +14,7 @@ import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 import { joinInOrder } from '../support/clients.js';
+import { controlChunk } from '../support/chunk-loader.js';
 import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
@@ -28,33 +29,14 @@ function client(meta: TestMeta, debug?: (line: string) => void): Client {
 	return c;
 }
 
-const realLoad = payloadChunk.load;
-/** What the loader was asked for: `real` loads, `offline` fails as a browser without network does. */
-let asked: string[];
-let mode: 'real' | 'offline';
-/** While set, a load waits for it. */
-let gate: PromiseWithResolvers<void> | undefined;
-beforeEach(() => {
-	forgetPayloadCodec();
-	asked = [];
-	mode = 'real';
-	gate = undefined;
-	payloadChunk.load = async () => {
-		asked.push(mode);
-		await gate?.promise;
-		if (mode === 'offline') throw new TypeError('Failed to fetch dynamically imported module');
-		return realLoad();
-	};
-});
+const chunk = controlChunk(payloadChunk, forgetPayloadCodec);
 afterEach(() => {
 	for (const c of clients.splice(0)) c.destroy();
-	payloadChunk.load = realLoad;
-	gate?.resolve();
 });
 
 describe('payloads that need the decoder wait for it, in order', () => {
 	test('a Date event arriving before the decoder comes after the plain one before it and before the plain one after it', async () => {
-		gate = Promise.withResolvers();
+		chunk.gate = Promise.withResolvers();
 		const room = freshRoom();
 		let onLine: ((line: string) => void) | undefined;
 		const [ann, bob] = await joinInOrder(
@@ -73,19 +55,19 @@ describe('payloads that need the decoder wait for it, in order', () => {
 		await thirdArrived;
 		expect(got).toEqual([{ n: 1 }]);
 
-		gate.resolve();
+		chunk.gate!.resolve();
 		await three;
 		expect(got).toEqual([{ n: 1 }, { at: new Date(2) }, { n: 3 }]);
 	});
 
 	test("a send whose answer needs the decoder resolves once it is there, in order with the client's other sends", async () => {
-		gate = Promise.withResolvers();
+		chunk.gate = Promise.withResolvers();
 		const ann = client({ user_id: 'ann' });
 		await ann.connect(freshRoom());
 		const order: string[] = [];
 		const rich = ann.send('echo', { at: new Date(5), m: new Map([['a', 1]]) } as never).then((value) => (order.push('rich'), value));
 		const plain = ann.send('echo', { n: 1 } as never).then((value) => (order.push('plain'), value));
-		gate.resolve();
+		chunk.gate!.resolve();
 		expect(await rich).toEqual({ at: new Date(5), m: new Map([['a', 1]]) });
 		expect(await plain).toEqual({ n: 1 });
 		expect(order).toEqual(['rich', 'plain']);
@@ -96,7 +78,7 @@ describe('one frame of several events', () => {
 	// The room writes several one-way calls in one frame (a catch-up, say): a server here sends
 	// exactly that frame, with a Date event between two plain ones and its closing notice after them.
 	test('the calls after a payload that waits for the decoder wait too, in order', async () => {
-		gate = Promise.withResolvers();
+		chunk.gate = Promise.withResolvers();
 		const events = [{ n: 1 }, { at: new Date(2) }, { n: 3 }].map((data) => ['event', 'rich', encodePayload(data)] as const);
 		const frame = pushFrame(encodeCalls([...events, ['closing', 4000, 'done']]));
 		const server = Bun.serve({
@@ -114,7 +96,7 @@ describe('one frame of several events', () => {
 		);
 		await arrived.promise;
 		expect(got).toEqual([{ n: 1 }]);
-		gate.resolve();
+		chunk.gate!.resolve();
 		await closed.promise;
 		expect(got).toEqual([{ n: 1 }, { at: new Date(2) }, { n: 3 }, 4000]);
 		connection.close();
@@ -124,7 +106,7 @@ describe('one frame of several events', () => {
 
 describe('a decoder that cannot be loaded', () => {
 	test('turns the event into a clear error event, delivers the plain ones around it, and a later one loads it', async () => {
-		mode = 'offline';
+		chunk.mode = 'offline';
 		const room = freshRoom();
 		const [ann, bob] = await joinInOrder(room, client({ user_id: 'ann' }), client({ user_id: 'bob' }));
 		const events: unknown[] = [];
@@ -146,16 +128,16 @@ describe('a decoder that cannot be loaded', () => {
 		});
 		expect(events[2]).toEqual({ n: 3 });
 
-		mode = 'real';
+		chunk.mode = 'real';
 		const four = count(4);
 		await ann.send('relay', { at: new Date(4) } as never);
 		await four;
 		expect(events[3]).toEqual({ at: new Date(4) });
-		expect(asked.at(-1)).toBe('real');
+		expect(chunk.asked.at(-1)).toBe('real');
 	});
 
 	test('rejects a send whose answer needs it with payload_unavailable; the next send loads it', async () => {
-		mode = 'offline';
+		chunk.mode = 'offline';
 		const ann = client({ user_id: 'ann' });
 		await ann.connect(freshRoom());
 		const failed = (await ann.send('echo', { at: new Date(1) } as never).catch((error: unknown) => error)) as RoomError;
@@ -163,7 +145,7 @@ describe('a decoder that cannot be loaded', () => {
 		expect(failed.message).toContain('could not be loaded');
 		// Plain answers need no decoder.
 		expect(await ann.send('echo', { n: 1 } as never)).toEqual({ n: 1 });
-		mode = 'real';
+		chunk.mode = 'real';
 		expect(await ann.send('echo', { at: new Date(1) } as never)).toEqual({ at: new Date(1) });
 	});
 });
@@ -172,7 +154,7 @@ describe("the tab's side of the shared connection", () => {
 	// The worker's end of the port is scripted here: an in-process hub would share this process's
 	// decoder with the tab, and so wait for it before the tab could.
 	test('a Date event from the worker waits for the decoder, between the plain events around it', async () => {
-		gate = Promise.withResolvers();
+		chunk.gate = Promise.withResolvers();
 		const channel = new MessageChannel();
 		const post = (message: WorkerMessage) => channel.port2.postMessage(message);
 		const joined = Promise.withResolvers<number>();
@@ -197,7 +179,7 @@ describe("the tab's side of the shared connection", () => {
 		expect(got).toEqual([{ n: 1 }]);
 
 		const three = new Promise<void>((resolve) => tab.on('rich' as never, () => got.length === 3 && resolve()));
-		gate.resolve();
+		chunk.gate!.resolve();
 		await three;
 		expect(got).toEqual([{ n: 1 }, { at: new Date(2) }, { n: 3 }]);
 		tab.destroy();
