@@ -20,26 +20,18 @@
  * its result, replayed on the recorder's. Reflection on a stand-in before the chunk arrives
  * (`Object.keys`, assigning a property) sees a bare function.
  */
-import { RoomError } from '../rpc/errors.js';
 import { afterThisMacrotask, deliver, LeavingOrder, type Answer, type SendBatch } from './batch-delivery.js';
-import { lazyChunk, type ChunkSource } from './lazy-chunk.js';
+import { lazyChunk } from './lazy-chunk.js';
 import type * as RecorderKit from './shortcut/recorded-batch.js';
 
-/** Where the recorder's chunk comes from. Tests replace `load` to delay or fail it; `imports` counts the loads started. */
-export const recorderChunk: ChunkSource<typeof RecorderKit> = {
-	load: () => import('./shortcut/recorded-batch.js'),
-	imports: 0,
-};
-
 const recorder = lazyChunk(
-	recorderChunk,
-	(why) =>
-		new RoomError(
-			'calls_unavailable',
-			`This call needs the call recorder (pipelining, several calls, non-JSON values), and its code could not be loaded: ${why}`,
-			0,
-		),
+	() => import('./shortcut/recorded-batch.js'),
+	'calls_unavailable',
+	'This call needs the call recorder (pipelining, several calls, non-JSON values), and its code could not be loaded',
 );
+
+/** Where the chunk comes from (tests replace its `load`). */
+export const recorderChunk = recorder.source;
 
 /** The recorder if loaded. */
 export const recorderNow = recorder.now;

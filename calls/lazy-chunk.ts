@@ -4,6 +4,7 @@
  * load. capnweb's sessions (`sessions.ts`) and the payload decoder (`client/payload-codec.ts`) come
  * this way.
  */
+import { RoomError, type RoomErrorCode } from '../rpc/errors.js';
 
 /** Where a chunk comes from. Tests replace `load` to count loads or make one fail; `imports` counts the loads started. */
 export interface ChunkSource<T> {
@@ -22,10 +23,16 @@ export interface LazyChunk<T> {
 	prefetch(): void;
 	/** Forgets it (tests: the next `load` goes through `source.load` again). */
 	forget(): void;
+	/** Where it comes from. Tests replace `source.load` to count loads, delay or fail one. */
+	source: ChunkSource<T>;
 }
 
-/** A chunk from `source`; a failed load rejects with `refuse(why, cause)`. */
-export function lazyChunk<T>(source: ChunkSource<T>, refuse: (why: string, cause: unknown) => Error): LazyChunk<T> {
+/**
+ * A chunk `load` brings. A failed load rejects with a `RoomError` of `code` (status 0: nothing
+ * reached the room), its message `what` followed by why; the next call tries again.
+ */
+export function lazyChunk<T>(load: () => Promise<T>, code: RoomErrorCode, what: string): LazyChunk<T> {
+	const source: ChunkSource<T> = { load, imports: 0 };
 	let loaded: T | undefined;
 	let loading: Promise<T> | undefined;
 	let failed: Error | undefined;
@@ -44,7 +51,8 @@ export function lazyChunk<T>(source: ChunkSource<T>, refuse: (why: string, cause
 							return module;
 						},
 						(cause: unknown) => {
-							const error = Object.assign(refuse(cause instanceof Error ? cause.message : String(cause), cause), { cause });
+							const why = cause instanceof Error ? cause.message : String(cause);
+							const error = Object.assign(new RoomError(code, `${what}: ${why}`, 0), { cause });
 							if (loading === attempt) [loading, failed] = [undefined, error];
 							throw error;
 						},
@@ -59,6 +67,7 @@ export function lazyChunk<T>(source: ChunkSource<T>, refuse: (why: string, cause
 		forget() {
 			loaded = loading = failed = undefined;
 		},
+		source,
 	};
 	return chunk;
 }

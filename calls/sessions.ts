@@ -5,27 +5,20 @@
  * fetched on the first call that needs a session — pipelining, stubs or callbacks, several calls in
  * one batch — or ahead of it by {@link prefetchSessions}, which the client runs once connected.
  */
-import { RoomError } from '../rpc/errors.js';
-import { lazyChunk, type ChunkSource } from './lazy-chunk.js';
+import { lazyChunk } from './lazy-chunk.js';
 import type * as SessionKit from './session-batch.js';
 
 /** What the chunk offers: capnweb sessions over batches (`session-batch.ts`). */
 export type Sessions = typeof SessionKit;
 
-/**
- * Where the chunk comes from. Tests replace it to count loads or make one fail; `imports` counts
- * the loads started.
- */
-export const sessionChunk: ChunkSource<Sessions> = {
-	load: (): Promise<Sessions> => import('./session-batch.js'),
-	imports: 0,
-};
-
 const chunk = lazyChunk(
-	sessionChunk,
-	(why) =>
-		new RoomError('sessions_unavailable', `This call needs capnweb (pipelining, stubs or several calls at once), and its code could not be loaded: ${why}`, 0),
+	(): Promise<Sessions> => import('./session-batch.js'),
+	'sessions_unavailable',
+	'This call needs capnweb (pipelining, stubs or several calls at once), and its code could not be loaded',
 );
+
+/** Where the chunk comes from (tests replace its `load`). */
+export const sessionChunk = chunk.source;
 
 /** capnweb's sessions if loaded already, else `undefined`. */
 export const sessionsNow = chunk.now;

@@ -15,20 +15,17 @@
  * `connect()` tries again.
  */
 import { CallBatcher } from '../calls/call-batcher.js';
-import { lazyChunk, type ChunkSource } from '../calls/lazy-chunk.js';
+import { lazyChunk } from '../calls/lazy-chunk.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { JoinLifecycle } from './join-lifecycle.js';
 import type * as SocketKit from './socket-transport.js';
 import type { SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, TransportHandlers } from './transport.js';
 
-/** Where the direct socket's chunk comes from. Tests replace `load` to delay or fail it; `imports` counts the loads started. */
-export const socketChunk: ChunkSource<typeof SocketKit> = {
-	load: () => import('./socket-transport.js'),
-	imports: 0,
-};
+const socketCode = lazyChunk(() => import('./socket-transport.js'), 'transport_unavailable', "The client's socket code could not be loaded");
 
-const socketCode = lazyChunk(socketChunk, (why) => new RoomError('transport_unavailable', `The client's socket code could not be loaded: ${why}`, 0));
+/** Where the chunk comes from (tests replace its `load`). */
+export const socketChunk = socketCode.source;
 
 /** Forgets the loaded socket chunk (tests: the next direct socket loads it again through `socketChunk.load`). */
 export const forgetSocketChunk = socketCode.forget;

@@ -12,7 +12,7 @@
  * `RoomError`; the next payload that needs it tries again.
  */
 import { RoomError } from '../rpc/errors.js';
-import { lazyChunk, type ChunkSource } from '../calls/lazy-chunk.js';
+import { lazyChunk } from '../calls/lazy-chunk.js';
 import { readJson, type EncodedPayload } from '../rpc/payload-json.js';
 import type * as Decoder from '../rpc/payload.js';
 
@@ -20,24 +20,14 @@ export { encodePayload } from '../rpc/payload-encode.js';
 
 type Codec = typeof Decoder;
 
-/**
- * Where the decoder comes from. Tests replace it to count loads or make one fail; `imports` counts
- * the loads started.
- */
-export const payloadChunk: ChunkSource<Codec> = {
-	load: (): Promise<Codec> => import('../rpc/payload.js'),
-	imports: 0,
-};
-
 const chunk = lazyChunk(
-	payloadChunk,
-	(why) =>
-		new RoomError(
-			'payload_unavailable',
-			`This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded: ${why}`,
-			0,
-		),
+	(): Promise<Codec> => import('../rpc/payload.js'),
+	'payload_unavailable',
+	'This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded',
 );
+
+/** Where the chunk comes from (tests replace its `load`). */
+export const payloadChunk = chunk.source;
 
 /**
  * Loads the decoder if needed. Rejects with a `RoomError` (`payload_unavailable`) when the chunk
