@@ -1,0 +1,121 @@
+/**
+ * One logical room over several Durable Objects ("shards", `static options.shards`). Each shard holds
+ * the sockets the handle sent it (`kit/handoff.ts`, by `rpc/shards.ts`'s naming) and is otherwise an
+ * ordinary room; this module is what makes them one room:
+ *
+ * - What goes to the whole room (a broadcast, `sendTo`, entity changes) is done on the shard where
+ *   it starts and relayed to every other shard in one Workers RPC call per peer, carrying the frame
+ *   already encoded. A relayed message is delivered to that shard's sockets and never relayed again.
+ *   Calls to one peer go through one stub, so a peer gets one sender's messages in order.
+ * - Presence: each shard keeps window presence over its own sockets; each join or leave is relayed
+ *   with the shard's own counts, and every shard announces the room's total (its own counts plus
+ *   the latest it heard from each peer). Routing a user's sockets to one shard keeps member counts
+ *   exact as sums. The peers' counts are kept in storage, so a shard rebuilt after eviction still
+ *   knows them.
+ *
+ * A shard knows who it is from its own name (`ctx.id.name`): nothing needs to survive hibernation
+ * besides the peers' counts.
+ */
+import { readShardName, shardName, SHARDS_HEADER } from '../rpc/shards.js';
+import type { EntityChangeInput, PresenceCount, PresenceUpdate } from '../rpc/types.js';
+import type { ShardsOption } from './shard-options.js';
+
+/** Where `sendTo` delivers (the same shape as the room's `SendTarget`). */
+type Target = string | { session: string } | { user: string };
+
+/** What one shard asks of the others; see {@link Shards.relay}. */
+export type ShardMessage =
+	| { kind: 'broadcast'; frame: string; exclude?: string[] }
+	| { kind: 'sendTo'; target: Target; frame: string }
+	| { kind: 'entities'; changes: EntityChangeInput[] }
+	/** `counts`: the sending shard's own; `update`'s counts are replaced by each receiver's total. */
+	| { kind: 'presence'; from: number; counts: PresenceCount; update: PresenceUpdate<unknown>; countOnly: boolean };
+
+/** A peer shard, as Workers RPC shows it. */
+interface PeerStub {
+	shardRelay(message: ShardMessage): Promise<unknown>;
+}
+
+interface PeerNamespace {
+	idFromName(name: string): DurableObjectId;
+	get(id: DurableObjectId): unknown;
+}
+
+const COUNTS_KEY = 'delightstack:shard-counts';
+
+export class Shards {
+	/** One stub per peer, made once: calls through one stub reach the peer in order. */
+	#peers?: PeerStub[];
+	/** The latest own counts each peer announced (index → counts). */
+	readonly #heard: Map<number, PresenceCount>;
+
+	constructor(
+		readonly room: string,
+		readonly index: number,
+		readonly count: number,
+		readonly namespace: PeerNamespace,
+		readonly storage: DurableObjectStorage,
+	) {
+		this.#heard = new Map(storage.kv.get<[number, PresenceCount][]>(COUNTS_KEY) ?? []);
+	}
+
+	/** Sends `message` to every other shard of the room (one call each, not awaited). */
+	relay(message: ShardMessage): void {
+		for (const peer of this.#stubs()) {
+			peer
+				.shardRelay(message)
+				.catch((error: unknown) => console.error(`Shard ${this.index} of room ${JSON.stringify(this.room)} could not relay a ${message.kind}:`, error));
+		}
+	}
+
+	/** Relays a presence change made on this shard; `own`: this shard's counts after it. */
+	presence(update: PresenceUpdate<unknown>, own: PresenceCount, countOnly: boolean): void {
+		this.relay({ kind: 'presence', from: this.index, counts: own, update, countOnly });
+	}
+
+	/** A peer's counts, as it announced them with a change. */
+	heard(from: number, counts: PresenceCount): void {
+		this.#heard.set(from, { users: counts.users, sessions: counts.sessions });
+		this.storage.kv.put(COUNTS_KEY, [...this.#heard]);
+	}
+
+	/** The room's counts: this shard's own plus the latest heard from each peer. */
+	total(own: PresenceCount): PresenceCount {
+		let { users, sessions } = own;
+		for (const counts of this.#heard.values()) {
+			users += counts.users;
+			sessions += counts.sessions;
+		}
+		return { users, sessions };
+	}
+
+	#stubs(): PeerStub[] {
+		if (this.#peers) return this.#peers;
+		this.#peers = [];
+		for (let i = 0; i < this.count; i++) {
+			if (i !== this.index) this.#peers.push(this.namespace.get(this.namespace.idFromName(shardName(this.room, i))) as PeerStub);
+		}
+		return this.#peers;
+	}
+}
+
+/**
+ * This Durable Object's place in its sharded room, or undefined for an unsharded room (or an object
+ * not made by name, which cannot know its room).
+ */
+export function openShards(option: ShardsOption, ctx: DurableObjectState, env: unknown): Shards | undefined {
+	const name = ctx.id.name;
+	if (option.count <= 1 || name === undefined) return undefined;
+	const namespace = (env as Record<string, unknown> | undefined)?.[option.binding!] as PeerNamespace | undefined;
+	if (typeof namespace?.idFromName !== 'function' || typeof namespace.get !== 'function') {
+		throw new TypeError(`static options.shards.binding is "${option.binding}", but env.${option.binding} is not a Durable Object namespace`);
+	}
+	const { room, index } = readShardName(name);
+	return new Shards(room, index, option.count, namespace, ctx.storage);
+}
+
+/** The 421 that tells the handle this room's shard count, or undefined when the handoff is right. */
+export function misrouted(option: ShardsOption, shards: number | undefined): Response | undefined {
+	if ((shards ?? 1) === option.count) return undefined;
+	return new Response(null, { status: 421, headers: { [SHARDS_HEADER]: String(option.count) } });
+}
