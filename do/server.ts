@@ -261,9 +261,14 @@ export class WebsocketServer<
 
 	/**
 	 * Closes a session with {@link CloseCode.Kicked} (the client does not reconnect) and announces it
-	 * as disconnected. Returns whether the session was here.
+	 * as disconnected. Returns whether the session was here (in a sharded room: on any shard).
 	 */
 	async kick(sessionId: string, reason = 'Removed from the room'): Promise<boolean> {
+		const here = await this.#kick(sessionId, reason);
+		return here || ((await this.#shards()?.kick(sessionId, reason)) ?? false);
+	}
+
+	async #kick(sessionId: string, reason: string): Promise<boolean> {
 		const ws = this.ctx.getWebSockets(sessionTag(sessionId)).find((s) => this.#sessions.get(s));
 		if (!ws) return false;
 		this.#close(ws, CloseCode.Kicked, reason);
@@ -275,7 +280,7 @@ export class WebsocketServer<
 	 * Internal: another shard of this room relays what it did (see `do/shards.ts`). Delivered to this
 	 * shard's sockets only, never relayed again.
 	 */
-	shardRelay(message: ShardMessage): void {
+	shardRelay(message: ShardMessage): void | Promise<boolean> {
 		switch (message.kind) {
 			case 'broadcast': {
 				const exclude = message.exclude && new Set(message.exclude);
@@ -288,6 +293,8 @@ export class WebsocketServer<
 			case 'entities':
 				this.#entitiesChanged(message.changes);
 				return;
+			case 'kick':
+				return this.#kick(message.session, message.reason);
 			case 'presence':
 				this.#shards()?.heard(message.from, message.counts);
 				if (!this.#members) return;

@@ -28,12 +28,14 @@ export type ShardMessage =
 	| { kind: 'broadcast'; frame: string; exclude?: string[] }
 	| { kind: 'sendTo'; target: Target; frame: string }
 	| { kind: 'entities'; changes: EntityChangeInput[] }
+	/** Answered: whether the session was on that shard. */
+	| { kind: 'kick'; session: string; reason: string }
 	/** `counts`: the sending shard's own; `update`'s counts are replaced by each receiver's total. */
 	| { kind: 'presence'; from: number; counts: PresenceCount; update: PresenceUpdate<unknown>; countOnly: boolean };
 
 /** A peer shard, as Workers RPC shows it. */
 interface PeerStub {
-	shardRelay(message: ShardMessage): Promise<unknown>;
+	shardRelay(message: ShardMessage): Promise<boolean | undefined>;
 }
 
 interface PeerNamespace {
@@ -66,6 +68,12 @@ export class Shards {
 				.shardRelay(message)
 				.catch((error: unknown) => console.error(`Shard ${this.index} of room ${JSON.stringify(this.room)} could not relay a ${message.kind}:`, error));
 		}
+	}
+
+	/** Asks every other shard to kick `session`; whether one had it. */
+	async kick(session: string, reason: string): Promise<boolean> {
+		const answers = await Promise.all(this.#stubs().map((peer) => peer.shardRelay({ kind: 'kick', session, reason })));
+		return answers.includes(true);
 	}
 
 	/** Relays a presence change made on this shard; `own`: this shard's counts after it. */

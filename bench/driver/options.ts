@@ -85,8 +85,10 @@ export interface Options {
 	soakRpcEveryMs: number;
 	/** Shards: receivers in the room, on one Durable Object and over 10 shards. */
 	shardClients: number;
-	/** Shards: measured broadcasts per run (after `fanoutWarmup`, at most `window` unanswered). */
+	/** Shards: measured broadcasts per run (after 5 warm-up broadcasts, at most `window` unanswered). */
 	shardBroadcasts: number;
+	/** Shards: runs per configuration (each joins `shardClients` sockets again: ~1 minute at 5000). */
+	shardRuns: number;
 	/** Where results go; `false` with `--no-write`. */
 	write: boolean;
 	/**
@@ -128,6 +130,7 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	soakRpcEveryMs: 100,
 	shardClients: 5000,
 	shardBroadcasts: 20,
+	shardRuns: 1,
 };
 
 const QUICK: typeof FULL = {

@@ -13,8 +13,9 @@
  * shard is its own Durable Object (its own thread, often its own machine), so a room's capacity grows
  * with its shards: 10 shards hold up to 327,680 sockets and take ~10,000 requests/s.
  *
- * Bounded: 5000 sockets join in ten processes of 500 (about a minute on this machine), a handful of
- * warm-up broadcasts, `fanout.ts`'s deadlines on every wait; `--quick` uses 300 sockets.
+ * Bounded: 5000 sockets join in ten processes of 500 (about a minute per configuration on this
+ * machine), 5 warm-up broadcasts, `fanout.ts`'s deadlines on every wait: about 2.5 minutes for
+ * `shardRuns` 1; `--quick` uses 300 sockets.
  */
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
 import { ensureFileLimit } from '../driver/limits.js';
@@ -34,18 +35,18 @@ export async function shardsScenario(bench: Bench): Promise<ScenarioResult> {
 	const raw: unknown[] = [];
 	let faults = 0;
 	const note = ensureFileLimit(bench.server.pid, clients * 2 + 512, 'workerd');
-	// A warm-up of 1000 broadcasts (the fan-out's) would be 5 million deliveries: a few are enough here.
+	// A warm-up of 1000 broadcasts (the fan-out's) would be 5 million deliveries: 5 are enough here.
 	const run = {
 		...bench,
 		options: {
 			...options,
 			clients,
 			broadcasts: options.shardBroadcasts,
-			fanoutWarmup: Math.min(options.fanoutWarmup, 5),
+			fanoutWarmup: 5,
 			socketsPerProcess: Math.min(SOCKETS_PER_PROCESS, Math.max(options.socketsPerProcess, Math.ceil(clients / 10))),
 		},
 	};
-	const runs = options.quick ? 1 : Math.min(options.runs, 2);
+	const runs = options.shardRuns;
 	for (let r = 0; r < runs; r++) {
 		for (const impl of orderFor(r, IMPLS)) {
 			const { sent, got, serverNs } = await oneRun(run, impl, `shards-${impl}-${r}-${Date.now()}`, 'saturated');

@@ -176,7 +176,12 @@ describe('one room over 3 shards', () => {
 			await untilCount(p, 5);
 			expect(p.events.some((e) => e.name === 'session:update' && e.data.left === probes[4]!.id)).toBe(true);
 		}
-		await Promise.all([...probes.slice(0, 4), probes[5]!].map((p) => p.close()));
+		// kick through the room's stub finds a session on another shard.
+		expect(await worker.rpc(room, 'kick', probes[5]!.id)).toBe(true);
+		expect((await probes[5]!.closed).code).toBe(4001);
+		expect(await worker.rpc(room, 'kick', 'nobody')).toBe(false);
+		await untilCount(probes[0]!, 4);
+		await Promise.all(probes.slice(0, 4).map((p) => p.close()));
 	}, 30_000);
 
 	test('shards rebuilt after eviction still relay, and a joiner still gets the room total', async () => {
