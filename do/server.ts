@@ -295,10 +295,14 @@ export class WebsocketServer<
 				return;
 			case 'kick':
 				return this.#kick(message.session, message.reason);
-			case 'presence':
+			case 'presence': {
 				this.#shards()?.heard(message.from, message.counts);
-				if (!this.#members) return;
-				this.#announce('session:update', { ...(message.update as PresenceUpdate<Meta>), ...this.#counts(this.#members) }, undefined, message.countOnly);
+				const members = this.#members;
+				if (!members) return;
+				for (const { update, countOnly } of message.changes) {
+					this.#announce('session:update', { ...(update as PresenceUpdate<Meta>), ...this.#counts(members) }, undefined, countOnly);
+				}
+			}
 		}
 	}
 
@@ -809,7 +813,8 @@ export class WebsocketServer<
 	}
 
 	#shards(): Shards | undefined {
-		if (this.#shardsInstance === undefined) this.#shardsInstance = openShards(this.#limits().shards, this.ctx, this.env) ?? null;
+		if (this.#shardsInstance === undefined)
+			this.#shardsInstance = openShards(this.#limits().shards, this.#limits().presenceBatchMs, this.ctx, this.env) ?? null;
 		return this.#shardsInstance ?? undefined;
 	}
 

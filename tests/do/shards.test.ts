@@ -22,7 +22,12 @@ let worker: RoomWorker;
 beforeAll(
 	async () =>
 		(worker = await startRoomWorker(
-			{ durableObjects: { ROOM: { className: 'ShardedRoom', useSQLite: true } } },
+			{
+				durableObjects: {
+					ROOM: { className: 'ShardedRoom', useSQLite: true },
+					BATCHED: { className: 'BatchedShardedRoom', useSQLite: true },
+				},
+			},
 			'tests/do/shards-worker.ts',
 			'shards-worker.js',
 		)),
@@ -182,6 +187,30 @@ describe('one room over 3 shards', () => {
 		expect(await worker.rpc(room, 'kick', 'nobody')).toBe(false);
 		await untilCount(probes[0]!, 4);
 		await Promise.all(probes.slice(0, 4).map((p) => p.close()));
+	}, 30_000);
+
+	test('with presence gathered (presenceBatchMs 50): sockets joining at once all reach the total and hear no join twice', async () => {
+		const room = `batched-${Date.now()}`;
+		const users = usersByShard(3).flat();
+		const probes = await Promise.all(users.map((user_id) => Probe.join(worker, room, { user_id })));
+		for (const p of probes) p.id = (await p.rpc.whoami()).id;
+		for (const p of probes) await untilCount(p, users.length);
+		// A joiner's list is its own shard's window (5, which holds each shard's 3 sockets); joins on
+		// any shard are announced to all. So each socket hears of every socket of its shard, and of no
+		// socket twice, by list or by join.
+		const shardOf = new Map(users.map((user_id, i) => [probes[i]!.id, pickShard({ user_id }, SHARDS)]));
+		for (const p of probes) {
+			const list = p.events.find((e) => e.name === 'session:list')!.data as { sessions: SessionInfo<TestMeta>[] };
+			const heard = [
+				...list.sessions.map((s) => s.ws_session_id),
+				...p.events.filter((e) => e.name === 'session:update' && e.data.joined).map((e) => e.data.joined.ws_session_id as string),
+			].filter((id) => id !== p.id);
+			expect(new Set(heard).size).toBe(heard.length);
+			const others = probes.filter((o) => o !== p).map((o) => o.id);
+			expect(others).toEqual(expect.arrayContaining(heard));
+			expect(heard).toEqual(expect.arrayContaining(others.filter((id) => shardOf.get(id) === shardOf.get(p.id))));
+		}
+		await Promise.all(probes.map((p) => p.close()));
 	}, 30_000);
 
 	test('shards rebuilt after eviction still relay, and a joiner still gets the room total', async () => {
