@@ -3,6 +3,7 @@ import { DEFAULT_CHANGE_LOG, type ChangeLogOptions } from './change-log.js';
 import type { PresenceMode } from '../rpc/types.js';
 import type { BucketPolicy } from './limits.js';
 import type { BucketPolicies } from './user-limits.js';
+import { checkShards, isSharded, SHARDED_PRESENCE, type ShardsOption } from './shard-options.js';
 
 /** Limits a room enforces on each socket. Override any of them with `static options`. */
 export interface RoomOptions {
@@ -92,6 +93,17 @@ export interface RoomOptions {
 	 * @default false
 	 */
 	compression: boolean;
+	/**
+	 * One room over `count` Durable Objects ("shards"), for rooms bigger than one object holds (at
+	 * most 32,768 sockets, about 1,000 requests a second). The handle spreads sockets over the shards
+	 * (all of a user's sockets on one shard); a broadcast, `sendTo` or entity change on any shard
+	 * reaches the whole room, each shard relaying it once to the others through Workers RPC on the
+	 * namespace bound as `binding` (this class's own binding, e.g. `'WS'`). Sharded rooms use window
+	 * presence (`{ window: 50 }` unless `presence` says otherwise; `'full'` is refused) with the
+	 * room's total counts. See the README's Sharding section. `count` is a whole number from 1 to 64.
+	 * @default { count: 1 } (one Durable Object per room)
+	 */
+	shards: ShardsOption;
 }
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
@@ -110,6 +122,7 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 	presenceBatchMs: 50,
 	presence: 'full',
 	compression: false,
+	shards: { count: 1 },
 };
 
 /** `static options` over the defaults (nested options merged one level down). */
@@ -119,7 +132,8 @@ export function resolveOptions(own: Partial<RoomOptions>): RoomOptions {
 		...own,
 		eventRateLimit: { ...DEFAULT_ROOM_OPTIONS.eventRateLimit, ...own.eventRateLimit },
 		changeLog: { ...DEFAULT_ROOM_OPTIONS.changeLog, ...own.changeLog },
-		presence: checkPresence(own.presence ?? DEFAULT_ROOM_OPTIONS.presence),
+		presence: checkPresence(own.presence ?? (isSharded(own.shards) ? SHARDED_PRESENCE : DEFAULT_ROOM_OPTIONS.presence)),
+		shards: checkShards(own.shards ?? DEFAULT_ROOM_OPTIONS.shards, own.presence),
 	};
 }
 

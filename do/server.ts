@@ -19,6 +19,7 @@ import {
 	type EventMap,
 	type LoggedChange,
 	type MessageOf,
+	type PresenceCount,
 	type PresencePage,
 	type PresenceUpdate,
 	type RoomEvents,
@@ -37,6 +38,7 @@ import { utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
 import { callId, Gate } from './gate.js';
+import { misrouted, openShards, type ShardMessage, type Shards } from './shards.js';
 
 /**
  * The 101 response's `Sec-WebSocket-Extensions` is the room's answer to the browser's offer: the
@@ -108,6 +110,8 @@ export class WebsocketServer<
 	#askEveryBytes?: number;
 	/** The latest `connected_at` handed out (or restored): each socket arrives strictly after the last. */
 	#lastArrival = 0;
+	/** A sharded room's link to its other shards (see `do/shards.ts`); null when unsharded. */
+	#shardsInstance?: Shards | null;
 	/** Whether this instance knows the silent-socket alarm is set. */
 	#alarmSet = false;
 	readonly #counters = newCounters();
@@ -184,20 +188,31 @@ export class WebsocketServer<
 	broadcast<E extends keyof Events & string>(event: E, data: Events[E], options: { exclude?: string | readonly string[] } = {}): number {
 		const exclude = options.exclude === undefined ? undefined : new Set([options.exclude].flat());
 		checkOutgoing(event);
-		return this.#deliver(this.#eventFrame(event, data), (state) => !exclude?.has(state.session.ws_session_id));
+		const frame = this.#eventFrame(event, data);
+		this.#shards()?.relay({ kind: 'broadcast', frame, exclude: exclude && [...exclude] });
+		return this.#deliver(frame, (state) => !exclude?.has(state.session.ws_session_id));
 	}
 
 	/**
 	 * Sends an event to one session (a `ws_session_id`, or `{ session }`), or to every socket of one
-	 * user (`{ user }`, matched against `meta.user_id`). Returns how many sockets got it.
+	 * user (`{ user }`, matched against `meta.user_id`). Returns how many sockets got it (in a sharded
+	 * room: of this shard's; the other shards are sent it too).
 	 */
 	sendTo<E extends keyof Events & string>(target: SendTarget, event: E, data: Events[E]): number {
 		checkOutgoing(event);
+		const shards = this.#shards();
+		if (!shards) return this.#sendTo(target, () => this.#eventFrame(event, data));
+		const frame = this.#eventFrame(event, data);
+		shards.relay({ kind: 'sendTo', target, frame });
+		return this.#sendTo(target, () => frame);
+	}
+
+	#sendTo(target: SendTarget, frameOf: () => string): number {
 		const tag = typeof target === 'string' ? sessionTag(target) : 'session' in target ? sessionTag(target.session) : userTag(target.user);
 		const sockets = this.ctx.getWebSockets(tag);
 		if (sockets.length === 0) return 0;
 		this.#flushPresence();
-		const frame = this.#eventFrame(event, data);
+		const frame = frameOf();
 		let sent = 0;
 		for (const ws of sockets) {
 			const state = this.#sessions.get(ws);
@@ -217,6 +232,11 @@ export class WebsocketServer<
 
 	/** Records several changes atomically, in order (one RPC per transaction); returns their numbers. */
 	entitiesChanged(changes: readonly EntityChangeInput[]): number[] {
+		this.#shards()?.relay({ kind: 'entities', changes: [...changes] });
+		return this.#entitiesChanged(changes);
+	}
+
+	#entitiesChanged(changes: readonly EntityChangeInput[]): number[] {
 		const sync = this.#entities();
 		const logged = sync.record(changes);
 		for (const change of logged) {
@@ -241,14 +261,49 @@ export class WebsocketServer<
 
 	/**
 	 * Closes a session with {@link CloseCode.Kicked} (the client does not reconnect) and announces it
-	 * as disconnected. Returns whether the session was here.
+	 * as disconnected. Returns whether the session was here (in a sharded room: on any shard).
 	 */
 	async kick(sessionId: string, reason = 'Removed from the room'): Promise<boolean> {
+		const here = await this.#kick(sessionId, reason);
+		return here || ((await this.#shards()?.kick(sessionId, reason)) ?? false);
+	}
+
+	async #kick(sessionId: string, reason: string): Promise<boolean> {
 		const ws = this.ctx.getWebSockets(sessionTag(sessionId)).find((s) => this.#sessions.get(s));
 		if (!ws) return false;
 		this.#close(ws, CloseCode.Kicked, reason);
 		await this.#leave(ws);
 		return true;
+	}
+
+	/**
+	 * Internal: another shard of this room relays what it did (see `do/shards.ts`). Delivered to this
+	 * shard's sockets only, never relayed again.
+	 */
+	shardRelay(message: ShardMessage): void | Promise<boolean> {
+		switch (message.kind) {
+			case 'broadcast': {
+				const exclude = message.exclude && new Set(message.exclude);
+				this.#deliver(message.frame, (state) => !exclude?.has(state.session.ws_session_id));
+				return;
+			}
+			case 'sendTo':
+				this.#sendTo(message.target, () => message.frame);
+				return;
+			case 'entities':
+				this.#entitiesChanged(message.changes);
+				return;
+			case 'kick':
+				return this.#kick(message.session, message.reason);
+			case 'presence': {
+				this.#shards()?.heard(message.from, message.counts);
+				const members = this.#members;
+				if (!members) return;
+				for (const { update, countOnly } of message.changes) {
+					this.#announce('session:update', { ...(update as PresenceUpdate<Meta>), ...this.#counts(members) }, undefined, countOnly);
+				}
+			}
+		}
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -261,6 +316,8 @@ export class WebsocketServer<
 		}
 		const handoff = readHandoff<Meta>(request.headers.get(HANDOFF_HEADER));
 		if (typeof handoff === 'string') return jsonError(400, 'bad_handoff', handoff);
+		const wrongShard = misrouted(this.#limits().shards, handoff.shards);
+		if (wrongShard) return wrongShard;
 
 		const session: Session<Meta> = {
 			ws_session_id: crypto.randomUUID(),
@@ -503,7 +560,7 @@ export class WebsocketServer<
 
 	/** Window presence: what a joining socket gets first (the window's sessions and the counts), in parts like the full list. */
 	#windowList(members: Members<Meta>): string[] {
-		const window = { users: members.users, sessions: members.sessions, next: members.windowCursor() };
+		const window = { ...this.#counts(members), next: members.windowCursor() };
 		return this.#roster.windowFrames(
 			members.inWindow().flatMap((m) => m.sessions),
 			window,
@@ -719,9 +776,9 @@ export class WebsocketServer<
 	#announceJoined(session: Session<Meta>, ws: WebSocket): void {
 		const members = this.#members;
 		if (!members) return this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, ws);
-		const update: PresenceUpdate<Meta> = { users: members.users, sessions: members.sessions };
+		const update: PresenceUpdate<Meta> = this.#counts(members);
 		if (members.holds(session)) update.joined = publicInfo(session);
-		this.#announce('session:update', update, ws, update.joined === undefined);
+		this.#announceUpdate(members, update, ws, update.joined === undefined);
 	}
 
 	/**
@@ -735,12 +792,30 @@ export class WebsocketServer<
 			return;
 		}
 		const departure = members.leave(info);
-		const update: PresenceUpdate<Meta> = { users: members.users, sessions: members.sessions };
+		const update: PresenceUpdate<Meta> = this.#counts(members);
 		// A socket the room cannot place (its attachment was lost) may be in anyone's window.
 		if (announced && (departure?.inWindow ?? true)) update.left = info.ws_session_id;
 		if (announced && departure?.gone) update.gone = departure.member.id;
 		if (departure?.entered) update.entered = departure.entered.sessions.map(publicInfo);
-		this.#announce('session:update', update, undefined, update.left === undefined && update.gone === undefined && update.entered === undefined);
+		this.#announceUpdate(members, update, undefined, update.left === undefined && update.gone === undefined && update.entered === undefined);
+	}
+
+	/** Window presence: queues `update` here and, in a sharded room, relays it to the other shards. */
+	#announceUpdate(members: Members<Meta>, update: PresenceUpdate<Meta>, joiner: WebSocket | undefined, countOnly: boolean): void {
+		this.#shards()?.presence(update, { users: members.users, sessions: members.sessions }, countOnly);
+		this.#announce('session:update', update, joiner, countOnly);
+	}
+
+	/** Window presence's counts: this room's, or in a sharded room the total over its shards. */
+	#counts(members: Members<Meta>): PresenceCount {
+		const own = { users: members.users, sessions: members.sessions };
+		return this.#shards()?.total(own) ?? own;
+	}
+
+	#shards(): Shards | undefined {
+		if (this.#shardsInstance === undefined)
+			this.#shardsInstance = openShards(this.#limits().shards, this.#limits().presenceBatchMs, this.ctx, this.env) ?? null;
+		return this.#shardsInstance ?? undefined;
 	}
 
 	/** Queues a presence change; `countOnly`: a window update with nothing but the counts (see `PresenceQueue`). */
@@ -804,12 +879,13 @@ function readHandoff<Meta>(raw: string | null): Handoff<Meta> | string {
 	} catch {
 		return `${HANDOFF_HEADER} is not valid JSON`;
 	}
-	const { room, meta } = (value ?? {}) as Partial<Handoff<Meta>>;
+	const { room, meta, shards } = (value ?? {}) as Partial<Handoff<Meta>>;
 	if (typeof room !== 'string' || room === '') return `${HANDOFF_HEADER} needs a non-empty "room"`;
 	if (meta === undefined || meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
 		return `${HANDOFF_HEADER} needs "meta" to be an object`;
 	}
-	return { room, meta };
+	if (shards !== undefined && !Number.isInteger(shards)) return `${HANDOFF_HEADER} has a "shards" that is not a whole number`;
+	return { room, meta, shards };
 }
 
 export type { RoomEvents };

@@ -3,6 +3,7 @@
  * browser sent is replaced, so the room can trust `{room, meta}` completely.
  */
 import { HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
+import { pickShard, shardName, SHARDS_HEADER } from '../rpc/shards.js';
 
 /** Anything that can address a room's Durable Object by name (a `DurableObjectNamespace`). */
 export interface RoomNamespace {
@@ -11,14 +12,35 @@ export interface RoomNamespace {
 }
 
 /**
+ * The shard count each namespace's rooms told this isolate (see `rpc/shards.ts`); a namespace not
+ * in here is taken as unsharded, and the first socket to a sharded room corrects it.
+ */
+const shardCounts = new WeakMap<RoomNamespace, number>();
+
+/**
  * Forwards `request` (a WebSocket upgrade) to the Durable Object named `handoff.room`, with
  * `handoff` in {@link HANDOFF_HEADER}, and returns the room's answer (a 101 carrying the socket).
+ *
+ * A sharded room (`static options.shards`) answers a handoff with the wrong shard count with 421 and
+ * its count; the socket is then handed to one of its shards (by {@link pickShard}), and later sockets
+ * to that namespace go straight to a shard.
  */
-export function handOff<Meta>(rooms: RoomNamespace, request: Request, handoff: Handoff<Meta>): Promise<Response> {
+export async function handOff<Meta>(rooms: RoomNamespace, request: Request, handoff: Handoff<Meta>): Promise<Response> {
+	const believed = shardCounts.get(rooms) ?? 1;
+	const answer = await handOffTo(rooms, request, handoff, believed);
+	const told = answer.status === 421 ? Number(answer.headers.get(SHARDS_HEADER)) : NaN;
+	if (!Number.isInteger(told) || told < 1 || told === believed) return answer;
+	shardCounts.set(rooms, told);
+	return handOffTo(rooms, request, handoff, told);
+}
+
+/** Hands the upgrade to a shard of a room believed to have `shards` (1: the room's own object, as ever). */
+function handOffTo<Meta>(rooms: RoomNamespace, request: Request, handoff: Handoff<Meta>, shards: number): Promise<Response> {
 	const headers = new Headers(request.headers);
 	// `set` replaces every copy, whatever its case: a browser cannot smuggle its own.
-	headers.set(HANDOFF_HEADER, encodeHandoff(handoff));
-	const stub = rooms.get(rooms.idFromName(handoff.room));
+	headers.set(HANDOFF_HEADER, encodeHandoff(shards > 1 ? { ...handoff, shards } : { room: handoff.room, meta: handoff.meta }));
+	const name = shards > 1 ? shardName(handoff.room, pickShard(handoff.meta, shards)) : handoff.room;
+	const stub = rooms.get(rooms.idFromName(name));
 	return stub.fetch(new Request(request, { headers }));
 }
 

@@ -55,6 +55,8 @@ export const HANDOFF_HEADER = 'x-delightstack-ws-handoff';
 export interface Handoff<Meta = unknown> {
 	room: string;
 	meta: Meta;
+	/** A sharded room only: how many shards the handle believes the room has (see `rpc/shards.ts`). */
+	shards?: number;
 }
 
 /**

@@ -8,7 +8,7 @@ import { ALL_IMPLS, IMPLS, UNCOMPRESSED_ONLY, type Impl } from '../shared/impl.j
 /** The timing scenarios (what `bench/profile/workerd.ts` knows how to run). */
 export const SCENARIOS = ['rpc', 'concurrent', 'fanout-saturated', 'fanout-paced'] as const;
 /** Every scenario `run.ts` runs, in order: issue 8's scenarios 1–8. */
-export const ALL_SCENARIOS = [...SCENARIOS, 'storm', 'memory', 'eviction', 'keepalive', 'bundle', 'soak', 'presence'] as const;
+export const ALL_SCENARIOS = [...SCENARIOS, 'storm', 'memory', 'eviction', 'keepalive', 'bundle', 'soak', 'presence', 'shards'] as const;
 export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 export interface Options {
@@ -83,6 +83,12 @@ export interface Options {
 	soakSeconds: number;
 	/** Soak: milliseconds between two echo calls of one crowd process. */
 	soakRpcEveryMs: number;
+	/** Shards: receivers in the room, on one Durable Object and over 10 shards. */
+	shardClients: number;
+	/** Shards: measured broadcasts per run (after 5 warm-up broadcasts, at most `window` unanswered). */
+	shardBroadcasts: number;
+	/** Shards: runs per configuration (each joins `shardClients` sockets again: ~1 minute at 5000). */
+	shardRuns: number;
 	/** Where results go; `false` with `--no-write`. */
 	write: boolean;
 	/**
@@ -122,6 +128,9 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	soakClients: 2000,
 	soakSeconds: 60,
 	soakRpcEveryMs: 100,
+	shardClients: 5000,
+	shardBroadcasts: 20,
+	shardRuns: 1,
 };
 
 const QUICK: typeof FULL = {
@@ -145,6 +154,8 @@ const QUICK: typeof FULL = {
 	keepaliveMs: 15_000,
 	soakClients: 300,
 	soakSeconds: 10,
+	shardClients: 300,
+	shardBroadcasts: 10,
 };
 
 const FLAGS = ['--quick', '--no-write', '--deflate'];

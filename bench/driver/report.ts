@@ -14,6 +14,8 @@ const IMPL_NAMES: Record<Impl, string> = {
 	party: 'partyserver',
 	'bare-async': 'diag: bare DO, async handler',
 	'ours-unbatched': 'ours, presence not coalesced (presenceBatchMs: 0)',
+	'ours-window': 'ours, window presence, one Durable Object',
+	'ours-sharded': 'ours, window presence, 10 shards',
 };
 
 /**

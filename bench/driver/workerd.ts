@@ -32,6 +32,8 @@ export const BENCH_WORKER: WorkerScript = {
 		OURS: 'BenchRoom',
 		OURS_DEFLATE: 'DeflateBenchRoom',
 		OURS_UNBATCHED: 'UnbatchedBenchRoom',
+		OURS_WINDOW: 'WindowBenchRoom',
+		OURS_SHARDED: 'ShardedBenchRoom',
 		BARE: 'BareRoom',
 		PARTY: 'PartyRoom',
 		BARE_ASYNC: 'BareAsyncRoom',

@@ -30,7 +30,8 @@ import type { ReceiveResult, SendResult } from '../shared/wire.js';
 
 export type FanoutMode = 'saturated' | 'paced';
 
-async function oneRun(bench: Bench, impl: Impl, room: string, mode: FanoutMode) {
+/** One fan-out run of `impl` in `room`, with `bench.options` (the `shards` scenario runs it with its own). */
+export async function oneRun(bench: Bench, impl: Impl, room: string, mode: FanoutMode) {
 	const { options, server, pinning } = bench;
 	const common = { impl, wsOrigin: server.wsOrigin, room, deflate: options.deflate, deadlineMs: 180_000 };
 	// A stuck run fails within the smoke run's budget, or the full run's.

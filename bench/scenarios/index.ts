@@ -7,6 +7,7 @@ import { evictionScenario, keepaliveScenario } from './idle.js';
 import { memoryScenario } from './memory.js';
 import { presenceScenario } from './presence.js';
 import { rpcScenario } from './rpc.js';
+import { shardsScenario } from './shards.js';
 import { soakScenario } from './soak.js';
 import { stormScenario } from './storm.js';
 
@@ -22,4 +23,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioName, (bench: Bench) => Promise<Sc
 	bundle: bundleScenario,
 	soak: soakScenario,
 	presence: presenceScenario,
+	shards: shardsScenario,
 };

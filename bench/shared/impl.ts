@@ -10,17 +10,20 @@
  * - `bare-async`: the bare room with an `async` message handler that awaits once before answering.
  * - `ours-unbatched`: our room with `presenceBatchMs: 0`, every join and leave announced in its own
  *   frame. The connect storm runs it next to `ours` to show what coalescing presence saves.
+ * - `ours-window`: our room with window presence (`{ window: 50 }`), each socket its own user: one
+ *   Durable Object, the `shards` scenario's baseline.
+ * - `ours-sharded`: the same room over 10 shards (`shards: { count: 10 }`), in the same workerd.
  *
  * Every implementation runs in the run's one compression configuration (`--deflate`, see
  * `options.ts`): never one side compressed and the other not.
  */
-export type Impl = 'ours' | 'bare' | 'party' | 'bare-async' | 'ours-unbatched';
+export type Impl = 'ours' | 'bare' | 'party' | 'bare-async' | 'ours-unbatched' | 'ours-window' | 'ours-sharded';
 export const IMPLS: readonly Impl[] = ['ours', 'bare', 'party'];
-export const ALL_IMPLS: readonly Impl[] = [...IMPLS, 'bare-async', 'ours-unbatched'];
+export const ALL_IMPLS: readonly Impl[] = [...IMPLS, 'bare-async', 'ours-unbatched', 'ours-window', 'ours-sharded'];
 
 /** Whether it is our room, reached through `WebsocketClient` (the others through a plain WebSocket). */
 export function isOurs(impl: Impl): boolean {
-	return impl === 'ours' || impl === 'ours-unbatched';
+	return impl === 'ours' || impl === 'ours-unbatched' || impl === 'ours-window' || impl === 'ours-sharded';
 }
 
 /** Whether the room announces presence (`session:list`, `session:connected`…): ours only. */
@@ -35,4 +38,4 @@ export function roomPath(impl: Impl, deflate: boolean): string {
 }
 
 /** Implementations that cannot run with permessage-deflate on both sides. */
-export const UNCOMPRESSED_ONLY: readonly Impl[] = ['ours-unbatched'];
+export const UNCOMPRESSED_ONLY: readonly Impl[] = ['ours-unbatched', 'ours-window', 'ours-sharded'];

@@ -5,6 +5,8 @@
  *   /ours?room=<room>             our room (`compression: false`, as it ships), through `createWebsocketHandle`
  *   /ours-deflate?room=<room>     our room with `compression: true` (`--deflate` runs), through the handle
  *   /ours-unbatched?room=<room>   our room with `presenceBatchMs: 0` (the connect storm's comparison)
+ *   /ours-window?room=<room>      our room with window presence, each socket its own user (the `shards` scenario)
+ *   /ours-sharded?room=<room>     the same room over 10 shards (`shards: { count: 10 }`)
  *   /bare?room=<room>             a hibernating Durable Object with no library: the physical limit
  *   /party?room=<room>            partyserver's `Server` with `hibernate: true`
  *   /bare-async?room=<room>       diagnostic: the bare room with an `async` handler
@@ -22,13 +24,15 @@ import { ourHandle, requestEvent } from './ours.js';
 
 export { BareAsyncRoom, BareRoom, PartyRoom } from './baselines.js';
 export { CountedBareRoom, CountedBenchRoom, CountedDeflateBenchRoom, CountedPartyRoom } from './counted.js';
-export { BenchRoom, DeflateBenchRoom, UnbatchedBenchRoom } from './ours.js';
+export { BenchRoom, DeflateBenchRoom, ShardedBenchRoom, UnbatchedBenchRoom, WindowBenchRoom } from './ours.js';
 
 /** The Durable Object bindings (`BENCH_WORKER` in `bench/driver/workerd.ts`). */
 interface Env {
 	OURS: DurableObjectNamespace;
 	OURS_DEFLATE: DurableObjectNamespace;
 	OURS_UNBATCHED: DurableObjectNamespace;
+	OURS_WINDOW: DurableObjectNamespace;
+	OURS_SHARDED: DurableObjectNamespace;
 	BARE: DurableObjectNamespace;
 	PARTY: DurableObjectNamespace;
 	BARE_ASYNC: DurableObjectNamespace;
@@ -57,6 +61,8 @@ const OUR_HANDLES = new Map<string, Handle>([
 	['/ours', ourHandle('/ours', getServer('OURS', 'OURS_COUNTED'))],
 	['/ours-deflate', ourHandle('/ours-deflate', getServer('OURS_DEFLATE', 'OURS_DEFLATE_COUNTED'))],
 	['/ours-unbatched', ourHandle('/ours-unbatched', getServer('OURS_UNBATCHED'))],
+	['/ours-window', ourHandle('/ours-window', getServer('OURS_WINDOW'), () => crypto.randomUUID())],
+	['/ours-sharded', ourHandle('/ours-sharded', getServer('OURS_SHARDED'), () => crypto.randomUUID())],
 ]);
 
 function baseline(env: Env, path: string, isCounted: boolean): RoomNamespace | undefined {

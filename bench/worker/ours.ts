@@ -50,15 +50,26 @@ export class UnbatchedBenchRoom extends BenchRoom {
 	static override options = { ...BenchRoom.options, presenceBatchMs: 0 };
 }
 
+/** Our room with window presence: a big room's presence, on one Durable Object (the `shards` scenario's baseline). */
+export class WindowBenchRoom extends BenchRoom {
+	static override options = { ...BenchRoom.options, presence: { window: 50 } };
+}
+
+/** The same room over 10 Durable Objects, which reach each other through their binding, `OURS_SHARDED`. */
+export class ShardedBenchRoom extends BenchRoom {
+	static override options = { ...WindowBenchRoom.options, shards: { count: 10, binding: 'OURS_SHARDED' } };
+}
+
 /**
  * The handle for one of our room classes at `path` (`?room=<room>`). Authorization is not what is
- * measured: every socket is let in as the same user, as a constant `authorize` would.
+ * measured: every socket is let in as the same user, as a constant `authorize` would (or as the user
+ * `user()` names: the sharded room spreads sockets by user, so its sockets are each their own).
  */
-export function ourHandle(path: string, getServer: (event: RequestEvent) => RoomNamespace | undefined): Handle {
+export function ourHandle(path: string, getServer: (event: RequestEvent) => RoomNamespace | undefined, user: () => string = () => 'bench'): Handle {
 	return createWebsocketHandle<BenchMeta>({
 		path,
 		getServer,
-		authorize: () => ({ meta: { user_id: 'bench' } }),
+		authorize: () => ({ meta: { user_id: user() } }),
 	});
 }
 
