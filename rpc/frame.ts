@@ -61,7 +61,7 @@ export function readHeader(raw: string): { kind: Frame['kind']; id: number; body
 	if (!kind) return null;
 	if (kind === 'push' || kind === 'ack') return nl === 1 ? { kind, id: -1, body: 2 } : null;
 	// 1 to 15 decimal digits, read without a regular expression: V8 drops compiled regular
-	// expressions when it collects garbage, and recompiling one is most of a cold room's first read.
+	// expressions when it collects garbage, and recompiling one showed in a room's first call after eviction.
 	if (nl < 2 || nl > 16) return null;
 	let id = 0;
 	for (let i = 1; i < nl; i++) {
