@@ -250,12 +250,15 @@ export class Presence<Meta> {
 		this.#changed();
 	}
 
-	/** Everything known becomes `next`: users no longer in it start their grace period. O(sessions). */
+	/**
+	 * Everything known becomes `next` (a map of the caller's own, kept as it is): users no longer in
+	 * it start their grace period. O(sessions).
+	 */
 	#replaceAll(next: Map<string, SessionInfo<Meta>>): void {
 		const previous = this.#byId;
-		this.#byId = new Map();
+		this.#byId = next;
 		this.#userSessions.clear();
-		for (const session of next.values()) this.#addSession(session);
+		for (const session of next.values()) this.#countSession(session);
 		const gone = new Map<string, SessionInfo<Meta>>();
 		for (const session of previous.values()) {
 			const id = userIdOf(session);
@@ -267,6 +270,11 @@ export class Presence<Meta> {
 
 	#addSession(session: SessionInfo<Meta>): void {
 		this.#byId.set(session.ws_session_id, session);
+		this.#countSession(session);
+	}
+
+	/** Counts a session in `#byId` towards its user, who is back if they were leaving. */
+	#countSession(session: SessionInfo<Meta>): void {
 		const id = userIdOf(session);
 		if (id === undefined) return;
 		this.#userSessions.set(id, (this.#userSessions.get(id) ?? 0) + 1);

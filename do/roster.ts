@@ -71,6 +71,14 @@ const PART_OVERHEAD = utf8Length(HEAD) + utf8Length(MORE_TAIL);
  */
 export class Roster<Meta> {
 	readonly #entries = new WeakMap<Session<Meta>, Entry>();
+	/**
+	 * The parts the last full list started with, rendered: sessions only join at the end of the
+	 * room's order, so the next joiner's list starts with the same parts and only its tail is built
+	 * again (see {@link frames}). Every cached part is followed by more in its list. Costs one copy
+	 * of the list's text (~0.1 KiB per session); a part holding a session that left is dropped by
+	 * the next list.
+	 */
+	#parts: CachedPart<Meta>[] = [];
 
 	constructor(
 		/** Largest frame to build, in UTF-8 bytes; see {@link MAX_PUSH_FRAME_BYTES}. */
@@ -83,11 +91,35 @@ export class Roster<Meta> {
 	 * Each frame equals what the encoder makes of that part's payload.
 	 */
 	frames(states: Iterable<SessionState<Meta>>): string[] {
-		const entries = Array.from(states, ({ session }) => this.#entry(session));
-		const parts = packBySize(entries, (e) => e.bytes, PART_OVERHEAD, this.maxFrameBytes);
+		const sessions = Array.from(states, (state) => state.session);
+		const frames: string[] = [];
+		// Parts are packed greedily from the list's start, so a cached part is what packing would
+		// make again as long as it holds the same sessions and the session after it still does not fit.
+		let from = 0;
+		let reused = 0;
+		for (const part of this.#parts) {
+			const end = from + part.sessions.length;
+			if (end >= sessions.length || !part.sessions.every((session, i) => session === sessions[from + i])) break;
+			if (part.bytes + this.#entry(sessions[end]!).bytes + 1 <= this.maxFrameBytes) break;
+			frames.push(part.frame);
+			from = end;
+			reused++;
+		}
+		this.#parts.length = reused;
+		const parts = packBySize(sessions.slice(from), (session) => this.#entry(session).bytes, PART_OVERHEAD, this.maxFrameBytes);
 		// An empty room still sends one (empty) list.
 		if (parts.length === 0) parts.push([]);
-		return parts.flatMap((p, i) => this.#render(p, i < parts.length - 1));
+		let caching = true;
+		parts.forEach((part, i) => {
+			const more = i < parts.length - 1;
+			const entries = part.map((session) => this.#entry(session));
+			const rendered = this.#render(entries, more);
+			frames.push(...rendered);
+			// Only a part followed by more, in one frame of its own, reads the same in a longer list.
+			caching &&= more && rendered.length === 1;
+			if (caching) this.#parts.push({ sessions: part, frame: rendered[0]!, bytes: entries.reduce((n, e) => n + e.bytes + 1, PART_OVERHEAD) });
+		});
+		return frames;
 	}
 
 	/**
@@ -126,6 +158,14 @@ export class Roster<Meta> {
 		}
 		return entry;
 	}
+}
+
+/** A rendered `session:list` part (with `more: true`) and what it was made of. */
+interface CachedPart<Meta> {
+	sessions: Session<Meta>[];
+	frame: string;
+	/** What packing counted for it: the frame's ends, and each entry with its separator. */
+	bytes: number;
 }
 
 /**

@@ -171,7 +171,13 @@ export class SessionStore<Meta> {
 		}
 		// The runtime returns sockets in no particular order; presence lists are in join order.
 		restored.sort(([, x], [, y]) => x.session.connected_at - y.session.connected_at);
-		for (const [ws, state] of restored) this.#bySocket.set(ws, state);
+		// Each state is its attachment, as good as written now: the first frame after a wake-up defers
+		// its write like any other (see `saveSoon`) instead of paying for one on the room's cold path.
+		const now = Date.now();
+		for (const [ws, state] of restored) {
+			this.#bySocket.set(ws, state);
+			this.#savedAt.set(ws, now);
+		}
 		return corrupt;
 	}
 }

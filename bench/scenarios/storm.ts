@@ -52,11 +52,13 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 			const crowd = new Crowd(bench, impl, `storm-${impl}-${run}-${Date.now()}`, n, { deadlineMs: joinTimeoutMs + 120_000 });
 			try {
 				await crowd.ready();
+				await bench.window?.open(impl);
 				const cpu = cpuNanos(server.pid);
 				const joined = await crowd.join(now(), joinTimeoutMs);
 				// The last presence frames may still be in flight: wait for the room to go quiet.
 				const quiet = await waitQuiet(server.pid, { maxMs: 30_000 });
 				const serverNs = cpuNanos(server.pid) - cpu;
+				await bench.window?.close(impl);
 				crowd.go();
 				const result = await crowd.stop();
 				const connectMs = joined.lastOpenAt - joined.connectAt;
@@ -71,6 +73,7 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 				rows.add(impl, 'frames per join', 'frames', result.frames / n);
 				rows.add(impl, 'data sent by the room', 'MB', result.chars / 1e6);
 				rows.add(impl, 'server CPU per connection', 'µs', serverNs / n / 1000);
+				rows.add(impl, 'client CPU per connection', 'µs', joined.clientCpuUs / n);
 				rows.add(impl, 'upgrades refused, then retried', 'count', joined.retried, 'max');
 				rows.add(impl, 'failed + never saw everyone', 'count', bad, 'max');
 				raw.push({
@@ -89,7 +92,7 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 					notes: crowd.notes,
 				});
 				bench.log(
-					`${scenario} run ${run + 1}/${options.stormRuns} ${impl}: ${((n / connectMs) * 1000).toFixed(0)} connections/s, everyone known after ${settleMs.toFixed(0)} ms, ${result.frames} frames (${(result.frames / n).toFixed(1)} per join), server ${(serverNs / n / 1000).toFixed(0)} µs/connection, faults ${bad}${bad || joined.retried ? ` (retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${result.closed}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions})` : ''}`,
+					`${scenario} run ${run + 1}/${options.stormRuns} ${impl}: ${((n / connectMs) * 1000).toFixed(0)} connections/s, everyone known after ${settleMs.toFixed(0)} ms, ${result.frames} frames (${(result.frames / n).toFixed(1)} per join), server ${(serverNs / n / 1000).toFixed(0)} µs/connection, clients ${(joined.clientCpuUs / n).toFixed(0)} µs/connection, faults ${bad}${bad || joined.retried ? ` (retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${result.closed}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions})` : ''}`,
 				);
 			} finally {
 				await crowd.finish();

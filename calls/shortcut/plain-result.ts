@@ -1,9 +1,11 @@
 /**
  * The room's answer to a plain call (`batch.ts`), written by capnweb's own `serialize`: what a
- * session would send for a result or a thrown Error, when it needs no session to write it. Room
- * only; the browser never loads this (its plain path is `plain.ts` and `wire-value.ts`).
+ * session would send for a result or a thrown Error, when it needs no session to write it (data
+ * goes through `wire-value.ts`, which writes it as `serialize` does). Room only; the browser never
+ * loads this (its plain path is `plain.ts` and `wire-value.ts`).
  */
 import { RpcTarget, serialize } from 'capnweb';
+import { writeData } from './wire-value.js';
 
 /**
  * capnweb's encoding of a result or thrown value, when a session would encode it byte for byte the
@@ -15,6 +17,10 @@ import { RpcTarget, serialize } from 'capnweb';
  * starting with "error") only cost a session.
  */
 export function plainValue(value: unknown): string | undefined {
+	// Data is written without capnweb, byte for byte as `serialize` writes it (`wire-value.ts`): the
+	// common answer costs no capnweb code, which a room woken from hibernation runs cold.
+	const data = writeData(value);
+	if (data !== undefined) return data;
 	let json: string;
 	try {
 		json = serialize(value);

@@ -45,7 +45,7 @@ export function readPlainCall(line: string): PlainCall | undefined {
 	// The method is a JSON string without escapes (`\`), so its first `"` closes it.
 	if (end < 0 || line.charCodeAt(end + 1) !== 93 /* ] */ || line.charCodeAt(end + 2) !== 44 /* , */) return undefined;
 	const method = line.slice(HEAD.length, end);
-	if (!PLAIN_NAME.test(method)) return undefined;
+	if (!isPlainName(method)) return undefined;
 	const text = line.slice(end + 3, -2);
 	try {
 		// `text` alone is what `[<text>]` escapes: when it is one array, its elements are evaluated in
@@ -59,21 +59,35 @@ export function readPlainCall(line: string): PlainCall | undefined {
 }
 
 /**
- * Text that cannot hold anything `readData` changes: no array (so no special value), no key capnweb
- * drops, no escape (a key may be spelled with one), and too short to nest objects `maxDepth` deep
- * (each level takes at least `{"":` and `}`). A match may also be a string value (`"toString"`):
- * that only costs a walk. Global, to start past the array's own `[` (`lastIndex`).
+ * Whether `text` (one JSON array) may hold anything `readData` changes: an array (so a special
+ * value) past the outer array's own `[`, an escape (a key may be spelled with one), a string that is
+ * a key capnweb drops (a string value with such a name only costs a walk), or enough length to nest
+ * objects `maxDepth` deep (each level takes at least `{"":` and `}`).
+ *
+ * Read with `indexOf` rather than a regular expression: V8 drops compiled regular expressions when
+ * it collects garbage, and recompiling a long one was a large share of a room's first call after
+ * eviction. Without escapes, every `"` opens or closes a string, so the strings are the spans
+ * between the 1st and 2nd quote, the 3rd and 4th, and so on.
  */
-const MAYBE_NOT_PLAIN = new RegExp(`\\[|\\\\|"(?:${[...Object.getOwnPropertyNames(Object.prototype), 'toJSON'].join('|')})"`, 'g');
+function maybeNotPlain(text: string): boolean {
+	if (text.length >= SHORT_ENOUGH || text.indexOf('[', 1) >= 0 || text.indexOf('\\') >= 0) return true;
+	for (let open = text.indexOf('"'); open >= 0;) {
+		const close = text.indexOf('"', open + 1);
+		if (close < 0) return true;
+		if (close - open - 1 <= LONGEST_DROPPED_KEY && DROPPED_KEYS.has(text.slice(open + 1, close))) return true;
+		open = text.indexOf('"', close + 1);
+	}
+	return false;
+}
+
+/** The keys capnweb drops when it reads an object: `Object.prototype`'s names, and `toJSON`. */
+const DROPPED_KEYS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), 'toJSON']);
+const LONGEST_DROPPED_KEY = Math.max(...[...DROPPED_KEYS].map((key) => key.length));
 const SHORT_ENOUGH = 4 * LIMITS.maxDepth;
 
 /** The elements of an escaped array's inner array `inner` (parsed from `text`), evaluated. */
 function plainElements(inner: unknown[], text: string): unknown[] {
-	if (text.length < SHORT_ENOUGH) {
-		// The first `[` is the array's own; any other may be a special value.
-		MAYBE_NOT_PLAIN.lastIndex = 1;
-		if (!MAYBE_NOT_PLAIN.test(text)) return inner;
-	}
+	if (!maybeNotPlain(text)) return inner;
 	for (let i = 0; i < inner.length; i++) inner[i] = readData(inner[i], 1);
 	return inner;
 }
@@ -86,8 +100,14 @@ export function evaluate(text: string): unknown {
 	return readData(JSON.parse(text), 0);
 }
 
-/** Characters a JSON string may hold unescaped, minus `"` and `\`. */
-const PLAIN_NAME = /^[^"\\\u0000-\u001f]*$/;
+/** Whether `name` holds only characters a JSON string may hold unescaped, less `"` and `\`. */
+function isPlainName(name: string): boolean {
+	for (let i = 0; i < name.length; i++) {
+		const c = name.charCodeAt(i);
+		if (c < 0x20 || c === 0x22 /* " */ || c === 0x5c /* \ */) return false;
+	}
+	return true;
+}
 
 /**
  * The function a session would call for `main.<method>(…)`, when finding it runs no code: `method`
@@ -136,5 +156,5 @@ export function plainPush(method: string, args: readonly unknown[]): string | un
  * {@link readPlainCall} reads back, so the call can be replayed from its line.
  */
 export function plainCall(method: string, args: readonly unknown[]): string | undefined {
-	return PLAIN_NAME.test(method) ? plainPush(method, args) : undefined;
+	return isPlainName(method) ? plainPush(method, args) : undefined;
 }

@@ -190,6 +190,42 @@ describe('session list frames (Roster)', () => {
 		expect(again).toEqual(fewer.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta })));
 	});
 
+	test('a roster reusing the parts of earlier lists sends what a fresh one sends, through joins and leaves', () => {
+		const metas = Array.from({ length: 90 }, (_, i): Record<string, unknown> => ({
+			...(i % 11 === 4 ? annotated[i % annotated.length] : awkward[i % awkward.length]),
+			n: i,
+		}));
+		const all = states(metas);
+		const roster = new Roster<unknown>(1024);
+		let room: SessionState<unknown>[] = [];
+		const check = () => expect(roster.frames(room)).toEqual(new Roster<unknown>(1024).frames(room));
+		for (const [i, state] of all.entries()) {
+			room.push(state);
+			check();
+			// Leaves now and then: early, in the middle, the last one, and a big entry whose space a smaller one may take.
+			if (i % 9 === 8) {
+				room = room.filter((_, at) => at !== (i % 4) * 3);
+				check();
+			}
+			if (i % 13 === 12) {
+				room = room.slice(0, -1);
+				check();
+			}
+		}
+		// Any one session gone from a full list, the first of a part included (what follows may now fit in the part before).
+		const full = [...room];
+		for (let gone = 0; gone < full.length; gone++) {
+			room = full.filter((_, at) => at !== gone);
+			check();
+			room = full;
+			check();
+		}
+		while (room.length > 0) {
+			room = room.slice(1);
+			check();
+		}
+	});
+
 	test('an entry larger than the cap goes alone, whole', () => {
 		const list = states([{ user_id: 'a' }, { user_id: 'huge', pad: 'y'.repeat(3000) }, { user_id: 'b' }]);
 		const frames = new Roster<unknown>(1024).frames(list);
