@@ -6,8 +6,8 @@
 import { CallTimeout, ConnectionLost, RoomError } from '../rpc/errors.js';
 import { callFrame } from '../rpc/frame.js';
 import { LeavingOrder, type SendBatch } from './batch-delivery.js';
-import { DeferredBatch, recorderNow } from './deferred-batch.js';
-import { sessionsNow } from './sessions.js';
+import { DeferredBatch, recorderChunk } from './deferred-batch.js';
+import { sessionChunk } from './sessions.js';
 import { SHORTCUT } from './shortcut/switch.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
@@ -62,8 +62,8 @@ export class CallBatcher<Remote = unknown> {
 	/** The room's API for calls made in this macrotask. */
 	get main(): Remote {
 		if (!this.#current) {
-			const sessions = this.#plainCalls ? undefined : sessionsNow();
-			const recorder = recorderNow();
+			const sessions = this.#plainCalls ? undefined : sessionChunk.now();
+			const recorder = recorderChunk.now();
 			this.#current = sessions
 				? sessions.sessionBatch(this.#send, this.#ended, this.#order)
 				: recorder

@@ -24,21 +24,12 @@ import { afterThisMacrotask, deliver, LeavingOrder, type Answer, type SendBatch 
 import { lazyChunk } from './lazy-chunk.js';
 import type * as RecorderKit from './shortcut/recorded-batch.js';
 
-const recorder = lazyChunk(
+/** The call recorder (`shortcut/recorded-batch.ts`): prefetched once connected; a load that fails rejects with `calls_unavailable`. */
+export const recorderChunk = lazyChunk(
 	() => import('./shortcut/recorded-batch.js'),
 	'calls_unavailable',
 	'This call needs the call recorder (pipelining, several calls, non-JSON values), and its code could not be loaded',
 );
-
-/** Where the chunk comes from (tests replace its `load`). */
-export const recorderChunk = recorder.source;
-
-/** The recorder if loaded. */
-export const recorderNow = recorder.now;
-/** Starts loading the recorder in the background. */
-export const prefetchRecorder = recorder.prefetch;
-/** Forgets the loaded recorder (tests: the next batch is a deferred one again). */
-export const forgetRecorder = recorder.forget;
 
 /** One thing done to a stand-in: read `get`, call with `args`, or ask for the call's result (`pull`). */
 interface Op {
@@ -254,7 +245,7 @@ export class DeferredBatch {
 
 	/** Loads the recorder and does, in order, what was done to this batch; resolves once its batch left. */
 	#replay(): Promise<void> {
-		return (this.#replayed ??= recorder.load().then(
+		return (this.#replayed ??= recorderChunk.load().then(
 			(kit) => {
 				const inner = new LeavingOrder();
 				const answer = this.#answer;

@@ -6,7 +6,7 @@
  */
 import { plainMethod, readPlainCall } from './shortcut/plain.js';
 import { SHORTCUT } from './shortcut/switch.js';
-import { loadSessions } from './sessions.js';
+import { sessionChunk } from './sessions.js';
 
 /**
  * Delivers a one-way batch to `main`: runs every call in it, in order. Returns a promise only when
@@ -19,7 +19,7 @@ export function deliverOneWay(messages: readonly string[], main: object): Promis
 		const call = SHORTCUT ? readPlainCall(line) : undefined;
 		const method = call && plainMethod(main, call.method);
 		// All or nothing, checked before anything runs: order is kept either way.
-		if (!call || !method) return loadSessions().then((sessions) => sessions.deliverWithSession(messages, sessions.asTarget(main)));
+		if (!call || !method) return sessionChunk.load().then((sessions) => sessions.deliverWithSession(messages, sessions.asTarget(main)));
 		calls.push([method, call.args]);
 	}
 	for (const [method, args] of calls) runOneWay(main, method, args);

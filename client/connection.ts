@@ -10,7 +10,7 @@ import type { EncodedPayload } from '../rpc/payload-json.js';
 import { EVENT_METHOD, type ClientApi, type SessionListPart } from '../rpc/protocol.js';
 import { clip } from './debug.js';
 import { Inbox } from './inbox.js';
-import { decodeLater, decodeNow, encodePayload, loadPayloadCodec, needsDecoder } from './payload-codec.js';
+import { decodeLater, decodeNow, encodePayload, payloadChunk, needsDecoder } from './payload-codec.js';
 import { SessionListParts } from './roster.js';
 
 export interface ConnectionHandlers {
@@ -76,7 +76,7 @@ class ClientEndpoint implements ClientApi {
 		if (this.#held || !needsDecoder(payload)) return this.#inOrder(() => this.#deliver(name, payload));
 		const deliver = () => this.#deliver(name, payload);
 		// If it cannot be loaded, `#deliver` reports this event as an `error`.
-		this.#held = loadPayloadCodec().then(deliver, deliver);
+		this.#held = payloadChunk.load().then(deliver, deliver);
 	}
 
 	#deliver(name: string, payload: EncodedPayload): void {

@@ -22,19 +22,14 @@ import type * as SocketKit from './socket-transport.js';
 import type { SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, TransportHandlers } from './transport.js';
 
-const socketCode = lazyChunk(() => import('./socket-transport.js'), 'transport_unavailable', "The client's socket code could not be loaded");
-
-/** Where the chunk comes from (tests replace its `load`). */
-export const socketChunk = socketCode.source;
-
-/** Forgets the loaded socket chunk (tests: the next direct socket loads it again through `socketChunk.load`). */
-export const forgetSocketChunk = socketCode.forget;
+/** The direct socket's code (`socket-transport.ts`): loaded when a client with a socket of its own is built; a load that fails rejects with `transport_unavailable`. */
+export const socketChunk = lazyChunk(() => import('./socket-transport.js'), 'transport_unavailable', "The client's socket code could not be loaded");
 
 /** A direct socket of the client's own: a `SocketTransport`, built now if its chunk is loaded, else once it is. */
 export function directSocket<Remote>(handlers: TransportHandlers, options: SocketTransportOptions): RoomTransport<Remote> {
 	const builder = (kit: typeof SocketKit) => () => new kit.SocketTransport<Remote>(handlers, options);
-	const loaded = socketCode.now();
-	return loaded ? builder(loaded)() : new LoadingTransport(handlers, () => socketCode.load().then(builder), options.sendQueueSize);
+	const loaded = socketChunk.now();
+	return loaded ? builder(loaded)() : new LoadingTransport(handlers, () => socketChunk.load().then(builder), options.sendQueueSize);
 }
 
 /** Rejects the wait for a transport that took over: its own `connect()` carries the join on. */

@@ -3,7 +3,7 @@
  * plain JSON (no `meta`: nothing but strings, finite numbers, booleans, null, arrays and plain
  * objects, nothing shared), and otherwise by the whole decoder (`rpc/payload.ts`), which the browser
  * loads on demand: a dynamic `import()` that an app's build makes a chunk of its own, fetched once
- * connected ({@link prefetchPayloadCodec}) or by the first payload that needs it.
+ * connected ({@link payloadChunk.prefetch}) or by the first payload that needs it.
  *
  * A payload that needs it before it is there waits for it without reordering anything: the
  * connection (and the tab's side of the SharedWorker) holds the frames after it until it is
@@ -20,38 +20,28 @@ export { encodePayload } from '../rpc/payload-encode.js';
 
 type Codec = typeof Decoder;
 
-const chunk = lazyChunk(
+/**
+ * The whole decoder (`rpc/payload.ts`): prefetched once connected, loaded by the first payload
+ * that needs it; a load that fails rejects with a `RoomError` (`payload_unavailable`), and the next
+ * payload tries again.
+ */
+export const payloadChunk = lazyChunk(
 	(): Promise<Codec> => import('../rpc/payload.js'),
 	'payload_unavailable',
 	'This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded',
 );
-
-/** Where the chunk comes from (tests replace its `load`). */
-export const payloadChunk = chunk.source;
-
-/**
- * Loads the decoder if needed. Rejects with a `RoomError` (`payload_unavailable`) when the chunk
- * cannot be loaded (offline, a deploy removed it); the next call tries again.
- */
-export const loadPayloadCodec = chunk.load;
-
-/** Starts loading the decoder in the background, so a later payload needing it need not wait. */
-export const prefetchPayloadCodec = chunk.prefetch;
-
-/** Forgets the loaded decoder (tests: the next payload needing it loads it again through `payloadChunk.load`). */
-export const forgetPayloadCodec = chunk.forget;
 
 const isPlain = (payload: EncodedPayload): payload is EncodedPayload & object =>
 	typeof payload === 'object' && payload !== null && (payload.meta === undefined || payload.meta === null);
 
 /** Whether decoding `payload` needs the decoder chunk: it has `meta` (and it is not loaded yet). */
 export function needsDecoder(payload: EncodedPayload): boolean {
-	return chunk.now() === undefined && typeof payload === 'object' && payload !== null && payload.meta !== undefined && payload.meta !== null;
+	return payloadChunk.now() === undefined && typeof payload === 'object' && payload !== null && payload.meta !== undefined && payload.meta !== null;
 }
 
 /**
  * Decodes `payload` now (see `decodePayload`; `fresh`: rebuilt in place). A payload with `meta`
- * needs the decoder loaded ({@link loadPayloadCodec}); without it this throws: why it could not be
+ * needs the decoder loaded ({@link payloadChunk.load}); without it this throws: why it could not be
  * loaded, or that it was not asked for.
  */
 export function decodeNow<T = unknown>(payload: EncodedPayload, fresh = false): T {
@@ -61,13 +51,13 @@ export function decodeNow<T = unknown>(payload: EncodedPayload, fresh = false): 
 	if (fresh && isPlain(payload)) return payload.json as T;
 	const [json, units, meta] = readJson(payload, fresh);
 	if (meta === undefined || meta === null) return json as T;
-	const codec = chunk.now();
+	const codec = payloadChunk.now();
 	if (codec) return codec.restorePayload(json, units, meta) as T;
-	throw chunk.failure() ?? new RoomError('payload_unavailable', 'This payload needs the payload decoder, which is not loaded', 0);
+	throw payloadChunk.failure() ?? new RoomError('payload_unavailable', 'This payload needs the payload decoder, which is not loaded', 0);
 }
 
 /** Decodes `payload`, loading the decoder first if it needs it. Rejects like {@link decodeNow}, or with the load's `RoomError`. */
 export async function decodeLater<T = unknown>(payload: EncodedPayload, fresh = false): Promise<T> {
-	if (needsDecoder(payload)) await loadPayloadCodec();
+	if (needsDecoder(payload)) await payloadChunk.load();
 	return decodeNow<T>(payload, fresh);
 }

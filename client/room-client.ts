@@ -9,8 +9,8 @@
  * change feed.
  */
 import { CallBatcher, stableMain } from '../calls/call-batcher.js';
-import { prefetchRecorder } from '../calls/deferred-batch.js';
-import { prefetchSessions } from '../calls/sessions.js';
+import { recorderChunk } from '../calls/deferred-batch.js';
+import { sessionChunk } from '../calls/sessions.js';
 import { RoomError } from '../rpc/errors.js';
 import { PRESENCE_METHOD } from '../rpc/protocol.js';
 import {
@@ -28,7 +28,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { debugLogger, type DebugOption } from './debug.js';
 import { Listeners, type AnyEvent, type WebsocketEvents } from './events.js';
 import { directSocket } from './loading-transport.js';
-import { prefetchPayloadCodec } from './payload-codec.js';
+import { payloadChunk } from './payload-codec.js';
 import { Presence, type RoomPresence, type UserPresence } from './presence.js';
 import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
@@ -520,9 +520,9 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			// Calls other than one with JSON data load the call recorder on demand, those that need a
 			// capnweb session (pipelining, stubs, several at once) capnweb, and payloads JSON cannot hold
 			// (a Date, a Map…) the payload decoder; fetched now, the first of them need not wait.
-			prefetchRecorder();
-			prefetchSessions();
-			prefetchPayloadCodec();
+			recorderChunk.prefetch();
+			sessionChunk.prefetch();
+			payloadChunk.prefetch();
 		} else if (status === 'reconnecting' && before === 'connected') {
 			this.#startLiveGrace();
 		} else if (status === 'disconnected') {

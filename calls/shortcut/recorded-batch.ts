@@ -29,7 +29,7 @@
  */
 import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from '../batch-delivery.js';
 import type { BatchingTransport } from '../session-batch.js';
-import { loadSessions, sessionsNow, type Sessions } from '../sessions.js';
+import { sessionChunk, type Sessions } from '../sessions.js';
 import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
 import { LIMITS, STUB_NAMES } from './wire-value.js';
 import { fromRoom } from '../../rpc/errors.js';
@@ -115,8 +115,8 @@ function standIn(node: Node): Real {
  */
 const NOT_YET_STUB: object = Object.freeze({ toString: () => '[object RpcStub]' });
 const NOT_YET_PROMISE: object = Object.freeze(Object.create(NOT_YET_STUB, { toString: { value: () => '[object RpcPromise]' } }));
-const stubProto = (): object => sessionsNow()?.STUB_PROTO ?? NOT_YET_STUB;
-const promiseProto = (): object => sessionsNow()?.PROMISE_PROTO ?? NOT_YET_PROMISE;
+const stubProto = (): object => sessionChunk.now()?.STUB_PROTO ?? NOT_YET_STUB;
+const promiseProto = (): object => sessionChunk.now()?.PROMISE_PROTO ?? NOT_YET_PROMISE;
 
 /**
  * A property of a stand-in that recording does not answer: capnweb's, at once when capnweb is
@@ -449,7 +449,7 @@ export class RecordedBatch {
 
 	/** What only capnweb can do is done at once: it is loaded (and the batch did not fail for want of it). */
 	get direct(): boolean {
-		return this.#failure === undefined && sessionsNow() !== undefined;
+		return this.#failure === undefined && sessionChunk.now() !== undefined;
 	}
 
 	record(call: CallNode): Real {
@@ -501,7 +501,7 @@ export class RecordedBatch {
 		if (this.#failure) return step.fail(this.#failure.error);
 		if (this.#loading) return;
 		this.#loading = true;
-		loadSessions().then(
+		sessionChunk.load().then(
 			() => this.catchUp(),
 			(error: unknown) => this.#fail(error),
 		);
@@ -579,7 +579,7 @@ export class RecordedBatch {
 	}
 
 	#sessions(): Sessions {
-		const sessions = sessionsNow();
+		const sessions = sessionChunk.now();
 		if (!sessions || this.#failure) throw this.#failure ? this.#failure.error : new Error('capnweb is not loaded');
 		return sessions;
 	}
@@ -636,7 +636,7 @@ export class RecordedBatch {
 			this.#leftAt = this.#steps.length;
 			this.#needsSession = true;
 			return this.#order.leave(() =>
-				loadSessions().then(
+				sessionChunk.load().then(
 					() => this.#leaveNow(),
 					(error: unknown) => this.#fail(error),
 				),
@@ -659,7 +659,7 @@ export class RecordedBatch {
 		if (this.#ran < this.#steps.length) {
 			// Something was done to the batch's stand-ins after it left, waiting for capnweb: it is done
 			// first, as it was before the answer came (then capnweb reads it), or fails first.
-			loadSessions().then(
+			sessionChunk.load().then(
 				() => this.#readWithSession(answer),
 				() => this.#arrived(answer),
 			);
@@ -687,7 +687,7 @@ export class RecordedBatch {
 			// Not plain: a session replays the call (its messages go nowhere) and reads the answer.
 			if (this.direct) return this.#readWithSession(answer);
 			if (this.#failure) return this.#fail(this.#failure.error, deferred);
-			loadSessions().then(
+			sessionChunk.load().then(
 				() => this.#readWithSession(answer),
 				(error: unknown) => this.#fail(error, deferred),
 			);

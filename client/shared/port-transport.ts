@@ -22,7 +22,7 @@ import type { EncodedPayload } from '../../rpc/payload-json.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { Inbox } from '../inbox.js';
 import { JoinLifecycle } from '../join-lifecycle.js';
-import { decodeNow, encodePayload, loadPayloadCodec, needsDecoder } from '../payload-codec.js';
+import { decodeNow, encodePayload, payloadChunk, needsDecoder } from '../payload-codec.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
 import type { QueuedSend } from '../send-queue.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from '../transport.js';
@@ -327,7 +327,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		if (payload === undefined || !needsDecoder(payload)) return void this.#handleNow(message);
 		// If the decoder cannot be loaded, the event becomes an `error` event and the send rejects.
 		const handle = () => this.#handleNow(message);
-		return loadPayloadCodec().then(handle, handle);
+		return payloadChunk.load().then(handle, handle);
 	}
 
 	#handleNow(message: WorkerMessage): void {

@@ -12,8 +12,8 @@ import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
 import { BatchingTransport } from '../../calls/session-batch.js';
-import { forgetSessions, loadSessions, sessionChunk, sessionsNow } from '../../calls/sessions.js';
-import { forgetRecorder, recorderChunk, recorderNow } from '../../calls/deferred-batch.js';
+import { sessionChunk } from '../../calls/sessions.js';
+import { recorderChunk } from '../../calls/deferred-batch.js';
 
 class Counter extends RpcTarget {
 	constructor(public n: number) {
@@ -515,13 +515,13 @@ describe('recorded calls equal capnweb sessions', () => {
 describe('before capnweb has loaded, recorded calls equal capnweb sessions', () => {
 	// Every scenario starts without capnweb, which takes a few milliseconds to arrive (as over a
 	// network): what needs a session waits for it, and must end as with capnweb there from the start.
-	const load = sessionChunk.load;
+	const load = sessionChunk.source.load;
 	beforeEach(() => {
-		forgetSessions();
-		sessionChunk.load = () => sleep(3).then(load);
+		sessionChunk.forget();
+		sessionChunk.source.load = () => sleep(3).then(load);
 	});
 	afterEach(() => {
-		sessionChunk.load = load;
+		sessionChunk.source.load = load;
 	});
 	let logged: ReturnType<typeof spyOn>;
 	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
@@ -534,9 +534,9 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 	// any promise from the browser (`batch-check.ts`), so the later call fails either way.
 	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
 	test.each(sameWithoutCapnweb.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
-		await loadSessions();
+		await sessionChunk.load();
 		const session = await run(false, scenario, timeoutMs);
-		forgetSessions();
+		sessionChunk.forget();
 		const recorded = await run(true, scenario, timeoutMs);
 		expect(recorded).toEqual(session);
 	});
@@ -559,23 +559,23 @@ describe('before capnweb has loaded, recorded calls equal capnweb sessions', () 
 	});
 
 	test('a call nobody awaits loads nothing and leaves as its call line alone', async () => {
-		const before = sessionChunk.imports;
+		const before = sessionChunk.source.imports;
 		const { ctx, frames } = harness(true);
 		void ctx.rpc().post('unawaited');
 		await macrotask();
 		expect(frames).toEqual([['["push",["pipeline",0,["post"],["unawaited"]]]']]);
 		expect(await ctx.rpc().echo(1)).toBe(1);
 		expect(ctx.api.log).toEqual(['unawaited']);
-		expect(sessionChunk.imports).toBe(before);
-		expect(sessionsNow()).toBeUndefined();
+		expect(sessionChunk.source.imports).toBe(before);
+		expect(sessionChunk.now()).toBeUndefined();
 	});
 
 	test('a plain call loads nothing', async () => {
-		const before = sessionChunk.imports;
+		const before = sessionChunk.source.imports;
 		const { ctx } = harness(true);
 		expect(await ctx.rpc().echo({ d: new Date(1) })).toEqual({ d: new Date(1) });
-		expect(sessionChunk.imports).toBe(before);
-		expect(sessionsNow()).toBeUndefined();
+		expect(sessionChunk.source.imports).toBe(before);
+		expect(sessionChunk.now()).toBeUndefined();
 	});
 });
 
@@ -583,15 +583,15 @@ describe('before the call recorder has loaded, calls equal capnweb sessions', ()
 	// Every scenario starts without the recorder (and without capnweb), each a few milliseconds away:
 	// a JSON call leaves at once, anything else is replayed onto the recorder once it is there, and
 	// must end as with both there from the start.
-	const loadRecorder = recorderChunk.load;
-	const load = sessionChunk.load;
+	const loadRecorder = recorderChunk.source.load;
+	const load = sessionChunk.source.load;
 	beforeEach(() => {
-		recorderChunk.load = () => sleep(3).then(loadRecorder);
-		sessionChunk.load = () => sleep(3).then(load);
+		recorderChunk.source.load = () => sleep(3).then(loadRecorder);
+		sessionChunk.source.load = () => sleep(3).then(load);
 	});
 	afterEach(() => {
-		recorderChunk.load = loadRecorder;
-		sessionChunk.load = load;
+		recorderChunk.source.load = loadRecorder;
+		sessionChunk.source.load = load;
 	});
 	let logged: ReturnType<typeof spyOn>;
 	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
@@ -599,18 +599,18 @@ describe('before the call recorder has loaded, calls equal capnweb sessions', ()
 
 	const sameWithoutRecorder = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
 	test.each(sameWithoutRecorder.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
-		await loadSessions();
+		await sessionChunk.load();
 		const session = await run(false, scenario, timeoutMs);
-		forgetSessions();
-		forgetRecorder();
+		sessionChunk.forget();
+		recorderChunk.forget();
 		const recorded = await run(true, scenario, timeoutMs);
 		expect(recorded).toEqual(session);
 	});
 
 	test('a call with JSON data, awaited or not, leaves at once and loads nothing', async () => {
-		forgetSessions();
-		forgetRecorder();
-		const before = recorderChunk.imports;
+		sessionChunk.forget();
+		recorderChunk.forget();
+		const before = recorderChunk.source.imports;
 		const { ctx, frames } = harness(true);
 		void ctx.rpc().post('unawaited');
 		await macrotask();
@@ -622,13 +622,13 @@ describe('before the call recorder has loaded, calls equal capnweb sessions', ()
 			['["push",["pipeline",0,["echo"],[{"list":[[1,[[2]]]],"n":null}]]]', '["pull",1]'],
 		]);
 		expect(ctx.api.log).toEqual(['unawaited']);
-		expect(recorderChunk.imports).toBe(before);
-		expect(recorderNow()).toBeUndefined();
+		expect(recorderChunk.source.imports).toBe(before);
+		expect(recorderChunk.now()).toBeUndefined();
 	});
 
 	test('a batch waiting for the recorder holds the JSON calls made after it: they leave in order', async () => {
-		forgetSessions();
-		forgetRecorder();
+		sessionChunk.forget();
+		recorderChunk.forget();
 		const { ctx, frames } = harness(true);
 		const first = ctx
 			.rpc()
@@ -643,9 +643,9 @@ describe('before the call recorder has loaded, calls equal capnweb sessions', ()
 	});
 
 	test('a recorder that cannot be loaded fails the calls that need it; JSON calls still go', async () => {
-		forgetSessions();
-		forgetRecorder();
-		recorderChunk.load = () => Promise.reject(new TypeError('Failed to fetch dynamically imported module'));
+		sessionChunk.forget();
+		recorderChunk.forget();
+		recorderChunk.source.load = () => Promise.reject(new TypeError('Failed to fetch dynamically imported module'));
 		const { ctx } = harness(true);
 		const error = (await Promise.resolve(ctx.rpc().echo(new Date(5))).catch((e: unknown) => e)) as RoomError;
 		expect(error.code).toBe('calls_unavailable');

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { encodeCalls } from '../../calls/batch.js';
 import { RoomConnection } from '../../client/connection.js';
 import { RoomClient, type RoomError } from '../../client/headless.js';
-import { forgetPayloadCodec, payloadChunk } from '../../client/payload-codec.js';
+import { payloadChunk } from '../../client/payload-codec.js';
 import { PROTOCOL_VERSION, type TabMessage, type WorkerMessage } from '../../client/shared/protocol.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { pushFrame } from '../../rpc/frame.js';
@@ -29,7 +29,7 @@ function client(meta: TestMeta, debug?: (line: string) => void): Client {
 	return c;
 }
 
-const chunk = controlChunk(payloadChunk, forgetPayloadCodec);
+const chunk = controlChunk(payloadChunk);
 afterEach(() => {
 	for (const c of clients.splice(0)) c.destroy();
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { RoomClient, RoomError } from '../../client/headless.js';
-import { forgetSessions, sessionChunk, sessionsNow } from '../../calls/sessions.js';
+import { sessionChunk } from '../../calls/sessions.js';
 import { SHORTCUT } from '../../calls/shortcut/switch.js';
 import { joinInOrder } from '../support/clients.js';
 import { roomWorkerPerFile } from '../support/workerd.js';
@@ -22,22 +22,22 @@ function client(meta: TestMeta): Client {
 	return c;
 }
 
-const realLoad = sessionChunk.load;
+const realLoad = sessionChunk.source.load;
 /** What the loader was asked for: `real` loads, `offline` fails as a browser without network does. */
 let asked: string[];
 let mode: 'real' | 'offline';
 beforeEach(() => {
-	forgetSessions();
+	sessionChunk.forget();
 	asked = [];
 	mode = 'real';
-	sessionChunk.load = () => {
+	sessionChunk.source.load = () => {
 		asked.push(mode);
 		return mode === 'real' ? realLoad() : Promise.reject(new TypeError('Failed to fetch dynamically imported module'));
 	};
 });
 afterEach(() => {
 	for (const c of clients.splice(0)) c.destroy();
-	sessionChunk.load = realLoad;
+	sessionChunk.source.load = realLoad;
 });
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -64,7 +64,7 @@ describe('capnweb is loaded only for what needs a session', () => {
 		// The prefetch once connected was the only ask, and it never got capnweb.
 		expect(asked.length).toBeGreaterThan(0);
 		expect(asked.every((how) => how === 'offline')).toBe(true);
-		expect(sessionsNow()).toBeUndefined();
+		expect(sessionChunk.now()).toBeUndefined();
 	});
 
 	test('a pipelined call right after connecting loads it and works', async () => {
@@ -73,7 +73,7 @@ describe('capnweb is loaded only for what needs a session', () => {
 		const [value, sum] = await Promise.all([ann.rpc.counter(1).increment(2).value(), ann.rpc.add(2, 2)]);
 		expect(value).toBe(3);
 		expect(sum).toBe(4);
-		expect(sessionsNow()).toBeDefined();
+		expect(sessionChunk.now()).toBeDefined();
 		expect(asked).toEqual(['real']);
 	});
 
@@ -104,8 +104,8 @@ describe('capnweb is loaded only for what needs a session', () => {
 		await ann.connect(room);
 		let arrive!: () => void;
 		const arrived = new Promise<void>((resolve) => (arrive = resolve));
-		forgetSessions();
-		sessionChunk.load = () => arrived.then(realLoad);
+		sessionChunk.forget();
+		sessionChunk.source.load = () => arrived.then(realLoad);
 		// The first batch needs a session and waits for capnweb; the plain ones after it wait their turn.
 		const first = ann.rpc
 			.counter(1)

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { RoomClient, type RoomError } from '../../client/headless.js';
-import { forgetSocketChunk, socketChunk } from '../../client/loading-transport.js';
+import { socketChunk } from '../../client/loading-transport.js';
 import { controlChunk } from '../support/chunk-loader.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
@@ -27,7 +27,7 @@ function client(meta: TestMeta): Client {
 	return c;
 }
 
-const chunk = controlChunk(socketChunk, forgetSocketChunk);
+const chunk = controlChunk(socketChunk);
 afterEach(() => {
 	for (const c of clients.splice(0)) c.destroy();
 });
@@ -41,7 +41,7 @@ describe('the direct socket comes as a chunk of its own', () => {
 		const four = new Promise<void>((resolve) => ann.on('rich', (data) => got.push(data) === 4 && resolve()));
 
 		chunk.gate = Promise.withResolvers();
-		forgetSocketChunk();
+		socketChunk.forget();
 		const bob = client({ user_id: 'bob' });
 		const statuses: string[] = [];
 		bob.on('ws:connected', () => void bob.send('relay', { n: 4 } as never));

@@ -4,7 +4,7 @@
  * (`offline`), a load waits for `gate` while one is set, and `asked` lists the loads started.
  */
 import { afterEach, beforeEach } from 'bun:test';
-import type { ChunkSource } from '../../calls/lazy-chunk.js';
+import type { LazyChunk } from '../../calls/lazy-chunk.js';
 
 export interface ChunkControl {
 	asked: string[];
@@ -12,11 +12,12 @@ export interface ChunkControl {
 	gate: PromiseWithResolvers<void> | undefined;
 }
 
-export function controlChunk<T>(source: ChunkSource<T>, forget: () => void): ChunkControl {
+export function controlChunk<T>(chunk: LazyChunk<T>): ChunkControl {
+	const source = chunk.source;
 	const realLoad = source.load;
 	const control: ChunkControl = { asked: [], mode: 'real', gate: undefined };
 	beforeEach(() => {
-		forget();
+		chunk.forget();
 		control.asked = [];
 		control.mode = 'real';
 		control.gate = undefined;
