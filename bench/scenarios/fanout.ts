@@ -85,6 +85,20 @@ export async function oneRun(bench: Bench, impl: Impl, room: string, mode: Fanou
 	}
 }
 
+/** One run's deliveries, summed over the receiver processes: counts, faults, latency and deliveries/s (first send → last delivery). */
+export function tally(sent: SendResult, got: ReceiveResult[]) {
+	const deliveries = got.reduce((n, g) => n + g.deliveries, 0);
+	const lastAt = Math.max(...got.map((g) => g.lastAt));
+	return {
+		deliveries,
+		missing: got.reduce((n, g) => n + g.missing, 0) + sent.ownMissing,
+		outOfOrder: got.reduce((n, g) => n + g.outOfOrder, 0),
+		duplicates: got.reduce((n, g) => n + g.duplicates, 0),
+		latency: summarize(got.flatMap((g) => g.latencies)),
+		perSec: (deliveries / (lastAt - sent.startAt)) * 1000,
+	};
+}
+
 export async function fanoutScenario(bench: Bench, mode: FanoutMode): Promise<ScenarioResult> {
 	const { options } = bench;
 	const scenario = `fan-out ${mode} (${options.clients} clients${mode === 'paced' ? `, 1 per ${options.interval} ms` : ''})`;
@@ -94,14 +108,8 @@ export async function fanoutScenario(bench: Bench, mode: FanoutMode): Promise<Sc
 	for (let run = 0; run < options.runs; run++) {
 		for (const impl of orderFor(run, options.impls)) {
 			const { sent, got, serverNs, quiet } = await oneRun(bench, impl, `fanout-${mode}-${impl}-${run}`, mode);
-			const deliveries = got.reduce((n, g) => n + g.deliveries, 0);
-			const missing = got.reduce((n, g) => n + g.missing, 0) + sent.ownMissing;
-			const outOfOrder = got.reduce((n, g) => n + g.outOfOrder, 0);
-			const duplicates = got.reduce((n, g) => n + g.duplicates, 0);
-			const lastAt = Math.max(...got.map((g) => g.lastAt));
-			const latency = summarize(got.flatMap((g) => g.latencies));
+			const { deliveries, missing, outOfOrder, duplicates, latency, perSec } = tally(sent, got);
 			const framesSent = options.broadcasts * (options.clients + 1);
-			const perSec = (deliveries / (lastAt - sent.startAt)) * 1000;
 			const serverUs = serverNs / framesSent / 1000;
 			const clientUs = got.reduce((n, g) => n + g.clientCpuUs, 0) / Math.max(1, deliveries);
 			const bad = missing + outOfOrder + duplicates;

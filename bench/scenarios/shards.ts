@@ -20,8 +20,7 @@
 import { RowCollector, orderFor, type Bench, type ScenarioResult } from '../context.js';
 import { ensureFileLimit } from '../driver/limits.js';
 import type { Impl } from '../shared/impl.js';
-import { summarize } from '../shared/stats.js';
-import { oneRun } from './fanout.js';
+import { oneRun, tally } from './fanout.js';
 
 const IMPLS: readonly Impl[] = ['ours-window', 'ours-sharded'];
 /** Sockets per receiver process: 10 processes for 5000 sockets. */
@@ -50,14 +49,8 @@ export async function shardsScenario(bench: Bench): Promise<ScenarioResult> {
 	for (let r = 0; r < runs; r++) {
 		for (const impl of orderFor(r, IMPLS)) {
 			const { sent, got, serverNs } = await oneRun(run, impl, `shards-${impl}-${r}-${Date.now()}`, 'saturated');
-			const deliveries = got.reduce((n, g) => n + g.deliveries, 0);
-			const missing = got.reduce((n, g) => n + g.missing, 0) + sent.ownMissing;
-			const outOfOrder = got.reduce((n, g) => n + g.outOfOrder, 0);
-			const duplicates = got.reduce((n, g) => n + g.duplicates, 0);
-			const lastAt = Math.max(...got.map((g) => g.lastAt));
-			const latency = summarize(got.flatMap((g) => g.latencies));
+			const { deliveries, missing, outOfOrder, duplicates, latency, perSec } = tally(sent, got);
 			const framesSent = run.options.broadcasts * (clients + 1);
-			const perSec = (deliveries / (lastAt - sent.startAt)) * 1000;
 			const serverUs = serverNs / framesSent / 1000;
 			const bad = missing + outOfOrder + duplicates;
 			faults += bad;
