@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { RpcPromise, RpcStub, RpcTarget } from 'capnweb';
 import { answerBatch, singleCall, toWireError } from '../../calls/batch.js';
 import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
+import { arrivingLate } from '../support/chunk-loader.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
 import { BatchingTransport } from '../../calls/session-batch.js';
@@ -125,6 +126,13 @@ function harness(plainCalls: boolean, timeoutMs = 5_000) {
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** console.error silenced for each test of the describe it is called in: capnweb logs what scenarios throw on purpose. */
+function silenceErrors(): void {
+	let logged: ReturnType<typeof spyOn>;
+	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
+	afterEach(() => logged.mockRestore());
+}
 
 /** An outcome as data both paths can be compared on. */
 function look(value: unknown, depth = 0): unknown {
@@ -500,9 +508,7 @@ const scenarios: Array<[string, Scenario, number?]> = [
 
 describe('recorded calls equal capnweb sessions', () => {
 	// The room logs every error that is not a RoomError; both paths make it throw the same ones.
-	let logged: ReturnType<typeof spyOn>;
-	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
-	afterEach(() => logged.mockRestore());
+	silenceErrors();
 
 	// Rows as long as the test's parameters: a shorter row would make bun pass a `done` callback.
 	test.each(scenarios.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
@@ -515,17 +521,8 @@ describe('recorded calls equal capnweb sessions', () => {
 describe('before capnweb has loaded, recorded calls equal capnweb sessions', () => {
 	// Every scenario starts without capnweb, which takes a few milliseconds to arrive (as over a
 	// network): what needs a session waits for it, and must end as with capnweb there from the start.
-	const load = sessionChunk.source.load;
-	beforeEach(() => {
-		sessionChunk.forget();
-		sessionChunk.source.load = () => sleep(3).then(load);
-	});
-	afterEach(() => {
-		sessionChunk.source.load = load;
-	});
-	let logged: ReturnType<typeof spyOn>;
-	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
-	afterEach(() => logged.mockRestore());
+	arrivingLate(3, sessionChunk);
+	silenceErrors();
 
 	// Only what code sees of the stubs before capnweb is there differs: not yet capnweb's classes.
 	// And a promise of a call nobody awaited, passed into a later batch that waits for capnweb: that
@@ -583,19 +580,8 @@ describe('before the call recorder has loaded, calls equal capnweb sessions', ()
 	// Every scenario starts without the recorder (and without capnweb), each a few milliseconds away:
 	// a JSON call leaves at once, anything else is replayed onto the recorder once it is there, and
 	// must end as with both there from the start.
-	const loadRecorder = recorderChunk.source.load;
-	const load = sessionChunk.source.load;
-	beforeEach(() => {
-		recorderChunk.source.load = () => sleep(3).then(loadRecorder);
-		sessionChunk.source.load = () => sleep(3).then(load);
-	});
-	afterEach(() => {
-		recorderChunk.source.load = loadRecorder;
-		sessionChunk.source.load = load;
-	});
-	let logged: ReturnType<typeof spyOn>;
-	beforeEach(() => (logged = spyOn(console, 'error').mockImplementation(() => {})));
-	afterEach(() => logged.mockRestore());
+	arrivingLate(3, recorderChunk, sessionChunk);
+	silenceErrors();
 
 	const sameWithoutRecorder = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
 	test.each(sameWithoutRecorder.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {

@@ -34,3 +34,15 @@ export function controlChunk<T>(chunk: LazyChunk<T>): ChunkControl {
 	});
 	return control;
 }
+
+/** Each of `chunks` starts each test of the describe not loaded, and arrives `ms` after it is asked for (as over a network). */
+export function arrivingLate(ms: number, ...chunks: Array<LazyChunk<unknown>>): void {
+	const loads = chunks.map((chunk) => chunk.source.load);
+	beforeEach(() =>
+		chunks.forEach((chunk, i) => {
+			chunk.forget();
+			chunk.source.load = () => new Promise((resolve) => setTimeout(resolve, ms)).then(loads[i]);
+		}),
+	);
+	afterEach(() => chunks.forEach((chunk, i) => (chunk.source.load = loads[i]!)));
+}
