@@ -4,10 +4,10 @@
  * against the real room in workerd. The loader is replaced here by one the test holds back or makes
  * fail, and starts out not loaded.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { encodeCalls } from '../../calls/batch.js';
 import { RoomConnection } from '../../client/connection.js';
-import { RoomClient, type RoomError } from '../../client/headless.js';
+import type { RoomError } from '../../client/headless.js';
 import { payloadChunk } from '../../client/payload-codec.js';
 import { PROTOCOL_VERSION, type TabMessage, type WorkerMessage } from '../../client/shared/protocol.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
@@ -15,35 +15,21 @@ import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 import { joinInOrder } from '../support/clients.js';
 import { controlChunk } from '../support/chunk-loader.js';
+import { headlessClients } from '../support/headless.js';
 import { roomWorkerPerFile } from '../support/workerd.js';
-import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
 const rooms = roomWorkerPerFile('lazy-payload');
 const { freshRoom } = rooms;
 
-type Client = RoomClient<TestMeta, TestEvents, TestApi>;
-const clients: Client[] = [];
-function client(meta: TestMeta, debug?: (line: string) => void): Client {
-	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => rooms.worker.connectUrl(room, meta), random: () => 0.5, debug });
-	clients.push(c);
-	return c;
-}
-
+const client = headlessClients(rooms);
 const chunk = controlChunk(payloadChunk);
-afterEach(() => {
-	for (const c of clients.splice(0)) c.destroy();
-});
 
 describe('payloads that need the decoder wait for it, in order', () => {
 	test('a Date event arriving before the decoder comes after the plain one before it and before the plain one after it', async () => {
 		chunk.gate = Promise.withResolvers();
 		const room = freshRoom();
 		let onLine: ((line: string) => void) | undefined;
-		const [ann, bob] = await joinInOrder(
-			room,
-			client({ user_id: 'ann' }),
-			client({ user_id: 'bob' }, (line) => onLine?.(line)),
-		);
+		const [ann, bob] = await joinInOrder(room, client({ user_id: 'ann' }), client({ user_id: 'bob' }, { debug: (line) => onLine?.(line) }));
 		const thirdArrived = new Promise<void>((resolve) => (onLine = (line) => line.startsWith('←') && line.includes('"n":3') && resolve()));
 		const got: unknown[] = [];
 		const three = new Promise<void>((resolve) => bob.on('rich', (data) => got.push(data) === 3 && resolve()));

@@ -3,42 +3,20 @@
  * call that needs one, against the real room in workerd. The loader is replaced here by one that
  * counts, fails, or waits on the test, and starts out not loaded.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { RoomClient, RoomError } from '../../client/headless.js';
+import { describe, expect, test } from 'bun:test';
+import { RoomError } from '../../client/headless.js';
 import { sessionChunk } from '../../calls/sessions.js';
 import { SHORTCUT } from '../../calls/shortcut/switch.js';
 import { joinInOrder } from '../support/clients.js';
+import { controlChunk } from '../support/chunk-loader.js';
+import { headlessClients } from '../support/headless.js';
 import { roomWorkerPerFile } from '../support/workerd.js';
-import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
 const rooms = roomWorkerPerFile('lazy');
 const { freshRoom } = rooms;
 
-type Client = RoomClient<TestMeta, TestEvents, TestApi>;
-const clients: Client[] = [];
-function client(meta: TestMeta): Client {
-	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => rooms.worker.connectUrl(room, meta), random: () => 0.5 });
-	clients.push(c);
-	return c;
-}
-
-const realLoad = sessionChunk.source.load;
-/** What the loader was asked for: `real` loads, `offline` fails as a browser without network does. */
-let asked: string[];
-let mode: 'real' | 'offline';
-beforeEach(() => {
-	sessionChunk.forget();
-	asked = [];
-	mode = 'real';
-	sessionChunk.source.load = () => {
-		asked.push(mode);
-		return mode === 'real' ? realLoad() : Promise.reject(new TypeError('Failed to fetch dynamically imported module'));
-	};
-});
-afterEach(() => {
-	for (const c of clients.splice(0)) c.destroy();
-	sessionChunk.source.load = realLoad;
-});
+const client = headlessClients(rooms);
+const chunk = controlChunk(sessionChunk);
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -46,7 +24,7 @@ describe('capnweb is loaded only for what needs a session', () => {
 	// Without the shortcut (NO_SHORTCUT=1) every call and event needs a session: only with it are
 	// plain ones free of capnweb.
 	test.if(SHORTCUT)('plain calls, sends and events work without it; it is fetched once connected', async () => {
-		mode = 'offline';
+		chunk.mode = 'offline';
 		const room = freshRoom();
 		const [ann, bob] = await joinInOrder(room, client({ user_id: 'ann' }), client({ user_id: 'bob' }));
 		const heard = new Promise<{ text: string }>((resolve) => bob.once('chat:message', resolve));
@@ -62,8 +40,8 @@ describe('capnweb is loaded only for what needs a session', () => {
 		expect(await relayed).toEqual({ at: new Date(7) });
 
 		// The prefetch once connected was the only ask, and it never got capnweb.
-		expect(asked.length).toBeGreaterThan(0);
-		expect(asked.every((how) => how === 'offline')).toBe(true);
+		expect(chunk.asked.length).toBeGreaterThan(0);
+		expect(chunk.asked.every((how) => how === 'offline')).toBe(true);
 		expect(sessionChunk.now()).toBeUndefined();
 	});
 
@@ -74,11 +52,11 @@ describe('capnweb is loaded only for what needs a session', () => {
 		expect(value).toBe(3);
 		expect(sum).toBe(4);
 		expect(sessionChunk.now()).toBeDefined();
-		expect(asked).toEqual(['real']);
+		expect(chunk.asked).toEqual(['real']);
 	});
 
 	test.if(SHORTCUT)('a failed load fails the call that needed it with a clear error; a later call loads it', async () => {
-		mode = 'offline';
+		chunk.mode = 'offline';
 		const ann = client({ user_id: 'ann' });
 		await ann.connect(freshRoom());
 		const failed = await ann.rpc
@@ -93,19 +71,17 @@ describe('capnweb is loaded only for what needs a session', () => {
 		await macrotask();
 		expect(await ann.rpc.add(1, 1)).toBe(2);
 
-		mode = 'real';
+		chunk.mode = 'real';
 		expect(await ann.rpc.counter(1).increment(2).value()).toBe(3);
-		expect(asked.at(-1)).toBe('real');
+		expect(chunk.asked.at(-1)).toBe('real');
 	});
 
 	test('calls made while it loads reach the room in the order they were made', async () => {
 		const room = freshRoom();
 		const ann = client({ user_id: 'ann' });
 		await ann.connect(room);
-		let arrive!: () => void;
-		const arrived = new Promise<void>((resolve) => (arrive = resolve));
 		sessionChunk.forget();
-		sessionChunk.source.load = () => arrived.then(realLoad);
+		chunk.gate = Promise.withResolvers();
 		// The first batch needs a session and waits for capnweb; the plain ones after it wait their turn.
 		const first = ann.rpc
 			.counter(1)
@@ -117,7 +93,7 @@ describe('capnweb is loaded only for what needs a session', () => {
 		const second = ann.send('log', 2);
 		await macrotask();
 		const third = ann.rpc.add(1, 2);
-		arrive();
+		chunk.gate.resolve();
 		expect(await Promise.all([first, second, third])).toEqual([2, undefined, 3]);
 		expect(await rooms.worker.rpc(room, 'messages')).toEqual([1, 2]);
 	});

@@ -5,32 +5,17 @@
  * that cannot be loaded stops the join with `transport_unavailable`, and `connect()` tries again.
  * Against the real room in workerd; the loader is replaced by one the test holds back or makes fail.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { RoomClient, type RoomError } from '../../client/headless.js';
+import { describe, expect, test } from 'bun:test';
+import type { RoomError } from '../../client/headless.js';
 import { socketChunk } from '../../client/loading-transport.js';
 import { controlChunk } from '../support/chunk-loader.js';
-import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
-import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
+import { headlessClients } from '../support/headless.js';
+import { roomWorkerPerFile } from '../support/workerd.js';
 
-let worker: RoomWorker;
-beforeAll(async () => (worker = await startRoomWorker()));
-afterAll(() => worker.dispose());
-
-let rooms = 0;
-const freshRoom = () => `lazy-socket-${++rooms}-${Date.now()}`;
-
-type Client = RoomClient<TestMeta, TestEvents, TestApi>;
-const clients: Client[] = [];
-function client(meta: TestMeta): Client {
-	const c = new RoomClient<TestMeta, TestEvents, TestApi>({ url: (room) => worker.connectUrl(room, meta), random: () => 0.5 });
-	clients.push(c);
-	return c;
-}
-
+const rooms = roomWorkerPerFile('lazy-socket');
+const { freshRoom } = rooms;
+const client = headlessClients(rooms);
 const chunk = controlChunk(socketChunk);
-afterEach(() => {
-	for (const c of clients.splice(0)) c.destroy();
-});
 
 describe('the direct socket comes as a chunk of its own', () => {
 	test('sends made before the chunk arrives reach the room in order, before one made once connected', async () => {
