@@ -15,13 +15,10 @@ import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 import { joinInOrder } from '../support/clients.js';
 import { controlChunk } from '../support/chunk-loader.js';
-import { headlessClients } from '../support/headless.js';
-import { roomWorkerPerFile } from '../support/workerd.js';
+import { headlessRoomFile } from '../support/headless.js';
 
-const rooms = roomWorkerPerFile('lazy-payload');
-const { freshRoom } = rooms;
-
-const client = headlessClients(rooms);
+const rooms = headlessRoomFile('lazy-payload');
+const { freshRoom, client } = rooms;
 const chunk = controlChunk(payloadChunk);
 
 describe('payloads that need the decoder wait for it, in order', () => {

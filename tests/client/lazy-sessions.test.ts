@@ -9,13 +9,10 @@ import { sessionChunk } from '../../calls/sessions.js';
 import { SHORTCUT } from '../../calls/shortcut/switch.js';
 import { joinInOrder } from '../support/clients.js';
 import { controlChunk } from '../support/chunk-loader.js';
-import { headlessClients } from '../support/headless.js';
-import { roomWorkerPerFile } from '../support/workerd.js';
+import { headlessRoomFile } from '../support/headless.js';
 
-const rooms = roomWorkerPerFile('lazy');
-const { freshRoom } = rooms;
-
-const client = headlessClients(rooms);
+const rooms = headlessRoomFile('lazy');
+const { freshRoom, client } = rooms;
 const chunk = controlChunk(sessionChunk);
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));

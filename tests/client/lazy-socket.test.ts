@@ -9,12 +9,10 @@ import { describe, expect, test } from 'bun:test';
 import type { RoomError } from '../../client/headless.js';
 import { socketChunk } from '../../client/loading-transport.js';
 import { controlChunk } from '../support/chunk-loader.js';
-import { headlessClients } from '../support/headless.js';
-import { roomWorkerPerFile } from '../support/workerd.js';
+import { headlessRoomFile } from '../support/headless.js';
 
-const rooms = roomWorkerPerFile('lazy-socket');
-const { freshRoom } = rooms;
-const client = headlessClients(rooms);
+const rooms = headlessRoomFile('lazy-socket');
+const { freshRoom, client } = rooms;
 const chunk = controlChunk(socketChunk);
 
 describe('the direct socket comes as a chunk of its own', () => {

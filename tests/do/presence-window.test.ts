@@ -4,7 +4,7 @@
  * gets, paging, counts across several sockets per user, leaves and eviction, and `ws.presence` on
  * the client. The rooms (presence-window-worker.ts) have a window of 5 and pages of at most 7.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { SharedHub } from '../../client/shared/hub.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
 import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
@@ -14,28 +14,24 @@ import type { PresencePage, PresenceUpdate, PresenceWindow, SessionInfo } from '
 import { noJitter } from '../support/clients.js';
 import { Probe } from '../support/probe.js';
 import { until } from '../support/runes.svelte.js';
-import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
 
 const WINDOW = 5;
 const PAGE_SIZE = 7;
 
-let worker: RoomWorker;
-beforeAll(
-	async () =>
-		(worker = await startRoomWorker(
-			{
-				durableObjects: {
-					WINDOW: { className: 'WindowRoom', useSQLite: true },
-					BATCHED: { className: 'BatchedWindowRoom', useSQLite: true },
-					FULL: { className: 'TestRoom', useSQLite: true },
-				},
-			},
-			'tests/do/presence-window-worker.ts',
-			'presence-window-worker.js',
-		)),
+const file = roomWorkerPerFile(
+	'window',
+	{
+		durableObjects: {
+			WINDOW: { className: 'WindowRoom', useSQLite: true },
+			BATCHED: { className: 'BatchedWindowRoom', useSQLite: true },
+			FULL: { className: 'TestRoom', useSQLite: true },
+		},
+	},
+	'tests/do/presence-window-worker.ts',
+	'presence-window-worker.js',
 );
-afterAll(() => worker.dispose());
 
 let rooms = 0;
 /** A window room (`batched-…`: with presence coalescing; `full-…`: the full list). */
@@ -52,7 +48,7 @@ interface Member {
 
 /** Opens a socket, waits for its list, and learns its session id from the room. */
 async function join(room: string, meta: TestMeta): Promise<Member> {
-	const probe = new Probe(worker.connectUrl(room, meta));
+	const probe = new Probe(file.worker.connectUrl(room, meta));
 	const frames: number[] = [];
 	// Added in the tick the socket is made: no frame can arrive before it.
 	probe.conn.socket.addEventListener('message', (e) => frames.push(utf8(String(e.data))));
@@ -86,7 +82,7 @@ function viewOf(p: Probe): { users: number; sessions: number; window: string[] }
 
 /** The room's members in order of arrival (via Workers RPC), and the sorted ids of the first `WINDOW` members' sessions. */
 async function roomState(room: string) {
-	const sessions = await worker.rpc<Array<{ ws_session_id: string; meta: TestMeta; connected_at: number }>>(room, 'getSessions');
+	const sessions = await file.worker.rpc<Array<{ ws_session_id: string; meta: TestMeta; connected_at: number }>>(room, 'getSessions');
 	sessions.sort((x, y) => x.connected_at - y.connected_at);
 	const members: string[] = [];
 	for (const s of sessions) if (!members.includes(memberOf(s))) members.push(memberOf(s));
@@ -191,7 +187,7 @@ describe('window presence: cost', () => {
 		const observer = await join(room, { user_id: 'observer' });
 		const crowd = await Promise.all(Array.from({ length: 60 }, (_, i) => join(room, { user_id: `u${i % 40}` })));
 		// Any other event flushes pending presence first.
-		await worker.rpc(room, 'broadcast', 'chat:message', { text: 'sync' });
+		await file.worker.rpc(room, 'broadcast', 'chat:message', { text: 'sync' });
 		const everyone = [observer, ...crowd];
 		for (const m of everyone) await m.probe.next('chat:message');
 		const state = await roomState(room);
@@ -248,7 +244,7 @@ describe('window presence: refused sockets', () => {
 	test('a socket onConnect refuses is never shown, and the counts sent meanwhile are corrected', async () => {
 		const room = freshRoom();
 		const observer = await join(room, { user_id: 'observer' });
-		const bad = new Probe(worker.connectUrl(room, { user_id: 'bad', fail: 'connect' }));
+		const bad = new Probe(file.worker.connectUrl(room, { user_id: 'bad', fail: 'connect' }));
 		expect((await bad.closed).code).toBe(1011);
 		const cid = await join(room, { user_id: 'cid' });
 		const updates: PresenceUpdate<TestMeta>[] = [await observer.probe.next('session:update')];
@@ -319,7 +315,7 @@ describe('window presence: pages', () => {
 		expect(await a.probe.rpc.add(1, 2)).toBe(3);
 
 		const fullRoom = freshRoom('full');
-		const b = await Probe.join(worker, fullRoom, { user_id: 'bob' });
+		const b = await Probe.join(file.worker, fullRoom, { user_id: 'bob' });
 		const err = await page(b, '').catch((e) => e);
 		expect(err.code).toBe('bad_request');
 		expect(err.message).toContain("presence: 'full'");
@@ -329,7 +325,7 @@ describe('window presence: pages', () => {
 
 type Client = WebsocketClient<TestMeta, TestEvents, TestApi>;
 const client = (meta: TestMeta): Client =>
-	new WebsocketClient<TestMeta, TestEvents, TestApi>({ WebSocket, url: (r) => worker.connectUrl(r, meta), random: noJitter });
+	new WebsocketClient<TestMeta, TestEvents, TestApi>({ WebSocket, url: (r) => file.worker.connectUrl(r, meta), random: noJitter });
 
 describe('ws.presence', () => {
 	test('window: count always, the window, more() pages in everyone once, while members come and go', async () => {
@@ -394,8 +390,8 @@ describe('ws.presence', () => {
 
 	test('full: the whole room, complete, nothing to page', async () => {
 		const room = freshRoom('full');
-		const a = await Probe.join(worker, room, { user_id: 'ann' });
-		const a2 = await Probe.join(worker, room, { user_id: 'ann' });
+		const a = await Probe.join(file.worker, room, { user_id: 'ann' });
+		const a2 = await Probe.join(file.worker, room, { user_id: 'ann' });
 		const ws = client({ user_id: 'bob' });
 		await ws.connect(room);
 		const p = ws.presence;
@@ -424,7 +420,7 @@ describe('window presence through the SharedWorker', () => {
 		const tab = () =>
 			new WebsocketClient<TestMeta, TestEvents, TestApi>({
 				WebSocket,
-				url: (r) => worker.connectUrl(r, { user_id: 'tabs' }),
+				url: (r) => file.worker.connectUrl(r, { user_id: 'tabs' }),
 				sharedWorker: () => {
 					const channel = new MessageChannel();
 					channels.push(channel);
@@ -470,13 +466,13 @@ describe('window presence across eviction', () => {
 		const observer = a.probe;
 		for (let i = 0; i < 9; i++) await observer.next('session:update'); // the joins
 		expect(await observer.next('session:update')).toEqual({ users: 8, sessions: 9, left: x1.probe.id });
-		const before = await worker.rpc<{ instanceId: string }>(room, 'stats');
+		const before = await file.worker.rpc<{ instanceId: string }>(room, 'stats');
 
 		await new Promise((resolve) => setTimeout(resolve, 12_000)); // workerd evicts an idle room after ~10 s
 
 		// A new instance: a joiner's list has the right counts, and the window in the same order.
 		const late = await join(room, { user_id: 'h' });
-		expect((await worker.rpc<{ instanceId: string }>(room, 'stats')).instanceId).not.toBe(before.instanceId);
+		expect((await file.worker.rpc<{ instanceId: string }>(room, 'stats')).instanceId).not.toBe(before.instanceId);
 		const list = late.probe.events[0]!.data as { sessions: SessionInfo<TestMeta>[]; window: PresenceWindow };
 		expect(list.window).toMatchObject({ users: 9, sessions: 10 });
 		expect(list.sessions.map((s) => s.meta.user_id)).toEqual(['a', 'x', 'b', 'b', 'c', 'd']);

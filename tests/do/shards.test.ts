@@ -5,12 +5,12 @@
  * socket exactly once, in order per sender; presence counts are the room's total; shards rebuilt after
  * eviction still relay and still know the room's counts.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { resolveOptions } from '../../do/options.js';
 import { pickShard, readShardName, shardName } from '../../rpc/shards.js';
 import type { PresenceUpdate, PresenceWindow, SessionInfo } from '../../rpc/types.js';
 import { joinInTurn, Probe } from '../support/probe.js';
-import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
+import { roomWorkerPerFile } from '../support/workerd.js';
 import type { TestMeta } from '../worker/index.js';
 /** As tests/do/shards-worker.ts's ShardedRoom. */
 const SHARDS = 3;
@@ -18,25 +18,21 @@ const SHARDS = 3;
 const EVICTION_IDLE_MS = 12_000;
 const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let worker: RoomWorker;
-beforeAll(
-	async () =>
-		(worker = await startRoomWorker(
-			{
-				durableObjects: {
-					ROOM: { className: 'ShardedRoom', useSQLite: true },
-					BATCHED: { className: 'BatchedShardedRoom', useSQLite: true },
-				},
-			},
-			'tests/do/shards-worker.ts',
-			'shards-worker.js',
-		)),
+const rooms = roomWorkerPerFile(
+	'shards',
+	{
+		durableObjects: {
+			ROOM: { className: 'ShardedRoom', useSQLite: true },
+			BATCHED: { className: 'BatchedShardedRoom', useSQLite: true },
+		},
+	},
+	'tests/do/shards-worker.ts',
+	'shards-worker.js',
 );
-afterAll(() => worker.dispose());
 
 /** Calls a public method of shard `index` of `room` through Workers RPC. */
 async function onShard<T>(room: string, index: number, method: string, ...args: unknown[]): Promise<T> {
-	const res = await fetch(`${worker.origin}/shard/${encodeURIComponent(room)}/${index}`, { method: 'POST', body: JSON.stringify({ method, args }) });
+	const res = await fetch(`${rooms.worker.origin}/shard/${encodeURIComponent(room)}/${index}`, { method: 'POST', body: JSON.stringify({ method, args }) });
 	if (!res.ok) throw new Error(`${method} on shard ${index} failed: ${res.status} ${await res.text()}`);
 	return ((await res.json()) as { result: T }).result;
 }
@@ -99,7 +95,7 @@ describe('one room over 3 shards', () => {
 		// One at a time (and by shard in turn), as a crowd would arrive.
 		const order = [0, 1, 2, 0, 1, 2].map((shard, i) => users[shard]![i < 3 ? 0 : 1]!);
 		const probes = await joinInTurn(
-			worker,
+			rooms.worker,
 			room,
 			order.map((user_id) => ({ user_id })),
 		);
@@ -131,7 +127,7 @@ describe('one room over 3 shards', () => {
 			a: (text) => a.rpc.post(text),
 			b: (text) => b.rpc.post(text),
 			s: (text) => onShard(room, 2, 'broadcast', 'chat:message', { text, from: 'server' }),
-			t: (text) => worker.rpc(room, 'broadcast', 'chat:message', { text, from: 'server' }),
+			t: (text) => rooms.worker.rpc(room, 'broadcast', 'chat:message', { text, from: 'server' }),
 		};
 		await Promise.all([
 			...Object.entries(senders).map(async ([name, send]) => {
@@ -167,9 +163,9 @@ describe('one room over 3 shards', () => {
 		expect((await chat(probes[5]!, 29)).at(-1)).toBe('direct');
 
 		// An entity change recorded through the room's stub reaches sockets on every shard, filtered there.
-		await worker.rpc(room, 'entityChanged', 'created', 'todo', 1, { title: 'everyone' });
-		await worker.rpc(room, 'entityChanged', 'created', 'secret', 2, { title: 'only the boss' });
-		await worker.rpc(room, 'entityChanged', 'created', 'todo', 3, { title: 'everyone again' });
+		await rooms.worker.rpc(room, 'entityChanged', 'created', 'todo', 1, { title: 'everyone' });
+		await rooms.worker.rpc(room, 'entityChanged', 'created', 'secret', 2, { title: 'only the boss' });
+		await rooms.worker.rpc(room, 'entityChanged', 'created', 'todo', 3, { title: 'everyone again' });
 		for (const p of probes) {
 			expect((await p.next('entity:created')).id).toBe(1);
 			expect((await p.next('entity:created')).id).toBe(3);
@@ -182,9 +178,9 @@ describe('one room over 3 shards', () => {
 			expect(p.events.some((e) => e.name === 'session:update' && e.data.left === probes[4]!.id)).toBe(true);
 		}
 		// kick through the room's stub finds a session on another shard.
-		expect(await worker.rpc(room, 'kick', probes[5]!.id)).toBe(true);
+		expect(await rooms.worker.rpc(room, 'kick', probes[5]!.id)).toBe(true);
 		expect((await probes[5]!.closed).code).toBe(4001);
-		expect(await worker.rpc(room, 'kick', 'nobody')).toBe(false);
+		expect(await rooms.worker.rpc(room, 'kick', 'nobody')).toBe(false);
 		await untilCount(probes[0]!, 4);
 		await Promise.all(probes.slice(0, 4).map((p) => p.close()));
 	}, 30_000);
@@ -192,7 +188,7 @@ describe('one room over 3 shards', () => {
 	test('with presence gathered (presenceBatchMs 50): sockets joining at once all reach the total and hear no join twice', async () => {
 		const room = `batched-${Date.now()}`;
 		const users = usersByShard(3).flat();
-		const probes = await Promise.all(users.map((user_id) => Probe.join(worker, room, { user_id })));
+		const probes = await Promise.all(users.map((user_id) => Probe.join(rooms.worker, room, { user_id })));
 		for (const p of probes) p.id = (await p.rpc.whoami()).id;
 		for (const p of probes) await untilCount(p, users.length);
 		// A joiner's list is its own shard's window (5, which holds each shard's 3 sockets); joins on
@@ -217,7 +213,7 @@ describe('one room over 3 shards', () => {
 		const room = `sharded-evict-${Date.now()}`;
 		const users = usersByShard(1);
 		const probes = await joinInTurn(
-			worker,
+			rooms.worker,
 			room,
 			users.map(([user_id]) => ({ user_id: user_id! })),
 		);
@@ -233,7 +229,7 @@ describe('one room over 3 shards', () => {
 		for (let i = 0; i < SHARDS; i++) expect(after[i]!.instanceId).not.toBe(before[i]!.instanceId);
 
 		// The rebuilt shards kept their peers' counts: a new socket sees the whole room.
-		const late = await Probe.join(worker, room, { user_id: users[0]![0]! + '-tab2' });
+		const late = await Probe.join(rooms.worker, room, { user_id: users[0]![0]! + '-tab2' });
 		expect((late.events[0]!.data as { window: PresenceWindow }).window.sessions).toBe(4);
 		for (const p of probes) await untilCount(p, 4);
 		await Promise.all([...probes, late].map((p) => p.close()));

@@ -5,7 +5,7 @@
 import { afterEach } from 'bun:test';
 import { RoomClient, type HeadlessClientOptions } from '../../client/headless.js';
 import type { TestApi, TestEvents, TestMeta } from '../worker/index.js';
-import type { RoomWorker } from './workerd.js';
+import { roomWorkerPerFile, type RoomWorker } from './workerd.js';
 
 export type TestClient = RoomClient<TestMeta, TestEvents, TestApi>;
 
@@ -19,4 +19,10 @@ export function headlessClients(rooms: { readonly worker: RoomWorker }): (meta: 
 		made.push(c);
 		return c;
 	};
+}
+
+/** A test file's room worker (`roomWorkerPerFile`) with its headless clients (`client`). */
+export function headlessRoomFile(prefix: string) {
+	const rooms = roomWorkerPerFile(prefix);
+	return Object.assign(rooms, { client: headlessClients(rooms) });
 }

@@ -95,13 +95,13 @@ export async function startRoomWorker(extra: ExtraWorkerOptions = {}, entry = 't
 }
 
 /**
- * A test file's room worker: started before its first test, disposed after its last. `worker` is
- * it (once started); `freshRoom()` names a room no earlier test of the file used.
+ * A test file's room worker (`startRoomWorker(...start)`): started before its first test, disposed
+ * after its last. `worker` is it (once started); `freshRoom()` names a room no earlier test of the file used.
  */
-export function roomWorkerPerFile(prefix: string): { readonly worker: RoomWorker; freshRoom(): string } {
+export function roomWorkerPerFile(prefix: string, ...start: Parameters<typeof startRoomWorker>): { readonly worker: RoomWorker; freshRoom(): string } {
 	let started: RoomWorker | undefined;
 	let rooms = 0;
-	beforeAll(async () => (started = await startRoomWorker()));
+	beforeAll(async () => (started = await startRoomWorker(...start)));
 	afterAll(() => started?.dispose());
 	return {
 		get worker() {
