@@ -10,6 +10,7 @@ import { RpcPromise, RpcStub, RpcTarget } from 'capnweb';
 import { answerBatch, singleCall, toWireError } from '../../calls/batch.js';
 import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
 import { arrivingLate } from '../support/chunk-loader.js';
+import type { LazyChunk } from '../../calls/lazy-chunk.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import { readHeader } from '../../rpc/frame.js';
 import { BatchingTransport } from '../../calls/session-batch.js';
@@ -518,25 +519,32 @@ describe('recorded calls equal capnweb sessions', () => {
 	});
 });
 
+/**
+ * Each scenario, run with `late` not loaded at its start, ends as with capnweb sessions there from
+ * the start. All but two: what code sees of the stubs before capnweb is there (not yet capnweb's
+ * classes); and a promise of a call nobody awaited, passed into a later batch that waits for
+ * capnweb: that call's batch pulled nothing, so it ended as soon as it left, and the later batch's
+ * session has not heard that when its frame leaves (it sends the promise, not its rejection). A
+ * room refuses any promise from the browser (`batch-check.ts`), so the later call fails either way.
+ */
+function endsAsWithSessions(...late: Array<LazyChunk<unknown>>): void {
+	const alike = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
+	test.each(alike.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
+		await sessionChunk.load();
+		const session = await run(false, scenario, timeoutMs);
+		for (const chunk of late) chunk.forget();
+		const recorded = await run(true, scenario, timeoutMs);
+		expect(recorded).toEqual(session);
+	});
+}
+
 describe('before capnweb has loaded, recorded calls equal capnweb sessions', () => {
 	// Every scenario starts without capnweb, which takes a few milliseconds to arrive (as over a
 	// network): what needs a session waits for it, and must end as with capnweb there from the start.
 	arrivingLate(3, sessionChunk);
 	silenceErrors();
 
-	// Only what code sees of the stubs before capnweb is there differs: not yet capnweb's classes.
-	// And a promise of a call nobody awaited, passed into a later batch that waits for capnweb: that
-	// call's batch pulled nothing, so it ended as soon as it left, and the later batch's session has
-	// not heard that when its frame leaves (it sends the promise, not its rejection). A room refuses
-	// any promise from the browser (`batch-check.ts`), so the later call fails either way.
-	const sameWithoutCapnweb = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
-	test.each(sameWithoutCapnweb.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
-		await sessionChunk.load();
-		const session = await run(false, scenario, timeoutMs);
-		sessionChunk.forget();
-		const recorded = await run(true, scenario, timeoutMs);
-		expect(recorded).toEqual(session);
-	});
+	endsAsWithSessions(sessionChunk);
 
 	test('an argument capnweb cannot send rejects the call with its error (with capnweb there, the call throws it)', async () => {
 		const { ctx, frames } = harness(true);
@@ -583,15 +591,7 @@ describe('before the call recorder has loaded, calls equal capnweb sessions', ()
 	arrivingLate(3, recorderChunk, sessionChunk);
 	silenceErrors();
 
-	const sameWithoutRecorder = scenarios.filter(([name]) => name !== 'the shapes of the stubs' && name !== 'a promise from an earlier batch as an argument');
-	test.each(sameWithoutRecorder.map(([name, scenario, timeoutMs]) => [name, scenario, timeoutMs ?? 5_000] as const))('%s', async (_, scenario, timeoutMs) => {
-		await sessionChunk.load();
-		const session = await run(false, scenario, timeoutMs);
-		sessionChunk.forget();
-		recorderChunk.forget();
-		const recorded = await run(true, scenario, timeoutMs);
-		expect(recorded).toEqual(session);
-	});
+	endsAsWithSessions(sessionChunk, recorderChunk);
 
 	test('a call with JSON data, awaited or not, leaves at once and loads nothing', async () => {
 		sessionChunk.forget();
