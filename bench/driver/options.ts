@@ -63,6 +63,8 @@ export interface Options {
 	evictionRuns: number;
 	/** Eviction: rooms per implementation in each repeat (each gives one first call). */
 	evictionRooms: number;
+	/** Eviction: sockets per room (the first one makes the calls); the wake's cost in a bigger room. */
+	evictionSockets: number;
 	/** Eviction: how long the rooms idle; workerd evicts an idle room after about 10 s. */
 	evictionIdleMs: number;
 	/** Keep-alive: how long the sockets idle while pinging. */
@@ -121,6 +123,7 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	memoryRuns: 3,
 	evictionRuns: 3,
 	evictionRooms: 2,
+	evictionSockets: 1,
 	evictionIdleMs: 12_000,
 	keepaliveMs: 60_000,
 	pingEveryMs: 3_000,

@@ -5,7 +5,8 @@
  * one at a time, one client process per implementation, started one after the other (locally, a
  * room whose sockets arrived through overlapping upgrades was never evicted).
  *
- * - `eviction`: `evictionRooms` rooms per implementation, one socket each, a few warm calls, then
+ * - `eviction`: `evictionRooms` rooms per implementation, `evictionSockets` each (1 unless told), a
+ *   few warm calls from each room's first socket, then
  *   `evictionIdleMs` of silence (workerd evicts an idle room after about 10 s). Then, one
  *   implementation after the other (order alternating run by run), each room's first call — which
  *   the runtime must deliver to a freshly constructed room — and warm calls after it. Eviction is
@@ -120,7 +121,8 @@ async function idleThenCall(bench: Bench, sides: readonly Side[], idleMs: number
 export async function evictionScenario(bench: Bench): Promise<ScenarioResult> {
 	const { options } = bench;
 	const impls = options.impls.filter((impl) => COUNTED.includes(impl));
-	const scenario = `first call after eviction (idle ${(options.evictionIdleMs / 1000).toFixed(0)} s)`;
+	const crowd = options.evictionSockets > 1 ? `, ${options.evictionSockets} sockets per room` : '';
+	const scenario = `first call after eviction (idle ${(options.evictionIdleMs / 1000).toFixed(0)} s${crowd})`;
 	const rows = new RowCollector(scenario);
 	const raw: unknown[] = [];
 	let faults = 0;
@@ -128,7 +130,7 @@ export async function evictionScenario(bench: Bench): Promise<ScenarioResult> {
 		const order = orderFor(run, impls);
 		const stamp = Date.now();
 		const sides = await startSides(bench, order, (impl) => Array.from({ length: options.evictionRooms }, (_, k) => `evict-${impl}-${run}-${k}-${stamp}`), {
-			perRoom: 1,
+			perRoom: options.evictionSockets,
 			warmCalls: 20,
 			idleMs: options.evictionIdleMs,
 			pingEveryMs: 0,
