@@ -31,12 +31,12 @@ export const payloadChunk = lazyChunk(
 	'This payload holds values JSON cannot (a Date, Map, undefined…), and the code that decodes them could not be loaded',
 );
 
-const isPlain = (payload: EncodedPayload): payload is EncodedPayload & object =>
-	typeof payload === 'object' && payload !== null && (payload.meta === undefined || payload.meta === null);
+/** Whether `payload` is an encoded payload with `meta`: values JSON cannot hold, which the decoder restores. */
+const hasMeta = (payload: EncodedPayload): boolean => typeof payload === 'object' && payload !== null && payload.meta !== undefined && payload.meta !== null;
 
 /** Whether decoding `payload` needs the decoder chunk: it has `meta` (and it is not loaded yet). */
 export function needsDecoder(payload: EncodedPayload): boolean {
-	return payloadChunk.now() === undefined && typeof payload === 'object' && payload !== null && payload.meta !== undefined && payload.meta !== null;
+	return payloadChunk.now() === undefined && hasMeta(payload);
 }
 
 /**
@@ -48,7 +48,7 @@ export function decodeNow<T = unknown>(payload: EncodedPayload, fresh = false): 
 	// Plain JSON fresh from the room's frame is the value itself, used as it came: the room bounded
 	// and checked what a browser sent before passing it on (`decodePayload`), and wrote the rest
 	// itself, so walking it again here would only cost every delivery a second pass.
-	if (fresh && isPlain(payload)) return payload.json as T;
+	if (fresh && typeof payload === 'object' && payload !== null && !hasMeta(payload)) return payload.json as T;
 	const [json, units, meta] = readJson(payload, fresh);
 	if (meta === undefined || meta === null) return json as T;
 	const codec = payloadChunk.now();
