@@ -4,9 +4,13 @@
  */
 
 const encoder = new TextEncoder();
+/** Where `utf8Length` encodes strings that fit, so counting bytes allocates nothing. */
+const scratch = new Uint8Array(64 * 1024);
 
 /** A string's length in UTF-8 bytes, what frame and attachment limits count. */
 export function utf8Length(text: string): number {
+	// Each UTF-16 unit is at most 3 UTF-8 bytes, so a string this short always fits the scratch.
+	if (text.length * 3 <= scratch.length) return encoder.encodeInto(text, scratch).written;
 	return encoder.encode(text).byteLength;
 }
 

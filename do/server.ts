@@ -358,7 +358,8 @@ export class WebsocketServer<
 		const list = this.#members ? this.#windowList(this.#members) : this.#roster.frames(this.#sessions.states());
 		for (const frame of list) this.#send(server, frame);
 		this.#presenceQueue().listed(server);
-		const since = new URL(request.url).searchParams.get('since');
+		// Most rooms never use sync: the URL is parsed only when it may carry `since`.
+		const since = request.url.includes('since=') ? new URL(request.url).searchParams.get('since') : null;
 		if (since !== null) {
 			try {
 				this.#catchUp(server, state, since);

@@ -9,9 +9,6 @@ export const ROOM_PARAM = 'room';
 /** Longest room name accepted by default, in characters. */
 export const DEFAULT_MAX_ROOM_LENGTH = 256;
 
-// Control characters have no business in a name that ends up in logs, tags and error messages.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** The room named by `url`, or why it is not acceptable (a message for the 400 body). */
 export function readRoom(url: URL, maxLength: number): { room: string } | { problem: string } {
 	const values = url.searchParams.getAll(ROOM_PARAM);
@@ -21,6 +18,19 @@ export function readRoom(url: URL, maxLength: number): { room: string } | { prob
 	const room = values[0]!;
 	if (room === '') return { problem: `The "${ROOM_PARAM}" query parameter is empty` };
 	if (room.length > maxLength) return { problem: `The room name is ${room.length} characters long; at most ${maxLength} are allowed` };
-	if (CONTROL_CHARACTERS.test(room)) return { problem: 'The room name contains control characters' };
+	if (hasControlCharacters(room)) return { problem: 'The room name contains control characters' };
 	return { room };
+}
+
+/**
+ * Control characters (C0, DEL, C1) have no business in a name that ends up in logs, tags and error
+ * messages. A loop rather than a regular expression: V8 drops compiled expressions at garbage
+ * collection, and this runs on every upgrade.
+ */
+function hasControlCharacters(text: string): boolean {
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
+	}
+	return false;
 }

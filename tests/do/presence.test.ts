@@ -495,3 +495,11 @@ describe('server-side API over Workers RPC', () => {
 		await a!.close();
 	});
 });
+
+describe('utf8Length', () => {
+	test('counts UTF-8 bytes, short and past its scratch buffer', () => {
+		for (const text of ['', 'abc', 'é', '€', '😀', 'a€😀'.repeat(5000), 'x'.repeat(30_000), '€'.repeat(21_846)]) {
+			expect(utf8Length(text)).toBe(new TextEncoder().encode(text).byteLength);
+		}
+	});
+});

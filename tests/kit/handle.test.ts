@@ -281,6 +281,8 @@ describe('400 for a room that is not well-formed', () => {
 		['given twice', '/api/websocket?room=org-a&room=org-b', /2 times/],
 		['too long', `/api/websocket?room=${'x'.repeat(257)}`, /257 characters.*at most 256/],
 		['with a control character', '/api/websocket?room=org%0Aa', /control characters/],
+		['with DEL', '/api/websocket?room=org%7Fa', /control characters/],
+		['with a C1 control character', '/api/websocket?room=org%C2%85a', /control characters/],
 	];
 	for (const [name, url, message] of cases) {
 		test(name, async () => {
