@@ -2,7 +2,8 @@
  * `RoomConnection`: one WebSocket to one room, speaking the frame protocol. It knows nothing about
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
-import { CallBatcher, PendingBatches, type RefusalHandler } from '../calls/call-batcher.js';
+import { CallBatcher } from '../calls/call-batcher.js';
+import { PendingBatches, type RefusalHandler } from '../calls/pending-batches.js';
 import { deliverOneWay } from '../calls/one-way.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
