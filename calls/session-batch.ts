@@ -12,7 +12,7 @@ import { RpcPromise, RpcSession, RpcStub, RpcTarget, type RpcTransport } from 'c
 import { fromRoom } from '../rpc/errors.js';
 import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from './batch-delivery.js';
 
-export { deliverWithSession } from './batch.js';
+export { deliverWithSession } from './answering-transport.js';
 
 /**
  * The client's side of a call batch offers the room nothing to call (room → client calls are
