@@ -29,10 +29,23 @@
  */
 import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from '../batch-delivery.js';
 import type { BatchingTransport } from '../session-batch.js';
-import { sessionChunk, type Sessions } from '../sessions.js';
+import type { LazyChunk } from '../lazy-chunk.js';
+import type { Sessions } from '../sessions.js';
 import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
 import { LIMITS, STUB_NAMES } from './wire-value.js';
 import { fromRoom } from '../../rpc/errors.js';
+
+/**
+ * capnweb's sessions (`sessions.ts`), handed over by whoever loads this chunk ({@link useSessions})
+ * rather than imported: a module imported by the client entry and by two of its chunks (the direct
+ * socket's, this one) becomes an up-front file of its own in an app's build.
+ */
+let sessionChunk: LazyChunk<Sessions>;
+
+/** Gives this module capnweb's sessions: the loader of this chunk (`deferred-batch.ts`) calls it first. */
+export function useSessions(chunk: LazyChunk<Sessions>): void {
+	sessionChunk = chunk;
+}
 
 /** A capnweb stub or RpcPromise as the stand-ins use it: a callable Proxy with any property. */
 type Real = ((...args: unknown[]) => unknown) & { [key: PropertyKey]: unknown };
