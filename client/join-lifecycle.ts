@@ -46,7 +46,8 @@ export class JoinLifecycle {
 	readonly #handlers: TransportHandlers;
 	readonly #link: JoinLink;
 	readonly #queue: SendQueue;
-	readonly #joining = new PendingJoin();
+	/** `connect()`'s promise for the join under way, made on first ask; every `connect()` of that join gets it. */
+	#joining: PromiseWithResolvers<void> | null = null;
 	#status: ConnectionStatus = 'disconnected';
 	#room: string | null = null;
 	/** Counts the rooms left: a listener that leaves while hearing `'connected'` ends that join. */
@@ -77,10 +78,10 @@ export class JoinLifecycle {
 	connect(room: string): Promise<void> {
 		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
 		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
-		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
+		if (room === this.#room && this.#status !== 'disconnected') return this.#joined();
 		if (this.#room !== null && room !== this.#room) this.leave(`switched to room "${room}"`);
 
-		const joined = this.#joining.promise;
+		const joined = this.#joined();
 		this.#room = room;
 		this.#link.join(room);
 		return joined;
@@ -103,13 +104,14 @@ export class JoinLifecycle {
 		for (const entry of this.#queue.drain()) this.#link.send(entry.event, entry.data).then(entry.resolve, entry.reject);
 		this.#setStatus('connected', change);
 		if (left !== this.#left) return; // a status listener switched rooms or disconnected
-		this.#joining.resolve();
+		this.#joining?.resolve();
+		this.#joining = null;
 	}
 
 	/** Stopped trying for good: queued sends and `connect()` fail with `error`; the room is kept. */
 	stopped(error: RoomError, change: Omit<Change, 'error'> = {}): void {
 		this.#queue.rejectAll(error.message);
-		const fail = this.#joining.detach();
+		const fail = this.#detach();
 		// A listener hearing this may connect() again: that starts a new join, which `fail` leaves alone.
 		this.#setStatus('disconnected', { ...change, error });
 		fail(error);
@@ -120,7 +122,7 @@ export class JoinLifecycle {
 	 * sent there), then `connect()` fails with `error`. No status is reported.
 	 */
 	handOver(error: RoomError, takeOver: (queued: QueuedSend[]) => void): void {
-		const fail = this.#joining.detach();
+		const fail = this.#detach();
 		takeOver(this.#queue.drain());
 		fail(error);
 	}
@@ -133,7 +135,7 @@ export class JoinLifecycle {
 		this.#left++;
 		this.#link.leave();
 		this.#queue.rejectAll(why);
-		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
+		this.#detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
 		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
 	}
 
@@ -142,42 +144,27 @@ export class JoinLifecycle {
 		this.#destroyed = true;
 	}
 
-	#setStatus(status: ConnectionStatus, change: Change): void {
-		this.#status = status;
-		this.#handlers.status(status, { ...change, room: change.room ?? this.#room ?? '' });
-	}
-}
-
-/**
- * The promise `connect()` hands out until the join it waits for succeeds or fails. Every
- * `connect()` of the same join gets the same promise; once settled, the next asks for a new one.
- */
-class PendingJoin {
-	#pending: PromiseWithResolvers<void> | null = null;
-
-	/** The promise of the join under way, made on first ask. */
-	get promise(): Promise<void> {
-		if (!this.#pending) {
-			this.#pending = Promise.withResolvers<void>();
+	#joined(): Promise<void> {
+		if (!this.#joining) {
+			this.#joining = Promise.withResolvers<void>();
 			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
-			this.#pending.promise.catch(() => {});
+			this.#joining.promise.catch(() => {});
 		}
-		return this.#pending.promise;
-	}
-
-	/** The join succeeded. */
-	resolve(): void {
-		this.#pending?.resolve();
-		this.#pending = null;
+		return this.#joining.promise;
 	}
 
 	/**
 	 * Ends the join under way and returns how to fail it, for the caller to run once it has told
 	 * its listeners why (a listener may already `connect()` again, starting the next join).
 	 */
-	detach(): (error: unknown) => void {
-		const pending = this.#pending;
-		this.#pending = null;
-		return (error) => pending?.reject(error);
+	#detach(): (error: unknown) => void {
+		const joining = this.#joining;
+		this.#joining = null;
+		return (error) => joining?.reject(error);
+	}
+
+	#setStatus(status: ConnectionStatus, change: Change): void {
+		this.#status = status;
+		this.#handlers.status(status, { ...change, room: change.room ?? this.#room ?? '' });
 	}
 }
