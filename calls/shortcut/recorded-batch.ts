@@ -27,24 +27,22 @@
  * call: it then asks for their internal symbol, which upgrades their batch and hands capnweb the
  * real stub.
  */
-import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from '../batch-delivery.js';
+import type { Answer, BatchKit, LeavingOrder, SendBatch } from '../batch-delivery.js';
 import type { BatchingTransport } from '../session-batch.js';
 import type { LazyChunk } from '../lazy-chunk.js';
 import type { Sessions } from '../sessions.js';
 import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
 import { LIMITS, STUB_NAMES } from './wire-value.js';
-import { fromRoom } from '../../rpc/errors.js';
 
 /**
- * capnweb's sessions (`sessions.ts`), handed over by whoever loads this chunk ({@link useSessions})
- * rather than imported: a module imported by the client entry and by two of its chunks (the direct
- * socket's, this one) becomes an up-front file of its own in an app's build.
+ * What this chunk uses of the client's first load (see `BatchKit`) and capnweb's sessions
+ * (`sessions.ts`), handed over by the loader of this chunk (`deferred-batch.ts`) rather than
+ * imported.
  */
-let sessionChunk: LazyChunk<Sessions>;
+let kit: BatchKit & { sessions: LazyChunk<Sessions> };
 
-/** Gives this module capnweb's sessions: the loader of this chunk (`deferred-batch.ts`) calls it first. */
-export function useSessions(chunk: LazyChunk<Sessions>): void {
-	sessionChunk = chunk;
+export function useKit(given: typeof kit): void {
+	kit = given;
 }
 
 /** A capnweb stub or RpcPromise as the stand-ins use it: a callable Proxy with any property. */
@@ -128,8 +126,8 @@ function standIn(node: Node): Real {
  */
 const NOT_YET_STUB: object = Object.freeze({ toString: () => '[object RpcStub]' });
 const NOT_YET_PROMISE: object = Object.freeze(Object.create(NOT_YET_STUB, { toString: { value: () => '[object RpcPromise]' } }));
-const stubProto = (): object => sessionChunk.now()?.STUB_PROTO ?? NOT_YET_STUB;
-const promiseProto = (): object => sessionChunk.now()?.PROMISE_PROTO ?? NOT_YET_PROMISE;
+const stubProto = (): object => kit.sessions.now()?.STUB_PROTO ?? NOT_YET_STUB;
+const promiseProto = (): object => kit.sessions.now()?.PROMISE_PROTO ?? NOT_YET_PROMISE;
 
 /**
  * A property of a stand-in that recording does not answer: capnweb's, at once when capnweb is
@@ -436,11 +434,11 @@ export class RecordedBatch {
 	/** capnweb could not be loaded: why every use of this batch fails. */
 	#failure: { error: unknown } | undefined;
 	/** Once done without a session: why the batch's session would have ended. */
-	#ending: unknown = BATCH_ENDED;
+	#ending: unknown = kit.BATCH_ENDED;
 	#endedMain: Real | undefined;
 
 	/** @param leaveAt schedules the batch's leaving: the end of this macrotask, or when a replay (`deferred-batch.ts`) is done. */
-	constructor(send: SendBatch, ended: () => void, order: LeavingOrder, plain = true, leaveAt: (leave: () => void) => void = afterThisMacrotask) {
+	constructor(send: SendBatch, ended: () => void, order: LeavingOrder, plain = true, leaveAt: (leave: () => void) => void = kit.afterThisMacrotask) {
 		this.#send = send;
 		this.#order = order;
 		this.#plain = plain;
@@ -462,7 +460,7 @@ export class RecordedBatch {
 
 	/** What only capnweb can do is done at once: it is loaded (and the batch did not fail for want of it). */
 	get direct(): boolean {
-		return this.#failure === undefined && sessionChunk.now() !== undefined;
+		return this.#failure === undefined && kit.sessions.now() !== undefined;
 	}
 
 	record(call: CallNode): Real {
@@ -514,7 +512,7 @@ export class RecordedBatch {
 		if (this.#failure) return step.fail(this.#failure.error);
 		if (this.#loading) return;
 		this.#loading = true;
-		sessionChunk.load().then(
+		kit.sessions.load().then(
 			() => this.catchUp(),
 			(error: unknown) => this.#fail(error),
 		);
@@ -592,7 +590,7 @@ export class RecordedBatch {
 	}
 
 	#sessions(): Sessions {
-		const sessions = sessionChunk.now();
+		const sessions = kit.sessions.now();
 		if (!sessions || this.#failure) throw this.#failure ? this.#failure.error : new Error('capnweb is not loaded');
 		return sessions;
 	}
@@ -649,14 +647,14 @@ export class RecordedBatch {
 			this.#leftAt = this.#steps.length;
 			this.#needsSession = true;
 			return this.#order.leave(() =>
-				sessionChunk.load().then(
+				kit.sessions.load().then(
 					() => this.#leaveNow(),
 					(error: unknown) => this.#fail(error),
 				),
 			);
 		}
 		this.#phase = 'sent';
-		this.#order.leave(() => deliver(this.#send, messages, (answer) => this.#arrived(answer)));
+		this.#order.leave(() => kit.deliver(this.#send, messages, (answer) => this.#arrived(answer)));
 	}
 
 	/** capnweb arrived for a batch waiting to leave: it leaves. */
@@ -664,7 +662,7 @@ export class RecordedBatch {
 		if (this.#failure) return;
 		this.#takeFrame();
 		this.#phase = 'sent';
-		deliver(this.#send, this.#messages!, (answer) => this.#arrived(answer));
+		kit.deliver(this.#send, this.#messages!, (answer) => this.#arrived(answer));
 	}
 
 	#arrived(answer: Answer): void {
@@ -672,7 +670,7 @@ export class RecordedBatch {
 		if (this.#ran < this.#steps.length) {
 			// Something was done to the batch's stand-ins after it left, waiting for capnweb: it is done
 			// first, as it was before the answer came (then capnweb reads it), or fails first.
-			sessionChunk.load().then(
+			kit.sessions.load().then(
 				() => this.#readWithSession(answer),
 				() => this.#arrived(answer),
 			);
@@ -700,7 +698,7 @@ export class RecordedBatch {
 			// Not plain: a session replays the call (its messages go nowhere) and reads the answer.
 			if (this.direct) return this.#readWithSession(answer);
 			if (this.#failure) return this.#fail(this.#failure.error, deferred);
-			sessionChunk.load().then(
+			kit.sessions.load().then(
 				() => this.#readWithSession(answer),
 				(error: unknown) => this.#fail(error, deferred),
 			);
@@ -708,7 +706,7 @@ export class RecordedBatch {
 		}
 		this.#phase = 'done';
 		if (outcome.ok) deferred.resolve(delivered(outcome.value));
-		else deferred.reject(fromRoom(outcome.value));
+		else deferred.reject(kit.fromRoom(outcome.value));
 	}
 
 	#readWithSession(answer: Answer): void {
