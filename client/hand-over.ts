@@ -16,7 +16,7 @@
  * socket asks the room for what the client's change feed has not seen (`?since=`), so nothing is
  * lost either.
  */
-import type { QueuedSend } from './send-queue.js';
+import type { QueuedSend } from './join-lifecycle.js';
 import type { ConnectionStatus, RoomTransport, TransportHandlers } from './transport.js';
 
 /** Hands over to the successor, with the sends still queued (for it to send). */

@@ -24,7 +24,7 @@ import { Inbox } from '../inbox.js';
 import { JoinLifecycle } from '../join-lifecycle.js';
 import { decodeNow, encodePayload, payloadChunk, needsDecoder } from '../payload-codec.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
-import type { QueuedSend } from '../send-queue.js';
+import type { QueuedSend } from '../join-lifecycle.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from '../transport.js';
 import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
 import {
