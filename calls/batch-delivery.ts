@@ -3,7 +3,7 @@
  * call (`shortcut/recorded-batch.ts`) or through a capnweb session (`session-batch.ts`). Nothing
  * here needs capnweb.
  */
-import { RoomError } from '../rpc/errors.js';
+import { fromRoom, RoomError } from '../rpc/errors.js';
 
 /** Delivers one batch of capnweb messages and resolves with the room's answers to them. */
 export type SendBatch = (messages: string[]) => Promise<string[]>;
@@ -66,3 +66,14 @@ export class LeavingOrder {
 		this.#waiting = waiting;
 	}
 }
+
+/**
+ * What the batches loaded on demand (the call recorder, `shortcut/recorded-batch.ts`; capnweb's
+ * sessions, `session-batch.ts`) use of the client's first load, handed to each by the loader of its
+ * chunk (its `useKit`) rather than imported: a module that the entry and several of its chunks
+ * import becomes an up-front file of its own in an app's build (esbuild, Rollup and Rolldown alike
+ * split it off), a request and a gzip stream more for every page.
+ */
+export const BATCH_KIT = { afterThisMacrotask, BATCH_ENDED, deliver, fromRoom };
+
+export type BatchKit = typeof BATCH_KIT;

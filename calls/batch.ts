@@ -7,60 +7,15 @@
  * correlation id, and the room answers them all in one frame. Nothing about a call outlives its
  * frame.
  */
-import { RpcPromise, RpcSession, RpcTarget, type RpcSessionOptions, type RpcTransport, type RpcTransportWithCustomEncoding } from 'capnweb';
+import { RpcPromise, RpcSession, RpcTarget, type RpcSessionOptions, type RpcTransport } from 'capnweb';
 import { RoomError } from '../rpc/errors.js';
 import type { EncodedPayload } from '../rpc/payload.js';
 import { plainMethod, plainPush, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './shortcut/plain.js';
 import { plainError, plainValue } from './shortcut/plain-result.js';
 import { SHORTCUT } from './shortcut/switch.js';
+import { AnsweringTransport, type BatchControl } from './answering-transport.js';
 
-/**
- * The room end of one batch. It is handed messages already parsed (the room parses once, to check
- * them before running anything), and hands back serialized replies.
- */
-class AnsweringTransport implements RpcTransportWithCustomEncoding {
-	readonly encodingLevel = 'jsonCompatible' as const;
-	readonly replies: string[] = [];
-	#incoming: readonly unknown[];
-	#next = 0;
-	#allReceived = Promise.withResolvers<void>();
-	#control: BatchControl | undefined;
-
-	constructor(incoming: readonly unknown[], control?: BatchControl) {
-		this.#incoming = incoming;
-		this.#control = control;
-	}
-
-	send(message: unknown): void {
-		this.replies.push(JSON.stringify(message));
-	}
-
-	receive(): Promise<unknown> {
-		if (this.#next < this.#incoming.length) return Promise.resolve(this.#incoming[this.#next++]);
-		this.#allReceived.resolve();
-		// The batch is over: nothing else will ever arrive on this session. When the room gives up on
-		// it (deadline, socket gone), this rejects and the session ends, dropping what it still holds.
-		return new Promise((_, reject) => {
-			if (this.#control) this.#control.cancel = reject;
-		});
-	}
-
-	abort(reason: unknown): void {
-		this.#allReceived.reject(reason);
-	}
-
-	get allReceived(): Promise<void> {
-		return this.#allReceived.promise;
-	}
-}
-
-/**
- * Lets the room end a batch early (its deadline passed, its socket left): `cancel` is set while a
- * capnweb session is still working on the batch, and ends that session with `reason`.
- */
-export interface BatchControl {
-	cancel?: (reason: unknown) => void;
-}
+export { deliverWithSession, type BatchControl } from './answering-transport.js';
 
 /**
  * A call frame's body as the room read it to check it before anything runs: its lines, and either
@@ -261,12 +216,4 @@ export function encodeWithSession(calls: ReadonlyArray<readonly [method: string,
 	const remote = new RpcSession<Record<string, (...args: unknown[]) => unknown>>(transport).getRemoteMain();
 	for (const [method, ...args] of calls) (remote as any)[method](...args);
 	return transport.sent;
-}
-
-/** Delivers a one-way batch through a capnweb session: any batch, and the reference for the client's `deliverOneWay` (`one-way.ts`). */
-export async function deliverWithSession(messages: readonly string[], main: object): Promise<void> {
-	const transport = new AnsweringTransport(messages.map((m) => JSON.parse(m)));
-	const session = new RpcSession(transport, main);
-	await transport.allReceived;
-	await session.drain();
 }

@@ -20,13 +20,14 @@
  * its result, replayed on the recorder's. Reflection on a stand-in before the chunk arrives
  * (`Object.keys`, assigning a property) sees a bare function.
  */
-import { afterThisMacrotask, deliver, LeavingOrder, type Answer, type SendBatch } from './batch-delivery.js';
+import { afterThisMacrotask, BATCH_KIT, deliver, LeavingOrder, type Answer, type SendBatch } from './batch-delivery.js';
 import { lazyChunk } from './lazy-chunk.js';
+import { sessionChunk } from './sessions.js';
 import type * as RecorderKit from './shortcut/recorded-batch.js';
 
 /** The call recorder (`shortcut/recorded-batch.ts`): prefetched once connected; a load that fails rejects with `calls_unavailable`. */
 export const recorderChunk = lazyChunk(
-	() => import('./shortcut/recorded-batch.js'),
+	() => import('./shortcut/recorded-batch.js').then((kit) => (kit.useKit({ ...BATCH_KIT, sessions: sessionChunk }), kit)),
 	'calls_unavailable',
 	'This call needs the call recorder (pipelining, several calls, non-JSON values), and its code could not be loaded',
 );

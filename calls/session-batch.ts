@@ -9,10 +9,16 @@
  * the end of the macrotask, reads the room's answers to them, and ends (see `BATCH_ENDED`).
  */
 import { RpcPromise, RpcSession, RpcStub, RpcTarget, type RpcTransport } from 'capnweb';
-import { fromRoom } from '../rpc/errors.js';
-import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from './batch-delivery.js';
+import type { Answer, BatchKit, LeavingOrder, SendBatch } from './batch-delivery.js';
 
-export { deliverWithSession } from './batch.js';
+export { deliverWithSession } from './answering-transport.js';
+
+/** What this chunk uses of the client's first load, handed over by its loader (`sessions.ts`) rather than imported (see `BatchKit`). */
+let kit: BatchKit;
+
+export function useKit(given: BatchKit): void {
+	kit = given;
+}
 
 /**
  * The client's side of a call batch offers the room nothing to call (room → client calls are
@@ -116,7 +122,7 @@ export class BatchingTransport implements RpcTransport {
 		if ('failure' in answer) return reject(answer.failure);
 		const message = answer.replies[this.#next++];
 		// Past the last answer: ends the session, and anything still unanswered rejects with this.
-		if (message === undefined) reject(BATCH_ENDED);
+		if (message === undefined) reject(kit.BATCH_ENDED);
 		else resolve(message);
 	}
 }
@@ -127,10 +133,10 @@ export class BatchingTransport implements RpcTransport {
  */
 export function sessionBatch(send: SendBatch, ended: () => void, order: LeavingOrder): { main: unknown } {
 	const transport = new BatchingTransport();
-	afterThisMacrotask(() => {
+	kit.afterThisMacrotask(() => {
 		ended();
 		const messages = transport.take();
-		order.leave(() => deliver(send, messages, (answer) => transport.arrived(answer)));
+		order.leave(() => kit.deliver(send, messages, (answer) => transport.arrived(answer)));
 	});
 	return { main: sessionMain(transport) };
 }
@@ -163,7 +169,7 @@ const ROOM_ERRORS: ProxyHandler<(...args: unknown[]) => unknown> = {
 function settler(target: (...args: unknown[]) => unknown, method: Settler): (...args: unknown[]) => Promise<unknown> {
 	return (...args) => {
 		// Asking for the result is what pulls it: once, as the application's own `then` would.
-		const settled = (target as unknown as PromiseLike<unknown>).then(undefined, (error: unknown) => Promise.reject(fromRoom(error)));
+		const settled = (target as unknown as PromiseLike<unknown>).then(undefined, (error: unknown) => Promise.reject(kit.fromRoom(error)));
 		return (settled[method as 'then'] as (...a: unknown[]) => Promise<unknown>).apply(settled, args);
 	};
 }

@@ -5,6 +5,7 @@
  * fetched on the first call that needs a session — pipelining, stubs or callbacks, several calls in
  * one batch — or ahead of it by {@link sessionChunk.prefetch}, which the client runs once connected.
  */
+import { BATCH_KIT } from './batch-delivery.js';
 import { lazyChunk } from './lazy-chunk.js';
 import type * as SessionKit from './session-batch.js';
 
@@ -17,7 +18,7 @@ export type Sessions = typeof SessionKit;
  * `prefetch()` once connected so that a later call needing one need not wait.
  */
 export const sessionChunk = lazyChunk(
-	(): Promise<Sessions> => import('./session-batch.js'),
+	(): Promise<Sessions> => import('./session-batch.js').then((kit) => (kit.useKit(BATCH_KIT), kit)),
 	'sessions_unavailable',
 	'This call needs capnweb (pipelining, stubs or several calls at once), and its code could not be loaded',
 );

@@ -2,15 +2,15 @@
  * `RoomConnection`: one WebSocket to one room, speaking the frame protocol. It knows nothing about
  * Svelte, reconnects or tabs: `WebsocketClient` (and the SharedWorker) build those on top of it.
  */
-import { CallBatcher, PendingBatches, type RefusalHandler } from '../calls/call-batcher.js';
+import { CallBatcher } from '../calls/call-batcher.js';
+import { PendingBatches, type RefusalHandler } from '../calls/pending-batches.js';
 import { deliverOneWay } from '../calls/one-way.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import type { EncodedPayload } from '../rpc/payload-json.js';
 import { EVENT_METHOD, type ClientApi, type SessionListPart } from '../rpc/protocol.js';
-import { clip } from './debug.js';
 import { Inbox } from './inbox.js';
-import { decodeLater, decodeNow, encodePayload, payloadChunk, needsDecoder } from './payload-codec.js';
+import { decodeNow, encodePayload, payloadChunk, needsDecoder } from './payload-codec.js';
 import { SessionListParts } from './roster.js';
 
 export interface ConnectionHandlers {
@@ -274,4 +274,18 @@ export class RoomConnection<Remote = unknown> {
 
 function couldNotHandle(error: unknown): void {
 	console.error('@delightstack/websocket: could not handle a frame', error);
+}
+
+/** Frames are cut at this many characters in debug lines. */
+const DEBUG_FRAME_CHARS = 200;
+
+/** A frame for a debug line: at most {@link DEBUG_FRAME_CHARS}, saying how much was cut. */
+function clip(frame: string): string {
+	return frame.length <= DEBUG_FRAME_CHARS ? frame : `${frame.slice(0, DEBUG_FRAME_CHARS)}… (${frame.length} chars)`;
+}
+
+/** Decodes `payload`, loading the decoder first if it needs it. Rejects like `decodeNow`, or with the load's `RoomError`. */
+async function decodeLater<T = unknown>(payload: EncodedPayload, fresh = false): Promise<T> {
+	if (needsDecoder(payload)) await payloadChunk.load();
+	return decodeNow<T>(payload, fresh);
 }

@@ -19,8 +19,16 @@
  * Everything about the carrier (sockets, timers, ports, the worker's protocol) stays in the link.
  */
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
-import { SendQueue, type QueuedSend } from './send-queue.js';
+import { SendDropped } from './errors.js';
 import type { ConnectionStatus, StatusChange, TransportHandlers } from './transport.js';
+
+/** A `send()` made while joining, waiting to leave once joined. */
+export interface QueuedSend {
+	readonly event: string;
+	readonly data: unknown;
+	resolve(value: unknown): void;
+	reject(error: unknown): void;
+}
 
 /** What carries a room for a {@link JoinLifecycle}: the transport-specific half. */
 export interface JoinLink {
@@ -45,8 +53,11 @@ type Change = Omit<StatusChange, 'room'> & { room?: string };
 export class JoinLifecycle {
 	readonly #handlers: TransportHandlers;
 	readonly #link: JoinLink;
-	readonly #queue: SendQueue;
-	readonly #joining = new PendingJoin();
+	/** `send()` calls made while joining, oldest first; bounded, so an app that keeps sending through a long outage cannot grow memory without limit. */
+	#queue: QueuedSend[] = [];
+	readonly #capacity: number;
+	/** `connect()`'s promise for the join under way, made on first ask; every `connect()` of that join gets it. */
+	#joining: PromiseWithResolvers<void> | null = null;
 	#status: ConnectionStatus = 'disconnected';
 	#room: string | null = null;
 	/** Counts the rooms left: a listener that leaves while hearing `'connected'` ends that join. */
@@ -54,10 +65,10 @@ export class JoinLifecycle {
 	#destroyed = false;
 
 	/** @param sendQueueSize `send()` calls kept while joining; the oldest is dropped beyond. */
-	constructor(handlers: TransportHandlers, link: JoinLink, sendQueueSize?: number) {
+	constructor(handlers: TransportHandlers, link: JoinLink, sendQueueSize = 100) {
 		this.#handlers = handlers;
 		this.#link = link;
-		this.#queue = new SendQueue(sendQueueSize);
+		this.#capacity = Math.max(0, Math.floor(sendQueueSize));
 	}
 
 	get status(): ConnectionStatus {
@@ -77,19 +88,36 @@ export class JoinLifecycle {
 	connect(room: string): Promise<void> {
 		if (this.#destroyed) return Promise.reject(new RoomError('destroyed', 'This client was destroyed', 0));
 		if (room === this.#room && this.#status === 'connected') return Promise.resolve();
-		if (room === this.#room && this.#status !== 'disconnected') return this.#joining.promise;
+		if (room === this.#room && this.#status !== 'disconnected') return this.#joined();
 		if (this.#room !== null && room !== this.#room) this.leave(`switched to room "${room}"`);
 
-		const joined = this.#joining.promise;
+		const joined = this.#joined();
 		this.#room = room;
 		this.#link.join(room);
 		return joined;
 	}
 
-	/** Sends now while joined, queues while joining, refuses otherwise. */
+	/**
+	 * Sends now while joined, queues while joining, refuses otherwise. When the queue is full the
+	 * oldest entry is dropped (its promise rejects with `SendDropped`) and a warning says so.
+	 */
 	send(event: string, data: unknown): Promise<unknown> {
 		if (this.#status === 'connected') return this.#link.send(event, data);
-		return this.#queue.hold(this.#status, event, data, (warning) => this.#handlers.warning(warning));
+		if (this.#status === 'disconnected') return Promise.reject(new ConnectionLost('Not connected to a room: call connect() first'));
+		const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+		this.#queue.push({ event, data, resolve, reject });
+		if (this.#queue.length > this.#capacity) {
+			// With no room at all, that is the entry just added.
+			const dropped = this.#queue.shift()!;
+			const capacity = this.#capacity;
+			dropped.reject(new SendDropped(dropped.event, capacity ? `the send queue is full (${capacity})` : 'the send queue holds nothing (sendQueueSize is 0)'));
+			this.#handlers.warning({
+				code: 'send_queue_full',
+				message: `The send queue is full (${capacity}); dropped the oldest "${dropped.event}"`,
+				event: dropped.event,
+			});
+		}
+		return promise;
 	}
 
 	/** An attempt is under way or waiting (its retry, the network, the worker). */
@@ -100,16 +128,17 @@ export class JoinLifecycle {
 	/** The room let us in: queued sends leave first, then `'connected'`, then `connect()` resolves. */
 	joined(change: Change = { error: null }): void {
 		const left = this.#left;
-		for (const entry of this.#queue.drain()) this.#link.send(entry.event, entry.data).then(entry.resolve, entry.reject);
+		for (const entry of this.#drain()) this.#link.send(entry.event, entry.data).then(entry.resolve, entry.reject);
 		this.#setStatus('connected', change);
 		if (left !== this.#left) return; // a status listener switched rooms or disconnected
-		this.#joining.resolve();
+		this.#joining?.resolve();
+		this.#joining = null;
 	}
 
 	/** Stopped trying for good: queued sends and `connect()` fail with `error`; the room is kept. */
 	stopped(error: RoomError, change: Omit<Change, 'error'> = {}): void {
-		this.#queue.rejectAll(error.message);
-		const fail = this.#joining.detach();
+		this.#rejectAll(error.message);
+		const fail = this.#detach();
 		// A listener hearing this may connect() again: that starts a new join, which `fail` leaves alone.
 		this.#setStatus('disconnected', { ...change, error });
 		fail(error);
@@ -120,8 +149,8 @@ export class JoinLifecycle {
 	 * sent there), then `connect()` fails with `error`. No status is reported.
 	 */
 	handOver(error: RoomError, takeOver: (queued: QueuedSend[]) => void): void {
-		const fail = this.#joining.detach();
-		takeOver(this.#queue.drain());
+		const fail = this.#detach();
+		takeOver(this.#drain());
 		fail(error);
 	}
 
@@ -132,8 +161,8 @@ export class JoinLifecycle {
 		this.#room = null;
 		this.#left++;
 		this.#link.leave();
-		this.#queue.rejectAll(why);
-		this.#joining.detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
+		this.#rejectAll(why);
+		this.#detach()(new ConnectionLost(`The connection attempt was abandoned: ${why}`));
 		if (this.#status !== 'disconnected') this.#setStatus('disconnected', { room, error: null, closeCode: 1000, closeReason: why });
 	}
 
@@ -142,42 +171,38 @@ export class JoinLifecycle {
 		this.#destroyed = true;
 	}
 
-	#setStatus(status: ConnectionStatus, change: Change): void {
-		this.#status = status;
-		this.#handlers.status(status, { ...change, room: change.room ?? this.#room ?? '' });
-	}
-}
-
-/**
- * The promise `connect()` hands out until the join it waits for succeeds or fails. Every
- * `connect()` of the same join gets the same promise; once settled, the next asks for a new one.
- */
-class PendingJoin {
-	#pending: PromiseWithResolvers<void> | null = null;
-
-	/** The promise of the join under way, made on first ask. */
-	get promise(): Promise<void> {
-		if (!this.#pending) {
-			this.#pending = Promise.withResolvers<void>();
+	#joined(): Promise<void> {
+		if (!this.#joining) {
+			this.#joining = Promise.withResolvers<void>();
 			// Callers may drop the promise; a rejection nobody awaits is not an error of the app.
-			this.#pending.promise.catch(() => {});
+			this.#joining.promise.catch(() => {});
 		}
-		return this.#pending.promise;
-	}
-
-	/** The join succeeded. */
-	resolve(): void {
-		this.#pending?.resolve();
-		this.#pending = null;
+		return this.#joining.promise;
 	}
 
 	/**
 	 * Ends the join under way and returns how to fail it, for the caller to run once it has told
 	 * its listeners why (a listener may already `connect()` again, starting the next join).
 	 */
-	detach(): (error: unknown) => void {
-		const pending = this.#pending;
-		this.#pending = null;
-		return (error) => pending?.reject(error);
+	#detach(): (error: unknown) => void {
+		const joining = this.#joining;
+		this.#joining = null;
+		return (error) => joining?.reject(error);
+	}
+
+	/** Takes every queued send out, oldest first. */
+	#drain(): QueuedSend[] {
+		const queued = this.#queue;
+		this.#queue = [];
+		return queued;
+	}
+
+	#rejectAll(why: string): void {
+		for (const entry of this.#drain()) entry.reject(new SendDropped(entry.event, why));
+	}
+
+	#setStatus(status: ConnectionStatus, change: Change): void {
+		this.#status = status;
+		this.#handlers.status(status, { ...change, room: change.room ?? this.#room ?? '' });
 	}
 }

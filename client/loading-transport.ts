@@ -1,24 +1,22 @@
 /**
- * `LoadingTransport`: stands in for a transport whose code is a chunk of its own, loaded on demand
- * (a dynamic `import()`, which app bundlers split off), until the chunk is there.
- *
- * The direct socket (`SocketTransport`, with `RoomConnection`, `KeepAlive` and the reconnect loop)
- * comes this way: a browser page shares the SharedWorker's socket, so it needs that code only with
+ * The direct socket's code (`SocketTransport`, with `RoomConnection`, `KeepAlive` and the reconnect
+ * loop) is a chunk of its own, loaded on demand (a dynamic `import()`, which app bundlers split
+ * off): a browser page shares the SharedWorker's socket, so it needs that code only with
  * `shared: false`, where `SharedWorker` does not exist, or when the worker fails. The load starts
  * when such a client is built (see {@link directSocket}), so it is usually done before `connect()`.
  *
- * Until then it behaves as the transport would while connecting: `connect()` reports
- * `'connecting'` at once, `send()` calls wait in the same bounded queue, calls reject with
- * `ConnectionLost`, `disconnect()` ends the join. When the chunk arrives, the real transport takes
- * the room and the queued sends, in order, and everything goes to it from then on. A chunk that
- * cannot be loaded stops the join with a `RoomError` of code `transport_unavailable`; the next
- * `connect()` tries again.
+ * Until then a {@link LoadingTransport} stands in, behaving as the socket would while connecting:
+ * `connect()` reports `'connecting'` at once, `send()` calls wait in the same bounded queue, calls
+ * reject with `ConnectionLost`, `disconnect()` ends the join. When the chunk arrives, the socket
+ * takes the room and the queued sends, in order (a `HandOverTransport`), and everything goes to it
+ * from then on. A chunk that cannot be loaded stops the join with a `RoomError` of code
+ * `transport_unavailable`; the next `connect()` tries again.
  */
 import { CallBatcher } from '../calls/call-batcher.js';
 import { lazyChunk } from '../calls/lazy-chunk.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
+import { HandOverTransport, type HandOver } from './hand-over.js';
 import { JoinLifecycle } from './join-lifecycle.js';
-import type * as SocketKit from './socket-transport.js';
 import type { SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, TransportHandlers } from './transport.js';
 
@@ -27,97 +25,77 @@ export const socketChunk = lazyChunk(() => import('./socket-transport.js'), 'tra
 
 /** A direct socket of the client's own: a `SocketTransport`, built now if its chunk is loaded, else once it is. */
 export function directSocket<Remote>(handlers: TransportHandlers, options: SocketTransportOptions): RoomTransport<Remote> {
-	const builder = (kit: typeof SocketKit) => () => new kit.SocketTransport<Remote>(handlers, options);
-	const loaded = socketChunk.now();
-	return loaded ? builder(loaded)() : new LoadingTransport(handlers, () => socketChunk.load().then(builder), options.sendQueueSize);
+	// Only called once the chunk is loaded.
+	const socket = (handlers: TransportHandlers) => new (socketChunk.now()!.SocketTransport<Remote>)(handlers, options);
+	if (socketChunk.now()) return socket(handlers);
+	// Usually loaded by the time the app connects.
+	socketChunk.prefetch();
+	return new HandOverTransport<Remote>(handlers, (handlers, handOver) => new LoadingTransport(handlers, handOver, options.sendQueueSize), socket);
 }
 
-/** Rejects the wait for a transport that took over: its own `connect()` carries the join on. */
-const TAKEN_OVER = new ConnectionLost('taken over');
+/** Rejects the join a successor took over: its own `connect()` carries the join on. */
+const HANDED_OVER = new ConnectionLost('taken over');
 
+/** Stands in for the direct socket while its chunk loads, then hands over to it (see the header). */
 export class LoadingTransport<Remote = unknown> implements RoomTransport<Remote> {
 	readonly #lifecycle: JoinLifecycle;
-	readonly #load: () => Promise<() => RoomTransport<Remote>>;
+	readonly #handOver: HandOver;
 	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)));
-	#real: RoomTransport<Remote> | null = null;
+	#handedOver = false;
 
-	/** @param load loads the chunk; what it resolves with builds the real transport, reporting to the same handlers. */
-	constructor(handlers: TransportHandlers, load: () => Promise<() => RoomTransport<Remote>>, sendQueueSize?: number) {
-		this.#load = load;
+	constructor(handlers: TransportHandlers, handOver: HandOver, sendQueueSize?: number) {
+		this.#handOver = handOver;
 		this.#lifecycle = new JoinLifecycle(
 			handlers,
 			{ join: () => this.#join(), send: () => Promise.reject(new ConnectionLost()), leave: () => {} },
 			sendQueueSize,
 		);
-		// Usually loaded by the time the app connects.
-		load().catch(() => {});
 	}
 
 	get status(): ConnectionStatus {
-		return this.#real ? this.#real.status : this.#lifecycle.status;
+		return this.#lifecycle.status;
 	}
 
 	get room(): string | null {
-		return this.#real ? this.#real.room : this.#lifecycle.room;
+		return this.#lifecycle.room;
 	}
 
 	get rpc(): Remote {
-		return this.#real ? this.#real.rpc : this.#down.main;
+		return this.#down.main;
 	}
 
 	connect(room: string): Promise<void> {
-		if (this.#real) return this.#real.connect(room);
-		const joined = this.#lifecycle.connect(room).catch((error: unknown) => {
-			if (error === TAKEN_OVER && this.#real) return this.#real.connect(room);
-			throw error;
-		});
-		joined.catch(() => {});
-		return joined;
+		return this.#lifecycle.connect(room);
 	}
 
 	disconnect(): void {
-		if (this.#real) this.#real.disconnect();
-		else this.#lifecycle.leave('disconnect() was called');
+		this.#lifecycle.leave('disconnect() was called');
 	}
 
 	send(event: string, data: unknown): Promise<unknown> {
-		return this.#real ? this.#real.send(event, data) : this.#lifecycle.send(event, data);
+		return this.#lifecycle.send(event, data);
 	}
 
-	retryNow(): void {
-		this.#real?.retryNow();
-	}
-
-	follow(since: number): void {
-		this.#real?.follow?.(since);
-	}
+	retryNow(): void {}
 
 	destroy(): void {
-		if (this.#real) return this.#real.destroy();
 		this.#lifecycle.leave('destroy() was called');
 		this.#lifecycle.destroy();
 	}
 
-	/** The lifecycle joins a room: the real transport takes it once its code is here. */
+	/** The lifecycle joins a room: the socket takes it once its code is here. */
 	#join(): void {
 		this.#lifecycle.attempting('connecting');
-		this.#load().then(
-			(build) => this.#takeOver(build),
+		socketChunk.load().then(
+			() => {
+				// Left meanwhile (the next connect() joins again), or handed over already by an earlier join.
+				if (this.#handedOver || this.#lifecycle.room === null) return;
+				this.#handedOver = true;
+				this.#lifecycle.handOver(HANDED_OVER, this.#handOver);
+			},
 			(error: unknown) => {
-				if (!this.#real && this.#lifecycle.room !== null) this.#lifecycle.stopped(RoomError.from(error));
+				if (!this.#handedOver && this.#lifecycle.room !== null) this.#lifecycle.stopped(RoomError.from(error));
 			},
 		);
-	}
-
-	/** Builds the real transport and hands it the room being joined and the sends queued for it, in order. */
-	#takeOver(build: () => RoomTransport<Remote>): void {
-		const room = this.#lifecycle.room;
-		// Left meanwhile (the next connect() joins again), or taken over already by an earlier join.
-		if (this.#real || room === null) return;
-		const real = (this.#real = build());
-		this.#lifecycle.handOver(TAKEN_OVER, (queued) => {
-			real.connect(room).catch(() => {});
-			for (const entry of queued) real.send(entry.event, entry.data).then(entry.resolve, entry.reject);
-		});
 	}
 }

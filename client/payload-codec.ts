@@ -55,9 +55,3 @@ export function decodeNow<T = unknown>(payload: EncodedPayload, fresh = false): 
 	if (codec) return codec.restorePayload(json, units, meta) as T;
 	throw payloadChunk.failure() ?? new RoomError('payload_unavailable', 'This payload needs the payload decoder, which is not loaded', 0);
 }
-
-/** Decodes `payload`, loading the decoder first if it needs it. Rejects like {@link decodeNow}, or with the load's `RoomError`. */
-export async function decodeLater<T = unknown>(payload: EncodedPayload, fresh = false): Promise<T> {
-	if (needsDecoder(payload)) await payloadChunk.load();
-	return decodeNow<T>(payload, fresh);
-}

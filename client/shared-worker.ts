@@ -10,7 +10,7 @@
  * constructors with the same URL *and* name, so pages of a new deploy start a new worker instead
  * of talking to the previous version's.
  */
-import { FallbackTransport } from './shared/fallback.js';
+import { HandOverTransport } from './hand-over.js';
 import { PortTransport, type OpenPort, type PortTransportOptions } from './shared/port-transport.js';
 import type { RoomTransport, TransportHandlers } from './transport.js';
 
@@ -35,20 +35,20 @@ export const openSharedWorkerPort: OpenPort = (onError) => {
 
 /**
  * The transport `WebsocketClient` uses by default in browsers: the shared connection over ports
- * from `options.openPort` (normally {@link openSharedWorkerPort}), falling back to `direct` (a
- * socket of this client's own) if the worker cannot be used.
+ * from `options.openPort` (normally {@link openSharedWorkerPort}), handing over to `direct` (a
+ * socket of this client's own) if the worker cannot be used (see `hand-over.ts`).
  */
 export function sharedTransport<Remote>(
 	handlers: TransportHandlers,
 	options: Pick<PortTransportOptions, 'openPort' | 'url' | 'since' | 'settings' | 'clock' | 'wakeSignals' | 'debug'>,
 	direct: (handlers: TransportHandlers) => RoomTransport<Remote>,
 ): RoomTransport<Remote> {
-	return new FallbackTransport<Remote>(
+	return new HandOverTransport<Remote>(
 		handlers,
-		(handlers, unavailable) =>
+		(handlers, handOver) =>
 			new PortTransport<Remote>(handlers, {
 				...options,
-				onUnavailable: (_error, queued) => unavailable(queued),
+				onUnavailable: (_error, queued) => handOver(queued),
 			}),
 		direct,
 	);

@@ -8,7 +8,8 @@
  * a late frame or close from a socket that was replaced (room switch, keep-alive timeout, manual
  * disconnect) can never reach the client.
  */
-import { CallBatcher, type RefusalHandler } from '../calls/call-batcher.js';
+import { CallBatcher } from '../calls/call-batcher.js';
+import type { RefusalHandler } from '../calls/pending-batches.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';

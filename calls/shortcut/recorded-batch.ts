@@ -27,12 +27,23 @@
  * call: it then asks for their internal symbol, which upgrades their batch and hands capnweb the
  * real stub.
  */
-import { afterThisMacrotask, BATCH_ENDED, deliver, type Answer, type LeavingOrder, type SendBatch } from '../batch-delivery.js';
+import type { Answer, BatchKit, LeavingOrder, SendBatch } from '../batch-delivery.js';
 import type { BatchingTransport } from '../session-batch.js';
-import { sessionChunk, type Sessions } from '../sessions.js';
+import type { LazyChunk } from '../lazy-chunk.js';
+import type { Sessions } from '../sessions.js';
 import { evaluate, plainCall, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST } from './plain.js';
 import { LIMITS, STUB_NAMES } from './wire-value.js';
-import { fromRoom } from '../../rpc/errors.js';
+
+/**
+ * What this chunk uses of the client's first load (see `BatchKit`) and capnweb's sessions
+ * (`sessions.ts`), handed over by the loader of this chunk (`deferred-batch.ts`) rather than
+ * imported.
+ */
+let kit: BatchKit & { sessions: LazyChunk<Sessions> };
+
+export function useKit(given: typeof kit): void {
+	kit = given;
+}
 
 /** A capnweb stub or RpcPromise as the stand-ins use it: a callable Proxy with any property. */
 type Real = ((...args: unknown[]) => unknown) & { [key: PropertyKey]: unknown };
@@ -115,8 +126,8 @@ function standIn(node: Node): Real {
  */
 const NOT_YET_STUB: object = Object.freeze({ toString: () => '[object RpcStub]' });
 const NOT_YET_PROMISE: object = Object.freeze(Object.create(NOT_YET_STUB, { toString: { value: () => '[object RpcPromise]' } }));
-const stubProto = (): object => sessionChunk.now()?.STUB_PROTO ?? NOT_YET_STUB;
-const promiseProto = (): object => sessionChunk.now()?.PROMISE_PROTO ?? NOT_YET_PROMISE;
+const stubProto = (): object => kit.sessions.now()?.STUB_PROTO ?? NOT_YET_STUB;
+const promiseProto = (): object => kit.sessions.now()?.PROMISE_PROTO ?? NOT_YET_PROMISE;
 
 /**
  * A property of a stand-in that recording does not answer: capnweb's, at once when capnweb is
@@ -423,11 +434,11 @@ export class RecordedBatch {
 	/** capnweb could not be loaded: why every use of this batch fails. */
 	#failure: { error: unknown } | undefined;
 	/** Once done without a session: why the batch's session would have ended. */
-	#ending: unknown = BATCH_ENDED;
+	#ending: unknown = kit.BATCH_ENDED;
 	#endedMain: Real | undefined;
 
 	/** @param leaveAt schedules the batch's leaving: the end of this macrotask, or when a replay (`deferred-batch.ts`) is done. */
-	constructor(send: SendBatch, ended: () => void, order: LeavingOrder, plain = true, leaveAt: (leave: () => void) => void = afterThisMacrotask) {
+	constructor(send: SendBatch, ended: () => void, order: LeavingOrder, plain = true, leaveAt: (leave: () => void) => void = kit.afterThisMacrotask) {
 		this.#send = send;
 		this.#order = order;
 		this.#plain = plain;
@@ -449,7 +460,7 @@ export class RecordedBatch {
 
 	/** What only capnweb can do is done at once: it is loaded (and the batch did not fail for want of it). */
 	get direct(): boolean {
-		return this.#failure === undefined && sessionChunk.now() !== undefined;
+		return this.#failure === undefined && kit.sessions.now() !== undefined;
 	}
 
 	record(call: CallNode): Real {
@@ -501,7 +512,7 @@ export class RecordedBatch {
 		if (this.#failure) return step.fail(this.#failure.error);
 		if (this.#loading) return;
 		this.#loading = true;
-		sessionChunk.load().then(
+		kit.sessions.load().then(
 			() => this.catchUp(),
 			(error: unknown) => this.#fail(error),
 		);
@@ -579,7 +590,7 @@ export class RecordedBatch {
 	}
 
 	#sessions(): Sessions {
-		const sessions = sessionChunk.now();
+		const sessions = kit.sessions.now();
 		if (!sessions || this.#failure) throw this.#failure ? this.#failure.error : new Error('capnweb is not loaded');
 		return sessions;
 	}
@@ -636,14 +647,14 @@ export class RecordedBatch {
 			this.#leftAt = this.#steps.length;
 			this.#needsSession = true;
 			return this.#order.leave(() =>
-				sessionChunk.load().then(
+				kit.sessions.load().then(
 					() => this.#leaveNow(),
 					(error: unknown) => this.#fail(error),
 				),
 			);
 		}
 		this.#phase = 'sent';
-		this.#order.leave(() => deliver(this.#send, messages, (answer) => this.#arrived(answer)));
+		this.#order.leave(() => kit.deliver(this.#send, messages, (answer) => this.#arrived(answer)));
 	}
 
 	/** capnweb arrived for a batch waiting to leave: it leaves. */
@@ -651,7 +662,7 @@ export class RecordedBatch {
 		if (this.#failure) return;
 		this.#takeFrame();
 		this.#phase = 'sent';
-		deliver(this.#send, this.#messages!, (answer) => this.#arrived(answer));
+		kit.deliver(this.#send, this.#messages!, (answer) => this.#arrived(answer));
 	}
 
 	#arrived(answer: Answer): void {
@@ -659,7 +670,7 @@ export class RecordedBatch {
 		if (this.#ran < this.#steps.length) {
 			// Something was done to the batch's stand-ins after it left, waiting for capnweb: it is done
 			// first, as it was before the answer came (then capnweb reads it), or fails first.
-			sessionChunk.load().then(
+			kit.sessions.load().then(
 				() => this.#readWithSession(answer),
 				() => this.#arrived(answer),
 			);
@@ -687,7 +698,7 @@ export class RecordedBatch {
 			// Not plain: a session replays the call (its messages go nowhere) and reads the answer.
 			if (this.direct) return this.#readWithSession(answer);
 			if (this.#failure) return this.#fail(this.#failure.error, deferred);
-			sessionChunk.load().then(
+			kit.sessions.load().then(
 				() => this.#readWithSession(answer),
 				(error: unknown) => this.#fail(error, deferred),
 			);
@@ -695,7 +706,7 @@ export class RecordedBatch {
 		}
 		this.#phase = 'done';
 		if (outcome.ok) deferred.resolve(delivered(outcome.value));
-		else deferred.reject(fromRoom(outcome.value));
+		else deferred.reject(kit.fromRoom(outcome.value));
 	}
 
 	#readWithSession(answer: Answer): void {

@@ -24,7 +24,7 @@ import { Inbox } from '../inbox.js';
 import { JoinLifecycle } from '../join-lifecycle.js';
 import { decodeNow, encodePayload, payloadChunk, needsDecoder } from '../payload-codec.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
-import type { QueuedSend } from '../send-queue.js';
+import type { QueuedSend } from '../join-lifecycle.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from '../transport.js';
 import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
 import {
@@ -36,7 +36,7 @@ import {
 	type TabMessage,
 	type WorkerMessage,
 } from './protocol.js';
-import { changeFromWire, errorFromWire } from './wire.js';
+import { changeFromWire, errorFromWire, type WireError } from './wire.js';
 
 /** The SharedWorker could not be used: the client falls back to a direct socket. */
 export class SharedWorkerUnavailable extends RoomError {
@@ -97,8 +97,8 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	readonly #misses: number;
 	readonly #lifecycle: JoinLifecycle;
 	readonly #batcher = new CallBatcher<Remote>((messages) => this.#call(messages));
-	readonly #calls = new Map<number, Pending<string[]>>();
-	readonly #sends = new Map<number, Pending<unknown>>();
+	/** Calls and sends posted to the worker, by id, until it answers. */
+	readonly #requests = new Map<number, Pending<unknown>>();
 
 	/** Numbers this tab's joins; the worker stamps it on everything about the room. */
 	#join = 0;
@@ -165,7 +165,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	destroy(): void {
 		if (this.#lifecycle.destroyed) return;
 		this.disconnect();
-		this.#closePort();
+		this.#closePort(true);
 		this.#lifecycle.destroy();
 	}
 
@@ -204,7 +204,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 
 	/** Opens a fresh port and greets the worker. `false` when the worker is unavailable (reported). */
 	#openPort(): boolean {
-		this.#closePort();
+		this.#closePort(true);
 		let port: MessagePort | null = null;
 		try {
 			port = this.#options.openPort((reason) => {
@@ -224,11 +224,11 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		return true;
 	}
 
-	/** Says goodbye on the current port, if any, and stops listening to it. */
-	#closePort(): void {
+	/** Stops listening to the current port, if any, after saying goodbye on it when `bye`. */
+	#closePort(bye: boolean): void {
 		const port = this.#port;
 		if (!port) return;
-		this.#post({ type: 'bye' });
+		if (bye) this.#post({ type: 'bye' });
 		this.#port = null;
 		port.onmessage = null;
 		port.close();
@@ -294,12 +294,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		if (this.#unavailable) return;
 		this.#unavailable = true;
 		const error = new SharedWorkerUnavailable(reason);
-		const port = this.#port;
-		this.#port = null;
-		if (port) {
-			port.onmessage = null;
-			port.close();
-		}
+		this.#closePort(false);
 		this.#unsubscribe();
 		this.#failInFlight(new ConnectionLost(error.message));
 		const onUnavailable = this.#options.onUnavailable;
@@ -339,9 +334,9 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			case 'released':
 				return this.#rejoin('the shared worker released this tab after missed heartbeats');
 			case 'replied':
-				return settle(this.#calls, message.id, () => message.messages ?? [], message.error);
+				return this.#settle(message, () => message.messages ?? []);
 			case 'sent':
-				return settle(this.#sends, message.id, () => (message.payload === undefined ? undefined : decodeNow(message.payload)), message.error);
+				return this.#settle(message, () => (message.payload === undefined ? undefined : decodeNow(message.payload)));
 			case 'status':
 				if (message.join === this.#join) this.#onStatus(message.status, changeFromWire(message.change));
 				return;
@@ -396,27 +391,39 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 
 	#call(messages: string[]): Promise<string[]> {
 		if (this.status !== 'connected' || !this.#port) return Promise.reject(new ConnectionLost());
-		const id = this.#nextId++;
-		const pending = Promise.withResolvers<string[]>();
-		this.#calls.set(id, pending);
-		this.#post({ type: 'call', id, messages });
-		return pending.promise;
+		return this.#request({ type: 'call', id: 0, messages }) as Promise<string[]>;
 	}
 
 	#send(event: string, data: unknown): Promise<unknown> {
 		if (!this.#port) return Promise.reject(new ConnectionLost());
-		const id = this.#nextId++;
+		return this.#request({ type: 'send', id: 0, event, payload: encodePayload(data) });
+	}
+
+	/** Posts a call or send under a fresh id; the worker's answer to that id settles the promise. */
+	#request(message: Extract<TabMessage, { id: number }>): Promise<unknown> {
 		const pending = Promise.withResolvers<unknown>();
-		this.#sends.set(id, pending);
-		this.#post({ type: 'send', id, event, payload: encodePayload(data) });
+		this.#requests.set((message.id = this.#nextId++), pending);
+		this.#post(message);
 		return pending.promise;
+	}
+
+	/** Settles the request the worker answered with `answer`. Unknown ids (already failed) are ignored. */
+	#settle(answer: { id: number; error?: WireError }, value: () => unknown): void {
+		const pending = this.#requests.get(answer.id);
+		if (!pending) return;
+		this.#requests.delete(answer.id);
+		if (answer.error) return pending.reject(errorFromWire(answer.error));
+		try {
+			pending.resolve(value());
+		} catch (failure) {
+			pending.reject(RoomError.from(failure));
+		}
 	}
 
 	/** Calls and sends the worker may never answer now: they fail as on a dropped socket. */
 	#failInFlight(error: RoomError): void {
-		for (const pending of [...this.#calls.values(), ...this.#sends.values()]) pending.reject(error);
-		this.#calls.clear();
-		this.#sends.clear();
+		for (const pending of this.#requests.values()) pending.reject(error);
+		this.#requests.clear();
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -428,18 +435,5 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#stopWaking = null;
 		if (this.#liveness !== null) this.#clock.clearTimeout(this.#liveness);
 		this.#liveness = null;
-	}
-}
-
-/** Settles request `id` of `pending` with the worker's answer. Unknown ids (already failed) are ignored. */
-function settle<T>(pending: Map<number, Pending<T>>, id: number, value: () => T, error: Parameters<typeof errorFromWire>[0] | undefined): void {
-	const entry = pending.get(id);
-	if (!entry) return;
-	pending.delete(id);
-	if (error) return entry.reject(errorFromWire(error));
-	try {
-		entry.resolve(value());
-	} catch (failure) {
-		entry.reject(RoomError.from(failure));
 	}
 }

@@ -8,7 +8,8 @@
 import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
 import { RpcPromise, RpcStub, RpcTarget } from 'capnweb';
 import { answerBatch, singleCall, toWireError } from '../../calls/batch.js';
-import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
+import { CallBatcher } from '../../calls/call-batcher.js';
+import { PendingBatches } from '../../calls/pending-batches.js';
 import { arrivingLate } from '../support/chunk-loader.js';
 import type { LazyChunk } from '../../calls/lazy-chunk.js';
 import { ConnectionLost, RoomError } from '../../rpc/errors.js';

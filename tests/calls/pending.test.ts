@@ -4,7 +4,8 @@
  * pulls nothing waits for nothing.
  */
 import { expect, test } from 'bun:test';
-import { CallBatcher, PendingBatches } from '../../calls/call-batcher.js';
+import { CallBatcher } from '../../calls/call-batcher.js';
+import { PendingBatches } from '../../calls/pending-batches.js';
 import { CallTimeout, ConnectionLost, RoomError } from '../../rpc/errors.js';
 
 /** A batch whose first call is awaited (the `pull` asks the room for an answer). */

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedByRoom } from '../../client/errors.js';
-import { FallbackTransport } from '../../client/shared/fallback.js';
+import { HandOverTransport } from '../../client/hand-over.js';
 import { SharedHub, type SharedHubOptions } from '../../client/shared/hub.js';
 import { PortTransport, SharedWorkerUnavailable, type OpenPort, type PortTransportOptions } from '../../client/shared/port-transport.js';
 import type { PageLifecycleHandlers } from '../../client/shared/page-lifecycle.js';
@@ -526,7 +526,7 @@ describe('fallback', () => {
 	function fallbackTab(open: OpenPort) {
 		const rec = recorder();
 		let fellBack = false;
-		const transport = new FallbackTransport<RoomRpc<TestApi>>(
+		const transport = new HandOverTransport<RoomRpc<TestApi>>(
 			rec.listener,
 			(listener, unavailable) =>
 				new PortTransport<RoomRpc<TestApi>>(listener, {
