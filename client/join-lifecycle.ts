@@ -20,7 +20,7 @@
  */
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { SendDropped } from './errors.js';
-import type { ConnectionStatus, StatusChange, TransportHandlers } from './transport.js';
+import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
 
 /** A `send()` made while joining, waiting to leave once joined. */
 export interface QueuedSend {
@@ -204,5 +204,42 @@ export class JoinLifecycle {
 	#setStatus(status: ConnectionStatus, change: Change): void {
 		this.#status = status;
 		this.#handlers.status(status, { ...change, room: change.room ?? this.#room ?? '' });
+	}
+}
+
+/**
+ * The `RoomTransport` members that are the lifecycle's, whatever carries the room: `status`, `room`,
+ * `connect`, `disconnect` and `send`. A transport passes its {@link JoinLink} up and adds what its
+ * carrier does: `rpc`, `retryNow`, `destroy`.
+ */
+export abstract class LifecycleTransport<Remote> implements RoomTransport<Remote> {
+	protected readonly lifecycle: JoinLifecycle;
+
+	constructor(handlers: TransportHandlers, link: JoinLink, sendQueueSize?: number) {
+		this.lifecycle = new JoinLifecycle(handlers, link, sendQueueSize);
+	}
+
+	abstract readonly rpc: Remote;
+	abstract retryNow(): void;
+	abstract destroy(): void;
+
+	get status(): ConnectionStatus {
+		return this.lifecycle.status;
+	}
+
+	get room(): string | null {
+		return this.lifecycle.room;
+	}
+
+	connect(room: string): Promise<void> {
+		return this.lifecycle.connect(room);
+	}
+
+	disconnect(): void {
+		this.lifecycle.leave('disconnect() was called');
+	}
+
+	send(event: string, data: unknown): Promise<unknown> {
+		return this.lifecycle.send(event, data);
 	}
 }

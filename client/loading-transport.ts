@@ -16,9 +16,9 @@ import { CallBatcher } from '../calls/call-batcher.js';
 import { lazyChunk } from '../calls/lazy-chunk.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { HandOverTransport, type HandOver } from './hand-over.js';
-import { JoinLifecycle } from './join-lifecycle.js';
+import { LifecycleTransport } from './join-lifecycle.js';
 import type { SocketTransportOptions } from './socket-transport.js';
-import type { ConnectionStatus, RoomTransport, TransportHandlers } from './transport.js';
+import type { RoomTransport, TransportHandlers } from './transport.js';
 
 /** The direct socket's code (`socket-transport.ts`): loaded when a client with a socket of its own is built; a load that fails rejects with `transport_unavailable`. */
 export const socketChunk = lazyChunk(() => import('./socket-transport.js'), 'transport_unavailable', "The client's socket code could not be loaded");
@@ -37,64 +37,39 @@ export function directSocket<Remote>(handlers: TransportHandlers, options: Socke
 const HANDED_OVER = new ConnectionLost('taken over');
 
 /** Stands in for the direct socket while its chunk loads, then hands over to it (see the header). */
-export class LoadingTransport<Remote = unknown> implements RoomTransport<Remote> {
-	readonly #lifecycle: JoinLifecycle;
+export class LoadingTransport<Remote = unknown> extends LifecycleTransport<Remote> {
 	readonly #handOver: HandOver;
 	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)));
 	#handedOver = false;
 
 	constructor(handlers: TransportHandlers, handOver: HandOver, sendQueueSize?: number) {
+		super(handlers, { join: () => this.#join(), send: () => Promise.reject(new ConnectionLost()), leave: () => {} }, sendQueueSize);
 		this.#handOver = handOver;
-		this.#lifecycle = new JoinLifecycle(
-			handlers,
-			{ join: () => this.#join(), send: () => Promise.reject(new ConnectionLost()), leave: () => {} },
-			sendQueueSize,
-		);
-	}
-
-	get status(): ConnectionStatus {
-		return this.#lifecycle.status;
-	}
-
-	get room(): string | null {
-		return this.#lifecycle.room;
 	}
 
 	get rpc(): Remote {
 		return this.#down.main;
 	}
 
-	connect(room: string): Promise<void> {
-		return this.#lifecycle.connect(room);
-	}
-
-	disconnect(): void {
-		this.#lifecycle.leave('disconnect() was called');
-	}
-
-	send(event: string, data: unknown): Promise<unknown> {
-		return this.#lifecycle.send(event, data);
-	}
-
 	retryNow(): void {}
 
 	destroy(): void {
-		this.#lifecycle.leave('destroy() was called');
-		this.#lifecycle.destroy();
+		this.lifecycle.leave('destroy() was called');
+		this.lifecycle.destroy();
 	}
 
 	/** The lifecycle joins a room: the socket takes it once its code is here. */
 	#join(): void {
-		this.#lifecycle.attempting('connecting');
+		this.lifecycle.attempting('connecting');
 		socketChunk.load().then(
 			() => {
 				// Left meanwhile (the next connect() joins again), or handed over already by an earlier join.
-				if (this.#handedOver || this.#lifecycle.room === null) return;
+				if (this.#handedOver || this.lifecycle.room === null) return;
 				this.#handedOver = true;
-				this.#lifecycle.handOver(HANDED_OVER, this.#handOver);
+				this.lifecycle.handOver(HANDED_OVER, this.#handOver);
 			},
 			(error: unknown) => {
-				if (!this.#handedOver && this.#lifecycle.room !== null) this.#lifecycle.stopped(RoomError.from(error));
+				if (!this.#handedOver && this.lifecycle.room !== null) this.lifecycle.stopped(RoomError.from(error));
 			},
 		);
 	}

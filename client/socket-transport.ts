@@ -15,10 +15,10 @@ import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';
 import { RoomConnection } from './connection.js';
 import { RetriesExhausted } from './errors.js';
-import { JoinLifecycle } from './join-lifecycle.js';
+import { LifecycleTransport } from './join-lifecycle.js';
 import { KeepAlive, type KeepAliveOptions } from './keepalive.js';
 import { ReconnectPolicy, browserWakeSignals, type ReconnectOptions, type WakeReason, type WakeSignals } from './reconnect.js';
-import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
+import type { TransportHandlers } from './transport.js';
 
 /** The close code this client uses for a socket that stopped answering pings. */
 export const KEEPALIVE_TIMEOUT_CLOSE_CODE = 4000;
@@ -53,13 +53,12 @@ export interface SocketTransportOptions extends KeepAliveOptions {
 	debug?: (line: string) => void;
 }
 
-export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> {
+export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote> {
 	/** Hears the room's events; status and warnings go through the lifecycle. */
 	readonly #handlers: TransportHandlers;
 	readonly #options: SocketTransportOptions;
 	readonly #clock: Clock;
 	readonly #policy: ReconnectPolicy;
-	readonly #lifecycle: JoinLifecycle;
 	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. */
 	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)));
 	readonly #debug: ((line: string) => void) | undefined;
@@ -76,12 +75,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 	#stopWaking: (() => void) | null = null;
 
 	constructor(handlers: TransportHandlers, options: SocketTransportOptions) {
-		this.#handlers = handlers;
-		this.#options = options;
-		this.#clock = options.clock ?? systemClock;
-		this.#policy = new ReconnectPolicy(options.reconnect, options.random);
-		this.#debug = options.debug;
-		this.#lifecycle = new JoinLifecycle(
+		super(
 			handlers,
 			{
 				join: () => this.#joinRoom(),
@@ -91,14 +85,11 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 			},
 			options.sendQueueSize,
 		);
-	}
-
-	get status(): ConnectionStatus {
-		return this.#lifecycle.status;
-	}
-
-	get room(): string | null {
-		return this.#lifecycle.room;
+		this.#handlers = handlers;
+		this.#options = options;
+		this.#clock = options.clock ?? systemClock;
+		this.#policy = new ReconnectPolicy(options.reconnect, options.random);
+		this.#debug = options.debug;
 	}
 
 	/** The browser said `offline` (and not `online` since): no retries are made meanwhile. */
@@ -110,18 +101,10 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		return this.#connection ? this.#connection.rpc : this.#down.main;
 	}
 
-	connect(room: string): Promise<void> {
-		return this.#lifecycle.connect(room);
-	}
-
-	disconnect(): void {
-		this.#lifecycle.leave('disconnect() was called');
+	override disconnect(): void {
+		super.disconnect();
 		this.#stopWaking?.();
 		this.#stopWaking = null;
-	}
-
-	send(event: string, data: unknown): Promise<unknown> {
-		return this.#lifecycle.send(event, data);
 	}
 
 	/**
@@ -145,7 +128,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 
 	destroy(): void {
 		this.disconnect();
-		this.#lifecycle.destroy();
+		this.lifecycle.destroy();
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -181,7 +164,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		} catch (error) {
 			// No URL, a malformed URL, no WebSocket: retrying cannot fix any of these.
 			const reason = error instanceof Error ? error.message : String(error);
-			return this.#lifecycle.stopped(new RoomError('bad_url', `Cannot open a WebSocket to room "${room}": ${reason}`, 0));
+			return this.lifecycle.stopped(new RoomError('bad_url', `Cannot open a WebSocket to room "${room}": ${reason}`, 0));
 		}
 		this.#connection = connection;
 		const keepAlive = (this.#keepAlive = new KeepAlive(
@@ -204,7 +187,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 			if (connection !== this.#connection) return;
 			this.#onConnectTimeout(connection, url, timeoutMs, opened);
 		}, timeoutMs);
-		this.#lifecycle.attempting(status);
+		this.lifecycle.attempting(status);
 	}
 
 	#onEvent(connection: RoomConnection<Remote>, name: string, data: unknown): void {
@@ -218,7 +201,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		this.#clearConnectTimer();
 		this.#debug?.(`joined "${this.room}"`);
 		this.#policy.connected(this.#clock.now());
-		this.#lifecycle.joined();
+		this.lifecycle.joined();
 	}
 
 	#onClose(connection: RoomConnection<Remote>, code: number, reason: string): void {
@@ -256,20 +239,20 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		if (decision.action === 'stop') {
 			this.#debug?.(`closed ${code} "${reason}": stopping, ${decision.error.code} (${decision.error.message})`);
 			this.#resting = decision.error instanceof RetriesExhausted;
-			return this.#lifecycle.stopped(decision.error, { closeCode: code, closeReason: reason });
+			return this.lifecycle.stopped(decision.error, { closeCode: code, closeReason: reason });
 		}
 		const change = { closeCode: code, closeReason: reason, ...(error ? { error } : {}) };
 		if (this.#offline) {
 			// Retrying now would fail (or, where only the page is offline, succeed behind its back).
 			this.#debug?.(`closed ${code} "${reason}": the browser is offline, next attempt when it is back online`);
-			return this.#lifecycle.attempting('reconnecting', change);
+			return this.lifecycle.attempting('reconnecting', change);
 		}
 		this.#debug?.(`closed ${code} "${reason}": retry ${decision.attempt} in ${decision.delayMs} ms`);
 		this.#retryTimer = this.#clock.setTimeout(() => {
 			this.#retryTimer = null;
 			this.#open('reconnecting');
 		}, decision.delayMs);
-		this.#lifecycle.attempting('reconnecting', { ...change, attempt: decision.attempt, retryInMs: decision.delayMs });
+		this.lifecycle.attempting('reconnecting', { ...change, attempt: decision.attempt, retryInMs: decision.delayMs });
 	}
 
 	/** The lifecycle leaves the room: the socket goes, and every timer about it. */
@@ -332,7 +315,7 @@ export class SocketTransport<Remote = unknown> implements RoomTransport<Remote> 
 		if (this.status === 'reconnecting' && this.#retryTimer !== null) {
 			// No retry until online; the app sees no countdown meanwhile.
 			this.#clearRetry();
-			this.#lifecycle.attempting('reconnecting');
+			this.lifecycle.attempting('reconnecting');
 		}
 	}
 

@@ -21,7 +21,7 @@ import { ConnectionLost, RoomError } from '../../rpc/errors.js';
 import type { EncodedPayload } from '../../rpc/payload-json.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { Inbox } from '../inbox.js';
-import { JoinLifecycle } from '../join-lifecycle.js';
+import { LifecycleTransport } from '../join-lifecycle.js';
 import { decodeNow, encodePayload, payloadChunk, needsDecoder } from '../payload-codec.js';
 import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
 import type { QueuedSend } from '../join-lifecycle.js';
@@ -88,14 +88,13 @@ export interface PortTransportOptions {
 
 type Pending<T> = PromiseWithResolvers<T>;
 
-export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
+export class PortTransport<Remote = unknown> extends LifecycleTransport<Remote> {
 	/** Hears the room's events and warnings; status goes through the lifecycle. */
 	readonly #handlers: TransportHandlers;
 	readonly #options: PortTransportOptions;
 	readonly #clock: Clock;
 	readonly #intervalMs: number;
 	readonly #misses: number;
-	readonly #lifecycle: JoinLifecycle;
 	readonly #batcher = new CallBatcher<Remote>((messages) => this.#call(messages));
 	/** Calls and sends posted to the worker, by id, until it answers. */
 	readonly #requests = new Map<number, Pending<unknown>>();
@@ -115,42 +114,30 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#unavailable = false;
 
 	constructor(handlers: TransportHandlers, options: PortTransportOptions) {
+		super(
+			handlers,
+			{ join: () => this.#joinRoom(), send: (event, data) => this.#send(event, data), leave: () => this.#leave() },
+			options.settings?.sendQueueSize,
+		);
 		this.#handlers = handlers;
 		this.#options = options;
 		this.#clock = options.clock ?? systemClock;
 		this.#intervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
 		this.#misses = options.heartbeatMisses ?? HEARTBEAT_MISSES;
-		this.#lifecycle = new JoinLifecycle(
-			handlers,
-			{ join: () => this.#joinRoom(), send: (event, data) => this.#send(event, data), leave: () => this.#leave() },
-			options.settings?.sendQueueSize,
-		);
-	}
-
-	get status(): ConnectionStatus {
-		return this.#lifecycle.status;
-	}
-
-	get room(): string | null {
-		return this.#lifecycle.room;
 	}
 
 	get rpc(): Remote {
 		return this.#batcher.main;
 	}
 
-	connect(room: string): Promise<void> {
+	override connect(room: string): Promise<void> {
 		if (this.#unavailable) return Promise.reject(new SharedWorkerUnavailable('it failed earlier'));
-		return this.#lifecycle.connect(room);
+		return super.connect(room);
 	}
 
-	disconnect(): void {
-		this.#lifecycle.leave('disconnect() was called');
+	override disconnect(): void {
+		super.disconnect();
 		this.#unsubscribe();
-	}
-
-	send(event: string, data: unknown): Promise<unknown> {
-		return this.#lifecycle.send(event, data);
 	}
 
 	retryNow(): void {
@@ -163,10 +150,10 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	}
 
 	destroy(): void {
-		if (this.#lifecycle.destroyed) return;
+		if (this.lifecycle.destroyed) return;
 		this.disconnect();
 		this.#closePort(true);
-		this.#lifecycle.destroy();
+		this.lifecycle.destroy();
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -188,7 +175,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 			if (!this.#openPort()) return;
 		}
 		this.#sendJoin();
-		this.#lifecycle.attempting('connecting');
+		this.lifecycle.attempting('connecting');
 		this.#watch();
 	}
 
@@ -268,7 +255,7 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 	#rejoin(why: string): void {
 		if (this.room === null || this.status === 'disconnected') return; // stopped: connect() resumes
 		this.#failInFlight(new ConnectionLost(`The connection to the shared worker was interrupted: ${why}`));
-		if (this.status !== 'connecting') this.#lifecycle.attempting('reconnecting', { closeCode: 1001, closeReason: why });
+		if (this.status !== 'connecting') this.lifecycle.attempting('reconnecting', { closeCode: 1001, closeReason: why });
 		this.#sendJoin();
 		this.#watch();
 	}
@@ -298,8 +285,8 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		this.#unsubscribe();
 		this.#failInFlight(new ConnectionLost(error.message));
 		const onUnavailable = this.#options.onUnavailable;
-		if (onUnavailable) this.#lifecycle.handOver(error, (queued) => onUnavailable(error, queued));
-		else if (this.room !== null) this.#lifecycle.stopped(error);
+		if (onUnavailable) this.lifecycle.handOver(error, (queued) => onUnavailable(error, queued));
+		else if (this.room !== null) this.lifecycle.stopped(error);
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -377,12 +364,12 @@ export class PortTransport<Remote = unknown> implements RoomTransport<Remote> {
 		if (status === 'connecting' && (this.status === 'connecting' || this.status === 'reconnecting')) return;
 		switch (status) {
 			case 'connected':
-				return this.#lifecycle.joined(change);
+				return this.lifecycle.joined(change);
 			case 'disconnected':
 				// The room's socket stopped for good (kicked, retries exhausted); connect() starts over.
-				return this.#lifecycle.stopped(change.error ?? new ConnectionLost('The shared connection stopped'), change);
+				return this.lifecycle.stopped(change.error ?? new ConnectionLost('The shared connection stopped'), change);
 			default:
-				return this.#lifecycle.attempting(status, change);
+				return this.lifecycle.attempting(status, change);
 		}
 	}
 
