@@ -48,7 +48,19 @@ function handOffTo<Meta>(rooms: RoomNamespace, request: Request, handoff: Handof
  * JSON with every non-ASCII character written as a `\uXXXX` escape. Header values are bytes, not
  * text: a user called "Zoë" or "李" would otherwise be refused by `Headers` or garbled on the way.
  * The escapes are plain JSON, so the room's `JSON.parse` reads back exactly the original strings.
+ * A loop rather than a regular expression: this runs on every upgrade, and V8 drops compiled
+ * expressions at garbage collection.
  */
 export function encodeHandoff<Meta>(handoff: Handoff<Meta>): string {
-	return JSON.stringify(handoff).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+	const json = JSON.stringify(handoff);
+	let ascii = '';
+	let from = 0;
+	for (let i = 0; i < json.length; i++) {
+		const c = json.charCodeAt(i);
+		if (c < 0x7f) continue;
+		ascii += json.slice(from, i) + `\\u${c.toString(16).padStart(4, '0')}`;
+		from = i + 1;
+	}
+	// Most metadata is ASCII already: then the JSON goes as it is, with nothing copied.
+	return from === 0 ? json : ascii + json.slice(from);
 }

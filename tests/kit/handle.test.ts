@@ -548,7 +548,7 @@ describe('the handoff header belongs to the handle', () => {
 	});
 
 	test('non-ASCII metadata travels as ASCII and arrives unchanged', async () => {
-		const name = 'Zoë 李雷 🚀 "quoted" \\ back';
+		const name = 'Zoë 李雷 🚀 "quoted" \\ back \u007f';
 		const call = makeHandle({ authorize: () => ({ meta: { user_id: 'u-z', user_name: name } }) });
 		await expectForwarded(call, await run(call, upgrade(`/api/websocket?room=${encodeURIComponent('salle-é')}`)));
 		const raw = rooms.requests[0]!.headers.get(HANDOFF_HEADER)!;
