@@ -103,7 +103,7 @@ export class WebsocketServer<
 	/** Each session's encoded `session:list` entry, so a join does not encode the whole room again. */
 	readonly #roster = new Roster<Meta>();
 	/** Window presence only (`presence: { window }`): the members in order, counted. */
-	readonly #members?: Members<Meta>;
+	readonly #membersStore?: Members<Meta>;
 	/** Checks and charges what comes in: sockets at the door, frames, calls. */
 	#gateInstance?: Gate;
 	/** Batches still running, per socket: dropped when the socket goes. */
@@ -125,7 +125,7 @@ export class WebsocketServer<
 		// The runtime answers pings itself: keep-alive never wakes the room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		const window = presenceWindow(this.#limits());
-		if (window) this.#members = new Members<Meta>(window.window);
+		if (window) this.#membersStore = new Members<Meta>(window.window);
 	}
 
 	/**
@@ -139,6 +139,12 @@ export class WebsocketServer<
 		return this.#store;
 	}
 
+	/** Window presence's members, built from the whole room (read first after a wake-up, like {@link #sessions}). */
+	get #members(): Members<Meta> | undefined {
+		if (!this.#restored) this.#restoreRoom();
+		return this.#membersStore;
+	}
+
 	/** Reads every socket the room does not hold yet: once per instance. */
 	#restoreRoom(): void {
 		this.#restored = true;
@@ -148,7 +154,7 @@ export class WebsocketServer<
 		// The states read ahead joined their user's buckets then; window presence starts from all of them.
 		for (const state of added) state.limits = this.#gate().joined(state.session, state.limits);
 		for (const state of this.#store.states()) {
-			this.#members?.join(state.session, state.place);
+			this.#membersStore?.join(state.session, state.place);
 			this.#lastArrival = Math.max(this.#lastArrival, state.session.connected_at);
 		}
 		for (const ws of corrupt) this.#discardCorrupt(ws);
@@ -429,6 +435,8 @@ export class WebsocketServer<
 	 * within the same millisecond, so the room's order of arrival (presence lists, pages) has no ties.
 	 */
 	#arrival(): number {
+		// After a wake-up the last arrival is known once the room is read.
+		if (!this.#restored) this.#restoreRoom();
 		return (this.#lastArrival = Math.max(Date.now(), this.#lastArrival + 1));
 	}
 
