@@ -36,7 +36,7 @@ import { presenceWindow, resolveOptions, type RoomOptions } from './options.js';
 import { PresenceQueue } from './presence.js';
 import { utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
-import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, type SessionState } from './sessions.js';
+import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, userTagOf, type SessionState } from './sessions.js';
 import { callId, Gate } from './gate.js';
 import { misrouted, openShards, type ShardMessage, type Shards } from './shards.js';
 
@@ -95,11 +95,15 @@ export class WebsocketServer<
 	/** Per-room limits; merged over {@link DEFAULT_ROOM_OPTIONS}. */
 	static options: Partial<RoomOptions> = {};
 
-	readonly #sessions = new SessionStore<Meta>();
+	/** Every socket's state; after a wake-up, filled as needed (see {@link #sessions}, {@link #readAhead}). */
+	readonly #store = new SessionStore<Meta>();
+	/** Whether `#store` holds the whole room: false in an instance built after eviction until it is read. */
+	#restored = false;
+	#restoreTimer: ReturnType<typeof setTimeout> | undefined;
 	/** Each session's encoded `session:list` entry, so a join does not encode the whole room again. */
 	readonly #roster = new Roster<Meta>();
 	/** Window presence only (`presence: { window }`): the members in order, counted. */
-	readonly #members?: Members<Meta>;
+	readonly #membersStore?: Members<Meta>;
 	/** Checks and charges what comes in: sockets at the door, frames, calls. */
 	#gateInstance?: Gate;
 	/** Batches still running, per socket: dropped when the socket goes. */
@@ -121,13 +125,59 @@ export class WebsocketServer<
 		// The runtime answers pings itself: keep-alive never wakes the room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		const window = presenceWindow(this.#limits());
-		if (window) this.#members = new Members<Meta>(window.window);
-		for (const ws of this.#sessions.restore(ctx.getWebSockets())) this.#discardCorrupt(ws);
-		for (const state of this.#sessions.states()) {
-			state.limits = this.#gate().joined(state.session, state.limits);
-			this.#members?.join(state.session, state.place);
+		if (window) this.#membersStore = new Members<Meta>(window.window);
+	}
+
+	/**
+	 * The whole room's sessions. A room built again after eviction reads every socket's attachment
+	 * the first time anything needs the room (a broadcast, a join, a leave, presence, the alarm) or
+	 * right after its first reply, whichever comes first; a frame needs only its sender's user
+	 * (see {@link #readAhead}), so the first call costs the same in any room.
+	 */
+	get #sessions(): SessionStore<Meta> {
+		if (!this.#restored) this.#restoreRoom();
+		return this.#store;
+	}
+
+	/** Window presence's members, built from the whole room (read first after a wake-up, like {@link #sessions}). */
+	get #members(): Members<Meta> | undefined {
+		if (!this.#restored) this.#restoreRoom();
+		return this.#membersStore;
+	}
+
+	/** Reads every socket the room does not hold yet: once per instance. */
+	#restoreRoom(): void {
+		this.#restored = true;
+		clearTimeout(this.#restoreTimer);
+		const { added, corrupt } = this.#store.restore(this.ctx.getWebSockets());
+		this.#store.sortByArrival();
+		// The states read ahead joined their user's buckets then; window presence starts from all of them.
+		for (const state of added) state.limits = this.#gate().joined(state.session, state.limits);
+		for (const state of this.#store.states()) {
+			this.#membersStore?.join(state.session, state.place);
 			this.#lastArrival = Math.max(this.#lastArrival, state.session.connected_at);
 		}
+		for (const ws of corrupt) this.#discardCorrupt(ws);
+	}
+
+	/**
+	 * The sender's state, before the room is read: the sender's attachment and those of its user's
+	 * other sockets (found by tag), whose rate-limit buckets it shares (see `UserLimits.join`). The
+	 * rest of the room is read after this frame's handler has returned. When that is not enough (an
+	 * attachment unreadable, a user id too long for a tag) the whole room is read at once.
+	 */
+	#readAhead(ws: WebSocket): SessionState<Meta> | undefined {
+		const own = this.#store.restore([ws]).added[0];
+		const tag = own && userTagOf(own.session);
+		if (!own || tag === null) {
+			if (own) this.#store.remove(ws);
+			return this.#sessions.get(ws);
+		}
+		const others = tag === undefined ? undefined : this.#store.restore(this.ctx.getWebSockets(tag));
+		for (const state of [own, ...(others?.added ?? [])]) state.limits = this.#gate().joined(state.session, state.limits);
+		if (others?.corrupt.length) return this.#sessions.get(ws);
+		this.#restoreTimer ??= setTimeout(() => this.#restored || this.#restoreRoom(), 0);
+		return own;
 	}
 
 	// ---------------------------------------------------------------------------------------------
@@ -213,9 +263,10 @@ export class WebsocketServer<
 		if (sockets.length === 0) return 0;
 		this.#flushPresence();
 		const frame = frameOf();
+		const sessions = this.#sessions;
 		let sent = 0;
 		for (const ws of sockets) {
-			const state = this.#sessions.get(ws);
+			const state = sessions.get(ws);
 			if (state && this.#send(ws, frame, state)) sent++;
 		}
 		return sent;
@@ -385,6 +436,8 @@ export class WebsocketServer<
 	 * within the same millisecond, so the room's order of arrival (presence lists, pages) has no ties.
 	 */
 	#arrival(): number {
+		// After a wake-up the last arrival is known once the room is read.
+		if (!this.#restored) this.#restoreRoom();
 		return (this.#lastArrival = Math.max(Date.now(), this.#lastArrival + 1));
 	}
 
@@ -408,7 +461,7 @@ export class WebsocketServer<
 	}
 
 	override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-		const state = this.#sessions.get(ws);
+		const state = this.#store.get(ws) ?? (this.#restored ? undefined : this.#readAhead(ws));
 		if (!state) return;
 		const options = this.#limits();
 		const now = Date.now();
@@ -435,7 +488,7 @@ export class WebsocketServer<
 		const refused = gate.charge(state.limits, batch, now);
 		if (refused === batch.pushes.length) return this.#refuse(ws, state, id, 'rate_limited', 429, 'Too many messages; slow down');
 		state.refusals = 0;
-		this.#sessions.saveSoon(ws, state, now, refused > 0 || gate.runningLow(state.limits));
+		this.#store.saveSoon(ws, state, now, refused > 0 || gate.runningLow(state.limits));
 		this.#counters.batches++;
 		this.#counters.calls += batch.pushes.length - refused;
 		this.#counters.callsRefused += refused;
@@ -639,8 +692,9 @@ export class WebsocketServer<
 		this.#flushPresence();
 		let sent = 0;
 		let dead: WebSocket[] | undefined;
-		for (const ws of this.#sessions.sockets()) {
-			const state = this.#sessions.get(ws)!;
+		const sessions = this.#sessions;
+		for (const ws of sessions.sockets()) {
+			const state = sessions.get(ws)!;
 			if (!filter(state)) continue;
 			if (this.#send(ws, frame, state)) sent++;
 			else (dead ??= []).push(ws);
@@ -653,7 +707,7 @@ export class WebsocketServer<
 	 * Sends one frame; false when the socket is gone, or is not reading what it is sent (then it is
 	 * closed and will leave). Asks for a read confirmation when one is due.
 	 */
-	#send(ws: WebSocket, frame: string, state = this.#sessions.get(ws)): boolean {
+	#send(ws: WebSocket, frame: string, state = this.#store.get(ws)): boolean {
 		const backlog = state?.backlog;
 		// The common case inline (this runs once per socket per broadcast): counted, nothing due.
 		if (backlog && !backlog.asked && (backlog.sent += frame.length) - backlog.read < this.#askEvery) return this.#write(ws, frame);
@@ -725,7 +779,7 @@ export class WebsocketServer<
 			this.#closeForCause(ws, state, CloseCode.PolicyViolation, 'too_many_refusals', `${state.refusals} frames in a row were refused`);
 			return;
 		}
-		this.#sessions.save(ws, state);
+		this.#store.save(ws, state);
 	}
 
 	/** Closes a socket for something it did (or failed to do), reports it, and announces it gone. */

@@ -1,6 +1,7 @@
 /**
  * The room's sessions, kept in each socket's attachment so they survive hibernation. The in-memory
- * map is only a cache of the attachments: a fresh instance rebuilds it from `getWebSockets()`.
+ * map is only a cache of the attachments: a fresh instance rebuilds it from `getWebSockets()`, one
+ * user's sockets at a time or the whole room at once (see `WebsocketServer`).
  */
 import type { Session } from '../rpc/types.js';
 import type { Backlog } from './backlog.js';
@@ -53,6 +54,17 @@ export function tagsFor(session: Session<unknown>): string[] {
 	const userId = (session.meta as { user_id?: unknown } | null)?.user_id;
 	if (typeof userId === 'string' && USER_TAG.length + userId.length <= MAX_TAG_LENGTH) tags.push(USER_TAG + userId);
 	return tags;
+}
+
+/**
+ * The tag of every socket that shares `session`'s rate-limit buckets (its user's, see `userKey`):
+ * undefined when the session is a user of its own (no string `user_id`), null when its user's id is
+ * too long to be a tag.
+ */
+export function userTagOf(session: Session<unknown>): string | null | undefined {
+	const userId = (session.meta as { user_id?: unknown } | null)?.user_id;
+	if (typeof userId !== 'string' || userId === '') return undefined;
+	return USER_TAG.length + userId.length <= MAX_TAG_LENGTH ? USER_TAG + userId : null;
 }
 
 export const sessionTag = (id: string) => SESSION_TAG + id;
@@ -150,36 +162,49 @@ export class SessionStore<Meta> {
 	}
 
 	/**
-	 * Rebuilds the map from the sockets the runtime kept open while this instance did not exist.
-	 * Returns the sockets whose attachment could not be read.
+	 * Reads the attachments of `sockets` the map does not hold yet (after eviction, the runtime kept
+	 * them open while this instance did not exist) and adds their states. `added`: the states read;
+	 * `corrupt`: the sockets whose attachment could not be read. Call {@link sortByArrival} once the
+	 * map holds the whole room.
 	 */
-	restore(sockets: WebSocket[]): WebSocket[] {
+	restore(sockets: Iterable<WebSocket>): { added: SessionState<Meta>[]; corrupt: WebSocket[] } {
+		const added: SessionState<Meta>[] = [];
 		const corrupt: WebSocket[] = [];
-		const restored: Array<[WebSocket, SessionState<Meta>]> = [];
-		for (const ws of sockets) {
-			if (ws.readyState !== WebSocket.OPEN) continue;
-			let found: unknown;
-			try {
-				found = ws.deserializeAttachment();
-			} catch {
-				found = undefined;
-			}
-			if (isAttachment<Meta>(found)) {
-				const { session, limits, seen, refusals, place } = found;
-				restored.push([ws, { session, limits, seen, refusals, backlog: { sent: 0, read: 0 }, place: isPlace(place) ? place : undefined }]);
-			} else corrupt.push(ws);
-		}
-		// The runtime returns sockets in no particular order; presence lists are in join order.
-		restored.sort(([, x], [, y]) => x.session.connected_at - y.session.connected_at);
 		// Each state is its attachment, as good as written now: the first frame after a wake-up defers
 		// its write like any other (see `saveSoon`) instead of paying for one on the room's cold path.
 		const now = Date.now();
-		for (const [ws, state] of restored) {
+		for (const ws of sockets) {
+			if (this.#bySocket.has(ws) || ws.readyState !== WebSocket.OPEN) continue;
+			const state = readAttachment<Meta>(ws);
+			if (!state) {
+				corrupt.push(ws);
+				continue;
+			}
 			this.#bySocket.set(ws, state);
 			this.#savedAt.set(ws, now);
+			added.push(state);
 		}
-		return corrupt;
+		return { added, corrupt };
 	}
+
+	/** Puts the map in join order (presence lists are); the runtime returns sockets in no particular order. */
+	sortByArrival(): void {
+		const all = [...this.#bySocket].sort(([, x], [, y]) => x.session.connected_at - y.session.connected_at);
+		this.#bySocket.clear();
+		for (const [ws, state] of all) this.#bySocket.set(ws, state);
+	}
+}
+
+function readAttachment<Meta>(ws: WebSocket): SessionState<Meta> | undefined {
+	let found: unknown;
+	try {
+		found = ws.deserializeAttachment();
+	} catch {
+		return undefined;
+	}
+	if (!isAttachment<Meta>(found)) return undefined;
+	const { session, limits, seen, refusals, place } = found;
+	return { session, limits, seen, refusals, backlog: { sent: 0, read: 0 }, place: isPlace(place) ? place : undefined };
 }
 
 function isPlace(value: unknown): value is Place {

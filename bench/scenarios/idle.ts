@@ -5,7 +5,8 @@
  * one at a time, one client process per implementation, started one after the other (locally, a
  * room whose sockets arrived through overlapping upgrades was never evicted).
  *
- * - `eviction`: `evictionRooms` rooms per implementation, `evictionSockets` each (1 unless told), a
+ * - `eviction`: `evictionRooms` rooms per implementation, `evictionSockets` each (1 unless told;
+ *   in our counted room each socket is a user of its own, see `bench/worker/index.ts`), a
  *   few warm calls from each room's first socket, then
  *   `evictionIdleMs` of silence (workerd evicts an idle room after about 10 s). Then, one
  *   implementation after the other (order alternating run by run), each room's first call — which

@@ -63,13 +63,17 @@ export class ShardedBenchRoom extends BenchRoom {
 /**
  * The handle for one of our room classes at `path` (`?room=<room>`). Authorization is not what is
  * measured: every socket is let in as the same user, as a constant `authorize` would (or as the user
- * `user()` names: the sharded room spreads sockets by user, so its sockets are each their own).
+ * `user(event)` names: the sharded room spreads sockets by user, so its sockets are each their own).
  */
-export function ourHandle(path: string, getServer: (event: RequestEvent) => RoomNamespace | undefined, user: () => string = () => 'bench'): Handle {
+export function ourHandle(
+	path: string,
+	getServer: (event: RequestEvent) => RoomNamespace | undefined,
+	user: (event: RequestEvent) => string = () => 'bench',
+): Handle {
 	return createWebsocketHandle<BenchMeta>({
 		path,
 		getServer,
-		authorize: () => ({ meta: { user_id: user() } }),
+		authorize: (event) => ({ meta: { user_id: user(event) } }),
 	});
 }
 

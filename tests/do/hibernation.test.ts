@@ -69,6 +69,41 @@ test('after eviction: same sockets, same sessions and meta, same rate-limit stat
 	await Promise.all([a!.close(), b!.close(), back.close()]);
 }, 60_000);
 
+test('after eviction, a call from one socket first: the whole room is still there for the next call, broadcast, leave and join', async () => {
+	const room = `evict-first-${Date.now()}`;
+	// Ann has two sockets; her second spends 20 of their shared 30 call tokens, so her first socket's
+	// attachment holds the older, fuller copy of her buckets.
+	const [ann, bob, ann2, cid] = await joinInTurn(worker, room, [{ user_id: 'ann' }, { user_id: 'bob' }, { user_id: 'ann' }, { user_id: 'cid' }]);
+	await Promise.all(Array.from({ length: 20 }, () => ann2!.rpc.add(0, 0)));
+	const before = await worker.rpc<Stats>(room, 'stats');
+
+	await idle(EVICTION_IDLE_MS);
+
+	// Ann's other socket wakes the room: her buckets are the ones her second socket spent from.
+	expect((await ann!.rpc.whoami()) as object).toEqual({ id: ann!.id, meta: { user_id: 'ann' } });
+	expect((await worker.rpc<Stats>(room, 'stats')).instanceId).not.toBe(before.instanceId);
+	// 10 + ~1.2 refilled - 1 = ~10.2 left: of 12 calls, 10 pass, whichever of her sockets makes them.
+	const settled = await Promise.allSettled([...Array.from({ length: 6 }, () => ann!.rpc.add(1, 1)), ...Array.from({ length: 6 }, () => ann2!.rpc.add(1, 1))]);
+	expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+	// Bob's own bucket was never touched.
+	expect(await Promise.all(Array.from({ length: 12 }, () => bob!.rpc.add(1, 1)))).toHaveLength(12);
+
+	// A broadcast reaches every socket; the sessions are the four, in the order they joined.
+	await cid!.rpc.post('after the wake');
+	for (const p of [ann!, bob!, ann2!, cid!]) expect((await p.next('chat:message')).text).toBe('after the wake');
+	const sessions = await worker.rpc<any[]>(room, 'getSessions');
+	expect(sessions.map((s) => s.ws_session_id)).toEqual([ann!.id, bob!.id, ann2!.id, cid!.id]);
+
+	// A leave is announced to the three left with their count; a joiner is listed after the four.
+	await cid!.close();
+	for (const p of [ann!, bob!, ann2!]) expect(await p.next('session:disconnected')).toMatchObject({ ws_session_id: cid!.id, num_connections: 3 });
+	const dan = await Probe.join(worker, room, { user_id: 'dan' });
+	const list = dan.events.find((e) => e.name === 'session:list')!.data;
+	expect(list.sessions.map((s: { ws_session_id: string }) => s.ws_session_id)).toEqual([ann!.id, bob!.id, ann2!.id, dan.id]);
+	for (const p of [ann!, bob!, ann2!]) expect((await p.next('session:connected')).ws_session_id).toBe(dan.id);
+	await Promise.all([ann!.close(), bob!.close(), ann2!.close(), dan.close()]);
+}, 60_000);
+
 test('keep-alive pings are answered by the runtime, run no handler, and do not keep the room awake', async () => {
 	const room = `keepalive-${Date.now()}`;
 	const ws = new WebSocket(worker.connectUrl(room, { user_id: 'pinger' }));

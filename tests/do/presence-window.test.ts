@@ -470,6 +470,11 @@ describe('window presence across eviction', () => {
 
 		await new Promise((resolve) => setTimeout(resolve, 12_000)); // workerd evicts an idle room after ~10 s
 
+		// The first frame the new instance reads asks for a page: it pages the whole room, not only
+		// what the room has read of itself so far (the caller's sockets).
+		const early = await page(observer, '');
+		expect([...new Set(early.sessions.map((s) => s.meta.user_id))]).toEqual(['a', 'x', 'b', 'c', 'd', 'e', 'f']); // a page of 7
+
 		// A new instance: a joiner's list has the right counts, and the window in the same order.
 		const late = await join(room, { user_id: 'h' });
 		expect((await file.worker.rpc<{ instanceId: string }>(room, 'stats')).instanceId).not.toBe(before.instanceId);
