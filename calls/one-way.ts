@@ -14,16 +14,29 @@ import { sessionChunk } from './sessions.js';
  * methods return nothing or a promise (what they return or throw goes nowhere, as in a session).
  */
 export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
+	// Nearly every frame is one call (an event): nothing to gather first.
+	if (messages.length === 1) {
+		const call = SHORTCUT ? readPlainCall(messages[0]!) : undefined;
+		const method = call && plainMethod(main, call.method);
+		if (!call || !method) return withSession(messages, main);
+		runOneWay(main, method, call.args);
+		return undefined;
+	}
 	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
 	for (const line of messages) {
 		const call = SHORTCUT ? readPlainCall(line) : undefined;
 		const method = call && plainMethod(main, call.method);
 		// All or nothing, checked before anything runs: order is kept either way.
-		if (!call || !method) return sessionChunk.load().then((sessions) => sessions.deliverWithSession(messages, sessions.asTarget(main)));
+		if (!call || !method) return withSession(messages, main);
 		calls.push([method, call.args]);
 	}
 	for (const [method, args] of calls) runOneWay(main, method, args);
 	return undefined;
+}
+
+/** Delivers the batch through a capnweb session (loaded on demand). */
+function withSession(messages: readonly string[], main: object): Promise<void> {
+	return sessionChunk.load().then((sessions) => sessions.deliverWithSession(messages, sessions.asTarget(main)));
 }
 
 /** Runs one one-way call: as in a session, what it returns or throws goes nowhere. */

@@ -73,7 +73,8 @@ class ClientEndpoint implements ClientApi {
 	}
 
 	event(name: string, payload: EncodedPayload): void {
-		if (this.#held || !needsDecoder(payload)) return this.#inOrder(() => this.#deliver(name, payload));
+		if (this.#held) return this.#inOrder(() => this.#deliver(name, payload));
+		if (!needsDecoder(payload)) return this.#deliver(name, payload);
 		const deliver = () => this.#deliver(name, payload);
 		// If it cannot be loaded, `#deliver` reports this event as an `error`.
 		this.#held = payloadChunk.load().then(deliver, deliver);
