@@ -14,14 +14,6 @@ import { sessionChunk } from './sessions.js';
  * methods return nothing or a promise (what they return or throw goes nowhere, as in a session).
  */
 export function deliverOneWay(messages: readonly string[], main: object): Promise<void> | undefined {
-	// Nearly every frame is one call (an event): nothing to gather first.
-	if (messages.length === 1) {
-		const call = SHORTCUT ? readPlainCall(messages[0]!) : undefined;
-		const method = call && plainMethod(main, call.method);
-		if (!call || !method) return withSession(messages, main);
-		runOneWay(main, method, call.args);
-		return undefined;
-	}
 	const calls: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
 	for (const line of messages) {
 		const call = SHORTCUT ? readPlainCall(line) : undefined;
