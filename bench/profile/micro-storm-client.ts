@@ -64,7 +64,10 @@ for (const { from, to, announce } of script.waves) {
 		joined.push(ws.connect('room'));
 	}
 	// The socket chunk loads, then each socket opens.
-	while (sockets.length < already + mine.length) await macrotask();
+	for (let turns = 0; sockets.length < already + mine.length; turns++) {
+		if (turns > 10_000) throw new Error('the sockets never opened');
+		await macrotask();
+	}
 	await macrotask();
 	constructUs += cpuUs(before);
 	mine.forEach((i, at) => {
