@@ -19,11 +19,16 @@ export function deliverOneWay(messages: readonly string[], main: object): Promis
 		const call = SHORTCUT ? readPlainCall(line) : undefined;
 		const method = call && plainMethod(main, call.method);
 		// All or nothing, checked before anything runs: order is kept either way.
-		if (!call || !method) return sessionChunk.load().then((sessions) => sessions.deliverWithSession(messages, sessions.asTarget(main)));
+		if (!call || !method) return withSession(messages, main);
 		calls.push([method, call.args]);
 	}
 	for (const [method, args] of calls) runOneWay(main, method, args);
 	return undefined;
+}
+
+/** Delivers the batch through a capnweb session (loaded on demand). */
+function withSession(messages: readonly string[], main: object): Promise<void> {
+	return sessionChunk.load().then((sessions) => sessions.deliverWithSession(messages, sessions.asTarget(main)));
 }
 
 /** Runs one one-way call: as in a session, what it returns or throws goes nowhere. */

@@ -5,6 +5,8 @@
 import { CallBatcher } from '../calls/call-batcher.js';
 import { PendingBatches, type RefusalHandler } from '../calls/pending-batches.js';
 import { deliverOneWay } from '../calls/one-way.js';
+import { readPlainCall } from '../calls/shortcut/plain.js';
+import { SHORTCUT } from '../calls/shortcut/switch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import type { EncodedPayload } from '../rpc/payload-json.js';
@@ -73,7 +75,8 @@ class ClientEndpoint implements ClientApi {
 	}
 
 	event(name: string, payload: EncodedPayload): void {
-		if (this.#held || !needsDecoder(payload)) return this.#inOrder(() => this.#deliver(name, payload));
+		if (this.#held) return this.#inOrder(() => this.#deliver(name, payload));
+		if (!needsDecoder(payload)) return this.#deliver(name, payload);
 		const deliver = () => this.#deliver(name, payload);
 		// If it cannot be loaded, `#deliver` reports this event as an `error`.
 		this.#held = payloadChunk.load().then(deliver, deliver);
@@ -249,9 +252,29 @@ export class RoomConnection<Remote = unknown> {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
 		if (typeof data !== 'string') return;
+		if (this.#inbox.idle && data.startsWith(EVENT_FRAME) && this.#eventNow(data)) return;
 		const frame = parseFrame(data);
 		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
 		this.#inbox.take(() => this.#handle(frame));
+	}
+
+	/**
+	 * A frame of one plain event (nearly every frame a client reads), delivered as the generic path
+	 * (`#handle`, `deliverOneWay`) delivers it, without its steps: no frame object, no list of calls.
+	 * Returns false, having done nothing, for any other frame.
+	 */
+	#eventNow(raw: string): boolean {
+		if (raw.indexOf('\n', EVENT_FRAME_BODY) >= 0) return false;
+		const call = SHORTCUT ? readPlainCall(raw.slice(EVENT_FRAME_BODY)) : undefined;
+		if (call?.method !== 'event') return false;
+		try {
+			(this.#endpoint.event as (...args: unknown[]) => void)(...call.args);
+		} catch {
+			// Ignored, as `deliverOneWay` ignores a one-way call's failure.
+		}
+		const held = this.#endpoint.takeHeld();
+		if (held) this.#inbox.holdFor(held);
+		return true;
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
@@ -271,6 +294,10 @@ export class RoomConnection<Remote = unknown> {
 		}
 	}
 }
+
+/** How a frame of one call to the client's `event` starts (`pushFrame`), and where its line starts. */
+const EVENT_FRAME = 'e\n["push",["pipeline",0,["event"],';
+const EVENT_FRAME_BODY = 2;
 
 function couldNotHandle(error: unknown): void {
 	console.error('@delightstack/websocket: could not handle a frame', error);

@@ -96,14 +96,20 @@ export class Listeners {
 	#run(name: string, data: unknown): void {
 		const entries = this.#byName.get(name);
 		if (!entries) return;
+		// One listener (the usual case) needs no copy to be safe from listeners added meanwhile.
+		if (entries.size === 1) return this.#call(name, entries.values().next().value!, data);
 		for (const entry of [...entries]) {
 			if (!entries.has(entry)) continue; // removed by a listener that ran before it
-			if (entry.once) this.#remove(name, entry);
-			try {
-				(entry.callback as (data: unknown) => void)(data);
-			} catch (error) {
-				console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
-			}
+			this.#call(name, entry, data);
+		}
+	}
+
+	#call(name: string, entry: Entry, data: unknown): void {
+		if (entry.once) this.#remove(name, entry);
+		try {
+			(entry.callback as (data: unknown) => void)(data);
+		} catch (error) {
+			console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
 		}
 	}
 

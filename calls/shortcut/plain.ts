@@ -23,6 +23,9 @@ export interface PlainCall {
 }
 
 const HEAD = '["push",["pipeline",0,["';
+/** The client's `ClientApi.event`, and how its name ends in a call's line. */
+const EVENT = 'event';
+const EVENT_TAIL = `${EVENT}"],`;
 
 /** capnweb's message asking for the first call's result: the second line of `await rpc.method(data)`. */
 export const PULL_FIRST = '["pull",1]';
@@ -41,11 +44,19 @@ export const REJECT_FIRST = '["reject",1,';
  */
 export function readPlainCall(line: string): PlainCall | undefined {
 	if (!line.startsWith(HEAD) || !line.endsWith(']]')) return undefined;
-	const end = line.indexOf('"', HEAD.length);
-	// The method is a JSON string without escapes (`\`), so its first `"` closes it.
-	if (end < 0 || line.charCodeAt(end + 1) !== 93 /* ] */ || line.charCodeAt(end + 2) !== 44 /* , */) return undefined;
-	const method = line.slice(HEAD.length, end);
-	if (!isPlainName(method)) return undefined;
+	let method: string;
+	let end: number;
+	if (line.startsWith(EVENT_TAIL, HEAD.length)) {
+		// The room's events, nearly every line a client reads: the name need not be cut out and checked.
+		method = EVENT;
+		end = HEAD.length + EVENT.length;
+	} else {
+		end = line.indexOf('"', HEAD.length);
+		// The method is a JSON string without escapes (`\`), so its first `"` closes it.
+		if (end < 0 || line.charCodeAt(end + 1) !== 93 /* ] */ || line.charCodeAt(end + 2) !== 44 /* , */) return undefined;
+		method = line.slice(HEAD.length, end);
+		if (!isPlainName(method)) return undefined;
+	}
 	const text = line.slice(end + 3, -2);
 	try {
 		// `text` alone is what `[<text>]` escapes: when it is one array, its elements are evaluated in
@@ -74,15 +85,30 @@ function maybeNotPlain(text: string): boolean {
 	for (let open = text.indexOf('"'); open >= 0;) {
 		const close = text.indexOf('"', open + 1);
 		if (close < 0) return true;
-		if (close - open - 1 <= LONGEST_DROPPED_KEY && DROPPED_KEYS.has(text.slice(open + 1, close))) return true;
+		if (isDroppedKey(text, open + 1, close - open - 1)) return true;
 		open = text.indexOf('"', close + 1);
 	}
 	return false;
 }
 
-/** The keys capnweb drops when it reads an object: `Object.prototype`'s names, and `toJSON`. */
-const DROPPED_KEYS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), 'toJSON']);
-const LONGEST_DROPPED_KEY = Math.max(...[...DROPPED_KEYS].map((key) => key.length));
+/** The keys capnweb drops when it reads an object (`Object.prototype`'s names, and `toJSON`), by length. */
+const DROPPED_KEYS_BY_LENGTH: ReadonlyArray<readonly string[] | undefined> = (() => {
+	const byLength: string[][] = [];
+	for (const key of [...Object.getOwnPropertyNames(Object.prototype), 'toJSON']) (byLength[key.length] ??= []).push(key);
+	return byLength;
+})();
+
+/**
+ * Whether the `length` characters of `text` from `start` spell a dropped key. Compared in place: a
+ * line's strings are nearly all of lengths no dropped key has, and cutting each out to look it up
+ * was most of this check's cost.
+ */
+function isDroppedKey(text: string, start: number, length: number): boolean {
+	const keys = DROPPED_KEYS_BY_LENGTH[length];
+	if (keys === undefined) return false;
+	for (const key of keys) if (text.startsWith(key, start)) return true;
+	return false;
+}
 const SHORT_ENOUGH = 4 * LIMITS.maxDepth;
 
 /** The elements of an escaped array's inner array `inner` (parsed from `text`), evaluated. */
@@ -116,16 +142,21 @@ function isPlainName(name: string): boolean {
  * a session serves as it is: an RpcTarget (the caller checks), or the client's own listener.
  */
 export function plainMethod(main: object, method: string): ((...args: unknown[]) => unknown) | undefined {
-	if (method in Object.prototype || Object.hasOwn(main, method)) return undefined;
+	if (Object.hasOwn(main, method)) return undefined;
 	// The walk's answer is the prototype chain's, remembered per prototype: classes are not changed
-	// once defined, and every event on a client asks its listener the same question.
+	// once defined, and every event on a client asks its listener the same question (so the last
+	// answer is kept at hand too).
 	const proto: object = Object.getPrototypeOf(main);
+	if (proto === last.proto && method === last.method) return last.found;
 	let known = METHODS.get(proto);
 	if (!known) METHODS.set(proto, (known = new Map()));
 	let found = known.get(method);
-	if (found === undefined) known.set(method, (found = methodOnChain(proto, method) ?? null));
-	return found ?? undefined;
+	if (found === undefined) known.set(method, (found = (!(method in Object.prototype) && methodOnChain(proto, method)) || null));
+	last = { proto, method, found: found ?? undefined };
+	return last.found;
 }
+
+let last: { proto: object | null; method: string; found: ((...args: unknown[]) => unknown) | undefined } = { proto: null, method: '', found: undefined };
 
 const METHODS = new WeakMap<object, Map<string, ((...args: unknown[]) => unknown) | null>>();
 

@@ -20,7 +20,7 @@ import { CallBatcher } from '../../calls/call-batcher.js';
 import { deliverOneWay } from '../../calls/one-way.js';
 import { RoomError } from '../../rpc/errors.js';
 import { encodePayload } from '../../rpc/payload.js';
-import { evaluate, readPlainCall } from '../../calls/shortcut/plain.js';
+import { evaluate, plainMethod, readPlainCall } from '../../calls/shortcut/plain.js';
 import { NEEDS_SESSION } from '../../calls/shortcut/wire-value.js';
 
 class Counter extends RpcTarget {
@@ -282,6 +282,9 @@ class Listener extends RpcTarget {
 	closing(code: number, reason: string) {
 		this.log.push(['closing', code, reason]);
 	}
+	eventually(n: number) {
+		this.log.push(['eventually', n]);
+	}
 	boom(n: number) {
 		this.log.push(['boom', n]);
 		throw new Error('a listener that throws');
@@ -321,6 +324,9 @@ const ONE_WAY: Array<[string, string[]]> = [
 	['a getter among them', between(['getter', 1])],
 	['an instance field', between(['log', 1])],
 	['a pipelined argument', [...encodeCalls([['event', 'a', 1]]), '["push",["pipeline",0,["event"],["b",["pipeline",1]]]]']],
+	['one event alone', encodeCalls([['event', 'solo', encodePayload({ sessions: [{ id: 'toString', meta: [1] }] })]])],
+	['one call alone that is not an event', encodeCalls([['boom', 1]])],
+	['one call alone to a name that starts like event', encodeCalls([['eventually', 1]])],
 ];
 
 describe('deliverOneWay equals a capnweb session', () => {
@@ -338,6 +344,23 @@ describe('deliverOneWay equals a capnweb session', () => {
 		await new Promise((resolve) => setTimeout(resolve, 0));
 		expect(listener.log).toEqual(reference.log);
 		expect(listener.log.length).toBeGreaterThan(0);
+	});
+
+	test("the method run is each listener's own, whichever was asked before", () => {
+		class Other {
+			event() {
+				return 'other';
+			}
+		}
+		const own = Object.assign(new Listener(), { event: () => 'own field' });
+		for (let round = 0; round < 2; round++) {
+			expect(plainMethod(new Listener(), 'event')).toBe(Listener.prototype.event as (...args: unknown[]) => unknown);
+			expect(plainMethod(new Other(), 'event')).toBe(Other.prototype.event);
+			// An instance field is a session's to refuse, as capnweb does.
+			expect(plainMethod(own, 'event')).toBeUndefined();
+			expect(plainMethod(new Listener(), 'toString')).toBeUndefined();
+			expect(plainMethod(new Listener(), 'nosuch')).toBeUndefined();
+		}
 	});
 
 	test('plain calls run before it returns', () => {

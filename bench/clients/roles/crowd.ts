@@ -62,15 +62,19 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 	let allSettled: (() => void) | undefined;
 	const settled = new Promise<void>((resolve) => (allSettled = resolve));
 	// A join that makes no progress for `stallMs` (nothing opens, no socket learns of a session)
-	// will not complete: report it rather than wait for the orchestrator's deadline.
-	let stallTimer: ReturnType<typeof setTimeout> | undefined;
+	// will not complete: report it rather than wait for the orchestrator's deadline. Progress is a
+	// time stamp checked a few times per `stallMs`: a timer reset on every announcement each socket
+	// hears was client CPU only our sockets paid (the baselines hear none).
+	let lastProgress = now();
 	let onStall: (() => void) | undefined;
 	const stalled = new Promise<void>((resolve) => (onStall = resolve));
-	const progress = () => {
-		clearTimeout(stallTimer);
-		stallTimer = setTimeout(() => onStall?.(), config.stallMs);
-	};
-	progress();
+	const progress = () => void (lastProgress = now());
+	const stallCheck = setInterval(
+		() => {
+			if (now() - lastProgress >= config.stallMs) onStall?.();
+		},
+		Math.max(10, config.stallMs / 10),
+	);
 	const { sockets, failed, retried, reasons } = await openAll(config, (at) => {
 		firstOpenAt = Math.min(firstOpenAt, at);
 		lastOpenAt = Math.max(lastOpenAt, at);
@@ -91,7 +95,7 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 	if (sockets.length === 0) allSettled?.();
 	// Bounded: `stop` ends the wait (the orchestrator's own deadline), a stall, or the process deadline.
 	await Promise.race([settled, stalled, ctl.next('stop')]);
-	clearTimeout(stallTimer);
+	clearInterval(stallCheck);
 	const joinCpu = process.cpuUsage(cpuAtConnect);
 	ctl.emit({
 		type: 'joined',

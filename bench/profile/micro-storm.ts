@@ -1,0 +1,105 @@
+/**
+ * PROFILING TOOL, outside the comparison: what a crowd of `WebsocketClient`s costs their process
+ * when a room fills, and per event afterwards, without a network or a server.
+ *
+ *     bun bench/profile/micro-storm.ts [--clients 500] [--runs 5] [--events 200] [--wave 32]
+ *
+ * Each run is a fresh Bun process (cold JIT, as a bench client process or a page is) running
+ * `micro-storm-client.ts`, bundled as the bench bundles its clients (runes compiled for the
+ * browser). Its clients get, through a fake socket, the frames the room would send them, encoded by
+ * the room's own code: each joiner the `session:list` of everyone before it and itself (in parts of
+ * at most 8 KB), then the `session:connected` announcements of those who join after it, coalesced
+ * per wave of `--wave` joins; then `--events` broadcasts, one frame each. Prints the process CPU per
+ * client for the join (construct, connect, list, announcements) and per delivered event.
+ */
+import { build } from 'esbuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventMessage } from '../../calls/batch.js';
+import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
+import { pushFrame } from '../../rpc/frame.js';
+import { encodePayload } from '../../rpc/payload-encode.js';
+import { svelteRunes } from '../driver/build.js';
+
+const arg = (name: string, fallback: number) => {
+	const at = process.argv.indexOf(`--${name}`);
+	return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const clients = arg('clients', 500);
+const runs = arg('runs', 5);
+const events = arg('events', 200);
+const wave = arg('wave', 32);
+const perProcess = arg('perProcess', 50);
+
+const sessions = Array.from({ length: clients }, (_, i) => ({ ws_session_id: crypto.randomUUID(), meta: { user_id: 'bench' }, i }));
+const info = (s: (typeof sessions)[number]) => ({ ws_session_id: s.ws_session_id, meta: s.meta });
+
+/** `session:list` parts for the first `k + 1` sessions, as the room packs them (≤ 8 KB each). */
+function listFrames(k: number): string[] {
+	const frames: string[] = [];
+	let part: ReturnType<typeof info>[] = [];
+	const flush = (more: boolean) => frames.push(pushFrame([eventMessage('session:list', encodePayload(more ? { sessions: part, more } : { sessions: part }))]));
+	for (let i = 0; i <= k; i++) {
+		part.push(info(sessions[i]!));
+		if (JSON.stringify(part).length > MAX_PUSH_FRAME_BYTES - 200) {
+			flush(true);
+			part = [];
+		}
+	}
+	flush(false);
+	return frames;
+}
+
+/** The coalesced `session:connected` frames wave `w` sends to everyone already in. */
+function announcements(from: number, to: number): string {
+	const lines = [];
+	for (let i = from; i < to; i++) lines.push(eventMessage('session:connected', encodePayload({ ...info(sessions[i]!), num_connections: i + 1 })));
+	return pushFrame(lines);
+}
+
+const waves: { from: number; to: number; announce: string }[] = [];
+for (let from = 0; from < clients; from += wave) {
+	const to = Math.min(clients, from + wave);
+	waves.push({ from, to, announce: announcements(from, to) });
+}
+const pad = 'x'.repeat(64);
+const event = (seq: number) => pushFrame([eventMessage('bench:shout', encodePayload({ seq, t: 1234.5, pad }))]);
+const script = {
+	lists: sessions.map((_, k) => listFrames(k)),
+	waves,
+	events: Array.from({ length: events }, (_, seq) => event(seq)),
+};
+
+const dir = join(import.meta.dir, '..', '.build');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, 'micro-storm-frames.json'), JSON.stringify(script));
+const outfile = join(dir, 'micro-storm-client.js');
+await build({
+	entryPoints: [join(import.meta.dir, 'micro-storm-client.ts')],
+	outfile,
+	bundle: true,
+	format: 'esm',
+	platform: 'node',
+	target: 'esnext',
+	conditions: ['svelte', 'browser', 'production', 'import'],
+	plugins: [svelteRunes],
+	logLevel: 'error',
+});
+
+console.log(
+	`\n${clients} WebsocketClients in a room, ${perProcess} of them in this process, joins in waves of ${wave}, ${events} events; CPU µs per client (join) and per delivery\n`,
+);
+console.log('| run | join: CPU per client | of which construct + connect | per delivery |\n|---:|---:|---:|---:|');
+const joins: number[] = [];
+const deliveries: number[] = [];
+for (let run = 1; run <= runs; run++) {
+	const child = Bun.spawnSync([process.execPath, outfile, join(dir, 'micro-storm-frames.json'), String(Math.max(1, Math.round(clients / perProcess)))], {
+		stderr: 'inherit',
+	});
+	const result = JSON.parse(child.stdout.toString().trim().split('\n').pop()!) as { join: number; construct: number; delivery: number };
+	joins.push(result.join);
+	deliveries.push(result.delivery);
+	console.log(`| ${run} | ${result.join.toFixed(0)} | ${result.construct.toFixed(0)} | ${result.delivery.toFixed(2)} |`);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`| median | ${median(joins).toFixed(0)} | | ${median(deliveries).toFixed(2)} |`);
