@@ -66,6 +66,18 @@ export function cpuTicksNanos(pid: number): number {
 	return (Number(stat[13]) + Number(stat[14])) * 1e7;
 }
 
+/**
+ * Resident memory in bytes, split as the kernel counts it: `anon` is memory the process allocated
+ * (heaps, buffers, sockets' state); `file` is pages of mapped files (the binary's code as it is first
+ * run, a Durable Object's SQLite files), which do not grow with the sockets a room holds and which
+ * the kernel may drop and read again.
+ */
+export function rssParts(pid: number): { anon: number; file: number } {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+	return { anon: kib('RssAnon'), file: kib('RssFile') + kib('RssShmem') };
+}
+
 /** Resident set size in bytes. */
 export function rssBytes(pid: number): number {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');

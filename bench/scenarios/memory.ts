@@ -15,7 +15,10 @@
  * Per connection = (after − baseline) ÷ sockets in the room. RSS holds everything workerd keeps per
  * socket (kernel buffers are not in RSS): the socket, its HTTP and WebSocket state, compression
  * contexts when permessage-deflate was negotiated, buffers, and the room's JS objects (the heap
- * figure shows those alone).
+ * figure shows those alone). It also holds file-backed pages the run touched for the first time:
+ * workerd's own code for paths only one implementation takes (storage, alarms, attachments) and a
+ * room's SQLite files. Those stop growing after the first hundreds of sockets, so they are reported
+ * apart, in all (RssFile), with the anonymous memory per connection (RssAnon) next to the total.
  */
 import { Cdp } from '../driver/cdp.js';
 import { now } from '../shared/clock.js';
@@ -24,19 +27,19 @@ import { Crowd } from '../driver/crowd.js';
 import type { Impl } from '../shared/impl.js';
 import { ensureFileLimit } from '../driver/limits.js';
 import { pin } from '../driver/pin.js';
-import { rssBytes } from '../driver/proc.js';
+import { rssBytes, rssParts } from '../driver/proc.js';
 import { waitQuiet } from '../driver/quiet.js';
 import { ClientProcess } from '../driver/child.js';
 import { startBenchServer, type BenchServer } from '../driver/workerd.js';
 import type { SendResult } from '../shared/wire.js';
 
 /** Forces full GCs, then reads RSS and the V8 heap in use. */
-async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; heap: number }> {
+async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; anon: number; file: number; heap: number }> {
 	await waitQuiet(server.pid, { maxMs: 10_000 });
 	for (let i = 0; i < 2; i++) await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 120_000);
 	await Bun.sleep(300);
 	const { usedSize } = await cdp.send<{ usedSize: number }>('Runtime.getHeapUsage');
-	return { rss: rssBytes(server.pid), heap: usedSize };
+	return { rss: rssBytes(server.pid), ...rssParts(server.pid), heap: usedSize };
 }
 
 async function oneRun(bench: Bench, impl: Impl) {
@@ -91,6 +94,8 @@ async function oneRun(bench: Bench, impl: Impl) {
 		const sockets = n + 1;
 		return {
 			rssPerSocket: (after.rss - before.rss) / sockets,
+			anonPerSocket: (after.anon - before.anon) / sockets,
+			fileGrowth: after.file - before.file,
 			heapPerSocket: (after.heap - before.heap) / sockets,
 			before,
 			after,
@@ -117,10 +122,12 @@ export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 			faults += r.faults;
 			rows.add(impl, 'workerd RSS per connection', 'KiB', r.rssPerSocket / 1024);
 			rows.add(impl, 'V8 heap per connection', 'KiB', r.heapPerSocket / 1024);
+			rows.add(impl, '… of the RSS: anonymous memory per connection (RssAnon)', 'KiB', r.anonPerSocket / 1024);
+			rows.add(impl, '… of the RSS: file-backed pages the run added, all sockets together (RssFile)', 'MB', r.fileGrowth / 1e6);
 			rows.add(impl, 'lost broadcast or socket', 'count', r.faults, 'max');
 			raw.push({ scenario, run, impl, ...r });
 			bench.log(
-				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB, V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`,
+				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB (anonymous ${(r.anonPerSocket / 1024).toFixed(1)} KiB; file-backed pages +${(r.fileGrowth / 1e6).toFixed(1)} MB in all), V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`,
 			);
 		}
 	}
