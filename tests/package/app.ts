@@ -55,9 +55,21 @@ export interface PreparedApp {
 	bin(name: string): string;
 }
 
-/** Runs a command with a bounded time; throws with its output unless it exits 0. */
+/**
+ * Runs a command with a bounded time; throws with its output unless it exits 0. A process that
+ * aborts (SIGABRT: Node 20 has been seen failing its own `req_wrap_async` assertion in `fs.access`
+ * as `vite build` exits, after the build was done) is run once more, and says so; any other failure,
+ * or a second abort, throws.
+ */
 export function run(command: string, args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}): string {
-	const result = spawnSync(command, args, {
+	const result = runOnce(command, args, cwd, timeoutMs, env);
+	if (result.signal !== 'SIGABRT') return checked(result, command, args, cwd);
+	console.error(`${command} ${args.join(' ')} aborted (SIGABRT); running it once more. Its output:\n${result.stdout}\n${result.stderr}`);
+	return checked(runOnce(command, args, cwd, timeoutMs, env), command, args, cwd);
+}
+
+function runOnce(command: string, args: string[], cwd: string, timeoutMs: number, env: Record<string, string>) {
+	return spawnSync(command, args, {
 		cwd,
 		encoding: 'utf8',
 		timeout: timeoutMs,
@@ -73,6 +85,9 @@ export function run(command: string, args: string[], cwd: string, timeoutMs: num
 			...env,
 		},
 	});
+}
+
+function checked(result: ReturnType<typeof runOnce>, command: string, args: string[], cwd: string): string {
 	if (result.status !== 0) {
 		const why = result.error ? String(result.error) : `exit ${result.status ?? result.signal}`;
 		throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed: ${why}\n${result.stdout}\n${result.stderr}`);
