@@ -152,6 +152,24 @@ describe('tabs of one browser, one socket per room', () => {
 	const portLog = (page: Page) => page.evaluate(() => window.portLog ?? []);
 	/** An observer outside the browser: a direct socket into `room` as bob. */
 	const observe = (room: string) => Probe.join(server!, room, { user_id: 'bob' });
+
+	/**
+	 * A fresh room watched by bob, and two tabs of one fresh browser in it: `host` opens first, so it
+	 * starts the SharedWorker, and Chromium runs the worker in that tab's process.
+	 */
+	async function twoTabsOfOneBrowser() {
+		const room = freshRoom();
+		const bob = await observe(room);
+		const browser = await freshBrowser();
+		const host = await openTab(room, { in: browser });
+		const second = await openTab(room, { in: browser });
+		const closeAll = async () => {
+			await host.close();
+			await second.close();
+			await bob.close();
+		};
+		return { room, bob, browser, host, second, closeAll };
+	}
 	const annSessions = async (room: string) =>
 		(await server!.rpc<Array<{ ws_session_id: string; meta: TestMeta }>>(room, 'getSessions')).filter((s) => s.meta.user_id === 'ann');
 
@@ -265,13 +283,8 @@ describe('tabs of one browser, one socket per room', () => {
 	});
 
 	scenario('a tab killed without pagehide is released by the heartbeat', async () => {
-		const room = freshRoom();
-		const bob = await observe(room);
-		// The first tab starts the worker, and Chromium runs the worker in that tab's process: it
-		// stays alive (out of the room) so that the crash below takes only the second tab.
-		const browser = await freshBrowser();
-		const host = await openTab(room, { in: browser });
-		const doomed = await openTab(room, { in: browser });
+		// The worker's tab stays alive (out of the room), so the crash below takes only the second tab.
+		const { room, bob, browser, host, second: doomed, closeAll } = await twoTabsOfOneBrowser();
 		await host.evaluate(() => window.app.disconnect());
 		expect(await annSessions(room)).toHaveLength(1);
 
@@ -284,17 +297,11 @@ describe('tabs of one browser, one socket per room', () => {
 		expect(releasedAfter).toBeLessThanOrEqual(RELEASE_BOUND_MS + 500);
 		// The worker itself lived on (it was the heartbeat, not the worker's end, that closed the socket).
 		expect(await sharedWorkers(browser)).toHaveLength(1);
-		await host.close();
-		await doomed.close();
-		await bob.close();
+		await closeAll();
 	});
 
 	scenario('the tab hosting the worker crashes: the other tabs start a new worker and carry on', async () => {
-		const room = freshRoom();
-		const bob = await observe(room);
-		const browser = await freshBrowser();
-		const host = await openTab(room, { in: browser });
-		const other = await openTab(room, { in: browser });
+		const { room, bob, browser, host, second: other, closeAll } = await twoTabsOfOneBrowser();
 		await bob.next('session:connected');
 
 		await crash(browser, host);
@@ -306,9 +313,7 @@ describe('tabs of one browser, one socket per room', () => {
 		await other.waitForFunction(() => window.app.texts().includes('after the crash'));
 		expect(await texts(other)).toEqual(['after the crash']);
 		expect(await annSessions(room)).toHaveLength(1);
-		await host.close();
-		await other.close();
-		await bob.close();
+		await closeAll();
 	});
 
 	scenario("the browser going offline reaches the worker's socket: every tab leaves 'connected' at once and comes back online", async () => {
