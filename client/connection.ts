@@ -252,29 +252,24 @@ export class RoomConnection<Remote = unknown> {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
 		if (typeof data !== 'string') return;
-		if (this.#inbox.idle && data.startsWith(EVENT_FRAME) && this.#eventNow(data)) return;
+		const event = plainEventArgs(data);
+		if (event) return this.#inbox.take(() => this.#event(event));
 		const frame = parseFrame(data);
 		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
 		this.#inbox.take(() => this.#handle(frame));
 	}
 
 	/**
-	 * A frame of one plain event (nearly every frame a client reads), delivered as the generic path
-	 * (`#handle`, `deliverOneWay`) delivers it, without its steps: no frame object, no list of calls.
-	 * Returns false, having done nothing, for any other frame.
+	 * Delivers a frame of one plain event as the generic path (`#handle`, `deliverOneWay`) delivers
+	 * it, without its steps: no frame object, no list of calls. Returns what is still to be delivered.
 	 */
-	#eventNow(raw: string): boolean {
-		if (raw.indexOf('\n', EVENT_FRAME_BODY) >= 0) return false;
-		const call = SHORTCUT ? readPlainCall(raw.slice(EVENT_FRAME_BODY)) : undefined;
-		if (call?.method !== 'event') return false;
+	#event(args: unknown[]): Promise<void> | undefined {
 		try {
-			(this.#endpoint.event as (...args: unknown[]) => void)(...call.args);
+			(this.#endpoint.event as (...args: unknown[]) => void)(...args);
 		} catch {
 			// Ignored, as `deliverOneWay` ignores a one-way call's failure.
 		}
-		const held = this.#endpoint.takeHeld();
-		if (held) this.#inbox.holdFor(held);
-		return true;
+		return this.#endpoint.takeHeld();
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
@@ -298,6 +293,16 @@ export class RoomConnection<Remote = unknown> {
 /** How a frame of one call to the client's `event` starts (`pushFrame`), and where its line starts. */
 const EVENT_FRAME = 'e\n["push",["pipeline",0,["event"],';
 const EVENT_FRAME_BODY = 2;
+
+/**
+ * The arguments of a frame that is one plain call to the client's `event` (nearly every frame a
+ * client reads), or undefined for any other frame.
+ */
+function plainEventArgs(raw: string): unknown[] | undefined {
+	if (!SHORTCUT || !raw.startsWith(EVENT_FRAME) || raw.indexOf('\n', EVENT_FRAME_BODY) >= 0) return undefined;
+	const call = readPlainCall(raw.slice(EVENT_FRAME_BODY));
+	return call?.method === 'event' ? call.args : undefined;
+}
 
 function couldNotHandle(error: unknown): void {
 	console.error('@delightstack/websocket: could not handle a frame', error);

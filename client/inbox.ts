@@ -13,16 +13,6 @@ export class Inbox {
 		this.#onError = onError;
 	}
 
-	/** Whether nothing is held: a message handled now is handled in order. */
-	get idle(): boolean {
-		return this.#held === undefined;
-	}
-
-	/** What a message handled now (while {@link idle}) left to finish later: the messages after it wait for it. */
-	holdFor(later: Promise<void>): void {
-		this.#hold(this.#held ? this.#held.then(() => later) : later);
-	}
-
 	/** Handles a message now, or after those held; `handle` returns a promise when it finishes later. */
 	take(handle: () => Promise<void> | undefined): void {
 		if (this.#held) return this.#hold(this.#held.then(handle));

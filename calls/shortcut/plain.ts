@@ -144,19 +144,14 @@ function isPlainName(name: string): boolean {
 export function plainMethod(main: object, method: string): ((...args: unknown[]) => unknown) | undefined {
 	if (Object.hasOwn(main, method)) return undefined;
 	// The walk's answer is the prototype chain's, remembered per prototype: classes are not changed
-	// once defined, and every event on a client asks its listener the same question (so the last
-	// answer is kept at hand too).
+	// once defined, and every event on a client asks its listener the same question.
 	const proto: object = Object.getPrototypeOf(main);
-	if (proto === last.proto && method === last.method) return last.found;
 	let known = METHODS.get(proto);
 	if (!known) METHODS.set(proto, (known = new Map()));
 	let found = known.get(method);
 	if (found === undefined) known.set(method, (found = (!(method in Object.prototype) && methodOnChain(proto, method)) || null));
-	last = { proto, method, found: found ?? undefined };
-	return last.found;
+	return found ?? undefined;
 }
-
-let last: { proto: object | null; method: string; found: ((...args: unknown[]) => unknown) | undefined } = { proto: null, method: '', found: undefined };
 
 const METHODS = new WeakMap<object, Map<string, ((...args: unknown[]) => unknown) | null>>();
 
