@@ -135,18 +135,19 @@ export class WebsocketServer<
 	 * (see {@link #readAhead}), so the first call costs the same in any room.
 	 */
 	get #sessions(): SessionStore<Meta> {
-		if (!this.#restored) this.#restoreRoom();
+		this.#restoreRoom();
 		return this.#store;
 	}
 
 	/** Window presence's members, built from the whole room (read first after a wake-up, like {@link #sessions}). */
 	get #members(): Members<Meta> | undefined {
-		if (!this.#restored) this.#restoreRoom();
+		this.#restoreRoom();
 		return this.#membersStore;
 	}
 
-	/** Reads every socket the room does not hold yet: once per instance. */
+	/** Reads every socket the room does not hold yet: once per instance, a no-op after that. */
 	#restoreRoom(): void {
+		if (this.#restored) return;
 		this.#restored = true;
 		clearTimeout(this.#restoreTimer);
 		const { added, corrupt } = this.#store.restore(this.ctx.getWebSockets());
@@ -176,7 +177,7 @@ export class WebsocketServer<
 		const others = tag === undefined ? undefined : this.#store.restore(this.ctx.getWebSockets(tag));
 		for (const state of [own, ...(others?.added ?? [])]) state.limits = this.#gate().joined(state.session, state.limits);
 		if (others?.corrupt.length) return this.#sessions.get(ws);
-		this.#restoreTimer ??= setTimeout(() => this.#restored || this.#restoreRoom(), 0);
+		this.#restoreTimer ??= setTimeout(() => this.#restoreRoom(), 0);
 		return own;
 	}
 
@@ -437,7 +438,7 @@ export class WebsocketServer<
 	 */
 	#arrival(): number {
 		// After a wake-up the last arrival is known once the room is read.
-		if (!this.#restored) this.#restoreRoom();
+		this.#restoreRoom();
 		return (this.#lastArrival = Math.max(Date.now(), this.#lastArrival + 1));
 	}
 

@@ -5,7 +5,7 @@
  */
 import type { Session } from '../rpc/types.js';
 import type { Backlog } from './backlog.js';
-import { isUserBuckets, type UserBuckets } from './user-limits.js';
+import { isUserBuckets, userKey, type UserBuckets } from './user-limits.js';
 
 /** The platform refuses attachments larger than this. */
 export const MAX_ATTACHMENT_BYTES = 16 * 1024;
@@ -57,14 +57,13 @@ export function tagsFor(session: Session<unknown>): string[] {
 }
 
 /**
- * The tag of every socket that shares `session`'s rate-limit buckets (its user's, see `userKey`):
- * undefined when the session is a user of its own (no string `user_id`), null when its user's id is
- * too long to be a tag.
+ * The tag of every socket that shares `session`'s rate-limit buckets: its `userKey`, which is the
+ * user's tag. Undefined when the session is a user of its own, null when the tag would be too long.
  */
 export function userTagOf(session: Session<unknown>): string | null | undefined {
-	const userId = (session.meta as { user_id?: unknown } | null)?.user_id;
-	if (typeof userId !== 'string' || userId === '') return undefined;
-	return USER_TAG.length + userId.length <= MAX_TAG_LENGTH ? USER_TAG + userId : null;
+	const key = userKey(session);
+	if (!key.startsWith(USER_TAG)) return undefined;
+	return key.length <= MAX_TAG_LENGTH ? key : null;
 }
 
 export const sessionTag = (id: string) => SESSION_TAG + id;

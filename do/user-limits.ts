@@ -35,7 +35,11 @@ const BUCKETS: readonly BucketName[] = ['calls', 'events', 'frames', 'connects']
 /** Storage key prefix of a departed user's buckets. */
 export const STORED_PREFIX = 'ws:limits:';
 
-/** Whose buckets a session spends from. */
+/**
+ * Whose buckets a session spends from: `u:<user_id>`, or `s:<ws_session_id>` for a session without
+ * one. A user's key is also the tag on the user's sockets (`sessions.ts`), which is how a woken room
+ * finds every socket sharing a caller's buckets.
+ */
 export function userKey(session: Session<unknown>): string {
 	const id = (session.meta as { user_id?: unknown } | null)?.user_id;
 	return typeof id === 'string' && id !== '' ? `u:${id}` : `s:${session.ws_session_id}`;
