@@ -67,22 +67,15 @@ export function cpuTicksNanos(pid: number): number {
 }
 
 /**
- * Resident memory in bytes, split as the kernel counts it: `anon` is memory the process allocated
- * (heaps, buffers, sockets' state); `file` is pages of mapped files (the binary's code as it is first
- * run, a Durable Object's SQLite files), which do not grow with the sockets a room holds and which
- * the kernel may drop and read again.
+ * Resident memory in bytes (`total`, VmRSS), and its parts as the kernel counts them: `anon` is
+ * memory the process allocated (heaps, buffers, sockets' state); `file` is pages of mapped files
+ * (the binary's code as it is first run, a Durable Object's SQLite files), which do not grow with
+ * the sockets a room holds and which the kernel may drop and read again.
  */
-export function rssParts(pid: number): { anon: number; file: number } {
+export function rss(pid: number): { total: number; anon: number; file: number } {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
 	const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
-	return { anon: kib('RssAnon'), file: kib('RssFile') + kib('RssShmem') };
-}
-
-/** Resident set size in bytes. */
-export function rssBytes(pid: number): number {
-	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-	return kb ? Number(kb) * 1024 : NaN;
+	return { total: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile') + kib('RssShmem') };
 }
 
 /**

@@ -27,7 +27,7 @@ import { Crowd } from '../driver/crowd.js';
 import type { Impl } from '../shared/impl.js';
 import { ensureFileLimit } from '../driver/limits.js';
 import { pin } from '../driver/pin.js';
-import { rssBytes, rssParts } from '../driver/proc.js';
+import { rss } from '../driver/proc.js';
 import { waitQuiet } from '../driver/quiet.js';
 import { ClientProcess } from '../driver/child.js';
 import { startBenchServer, type BenchServer } from '../driver/workerd.js';
@@ -39,7 +39,8 @@ async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; ano
 	for (let i = 0; i < 2; i++) await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 120_000);
 	await Bun.sleep(300);
 	const { usedSize } = await cdp.send<{ usedSize: number }>('Runtime.getHeapUsage');
-	return { rss: rssBytes(server.pid), ...rssParts(server.pid), heap: usedSize };
+	const { total, anon, file } = rss(server.pid);
+	return { rss: total, anon, file, heap: usedSize };
 }
 
 async function oneRun(bench: Bench, impl: Impl) {

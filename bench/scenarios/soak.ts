@@ -18,7 +18,7 @@ import { RowCollector, type Bench, type ScenarioResult } from '../context.js';
 import { Crowd } from '../driver/crowd.js';
 import { hasPresence, type Impl } from '../shared/impl.js';
 import { ensureFileLimit } from '../driver/limits.js';
-import { cpuNanos, rssBytes } from '../driver/proc.js';
+import { cpuNanos, rss as rssOf } from '../driver/proc.js';
 import { waitQuiet } from '../driver/quiet.js';
 import { summarize } from '../shared/stats.js';
 import type { SendResult } from '../shared/wire.js';
@@ -70,7 +70,7 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 			);
 			await sender.wait('ready', 120_000);
 			await waitQuiet(server.pid, { maxMs: 60_000 });
-			const rssBefore = rssBytes(server.pid);
+			const rssBefore = rssOf(server.pid).total;
 			const cpu = cpuNanos(server.pid);
 			const startedAt = now();
 			bench.log(
@@ -85,7 +85,7 @@ export async function soakScenario(bench: Bench): Promise<ScenarioResult> {
 			const result = await crowd.stop(60_000);
 			const serverNs = cpuNanos(server.pid) - cpu;
 			const elapsedMs = now() - startedAt;
-			const rss = rssBytes(server.pid);
+			const rss = rssOf(server.pid).total;
 			const latency = summarize(result.latencies);
 			const calls = summarize(result.callLatencies);
 			const lost = {
