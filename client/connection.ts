@@ -10,7 +10,7 @@ import { SHORTCUT } from '../calls/shortcut/switch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
 import type { EncodedPayload } from '../rpc/payload-json.js';
-import { EVENT_METHOD, type ClientApi, type SessionListPart } from '../rpc/protocol.js';
+import { EVENT_METHOD, type ClientApi, type SessionChanges, type SessionListPart } from '../rpc/protocol.js';
 import { Inbox } from './inbox.js';
 import { decodeNow, encodePayload, payloadChunk, needsDecoder } from './payload-codec.js';
 import { SessionListParts } from './roster.js';
@@ -98,6 +98,13 @@ class ClientEndpoint implements ClientApi {
 		if (name === 'session:list') {
 			data = this.#listParts.add(data as SessionListPart<unknown>);
 			if (data === undefined) return;
+		}
+		// Coalesced joins and leaves: the handlers hear each as its own event, in order.
+		if (name === 'session:changes') {
+			for (const change of (data as SessionChanges<unknown>).changes)
+				if ('connected' in change) this.#onEvent('session:connected', change.connected);
+				else this.#onEvent('session:disconnected', change.disconnected);
+			return;
 		}
 		this.#onEvent(name, data);
 	}

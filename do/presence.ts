@@ -1,15 +1,22 @@
 import { pushFrame } from '../rpc/frame.js';
+import type { SessionChange } from '../rpc/protocol.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
+import { ListMessage } from './list-message.js';
 
 /**
  * Presence announcements, coalesced. When many sockets join or leave close together (a deploy, a
  * reconnect storm), announcing each change to everyone as its own frame costs N² frames. Instead the
- * room queues each `session:connected` / `session:disconnected` call and sends the queue as one frame
- * a short moment later — or at once, before any other event, so nothing ever overtakes presence.
+ * room queues each change and sends the queue as one frame a short moment later — or at once,
+ * before any other event, so nothing ever overtakes presence.
+ *
+ * Full presence's joins and leaves that go out together are one `session:changes` event (see
+ * `SessionChanges`), not one `session:connected` / `session:disconnected` call each: a frame of 60
+ * changes is then one message for the client to read and dispatch, where 60 calls cost it 60. Each
+ * change is encoded once ({@link ListMessage}); a frame pastes them together.
  *
  * A socket that joined while the queue was filling already got a `session:list` that includes the
  * changes before it, so it gets only the changes queued after its list, less its own join: every
- * socket hears of every change exactly once. Each distinct frame is serialized once.
+ * socket hears of every change exactly once. Each distinct frame is built once.
  *
  * A storm can queue hundreds of changes within one delay; they go out in order, in as many frames of
  * at most `maxFrameBytes` as they need (see {@link MAX_PUSH_FRAME_BYTES} for why frames stay small).
@@ -19,10 +26,8 @@ import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
  * this delay. A storm of N joins then costs each member one small frame per delay, not N messages.
  */
 export class PresenceQueue {
-	/** Encoded capnweb `push` messages, in order. */
-	#pending: string[] = [];
-	/** Which of `#pending` only carry counts that any later message carries too. */
-	#countOnly: boolean[] = [];
+	/** What is queued, in order. */
+	#pending: Pending[] = [];
 	/** Socket → what of `#pending` it must hear: from where (it was listed mid-queue), and which
 	 * one to skip (its own join). */
 	#joiners = new Map<WebSocket, { from: number; self: number }>();
@@ -47,14 +52,28 @@ export class PresenceQueue {
 	}
 
 	/**
-	 * Queues a change; `joiner` is the socket it announces joining (it does not hear of itself).
-	 * `countOnly`: the message says nothing a later one will not say again (see the class comment).
+	 * Queues a join or leave of full presence; `joiner` is the socket whose join it is (it does not
+	 * hear of itself). Goes out inside a `session:changes` with the changes next to it.
+	 */
+	change(change: SessionChange<unknown>, joiner?: WebSocket): void {
+		const item = CHANGES.item(change);
+		// An item that cannot be pasted (superjson annotations) goes as a `session:changes` of its own.
+		const text = item.plain ? item.text : CHANGES.encode([change]);
+		this.#queue({ text, bytes: item.plain ? item.bytes : utf8Length(text), change: item.plain, countOnly: false }, joiner);
+	}
+
+	/**
+	 * Queues a message (window presence's `session:update`), sent as it is; `joiner` as for
+	 * {@link change}. `countOnly`: it says nothing a later one will not say again (see the class comment).
 	 */
 	add(message: string, joiner?: WebSocket, countOnly = false): void {
+		this.#queue({ text: message, bytes: utf8Length(message), change: false, countOnly }, joiner);
+	}
+
+	#queue(pending: Pending, joiner: WebSocket | undefined): void {
 		const entry = joiner && this.#joiners.get(joiner);
 		if (entry) entry.self = this.#pending.length;
-		this.#pending.push(message);
-		this.#countOnly.push(countOnly);
+		this.#pending.push(pending);
 		if (this.delayMs <= 0) return this.onDue();
 		this.#timer ??= setTimeout(() => {
 			this.#timer = undefined;
@@ -70,18 +89,15 @@ export class PresenceQueue {
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
 		const pending = this.#pending;
-		const countOnly = this.#countOnly;
 		const joiners = this.#joiners;
 		this.#pending = [];
-		this.#countOnly = [];
 		this.#joiners = new Map();
-		const sizes = pending.map(utf8Length);
 		// Everyone but this delay's joiners hears the whole queue: those frames are built once.
 		let whole: string[] | undefined;
 		const dead: WebSocket[] = [];
 		for (const ws of sockets) {
 			const joiner = joiners.get(ws);
-			const frames = joiner ? this.#pack(pending, sizes, countOnly, joiner.from, joiner.self) : (whole ??= this.#pack(pending, sizes, countOnly, 0, -1));
+			const frames = joiner ? this.#pack(pending, joiner.from, joiner.self) : (whole ??= this.#pack(pending, 0, -1));
 			for (const frame of frames) {
 				if (send(ws, frame)) continue;
 				dead.push(ws);
@@ -92,19 +108,54 @@ export class PresenceQueue {
 	}
 
 	/**
-	 * Groups the messages from `from` on, less `self` and less count-only ones said again later, in
-	 * order, into push frames of at most `maxFrameBytes`.
+	 * Groups what is queued from `from` on, less `self` and less count-only messages said again
+	 * later, in order, into push frames of at most `maxFrameBytes`; changes next to each other in a
+	 * frame become one `session:changes`.
 	 */
-	#pack(messages: readonly string[], sizes: readonly number[], countOnly: readonly boolean[], from: number, self: number): string[] {
-		// A push frame is `e\n` followed by its messages, one `\n` between each two.
-		return packBySize(unheard(messages.length, countOnly, from, self), (i) => sizes[i]!, 1, this.maxFrameBytes).map((run) =>
-			pushFrame(run.map((i) => messages[i]!)),
-		);
+	#pack(pending: readonly Pending[], from: number, self: number): string[] {
+		// A push frame is `e\n` followed by its messages, one `\n` between each two. Sizes are an upper
+		// bound: every message may split the changes around it into two `session:changes`.
+		const size = (p: Pending) => (p.change ? p.bytes : p.bytes + CHANGES.overhead);
+		const runs = packBySize(unheard(pending, from, self), size, FRAME_OVERHEAD, this.maxFrameBytes);
+		return runs.map((run) => {
+			const messages: string[] = [];
+			let changes: Pending[] = [];
+			for (const p of run) {
+				if (p.change) {
+					changes.push(p);
+					continue;
+				}
+				if (changes.length > 0) messages.push(CHANGES.join(changes));
+				changes = [];
+				messages.push(p.text);
+			}
+			if (changes.length > 0) messages.push(CHANGES.join(changes));
+			return pushFrame(messages);
+		});
 	}
 }
 
-/** The indices `from`…`length - 1`, less `self`, less count-only ones before the last of those. */
-function* unheard(length: number, countOnly: readonly boolean[], from: number, self: number): Generator<number> {
+/** What the queue holds of one change. */
+interface Pending {
+	/** A change as it appears inside `session:changes` (`change`), or a whole message. */
+	text: string;
+	/** UTF-8 bytes of `text`. */
+	bytes: number;
+	/** A join or leave to paste into a `session:changes`; false: a message sent as it is. */
+	change: boolean;
+	/** Says nothing a later message will not say again (window presence's counts). */
+	countOnly: boolean;
+}
+
+/** `session:changes`, the event that carries coalesced joins and leaves. */
+const CHANGES = new ListMessage<SessionChange<unknown>>('session:changes', (changes) => ({ changes }));
+
+/** A frame's `e\n`, and the ends of one `session:changes` in it. */
+const FRAME_OVERHEAD = utf8Length(pushFrame([''])) + CHANGES.overhead;
+
+/** What is queued from `from` on, less `self`, less count-only messages before the last of those. */
+function* unheard(pending: readonly Pending[], from: number, self: number): Generator<Pending> {
+	const length = pending.length;
 	const last = self === length - 1 ? length - 2 : length - 1;
-	for (let i = from; i < length; i++) if (i !== self && !(countOnly[i] && i < last)) yield i;
+	for (let i = from; i < length; i++) if (i !== self && !(pending[i]!.countOnly && i < last)) yield pending[i]!;
 }

@@ -19,45 +19,25 @@ import { encodePayload } from '../rpc/payload.js';
 import type { SessionListPart } from '../rpc/protocol.js';
 import type { PresenceWindow, Session, SessionInfo } from '../rpc/types.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
+import { ListMessage, type ListItem } from './list-message.js';
 import type { SessionState } from './sessions.js';
 
-/** One session's share of a list: its encoded entry, and whether it may be joined to others. */
-interface Entry {
+/** `session:list` as a whole list, and as a part followed by more (`more: true`). Items read the same in both. */
+const LIST = new ListMessage<SessionInfo<unknown>>('session:list', (sessions) => ({ sessions }));
+const MORE = new ListMessage<SessionInfo<unknown>>('session:list', (sessions) => ({ sessions, more: true }));
+
+/** One session's share of a list. */
+interface Entry extends ListItem {
 	info: SessionInfo<unknown>;
-	/** capnweb's encoding of the entry's superjson `json`, exactly as it appears inside a list. */
-	text: string;
-	/** UTF-8 bytes of `text`, plus the annotations it needs when not `plain`. */
-	bytes: number;
-	/**
-	 * superjson needed no annotations for it. Annotations are keyed by paths that hold the entry's
-	 * index in the list (`sessions.7.meta.at`), so an annotated entry cannot be pasted into another
-	 * list as it is; a part holding one is encoded whole instead (see {@link Roster.frames}). Meta
-	 * comes from the handle as JSON, where only `-0` and numbers too large for a double need
-	 * annotations, so this is the rare path.
-	 */
-	plain: boolean;
 }
 
-/** `["push",["pipeline",0,["event"],["session:list",{"json":{"sessions":[[` — derived, not typed out. */
-const { head: HEAD, tail: TAIL } = frameEnds({ sessions: [] });
-/** The same end for a part that is not the last: `]],"more":true}}]]]`. */
-const { tail: MORE_TAIL } = frameEnds({ sessions: [], more: true });
-
-/** Splits the encoder's own line for an empty list around its `[[]]`, so joined lists match it byte for byte. */
-function frameEnds(data: SessionListPart<unknown>): { head: string; tail: string } {
-	const line = listFrame(data);
-	const at = line.lastIndexOf('[[]]');
-	if (at < 0) throw new Error('Unexpected encoding of an empty session list');
-	return { head: line.slice(0, at + 2), tail: line.slice(at + 2) };
-}
-
-/** The reference: what the room sent before lists were joined from cached entries. */
+/** A frame of one `session:list` message, from the encoder. */
 function listFrame(data: SessionListPart<unknown>): string {
 	return pushFrame([eventMessage('session:list', encodePayload(data))]);
 }
 
 /** Bytes a part adds on top of its entries and their commas: the frame's fixed ends. */
-const PART_OVERHEAD = utf8Length(HEAD) + utf8Length(MORE_TAIL);
+const PART_OVERHEAD = utf8Length(pushFrame([''])) + MORE.overhead;
 
 /**
  * Builds `session:list` frames from encoded entries it caches per session. Entries are keyed by
@@ -137,13 +117,9 @@ export class Roster<Meta> {
 
 	/** One part's frame; more than one only when an annotated part had to be split to fit. */
 	#render(part: Entry[], more: boolean): string[] {
-		if (part.every((e) => e.plain)) {
-			let body = '';
-			for (let i = 0; i < part.length; i++) body += (i === 0 ? '' : ',') + part[i]!.text;
-			return [HEAD + body + (more ? MORE_TAIL : TAIL)];
-		}
-		const sessions = part.map((e) => e.info);
-		const frame = listFrame(more ? { sessions, more: true } : { sessions });
+		const message = more ? MORE : LIST;
+		if (part.every((e) => e.plain)) return [pushFrame([message.join(part)])];
+		const frame = pushFrame([message.encode(part.map((e) => e.info))]);
 		// Annotation paths grow with the index, so the estimate can fall short: halve until it fits.
 		if (part.length === 1 || utf8Length(frame) <= this.maxFrameBytes) return [frame];
 		const half = Math.ceil(part.length / 2);
@@ -153,7 +129,8 @@ export class Roster<Meta> {
 	#entry(session: Session<Meta>): Entry {
 		let entry = this.#entries.get(session);
 		if (!entry) {
-			entry = encodeEntry({ ws_session_id: session.ws_session_id, meta: session.meta });
+			const info = { ws_session_id: session.ws_session_id, meta: session.meta };
+			entry = { info, ...LIST.item(info) };
 			this.#entries.set(session, entry);
 		}
 		return entry;
@@ -166,17 +143,4 @@ interface CachedPart<Meta> {
 	frame: string;
 	/** What packing counted for it: the frame's ends, and each entry with its separator. */
 	bytes: number;
-}
-
-/**
- * Encodes one entry as a one-entry list and cuts it out of the frame: the encoder itself decides
- * every byte (array escapes, string escapes, key order), at the same depth as in any list.
- */
-function encodeEntry(info: SessionInfo<unknown>): Entry {
-	const payload = encodePayload({ sessions: [info] });
-	const frame = pushFrame([eventMessage('session:list', payload)]);
-	const plain = payload.meta === undefined && frame.startsWith(HEAD) && frame.endsWith(TAIL);
-	const text = plain ? frame.slice(HEAD.length, -TAIL.length) : '';
-	// Unjoinable entries are sized by their whole frame: an estimate that includes their annotations.
-	return { info, text, bytes: plain ? utf8Length(text) : utf8Length(frame) - PART_OVERHEAD, plain };
 }

@@ -352,7 +352,7 @@ export class WebsocketServer<
 				const members = this.#members;
 				if (!members) return;
 				for (const { update, countOnly } of message.changes) {
-					this.#announce('session:update', { ...(update as PresenceUpdate<Meta>), ...this.#counts(members) }, undefined, countOnly);
+					this.#announceWindow({ ...(update as PresenceUpdate<Meta>), ...this.#counts(members) }, undefined, countOnly);
 				}
 			}
 		}
@@ -831,7 +831,7 @@ export class WebsocketServer<
 	/** A socket was set up (`onConnect` is done): everyone else hears of it, `ws` itself does not. */
 	#announceJoined(session: Session<Meta>, ws: WebSocket): void {
 		const members = this.#members;
-		if (!members) return this.#announce('session:connected', { ...publicInfo(session), num_connections: this.#sessions.size }, ws);
+		if (!members) return this.#presenceQueue().change({ connected: { ...publicInfo(session), num_connections: this.#sessions.size } }, ws);
 		const update: PresenceUpdate<Meta> = this.#counts(members);
 		if (members.holds(session)) update.joined = publicInfo(session);
 		this.#announceUpdate(members, update, ws, update.joined === undefined);
@@ -844,7 +844,7 @@ export class WebsocketServer<
 	#announceLeft(info: SessionInfo<Meta>, announced: boolean): void {
 		const members = this.#members;
 		if (!members) {
-			if (announced) this.#announce('session:disconnected', { ...info, num_connections: this.#sessions.size });
+			if (announced) this.#presenceQueue().change({ disconnected: { ...info, num_connections: this.#sessions.size } });
 			return;
 		}
 		const departure = members.leave(info);
@@ -859,7 +859,7 @@ export class WebsocketServer<
 	/** Window presence: queues `update` here and, in a sharded room, relays it to the other shards. */
 	#announceUpdate(members: Members<Meta>, update: PresenceUpdate<Meta>, joiner: WebSocket | undefined, countOnly: boolean): void {
 		this.#shards()?.presence(update, { users: members.users, sessions: members.sessions }, countOnly);
-		this.#announce('session:update', update, joiner, countOnly);
+		this.#announceWindow(update, joiner, countOnly);
 	}
 
 	/** Window presence's counts: this room's, or in a sharded room the total over its shards. */
@@ -874,14 +874,9 @@ export class WebsocketServer<
 		return this.#shardsInstance ?? undefined;
 	}
 
-	/** Queues a presence change; `countOnly`: a window update with nothing but the counts (see `PresenceQueue`). */
-	#announce<E extends 'session:connected' | 'session:disconnected' | 'session:update'>(
-		event: E,
-		data: RoomEvents<Meta>[E],
-		joiner?: WebSocket,
-		countOnly = false,
-	): void {
-		this.#presenceQueue().add(eventMessage(event, encodePayload(data)), joiner, countOnly);
+	/** Queues a window presence change; `countOnly`: nothing but the counts (see `PresenceQueue`). */
+	#announceWindow(update: PresenceUpdate<Meta>, joiner: WebSocket | undefined, countOnly: boolean): void {
+		this.#presenceQueue().add(eventMessage('session:update', encodePayload(update)), joiner, countOnly);
 	}
 
 	#presenceQueue(): PresenceQueue {

@@ -48,6 +48,19 @@ export interface ClientApi {
  */
 export type SessionListPart<Meta = AuthSessionMeta> = RoomEvents<Meta>['session:list'] & { more?: true };
 
+/**
+ * The payload of one `session:changes` event on the wire: full presence's joins and leaves that the
+ * room coalesced into one frame (`presenceBatchMs`), in order. The client hands the app each one as
+ * the `session:connected` or `session:disconnected` it is, so apps never see `session:changes`.
+ */
+export interface SessionChanges<Meta = AuthSessionMeta> {
+	changes: SessionChange<Meta>[];
+}
+
+/** One join or leave in a {@link SessionChanges}. */
+export type SessionChange<Meta = AuthSessionMeta> =
+	{ connected: RoomEvents<Meta>['session:connected'] } | { disconnected: RoomEvents<Meta>['session:disconnected'] };
+
 /** Name of the header through which the handle hands `{room, meta}` to the room. */
 export const HANDOFF_HEADER = 'x-delightstack-ws-handoff';
 

@@ -189,6 +189,8 @@ class OurSocket extends CountingSocket implements BenchSocket {
 		const presence = () => this.onPresence?.();
 		this.#ws.on('session:list', presence);
 		this.#ws.on('session:connected', presence);
+		// Window presence: the counts change by update, not by announcement.
+		this.#ws.on('session:update', presence);
 		this.#ws.on('session:disconnected', () => {
 			this.leaves++;
 			presence();

@@ -8,7 +8,7 @@ import { WebsocketClient } from '../../client/index.js';
 
 const script = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
 	lists: string[][];
-	waves: { from: number; to: number; announce: string }[];
+	waves: { from: number; to: number; announce: string[]; joiners: string[][] }[];
 	events: string[];
 };
 
@@ -49,7 +49,7 @@ const stride = Number(process.argv[3] ?? 1);
 const cpu = process.cpuUsage();
 let constructUs = 0;
 const crowd: WebsocketClient<{ user_id: string }>[] = [];
-for (const { from, to, announce } of script.waves) {
+for (const { from, to, announce, joiners } of script.waves) {
 	const before = process.cpuUsage();
 	const joined: Promise<void>[] = [];
 	const mine: number[] = [];
@@ -75,9 +75,9 @@ for (const { from, to, announce } of script.waves) {
 	});
 	await Promise.all(joined);
 	// Everyone already in hears of the wave; each joiner of the wave of those after it.
-	for (let s = 0; s < already; s++) sockets[s]!.deliver(announce);
+	for (let s = 0; s < already; s++) for (const frame of announce) sockets[s]!.deliver(frame);
 	mine.forEach((i, at) => {
-		for (let j = i + 1; j < to; j++) sockets[already + at]!.deliver(announcementOf(announce, j - from));
+		for (const frame of joiners[i - from]!) sockets[already + at]!.deliver(frame);
 	});
 	await macrotask();
 }
@@ -95,8 +95,3 @@ const deliveryUs = cpuUs(eventsCpu) / delivered;
 if (delivered !== crowd.length * script.events.length) throw new Error(`delivered ${delivered}`);
 console.log(JSON.stringify({ join: joinUs / crowd.length, construct: constructUs / crowd.length, delivery: deliveryUs }));
 process.exit(0);
-
-/** The `index`th announcement of a wave's frame, alone in a frame (for joiners of the same wave). */
-function announcementOf(frame: string, index: number): string {
-	return `e\n${frame.split('\n')[index + 1]}`;
-}

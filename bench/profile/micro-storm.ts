@@ -8,8 +8,8 @@
  * `micro-storm-client.ts`, bundled as the bench bundles its clients (runes compiled for the
  * browser). Its clients get, through a fake socket, the frames the room would send them, encoded by
  * the room's own code: each joiner the `session:list` of everyone before it and itself (in parts of
- * at most 8 KB), then the `session:connected` announcements of those who join after it, coalesced
- * per wave of `--wave` joins; then `--events` broadcasts, one frame each. Prints the process CPU per
+ * at most 8 KB), then the joins of those who join after it, coalesced per wave of `--wave` joins by
+ * the room's `PresenceQueue`; then `--events` broadcasts, one frame each. Prints the process CPU per
  * client for the join (construct, connect, list, announcements) and per delivered event.
  */
 import { build } from 'esbuild';
@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventMessage } from '../../calls/batch.js';
 import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
+import { PresenceQueue } from '../../do/presence.js';
 import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload-encode.js';
 import { svelteRunes } from '../driver/build.js';
@@ -50,17 +51,27 @@ function listFrames(k: number): string[] {
 	return frames;
 }
 
-/** The coalesced `session:connected` frames wave `w` sends to everyone already in. */
-function announcements(from: number, to: number): string {
-	const lines = [];
-	for (let i = from; i < to; i++) lines.push(eventMessage('session:connected', encodePayload({ ...info(sessions[i]!), num_connections: i + 1 })));
-	return pushFrame(lines);
+/**
+ * What the room's presence queue sends when wave `from`…`to - 1` is flushed: `announce` to everyone
+ * already in, and to each joiner of the wave the joins after its own (`joiners[k]` for the `k`th).
+ */
+function announcements(from: number, to: number): { announce: string[]; joiners: string[][] } {
+	const queue = new PresenceQueue(60_000, () => {});
+	const old = {} as WebSocket;
+	const joiners = Array.from({ length: to - from }, () => ({}) as WebSocket);
+	for (let i = from; i < to; i++) {
+		queue.listed(joiners[i - from]!);
+		queue.change({ connected: { ...info(sessions[i]!), num_connections: i + 1 } }, joiners[i - from]);
+	}
+	const frames = new Map<WebSocket, string[]>();
+	queue.drain([old, ...joiners], (ws, frame) => (frames.set(ws, [...(frames.get(ws) ?? []), frame]), true));
+	return { announce: frames.get(old)!, joiners: joiners.map((ws) => frames.get(ws) ?? []) };
 }
 
-const waves: { from: number; to: number; announce: string }[] = [];
+const waves: { from: number; to: number; announce: string[]; joiners: string[][] }[] = [];
 for (let from = 0; from < clients; from += wave) {
 	const to = Math.min(clients, from + wave);
-	waves.push({ from, to, announce: announcements(from, to) });
+	waves.push({ from, to, ...announcements(from, to) });
 }
 const pad = 'x'.repeat(64);
 const event = (seq: number) => pushFrame([eventMessage('bench:shout', encodePayload({ seq, t: 1234.5, pad }))]);

@@ -8,7 +8,7 @@ import { encodeCalls } from '../../calls/batch.js';
 import { parseFrame, pushFrame } from '../../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../../rpc/payload.js';
 import { readPlainCall } from '../../calls/shortcut/plain.js';
-import { CloseCode, HANDOFF_HEADER, type SessionListPart } from '../../rpc/protocol.js';
+import { CloseCode, HANDOFF_HEADER, type SessionChange, type SessionListPart } from '../../rpc/protocol.js';
 import type { Session } from '../../rpc/types.js';
 import { noJitter } from '../support/clients.js';
 import { Probe, joinInTurn } from '../support/probe.js';
@@ -79,7 +79,7 @@ describe('presence under a connect storm', () => {
 		const room = freshRoom();
 		const observer = await Probe.join(worker, room, { user_id: 'observer' });
 		let presenceFrames = 0;
-		observer.conn.socket.addEventListener('message', (e) => String(e.data).includes('"session:connected"') && presenceFrames++);
+		observer.conn.socket.addEventListener('message', (e) => String(e.data).includes('"session:changes"') && presenceFrames++);
 		const crowd = await Promise.all(Array.from({ length: 20 }, (_, i) => Probe.join(worker, room, { user_id: `u${i}` })));
 		await Promise.all(crowd.map((p) => p.rpc.add(0, 0))); // any other event flushes pending presence first
 		await worker.rpc(room, 'broadcast', 'chat:message', { text: 'sync' });
@@ -260,6 +260,62 @@ describe('presence frames (PresenceQueue)', () => {
 		expect(messages(old!)).toEqual(all);
 		expect(messages(early!)).toEqual(all.slice(41));
 		expect(got.get(late!)).toBeUndefined();
+		expect(queue.empty).toBe(true);
+	});
+
+	test('joins and leaves that go out together are one session:changes per frame, in order, within the cap', () => {
+		const cap = 1024;
+		const queue = new PresenceQueue(60_000, () => {}, cap);
+		const [old, joiner] = [{}, {}] as unknown as WebSocket[];
+		const info = (i: number) => ({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 30) } as unknown, num_connections: i });
+		const changes: SessionChange<unknown>[] = [];
+		const queueChange = (change: SessionChange<unknown>, ws?: WebSocket) => (changes.push(change), queue.change(change, ws));
+		for (let i = 0; i < 30; i++) queueChange({ connected: info(i) });
+		queueChange({ disconnected: info(3) });
+		// Meta superjson must annotate (a Date) cannot be pasted: it goes as a session:changes of its own.
+		queueChange({ connected: { ...info(30), meta: { at: new Date(0) } } });
+		queue.listed(joiner!);
+		queueChange({ connected: info(31) }, joiner);
+		for (let i = 32; i < 40; i++) queueChange({ connected: info(i) });
+		// A window update between them (not in a full room, but the queue keeps any message in place).
+		const update = encodeCalls([['event', 'session:update', encodePayload({ users: 1, sessions: 1 })]])[0]!;
+		queue.add(update);
+		queueChange({ disconnected: info(39) });
+
+		const got = new Map<WebSocket, string[]>();
+		queue.drain([old!, joiner!], (ws, frame) => {
+			expect(utf8Length(frame)).toBeLessThanOrEqual(cap);
+			got.set(ws, [...(got.get(ws) ?? []), frame]);
+			return true;
+		});
+		/** Each frame's messages, read as the client reads them. */
+		const heard = (ws: WebSocket) =>
+			got.get(ws)!.map((frame) =>
+				(parseFrame(frame) as { messages: string[] }).messages.map((line) => {
+					const [name, payload] = readPlainCall(line)!.args as [string, EncodedPayload];
+					return { name, data: decodePayload(payload) as { changes?: SessionChange<unknown>[] } };
+				}),
+			);
+		const flat = (ws: WebSocket) =>
+			heard(ws).flatMap((messages) =>
+				messages.flatMap((m): Array<SessionChange<unknown> | string> => (m.name === 'session:changes' ? m.data.changes! : [m.name])),
+			);
+		expect(flat(old!)).toEqual([...changes.slice(0, 41), 'session:update', changes[41]!]);
+		// The joiner skips what its list had and its own join.
+		expect(flat(joiner!)).toEqual([...changes.slice(33, 41), 'session:update', changes[41]!]);
+		// Several frames, and none holds two session:changes in a row: neighbours are one message.
+		expect(got.get(old!)!.length).toBeGreaterThan(2);
+		for (const messages of heard(old!)) {
+			for (let i = 1; i < messages.length; i++) {
+				const pasted = (m: (typeof messages)[number]) =>
+					m.name === 'session:changes' &&
+					!(m.data.changes!.length === 1 && 'connected' in m.data.changes![0]! && (m.data.changes![0]!.connected.meta as { at?: unknown }).at);
+				expect(pasted(messages[i - 1]!) && pasted(messages[i]!)).toBe(false);
+			}
+		}
+		// A frame of pasted changes is what the encoder makes of the same payload.
+		const first = heard(old!)[0]![0]!;
+		expect(got.get(old!)![0]!.split('\n')[1]).toBe(encodeCalls([['event', 'session:changes', encodePayload({ changes: first.data.changes! })]])[0]!);
 		expect(queue.empty).toBe(true);
 	});
 
