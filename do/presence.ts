@@ -1,4 +1,6 @@
+import { eventMessage } from '../calls/batch.js';
 import { pushFrame } from '../rpc/frame.js';
+import { encodePayload } from '../rpc/payload.js';
 import type { SessionChange } from '../rpc/protocol.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
 import { ListMessage } from './list-message.js';
@@ -53,13 +55,14 @@ export class PresenceQueue {
 
 	/**
 	 * Queues a join or leave of full presence; `joiner` is the socket whose join it is (it does not
-	 * hear of itself). Goes out inside a `session:changes` with the changes next to it.
+	 * hear of itself). Goes out inside a `session:changes` with the changes next to it in its frame,
+	 * or as the `session:connected` / `session:disconnected` it is when it has none.
 	 */
 	change(change: SessionChange<unknown>, joiner?: WebSocket): void {
 		const item = CHANGES.item(change);
-		// An item that cannot be pasted (superjson annotations) goes as a `session:changes` of its own.
-		const text = item.plain ? item.text : CHANGES.encode([change]);
-		this.#queue({ text, bytes: item.plain ? item.bytes : utf8Length(text), change: item.plain, countOnly: false }, joiner);
+		// One that cannot be pasted (superjson annotations) always goes as its own event.
+		if (!item.plain) return this.add(alone(change), joiner);
+		this.#queue({ text: item.text, bytes: item.bytes, change, countOnly: false }, joiner);
 	}
 
 	/**
@@ -67,7 +70,7 @@ export class PresenceQueue {
 	 * {@link change}. `countOnly`: it says nothing a later one will not say again (see the class comment).
 	 */
 	add(message: string, joiner?: WebSocket, countOnly = false): void {
-		this.#queue({ text: message, bytes: utf8Length(message), change: false, countOnly }, joiner);
+		this.#queue({ text: message, bytes: utf8Length(message), countOnly }, joiner);
 	}
 
 	#queue(pending: Pending, joiner: WebSocket | undefined): void {
@@ -110,11 +113,13 @@ export class PresenceQueue {
 	/**
 	 * Groups what is queued from `from` on, less `self` and less count-only messages said again
 	 * later, in order, into push frames of at most `maxFrameBytes`; changes next to each other in a
-	 * frame become one `session:changes`.
+	 * frame become one `session:changes`, and a change with no neighbour goes as its own event (a
+	 * quiet room's joins: the shorter message).
 	 */
 	#pack(pending: readonly Pending[], from: number, self: number): string[] {
 		// A push frame is `e\n` followed by its messages, one `\n` between each two. Sizes are an upper
-		// bound: every message may split the changes around it into two `session:changes`.
+		// bound: every message may split the changes around it into two `session:changes`, and a change
+		// alone is shorter as its own event than inside one.
 		const size = (p: Pending) => (p.change ? p.bytes : p.bytes + CHANGES.overhead);
 		const runs = packBySize(unheard(pending, from, self), size, FRAME_OVERHEAD, this.maxFrameBytes);
 		return runs.map((run) => {
@@ -125,11 +130,11 @@ export class PresenceQueue {
 					changes.push(p);
 					continue;
 				}
-				if (changes.length > 0) messages.push(CHANGES.join(changes));
+				if (changes.length > 0) messages.push(joined(changes));
 				changes = [];
 				messages.push(p.text);
 			}
-			if (changes.length > 0) messages.push(CHANGES.join(changes));
+			if (changes.length > 0) messages.push(joined(changes));
 			return pushFrame(messages);
 		});
 	}
@@ -137,18 +142,33 @@ export class PresenceQueue {
 
 /** What the queue holds of one change. */
 interface Pending {
-	/** A change as it appears inside `session:changes` (`change`), or a whole message. */
+	/** A join or leave as it appears inside `session:changes` (`change`), or a whole message. */
 	text: string;
 	/** UTF-8 bytes of `text`. */
 	bytes: number;
-	/** A join or leave to paste into a `session:changes`; false: a message sent as it is. */
-	change: boolean;
+	/** A join or leave (else `text` is a message sent as it is). */
+	change?: SessionChange<unknown>;
+	/** The change as its own event, once a frame needed it so. */
+	alone?: string;
 	/** Says nothing a later message will not say again (window presence's counts). */
 	countOnly: boolean;
 }
 
 /** `session:changes`, the event that carries coalesced joins and leaves. */
 const CHANGES = new ListMessage<SessionChange<unknown>>('session:changes', (changes) => ({ changes }));
+
+/** Neighbouring changes as one message: one `session:changes`, or a lone change as the event it is. */
+function joined(changes: Pending[]): string {
+	const only = changes.length === 1 ? changes[0]! : undefined;
+	return only ? (only.alone ??= alone(only.change!)) : CHANGES.join(changes);
+}
+
+/** A change as its own `session:connected` or `session:disconnected`. */
+function alone(change: SessionChange<unknown>): string {
+	return 'connected' in change
+		? eventMessage('session:connected', encodePayload(change.connected))
+		: eventMessage('session:disconnected', encodePayload(change.disconnected));
+}
 
 /** A frame's `e\n`, and the ends of one `session:changes` in it. */
 const FRAME_OVERHEAD = utf8Length(pushFrame([''])) + CHANGES.overhead;
