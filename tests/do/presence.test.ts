@@ -95,6 +95,46 @@ describe('presence under a connect storm', () => {
 		expect(presenceFrames).toBeLessThan(20);
 		await Promise.all(everyone.map((p) => p.close()));
 	});
+
+	test('a WebsocketClient hears coalesced joins and leaves each as its own event, in order, presence already applied', async () => {
+		const room = freshRoom();
+		let changesFrames = 0;
+		const ws = new WebsocketClient<TestMeta, TestEvents, TestApi>({
+			WebSocket,
+			url: (r) => worker.connectUrl(r, { user_id: 'watcher' }),
+			random: noJitter,
+			debug: (line) => void (line.startsWith('←') && line.includes('"session:changes"') && changesFrames++),
+		});
+		const heard: string[] = [];
+		// Each listener sees the change it announces already in `ws.sessions`.
+		ws.on('session:connected', (s) => heard.push(`+${s.meta.user_id}:${ws.sessions.some((k) => k.ws_session_id === s.ws_session_id)}:${s.num_connections}`));
+		ws.on('session:disconnected', (s) => heard.push(`-${s.meta.user_id}:${ws.sessions.some((k) => k.ws_session_id === s.ws_session_id)}:${s.num_connections}`));
+		ws.on('chat:message', () => heard.push('chat'));
+		await ws.connect(room);
+		// Five join together, two of them leave, within one presence delay: one session:changes frame.
+		const crowd = await Promise.all(Array.from({ length: 5 }, (_, i) => Probe.join(worker, room, { user_id: `u${i}` })));
+		await Promise.all([crowd[1]!.close(), crowd[3]!.close()]);
+		const chat = new Promise<void>((resolve) => ws.once('chat:message', () => resolve()));
+		await worker.rpc(room, 'broadcast', 'chat:message', { text: 'after' }); // flushes pending presence first
+		await chat;
+		const joins = heard.filter((h) => h.startsWith('+'));
+		const leaves = heard.filter((h) => h.startsWith('-'));
+		expect(joins.map((h) => h.split(':')[0]).sort()).toEqual(['+u0', '+u1', '+u2', '+u3', '+u4']);
+		expect(joins.every((h) => h.split(':')[1] === 'true')).toBe(true);
+		expect(leaves.map((h) => h.split(':')[0]).sort()).toEqual(['-u1', '-u3']);
+		expect(leaves.every((h) => h.split(':')[1] === 'false')).toBe(true);
+		// In the room's order: counts go up by one per join and down by one per leave, and the
+		// broadcast comes after all of them.
+		const counts = heard.filter((h) => h !== 'chat').map((h) => Number(h.split(':')[2]));
+		for (let i = 1; i < counts.length; i++) expect(Math.abs(counts[i]! - counts[i - 1]!)).toBe(1);
+		expect(heard.at(-1)).toBe('chat');
+		expect(ws.sessions.map((s) => s.meta.user_id).sort()).toEqual(['u0', 'u2', 'u4', 'watcher']);
+		// They came coalesced: fewer session:changes frames than changes.
+		expect(changesFrames).toBeGreaterThan(0);
+		expect(changesFrames).toBeLessThan(7);
+		ws.destroy();
+		await Promise.all([crowd[0]!.close(), crowd[2]!.close(), crowd[4]!.close()]);
+	});
 });
 
 /** The payload of each `session:list` event in a push frame, read as the client reads it. */

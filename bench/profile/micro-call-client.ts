@@ -1,0 +1,69 @@
+/**
+ * One run of `micro-call.ts`: a `WebsocketClient` whose fake socket answers every call frame on the
+ * next macrotask as the room would; prints CPU µs per `ws.rpc.echo(x)`, and the same for the plain
+ * protocol the baselines use (stringify, send, parse).
+ */
+import { WebsocketClient } from '../../client/index.js';
+import { readHeader } from '../../rpc/frame.js';
+
+const N = Number(process.argv[2] ?? 20_000);
+const payload = { n: 1, pad: 'x'.repeat(64) };
+
+class FakeSocket extends EventTarget {
+	readyState = 0;
+	extensions = '';
+	protocol = '';
+	url: string;
+	constructor(url: string | URL) {
+		super();
+		this.url = String(url);
+		setTimeout(() => {
+			this.readyState = 1;
+			this.dispatchEvent(new Event('open'));
+			this.#deliver('e\n["push",["pipeline",0,["event"],["session:list",{"json":{"sessions":[[{"ws_session_id":"me","meta":{"user_id":"u"}}]]}}]]]');
+		}, 0);
+	}
+	#deliver(data: string): void {
+		setImmediate(() => this.dispatchEvent(new MessageEvent('message', { data })));
+	}
+	send(frame: string): void {
+		const header = readHeader(frame);
+		if (header?.kind !== 'call') return;
+		const push = JSON.parse(frame.slice(header.body).split('\n')[0]!) as [string, [string, number, string[], unknown[]]];
+		this.#deliver(`r${header.id}\n${JSON.stringify(['resolve', 1, push[1][3][0]])}`);
+	}
+	close(): void {
+		this.readyState = 3;
+	}
+}
+
+const cpuUs = (since: NodeJS.CpuUsage) => {
+	const used = process.cpuUsage(since);
+	return used.user + used.system;
+};
+
+const ws = new WebsocketClient<{ user_id: string }, {}, { echo(x: unknown): unknown }>({
+	url: () => 'ws://fake/',
+	shared: false,
+	WebSocket: FakeSocket as unknown as typeof WebSocket,
+});
+await ws.connect('room');
+for (let i = 0; i < 3000; i++) await ws.rpc.echo(payload);
+let cpu = process.cpuUsage();
+for (let i = 0; i < N; i++) await ws.rpc.echo(payload);
+const ours = cpuUs(cpu) / N;
+
+// The baselines' protocol over the same kind of socket: stringify, send, parse on the answer.
+const plain = new EventTarget();
+const plainCall = (x: unknown) =>
+	new Promise<unknown>((resolve) => {
+		const text = JSON.stringify({ t: 'echo', x });
+		setImmediate(() => plain.dispatchEvent(new MessageEvent('message', { data: text })));
+		plain.addEventListener('message', (e) => resolve(JSON.parse((e as MessageEvent).data).x), { once: true });
+	});
+for (let i = 0; i < 3000; i++) await plainCall(payload);
+cpu = process.cpuUsage();
+for (let i = 0; i < N; i++) await plainCall(payload);
+const bare = cpuUs(cpu) / N;
+console.log(JSON.stringify({ ours, bare }));
+process.exit(0);

@@ -1,0 +1,47 @@
+/**
+ * PROFILING TOOL, outside the comparison: what a sequential call costs the client through
+ * `WebsocketClient`, as an app makes it, without a network or a server.
+ *
+ *     bun bench/profile/micro-call.ts [--runs 5] [--calls 20000]
+ *
+ * Each run is a fresh Bun process running `micro-call-client.ts`, bundled as the bench bundles its
+ * clients (runes compiled for the browser). A fake socket answers each call frame on the next
+ * macrotask with the room's reply. Prints CPU µs per `ws.rpc.echo(x)`, and per call of the plain
+ * protocol the baselines speak (stringify, send, parse) over the same kind of fake socket.
+ */
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { svelteRunes } from '../driver/build.js';
+
+const arg = (name: string, fallback: number) => {
+	const at = process.argv.indexOf(`--${name}`);
+	return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const runs = arg('runs', 5);
+const calls = arg('calls', 20_000);
+const outfile = join(import.meta.dir, '..', '.build', 'micro-call-client.js');
+await build({
+	entryPoints: [join(import.meta.dir, 'micro-call-client.ts')],
+	outfile,
+	bundle: true,
+	format: 'esm',
+	platform: 'node',
+	target: 'esnext',
+	conditions: ['svelte', 'browser', 'production', 'import'],
+	plugins: [svelteRunes],
+	logLevel: 'error',
+});
+console.log(`\nCPU µs per sequential call, ${calls} calls per run\n\n| run | WebsocketClient rpc.echo | plain protocol |\n|---:|---:|---:|`);
+for (let run = 1; run <= runs; run++) {
+	const child = Bun.spawnSync(
+		[
+			process.execPath,
+			...(process.env.CALL_PROF ? ['--cpu-prof', '--cpu-prof-interval', '50', `--cpu-prof-dir=${process.env.CALL_PROF}`] : []),
+			outfile,
+			String(calls),
+		],
+		{ stderr: 'inherit' },
+	);
+	const result = JSON.parse(child.stdout.toString().trim().split('\n').pop()!) as { ours: number; bare: number };
+	console.log(`| ${run} | ${result.ours.toFixed(2)} | ${result.bare.toFixed(2)} |`);
+}
