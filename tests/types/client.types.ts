@@ -42,6 +42,8 @@ const everything: AnyEvent<WebsocketEvents<Meta, Events>>['event'] = 'ws:warning
 void everything;
 // @ts-expect-error no such event
 ws.on('chat:mesage', () => {});
+// @ts-expect-error the wire's coalesced presence: apps hear each change as session:connected / session:disconnected
+ws.on('session:changes', () => {});
 // @ts-expect-error the payload has no `y`
 ws.on('chat:message', (m) => m.y);
 
