@@ -12,9 +12,30 @@ export type SendBatch = (messages: string[]) => Promise<string[]>;
  * Runs `run` once the current macrotask is over. A full macrotask, not a microtask: the application
  * must get the chance to call `.then()` on every RpcPromise of the tick (that is what asks for a
  * result) before the batch leaves.
+ *
+ * `setImmediate` where there is one (Node, Bun). Browsers have none, and a timer will not do: they
+ * hold a hidden tab's timers to one wake-up a second (a minute, after five minutes hidden), which
+ * would hold every call made there as long. A message on a channel of its own is a macrotask no
+ * browser throttles.
  */
 export const afterThisMacrotask: (run: () => void) => void =
-	typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
+	typeof setImmediate === 'function'
+		? (run) => void setImmediate(run)
+		: (run) => {
+				// One channel, so what is due runs in order (as `setImmediate` runs its callbacks); opened on
+				// first use, which is never on a server (calls only leave a connected client).
+				if (!port) {
+					const channel = new MessageChannel();
+					channel.port1.onmessage = () => due.shift()!();
+					port = channel.port2;
+				}
+				due.push(run);
+				port.postMessage(0);
+			};
+
+/** What {@link afterThisMacrotask} has yet to run, in order. */
+const due: Array<() => void> = [];
+let port: MessagePort | undefined;
 
 /**
  * How a batch's session ends once the room's answers are consumed. One shared error: ending is the

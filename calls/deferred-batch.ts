@@ -137,7 +137,7 @@ function failed(error: unknown): unknown {
 
 /** A batch made before the recorder's chunk arrived (see the header). */
 export class DeferredBatch {
-	readonly main: unknown;
+	declare readonly main: unknown;
 	readonly #send: SendBatch;
 	readonly #order: LeavingOrder;
 	readonly #plain: boolean;

@@ -17,9 +17,9 @@ const TERMINAL_CODES: Record<number, { code: string; status: number; message: st
  */
 export class ClosedByRoom extends RoomError {
 	/** The WebSocket close code, e.g. `4001` for a kick. */
-	readonly closeCode: number;
+	declare readonly closeCode: number;
 	/** The close reason the room gave, if any. */
-	readonly reason: string;
+	declare readonly reason: string;
 
 	constructor(closeCode: number, reason = '') {
 		const known = TERMINAL_CODES[closeCode] ?? { code: 'closed', status: 400, message: 'The room closed the connection' };
@@ -35,9 +35,9 @@ export class ClosedByRoom extends RoomError {
  * browser comes back online, when the tab becomes visible, or when `connect()` is called.
  */
 export class RetriesExhausted extends RoomError {
-	readonly attempts: number;
+	declare readonly attempts: number;
 	/** The close code of the last failed attempt (1006 when the socket never opened). */
-	readonly lastCloseCode: number;
+	declare readonly lastCloseCode: number;
 
 	constructor(attempts: number, lastCloseCode: number) {
 		super('retries_exhausted', `Could not reach the room after ${attempts} attempts (last close code ${lastCloseCode})`, 503);

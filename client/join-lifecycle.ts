@@ -213,7 +213,7 @@ export class JoinLifecycle {
  * carrier does: `rpc`, `retryNow`, `destroy`.
  */
 export abstract class LifecycleTransport<Remote> implements RoomTransport<Remote> {
-	protected readonly lifecycle: JoinLifecycle;
+	declare protected readonly lifecycle: JoinLifecycle;
 
 	constructor(handlers: TransportHandlers, link: JoinLink, sendQueueSize?: number) {
 		this.lifecycle = new JoinLifecycle(handlers, link, sendQueueSize);

@@ -113,7 +113,7 @@ export class Presence<Meta> {
 	#generation = 0;
 	#timers = new Map<string, TimerHandle>();
 	/** What `ws.presence` shows. */
-	readonly view: RoomPresence<Meta>;
+	declare readonly view: RoomPresence<Meta>;
 
 	constructor(clock: Clock, graceMs: number, reactivity: Reactivity, pager: PresencePager<Meta>) {
 		this.#clock = clock;
@@ -352,30 +352,34 @@ function userIdOf(session: SessionInfo<unknown>): string | undefined {
 
 /** Every session in its member (see `presenceMemberId`), members in order of first appearance. */
 function groupMembers<Meta>(sessions: readonly SessionInfo<Meta>[]): PresenceMember<Meta>[] {
-	const members = new Map<string, PresenceMember<Meta>>();
-	for (const session of sessions) {
-		const id = presenceMemberId(session);
-		const member = members.get(id);
-		if (member) {
-			member.sessions.push(session);
-			member.meta = session.meta;
-		} else members.set(id, { id, meta: session.meta, sessions: [session] });
-	}
-	return [...members.values()];
+	return [...group<Meta, PresenceMember<Meta>>(sessions, presenceMemberId, 'id').values()];
 }
 
 /** Sessions with a `meta.user_id`, grouped in order of first appearance; leaving users last. */
 function groupUsers<Meta>(sessions: readonly SessionInfo<Meta>[], leaving: ReadonlyMap<string, UserPresence<Meta>>): UserPresence<Meta>[] {
-	const users = new Map<string, UserPresence<Meta>>();
-	for (const session of sessions) {
-		const id = userIdOf(session);
-		if (id === undefined) continue;
-		const user = users.get(id);
-		if (user) {
-			user.sessions.push(session);
-			user.meta = session.meta;
-		} else users.set(id, { user_id: id, meta: session.meta, sessions: [session] });
-	}
+	const users = group<Meta, UserPresence<Meta>>(sessions, userIdOf, 'user_id');
 	for (const [id, user] of leaving) if (!users.has(id)) users.set(id, user);
 	return [...users.values()];
+}
+
+/**
+ * Sessions grouped by `keyOf` (those without a key left out), in order of first appearance; a
+ * group holds its key in its `field`, and the meta of its latest session.
+ */
+function group<Meta, Group extends { meta: Meta; sessions: SessionInfo<Meta>[] }>(
+	sessions: readonly SessionInfo<Meta>[],
+	keyOf: (session: SessionInfo<Meta>) => string | undefined,
+	field: Exclude<keyof Group, 'meta' | 'sessions'>,
+): Map<string, Group> {
+	const groups = new Map<string, Group>();
+	for (const session of sessions) {
+		const key = keyOf(session);
+		if (key === undefined) continue;
+		const known = groups.get(key);
+		if (known) {
+			known.sessions.push(session);
+			known.meta = session.meta;
+		} else groups.set(key, { [field]: key, meta: session.meta, sessions: [session] } as Group);
+	}
+	return groups;
 }

@@ -32,8 +32,8 @@ export interface RoomErrorData {
  * the code `method_failed`.
  */
 export class RoomError extends Error implements RoomErrorData {
-	readonly code: RoomErrorCode;
-	readonly status: number;
+	declare readonly code: RoomErrorCode;
+	declare readonly status: number;
 
 	constructor(code: RoomErrorCode, message: string, status = 500) {
 		super(message);

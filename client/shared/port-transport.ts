@@ -27,6 +27,7 @@ import { browserWakeSignals, type WakeSignals } from '../reconnect.js';
 import type { QueuedSend } from '../join-lifecycle.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from '../transport.js';
 import { browserPageLifecycle, type PageLifecycle } from './page-lifecycle.js';
+import { withSince } from './since.js';
 import {
 	HEARTBEAT_INTERVAL_MS,
 	HEARTBEAT_MISSES,
@@ -267,8 +268,9 @@ export class PortTransport<Remote = unknown> extends LifecycleTransport<Remote> 
 			type: 'join',
 			join: this.#join,
 			room,
-			// Absolute, resolved against the page: the worker's own location is its script's.
-			url: new URL(this.#options.url(room), (globalThis as { location?: { href: string } }).location?.href).toString(),
+			// Absolute, resolved against the page: the worker's own location is its script's. The worker
+			// adds its own `since` (what it has seen), so none here.
+			url: withSince(this.#options.url(room), null),
 			since: this.#options.since(),
 			settings: this.#options.settings ?? {},
 			debug: this.#options.debug !== undefined,

@@ -369,6 +369,30 @@ describe('tabs of one browser, one socket per room', () => {
 		await page.close();
 	});
 
+	scenario("a call leaves at once even while the tab's timers are held back, as a hidden tab's are", async () => {
+		// Browsers run a hidden tab's timers at most once a second (once a minute after five minutes
+		// hidden): a batch that waited for a timer to leave would wait that long. Here every timer of
+		// the tab is held back 3 s; a call must still be answered at once, with and without the worker.
+		const room = freshRoom();
+		for (const options of [{}, { noSharedWorker: true }]) {
+			const page = await openTab(room, options);
+			const took = await page.evaluate(async () => {
+				const setTimeoutBefore = window.setTimeout;
+				window.setTimeout = ((handler: TimerHandler, delay?: number, ...args: unknown[]) =>
+					setTimeoutBefore(handler, Math.max(delay ?? 0, 3000), ...args)) as typeof window.setTimeout;
+				try {
+					const start = performance.now();
+					await window.app.echo('now');
+					return performance.now() - start;
+				} finally {
+					window.setTimeout = setTimeoutBefore;
+				}
+			});
+			expect(took).toBeLessThan(1000);
+			await page.close();
+		}
+	});
+
 	scenario('without SharedWorker: each tab its own socket, and still every event exactly once', async () => {
 		const room = freshRoom();
 		const a = await openTab(room, { noSharedWorker: true });
