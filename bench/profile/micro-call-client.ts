@@ -5,35 +5,24 @@
  */
 import { WebsocketClient } from '../../client/index.js';
 import { readHeader } from '../../rpc/frame.js';
+import { FakeSocket } from './fake-socket.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const payload = { n: 1, pad: 'x'.repeat(64) };
 
-class FakeSocket extends EventTarget {
-	readyState = 0;
-	extensions = '';
-	protocol = '';
-	url: string;
-	constructor(url: string | URL) {
-		super();
-		this.url = String(url);
-		setTimeout(() => {
-			this.readyState = 1;
-			this.dispatchEvent(new Event('open'));
-			this.#deliver('e\n["push",["pipeline",0,["event"],["session:list",{"json":{"sessions":[[{"ws_session_id":"me","meta":{"user_id":"u"}}]]}}]]]');
-		}, 0);
+/** Sends the room's list once open, and answers each call frame on the next macrotask as the room would. */
+class RoomSocket extends FakeSocket {
+	protected override opened(): void {
+		this.#later('e\n["push",["pipeline",0,["event"],["session:list",{"json":{"sessions":[[{"ws_session_id":"me","meta":{"user_id":"u"}}]]}}]]]');
 	}
-	#deliver(data: string): void {
-		setImmediate(() => this.dispatchEvent(new MessageEvent('message', { data })));
+	#later(data: string): void {
+		setImmediate(() => this.deliver(data));
 	}
-	send(frame: string): void {
+	override send(frame: string): void {
 		const header = readHeader(frame);
 		if (header?.kind !== 'call') return;
 		const push = JSON.parse(frame.slice(header.body).split('\n')[0]!) as [string, [string, number, string[], unknown[]]];
-		this.#deliver(`r${header.id}\n${JSON.stringify(['resolve', 1, push[1][3][0]])}`);
-	}
-	close(): void {
-		this.readyState = 3;
+		this.#later(`r${header.id}\n${JSON.stringify(['resolve', 1, push[1][3][0]])}`);
 	}
 }
 
@@ -45,7 +34,7 @@ const cpuUs = (since: NodeJS.CpuUsage) => {
 const ws = new WebsocketClient<{ user_id: string }, {}, { echo(x: unknown): unknown }>({
 	url: () => 'ws://fake/',
 	shared: false,
-	WebSocket: FakeSocket as unknown as typeof WebSocket,
+	WebSocket: RoomSocket as unknown as typeof WebSocket,
 });
 await ws.connect('room');
 for (let i = 0; i < 3000; i++) await ws.rpc.echo(payload);

@@ -9,9 +9,7 @@
  * macrotask with the room's reply. Prints CPU µs per `ws.rpc.echo(x)`, and per call of the plain
  * protocol the baselines speak (stringify, send, parse) over the same kind of fake socket.
  */
-import { build } from 'esbuild';
-import { join } from 'node:path';
-import { svelteRunes } from '../driver/build.js';
+import { bundleTool } from './bundle-tool.js';
 
 const arg = (name: string, fallback: number) => {
 	const at = process.argv.indexOf(`--${name}`);
@@ -19,18 +17,7 @@ const arg = (name: string, fallback: number) => {
 };
 const runs = arg('runs', 5);
 const calls = arg('calls', 20_000);
-const outfile = join(import.meta.dir, '..', '.build', 'micro-call-client.js');
-await build({
-	entryPoints: [join(import.meta.dir, 'micro-call-client.ts')],
-	outfile,
-	bundle: true,
-	format: 'esm',
-	platform: 'node',
-	target: 'esnext',
-	conditions: ['svelte', 'browser', 'production', 'import'],
-	plugins: [svelteRunes],
-	logLevel: 'error',
-});
+const outfile = await bundleTool('micro-call-client.ts');
 console.log(`\nCPU µs per sequential call, ${calls} calls per run\n\n| run | WebsocketClient rpc.echo | plain protocol |\n|---:|---:|---:|`);
 for (let run = 1; run <= runs; run++) {
 	const child = Bun.spawnSync(

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { WebsocketClient } from '../../client/index.js';
+import { FakeSocket } from './fake-socket.js';
 
 const script = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
 	lists: string[][];
@@ -12,30 +13,14 @@ const script = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
 	events: string[];
 };
 
-/** A socket that opens on the next macrotask and receives what `deliver` hands it. */
-class FakeSocket extends EventTarget {
-	readyState = 0;
-	extensions = '';
-	protocol = '';
-	url: string;
+/** A socket of the crowd, kept in `sockets` in the order they were made. */
+class CrowdSocket extends FakeSocket {
 	constructor(url: string | URL) {
-		super();
-		this.url = String(url);
+		super(url);
 		sockets.push(this);
-		setTimeout(() => {
-			this.readyState = 1;
-			this.dispatchEvent(new Event('open'));
-		}, 0);
-	}
-	deliver(data: string): void {
-		this.dispatchEvent(new MessageEvent('message', { data }));
-	}
-	send(): void {}
-	close(): void {
-		this.readyState = 3;
 	}
 }
-const sockets: FakeSocket[] = [];
+const sockets: CrowdSocket[] = [];
 const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 const cpuUs = (since: NodeJS.CpuUsage) => {
@@ -56,7 +41,7 @@ for (const { from, to, announce, joiners } of script.waves) {
 	const already = sockets.length;
 	for (let i = from; i < to; i++) {
 		if (i % stride !== 0) continue;
-		const ws = new WebsocketClient<{ user_id: string }>({ url: () => 'ws://fake/', shared: false, WebSocket: FakeSocket as unknown as typeof WebSocket });
+		const ws = new WebsocketClient<{ user_id: string }>({ url: () => 'ws://fake/', shared: false, WebSocket: CrowdSocket as unknown as typeof WebSocket });
 		ws.on('session:list', () => {});
 		ws.on('session:connected', () => {});
 		crowd.push(ws);

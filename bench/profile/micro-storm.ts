@@ -12,15 +12,14 @@
  * the room's `PresenceQueue`; then `--events` broadcasts, one frame each. Prints the process CPU per
  * client for the join (construct, connect, list, announcements) and per delivered event.
  */
-import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventMessage } from '../../calls/batch.js';
 import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
 import { PresenceQueue } from '../../do/presence.js';
 import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload-encode.js';
-import { svelteRunes } from '../driver/build.js';
+import { bundleTool, TOOL_DIR } from './bundle-tool.js';
 
 const arg = (name: string, fallback: number) => {
 	const at = process.argv.indexOf(`--${name}`);
@@ -81,21 +80,8 @@ const script = {
 	events: Array.from({ length: events }, (_, seq) => event(seq)),
 };
 
-const dir = join(import.meta.dir, '..', '.build');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'micro-storm-frames.json'), JSON.stringify(script));
-const outfile = join(dir, 'micro-storm-client.js');
-await build({
-	entryPoints: [join(import.meta.dir, 'micro-storm-client.ts')],
-	outfile,
-	bundle: true,
-	format: 'esm',
-	platform: 'node',
-	target: 'esnext',
-	conditions: ['svelte', 'browser', 'production', 'import'],
-	plugins: [svelteRunes],
-	logLevel: 'error',
-});
+writeFileSync(join(TOOL_DIR, 'micro-storm-frames.json'), JSON.stringify(script));
+const outfile = await bundleTool('micro-storm-client.ts');
 
 console.log(
 	`\n${clients} WebsocketClients in a room, ${perProcess} of them in this process, joins in waves of ${wave}, ${events} events; CPU µs per client (join) and per delivery\n`,
@@ -104,7 +90,7 @@ console.log('| run | join: CPU per client | of which construct + connect | per d
 const joins: number[] = [];
 const deliveries: number[] = [];
 for (let run = 1; run <= runs; run++) {
-	const child = Bun.spawnSync([process.execPath, outfile, join(dir, 'micro-storm-frames.json'), String(Math.max(1, Math.round(clients / perProcess)))], {
+	const child = Bun.spawnSync([process.execPath, outfile, join(TOOL_DIR, 'micro-storm-frames.json'), String(Math.max(1, Math.round(clients / perProcess)))], {
 		stderr: 'inherit',
 	});
 	const result = JSON.parse(child.stdout.toString().trim().split('\n').pop()!) as { join: number; construct: number; delivery: number };
