@@ -52,6 +52,11 @@ export type SessionListPart<Meta = AuthSessionMeta> = RoomEvents<Meta>['session:
  * The payload of one `session:changes` event on the wire: full presence's joins and leaves that the
  * room coalesced into one frame (`presenceBatchMs`), in order. The client hands the app each one as
  * the `session:connected` or `session:disconnected` it is, so apps never see `session:changes`.
+ *
+ * A change with no neighbour in its frame (a quiet room's join, every change with
+ * `presenceBatchMs: 0`) still travels as its own `session:connected` / `session:disconnected`, the
+ * shorter message; so does one whose meta needs superjson annotations, which name their index in a
+ * list. A client reads both forms.
  */
 export interface SessionChanges<Meta = AuthSessionMeta> {
 	changes: SessionChange<Meta>[];
