@@ -1,13 +1,15 @@
 /**
  * One run of `micro-call.ts`: a `WebsocketClient` whose fake socket answers every call frame on the
  * next macrotask as the room would; prints CPU µs per `ws.rpc.echo(x)`, and the same for the plain
- * protocol the baselines use (stringify, send, parse).
+ * protocol the baselines use (stringify, send, parse). With an idle (ms, the second argument), also
+ * the wall µs of the first call after each of 3 idles.
  */
 import { WebsocketClient } from '../../client/index.js';
 import { readHeader } from '../../rpc/frame.js';
 import { FakeSocket } from './fake-socket.js';
 
 const N = Number(process.argv[2] ?? 20_000);
+const idleMs = Number(process.argv[3] ?? 0);
 const payload = { n: 1, pad: 'x'.repeat(64) };
 
 /** Sends the room's list once open, and answers each call frame on the next macrotask as the room would. */
@@ -54,5 +56,17 @@ for (let i = 0; i < 3000; i++) await plainCall(payload);
 cpu = process.cpuUsage();
 for (let i = 0; i < N; i++) await plainCall(payload);
 const bare = cpuUs(cpu) / N;
-console.log(JSON.stringify({ ours, bare }));
+
+// With an idle: the wall time of the first call after each of 3 idles, for each side in turn (the
+// client's code and data gone cold, as before the first call to a room woken from eviction).
+const cold = { ours: [] as number[], bare: [] as number[] };
+for (let round = 0; round < (idleMs > 0 ? 3 : 0); round++) {
+	for (const side of ['ours', 'bare'] as const) {
+		await Bun.sleep(idleMs);
+		const start = performance.now();
+		await (side === 'ours' ? ws.rpc.echo(payload) : plainCall(payload));
+		cold[side].push((performance.now() - start) * 1000);
+	}
+}
+console.log(JSON.stringify({ ours, bare, cold }));
 process.exit(0);
