@@ -5,15 +5,19 @@
 import { CloseCode } from '../rpc/protocol.js';
 import { RoomError } from '../rpc/errors.js';
 
-const TERMINAL_CODES: Record<number, { code: string; status: number; message: string }> = {
-	[CloseCode.Kicked]: { code: 'kicked', status: 403, message: 'Removed from the room' },
-	[CloseCode.Unauthorized]: { code: 'unauthorized', status: 401, message: 'Not authorized to join the room' },
-	[CloseCode.Forbidden]: { code: 'forbidden', status: 403, message: 'Not allowed to join this room' },
+/** What each terminal close code becomes: the error's `code`, `status`, and message (the room's reason follows it). */
+const TERMINAL_CODES: Record<number, [code: string, status: number, message: string]> = {
+	[CloseCode.Kicked]: ['kicked', 403, 'Removed from the room'],
+	[CloseCode.Unauthorized]: ['unauthorized', 401, 'Not authorized to join the room'],
+	[CloseCode.Forbidden]: ['forbidden', 403, 'Not allowed to join this room'],
+	[CloseCode.VersionMismatch]: ['version_mismatch', 426, 'Reload'],
 };
 
 /**
- * The room closed the socket with a terminal close code (kicked, unauthorized, forbidden). The
- * client does not reconnect on its own after this; call `connect()` to try again deliberately.
+ * The room closed the socket with a terminal close code (kicked, unauthorized, forbidden, or
+ * `version_mismatch`: the page runs a client of another deploy than the server's, and must be
+ * reloaded). The client does not reconnect on its own after this; call `connect()` to try again
+ * deliberately.
  */
 export class ClosedByRoom extends RoomError {
 	/** The WebSocket close code, e.g. `4001` for a kick. */
@@ -22,8 +26,8 @@ export class ClosedByRoom extends RoomError {
 	declare readonly reason: string;
 
 	constructor(closeCode: number, reason = '') {
-		const known = TERMINAL_CODES[closeCode] ?? { code: 'closed', status: 400, message: 'The room closed the connection' };
-		super(known.code, reason ? `${known.message}: ${reason}` : known.message, known.status);
+		const [code, status, message] = TERMINAL_CODES[closeCode] ?? ['closed', 400, 'Closed by the room'];
+		super(code, reason ? `${message}: ${reason}` : message, status);
 		this.name = 'ClosedByRoom';
 		this.closeCode = closeCode;
 		this.reason = reason;

@@ -28,7 +28,7 @@ export interface ReconnectOptions {
 	 * hammered every second. @default 10000
 	 */
 	stableAfterMs?: number;
-	/** Close codes after which the client never reconnects by itself. @default TERMINAL_CLOSE_CODES (4001, 4401, 4403) */
+	/** Close codes after which the client never reconnects by itself. @default TERMINAL_CLOSE_CODES (4001, 4401, 4403, 4426) */
 	terminalCloseCodes?: ReadonlySet<number>;
 }
 

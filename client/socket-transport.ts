@@ -11,6 +11,7 @@
 import { CallBatcher } from '../calls/call-batcher.js';
 import type { RefusalHandler } from '../calls/pending-batches.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
+import { WIRE_PARAM, WIRE_VERSION } from '../rpc/wire-version.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';
 import { RoomConnection } from './connection.js';
@@ -148,7 +149,7 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 		let connection: RoomConnection<Remote>;
 		let url = '';
 		try {
-			url = this.#options.url(room);
+			url = withWire(this.#options.url(room));
 			this.#debug?.(`open ${url} (${status})`);
 			connection = new RoomConnection<Remote>(
 				url,
@@ -336,4 +337,11 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 		if (this.#retryTimer !== null) this.#clock.clearTimeout(this.#retryTimer);
 		this.#retryTimer = null;
 	}
+}
+
+/** `url` stating the client's wire version: a server of another version refuses it (4426), and the page must reload. */
+function withWire(url: string): string {
+	const parsed = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+	parsed.searchParams.set(WIRE_PARAM, String(WIRE_VERSION));
+	return parsed.toString();
 }

@@ -75,8 +75,9 @@ export interface DevAuthorization {
 }
 
 /**
- * Marks a dev answer that is `authorize`'s refusal (401/403), which a browser must see as close code
- * 4401/4403; every other refusal (origin, room name, …) fails the handshake, as in production.
+ * Marks a dev answer that is `authorize`'s refusal (401/403) or the wire version's (426), which a
+ * browser must see as close code 4401/4403/4426; every other refusal (origin, room name, …) fails
+ * the handshake, as in production.
  */
 export const DEV_AUTH_REFUSAL_HEADER = 'x-delightstack-dev-auth-refusal';
 

@@ -73,8 +73,9 @@ export interface WebsocketHandleOptions<Meta extends object = AuthSessionMeta> {
  * ```
  *
  * Refusals are JSON `{status, code, message}`: 426 not an upgrade, 403 `Origin`, 400 room name,
- * 401/403 from `authorize` (on workerd, a socket closed at once with 4401/4403, which the client
- * treats as final), 503/500/502 when the room cannot be reached.
+ * 401/403 from `authorize` and 426 `version_mismatch` for a page of another deploy (on workerd, a
+ * socket closed at once with 4401/4403/4426, which the client treats as final), 503/500/502 when
+ * the room cannot be reached.
  */
 export function createWebsocketHandle<Meta extends object = AuthSessionMeta>(options: WebsocketHandleOptions<Meta>): Handle {
 	const gate = upgradeGate<Meta, RequestEvent>(options, 'createWebsocketHandle');

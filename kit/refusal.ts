@@ -17,7 +17,15 @@ export interface RefusalBody {
 
 /** The codes the handle itself produces (an `authorize` may throw others through `error()`). */
 export type RefusalCode =
-	'upgrade_required' | 'origin_not_allowed' | 'bad_room' | 'unauthorized' | 'forbidden' | 'server_unavailable' | 'room_unavailable' | 'internal_error';
+	| 'upgrade_required'
+	| 'origin_not_allowed'
+	| 'version_mismatch'
+	| 'bad_room'
+	| 'unauthorized'
+	| 'forbidden'
+	| 'server_unavailable'
+	| 'room_unavailable'
+	| 'internal_error';
 
 /** A refusal response: `{status, code, message}` as JSON, plus any extra `headers`. */
 export function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
@@ -53,8 +61,11 @@ export function codeForStatus(status: number): string {
 	}
 }
 
-/** Close codes for refusals a browser must see: 4401 and 4403 mirror 401 and 403. */
-const CLOSE_CODES: Record<number, number> = { 401: 4401, 403: 4403 };
+/**
+ * Close codes for refusals a browser must see: 4401 and 4403 mirror 401 and 403; 4426 mirrors the
+ * 426 of a client of another wire version (`version_mismatch`).
+ */
+const CLOSE_CODES: Record<number, number> = { 401: 4401, 403: 4403, 426: 4426 };
 
 /**
  * How long a refused socket waits for the client's word before it is closed anyway (a client that is
@@ -63,10 +74,10 @@ const CLOSE_CODES: Record<number, number> = { 401: 4401, 403: 4403 };
 const REFUSAL_WAIT_MS = 5_000;
 
 /**
- * Refuses an authorization failure (401 or 403) of a WebSocket upgrade so that a browser can tell:
- * a page never sees an upgrade's HTTP status — a refused handshake looks exactly like a network
- * error, and a client would keep retrying. Where the runtime can (workerd: `WebSocketPair`), the
- * socket is accepted and closed with 4401 or 4403 and the refusal's message as the reason, which
+ * Refuses a WebSocket upgrade's authorization failure (401 or 403), or its client's wire version
+ * (426), so that a browser can tell: a page never sees an upgrade's HTTP status — a refused
+ * handshake looks exactly like a network error, and a client would keep retrying. Where the runtime can (workerd: `WebSocketPair`), the
+ * socket is accepted and closed with 4401, 4403 or 4426 and the refusal's message as the reason, which
  * `WebsocketClient` treats as terminal. The room is never involved.
  * Elsewhere (and for every other refusal) it is the plain JSON {@link refusal}.
  *

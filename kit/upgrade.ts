@@ -12,6 +12,7 @@
  * |---|---|---|
  * | 426 | `upgrade_required` | a request to `path` that is not a WebSocket upgrade |
  * | 403 | `origin_not_allowed` | `Origin` missing or not allowed (cross-site WebSocket hijacking) |
+ * | 426 ¹ | `version_mismatch` | `?wire=` is not this server's wire version: a page from another deploy |
  * | 400 | `bad_room` | `?room=` missing, repeated, empty, too long or with control characters |
  * | 401 ¹ | `unauthorized` | `authorize` returned nothing (nobody signed in) |
  * | 403 ¹ (or any) | `forbidden` (or the thrown `code`) | `authorize` threw `refuse(…)` or SvelteKit's `error(…)` |
@@ -19,9 +20,11 @@
  * | 500 | `internal_error` | `authorize` or `getServer` threw something else (logged) |
  * | 502 | `room_unavailable` | the room's Durable Object could not be reached (logged) |
  *
- * ¹ A browser never sees an upgrade's HTTP status, so on workerd these two are delivered as a socket
- * accepted and closed at once with 4401 / 4403 (see `authRefusal`). The room is never involved.
+ * ¹ A browser never sees an upgrade's HTTP status, so on workerd these three are delivered as a
+ * socket accepted and closed at once with 4426 / 4401 / 4403 (see `authRefusal`), which the client
+ * treats as terminal. The room is never involved.
  */
+import { WIRE_PARAM, WIRE_VERSION } from '../rpc/wire-version.js';
 import { authorizeFromAuthLocals, type Authorize } from './authorize.js';
 import { devAuthorization, devAuthRefusal, isDevAuthorizeRequest } from './dev-bridge.js';
 import { handOff, type RoomNamespace } from './handoff.js';
@@ -100,6 +103,12 @@ export async function admitUpgrade<Meta extends object, Context>(
 				? 'WebSocket upgrades must carry an Origin header'
 				: `Pages from ${origin} may not open sockets here; add it to allowedOrigins if they should`,
 		);
+	}
+
+	// A page from another deploy would misread this server's frames: it is told to reload.
+	const stated = url.searchParams.getAll(WIRE_PARAM).join(',') || '1';
+	if (stated !== String(WIRE_VERSION)) {
+		return refuseAuthorization(426, 'version_mismatch', `This page speaks wire version ${stated}, the server ${WIRE_VERSION}`);
 	}
 
 	const requested = readRoom(url, gate.maxRoomLength);

@@ -94,6 +94,11 @@ export const CloseCode = {
 	Unauthorized: 4401,
 	/** The session may not join this room. Terminal. */
 	Forbidden: 4403,
+	/**
+	 * The page's client speaks another wire version than the server (`rpc/wire-version.ts`; typically
+	 * a tab opened before a deploy). Terminal: the page must be reloaded.
+	 */
+	VersionMismatch: 4426,
 	/** Nothing was heard from the socket for `idleTimeoutMs`, not even a keep-alive ping. */
 	Idle: 4408,
 	/** The socket did not read what it was sent (`maxUnreadBytes` past an unanswered check). */
@@ -104,5 +109,8 @@ export const CloseCode = {
 	RoomFull: 4503,
 } as const;
 
-/** Close codes after which a client must not reconnect on its own. */
-export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Kicked, CloseCode.Unauthorized, CloseCode.Forbidden]);
+/**
+ * Close codes after which a client must not reconnect on its own: `Kicked`, `Unauthorized`,
+ * `Forbidden`, `VersionMismatch` (as numbers: fewer bytes in every page than their names).
+ */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4001, 4401, 4403, 4426]);

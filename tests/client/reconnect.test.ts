@@ -75,6 +75,7 @@ describe('ReconnectPolicy', () => {
 			[CloseCode.Kicked, 'kicked', 403],
 			[CloseCode.Unauthorized, 'unauthorized', 401],
 			[CloseCode.Forbidden, 'forbidden', 403],
+			[CloseCode.VersionMismatch, 'version_mismatch', 426],
 		];
 		for (const [closeCode, code, status] of cases) {
 			const policy = new ReconnectPolicy({}, fixed(0.5));

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { ClosedByRoom, RetriesExhausted } from '../../client/errors.js';
 import { OFFLINE_CLOSE_CODE } from '../../client/socket-transport.js';
 import { WebsocketClient, type WebsocketClientOptions } from '../../client/websocket-client.svelte.js';
+import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 import { nextEvent, noJitter } from '../support/clients.js';
 import { FakeRoom } from '../support/fake-room.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -230,6 +231,7 @@ describe('backoff against real sockets', () => {
 	for (const [closeCode, code] of [
 		[4401, 'unauthorized'],
 		[4403, 'forbidden'],
+		[4426, 'version_mismatch'],
 	] as const) {
 		test(`closed with ${closeCode} on join: connect() rejects with ClosedByRoom, no retry`, async () => {
 			room = new FakeRoom();
@@ -246,6 +248,18 @@ describe('backoff against real sockets', () => {
 			expect(room.attempts).toBe(1);
 		});
 	}
+});
+
+describe('the upgrade URL', () => {
+	test("states the client's wire version, keeping the app's own query", async () => {
+		room = new FakeRoom();
+		const ws = client({ url: (r) => `${room.url}socket?room=${r}&token=a%20b&${WIRE_PARAM}=0` });
+		await ws.connect('r');
+		const url = new URL(room.urls[0]!);
+		expect([url.pathname, url.searchParams.get('room'), url.searchParams.get('token')]).toEqual(['/socket', 'r', 'a b']);
+		// Set, not added: a stale value in the app's URL cannot make the server refuse the page.
+		expect(url.searchParams.getAll(WIRE_PARAM)).toEqual([String(WIRE_VERSION)]);
+	});
 });
 
 describe('configuration that cannot work', () => {

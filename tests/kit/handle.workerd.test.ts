@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Miniflare } from 'miniflare';
 import type { AuthLocalsLike, RefusalBody } from '../../kit/index.js';
 import { ackFrame } from '../../rpc/frame.js';
-import { HANDOFF_HEADER } from '../../rpc/protocol.js';
+import { ClosedByRoom, RoomClient } from '../../client/headless.js';
+import { CloseCode, HANDOFF_HEADER } from '../../rpc/protocol.js';
+import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 import { startWorkerd } from '../support/workerd.js';
 import { HeaderedWebSocket, refusalNotice, socketsTo } from './sockets.js';
 
@@ -189,6 +191,65 @@ describe('refusals as workerd sends them', () => {
 			expect(closed.reason).toStartWith(reason);
 		}
 		expect(await connects('org-b')).toBe(before);
+	});
+
+	test('a page of another wire version is refused with 4426 before authorize, the room untouched', async () => {
+		const before = await connects('doc-wire');
+		const other = WIRE_VERSION + 1;
+		const cases: [string, string][] = [
+			[`${WIRE_PARAM}=${other}`, `${other}`],
+			[`${WIRE_PARAM}=${WIRE_VERSION}&${WIRE_PARAM}=${WIRE_VERSION}`, `${WIRE_VERSION},${WIRE_VERSION}`],
+		];
+		for (const [query, stated] of cases) {
+			// A token `authorize` would let in: the version is checked first.
+			expect(await closedWith(`/custom/websocket?room=doc-wire&token=u-token&${query}`, { origin })).toEqual({
+				code: CloseCode.VersionMismatch,
+				reason: `version_mismatch: This page speaks wire version ${stated}, the server ${WIRE_VERSION}`,
+			});
+		}
+		expect(await connects('doc-wire')).toBe(before);
+		// The server's own version gets in, stated or not (no parameter means version 1).
+		for (const path of [`/custom/websocket?room=doc-wire&token=u-token&${WIRE_PARAM}=${WIRE_VERSION}`, '/custom/websocket?room=doc-wire&token=u-token']) {
+			const { ws } = await open(path, { origin });
+			await close(ws);
+		}
+		expect(await connects('doc-wire')).toBe(before + 2);
+	});
+
+	test("the client states its wire version; a page of another deploy stops with 'version_mismatch' and does not retry", async () => {
+		const opened: string[] = [];
+		/** A browser's socket (with its page's `Origin`), from a page of the given wire version. */
+		const pageOf = (version: number) =>
+			class extends HeaderedWebSocket {
+				constructor(url: string) {
+					const parsed = new URL(url);
+					opened.push(parsed.searchParams.get(WIRE_PARAM) ?? 'none');
+					parsed.searchParams.set(WIRE_PARAM, String(version));
+					super(parsed.toString(), { headers: { origin } });
+				}
+			} as unknown as typeof WebSocket;
+		const url = `${wsOrigin}/custom/websocket?token=u-token`;
+
+		const current = new RoomClient({ url, WebSocket: pageOf(WIRE_VERSION) });
+		await current.connect('doc-wire-client');
+		expect(current.status).toBe('connected');
+		current.destroy();
+		expect(opened).toEqual([String(WIRE_VERSION)]);
+
+		const before = await connects('doc-wire-client');
+		const outdated = new RoomClient({ url, WebSocket: pageOf(WIRE_VERSION + 1) });
+		const refused = await outdated.connect('doc-wire-client').then(
+			() => undefined,
+			(error: unknown) => error,
+		);
+		expect(refused).toBeInstanceOf(ClosedByRoom);
+		expect(refused).toMatchObject({ code: 'version_mismatch', status: 426, closeCode: CloseCode.VersionMismatch });
+		expect(outdated.error).toBe(refused as ClosedByRoom);
+		expect(outdated.status).toBe('disconnected');
+		expect(outdated.nextRetry).toBeNull();
+		outdated.destroy();
+		expect(opened).toHaveLength(2);
+		expect(await connects('doc-wire-client')).toBe(before);
 	});
 
 	test('other requests reach the app', async () => {

@@ -28,6 +28,8 @@ export class FakeRoom {
 	attempts = 0;
 	/** Sockets accepted. */
 	accepted = 0;
+	/** The URL of every upgrade request seen. */
+	readonly urls: string[] = [];
 	readonly received: string[] = [];
 	#waiters: Array<() => void> = [];
 
@@ -37,6 +39,7 @@ export class FakeRoom {
 			port: 0,
 			fetch: (request, server) => {
 				this.attempts++;
+				this.urls.push(request.url);
 				this.#wake();
 				if (this.behaviour.refuseWith !== null) return new Response('refused', { status: this.behaviour.refuseWith });
 				if (server.upgrade(request)) return undefined;
