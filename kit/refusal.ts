@@ -76,10 +76,10 @@ const REFUSAL_WAIT_MS = 5_000;
 /**
  * Refuses a WebSocket upgrade's authorization failure (401 or 403), or its client's wire version
  * (426), so that a browser can tell: a page never sees an upgrade's HTTP status — a refused
- * handshake looks exactly like a network error, and a client would keep retrying. Where the runtime can (workerd: `WebSocketPair`), the
- * socket is accepted and closed with 4401, 4403 or 4426 and the refusal's message as the reason, which
- * `WebsocketClient` treats as terminal. The room is never involved.
- * Elsewhere (and for every other refusal) it is the plain JSON {@link refusal}.
+ * handshake looks exactly like a network error, and a client would keep retrying. Where the
+ * runtime can (workerd: `WebSocketPair`), the socket is accepted and closed with 4401, 4403 or 4426
+ * and the refusal's message as the reason, which `WebsocketClient` treats as terminal. The room is
+ * never involved. Elsewhere (and for every other refusal) it is the plain JSON {@link refusal}.
  *
  * The socket is closed only once the client has said something: a socket a stateless Worker closes
  * before the client ever wrote to it makes `wrangler dev` log "Uncaught Error: Network connection

@@ -88,7 +88,8 @@ export async function admitUpgrade<Meta extends object, Context>(
 ): Promise<Response> {
 	// `vite dev` only (see dev-bridge.ts): the dev server asks who this socket is before it opens it.
 	const devAuthorize = isDevAuthorizeRequest(request);
-	const refuseAuthorization = devAuthorize ? devAuthRefusal : authRefusal;
+	// Refusals a page must tell from an outage (authorization, wire version): a close code (`authRefusal`).
+	const refuseSocket = devAuthorize ? devAuthRefusal : authRefusal;
 	if (!devAuthorize && !isWebSocketUpgrade(request)) {
 		return refusal(426, 'upgrade_required', `${gate.path} only accepts WebSocket upgrades (GET with "Upgrade: websocket")`, {
 			upgrade: 'websocket',
@@ -108,7 +109,7 @@ export async function admitUpgrade<Meta extends object, Context>(
 	// A page from another deploy would misread this server's frames: it is told to reload.
 	const stated = url.searchParams.getAll(WIRE_PARAM).join(',') || '1';
 	if (stated !== String(WIRE_VERSION)) {
-		return refuseAuthorization(426, 'version_mismatch', `This page speaks wire version ${stated}, the server ${WIRE_VERSION}`);
+		return refuseSocket(426, 'version_mismatch', `This page speaks wire version ${stated}, the server ${WIRE_VERSION}`);
 	}
 
 	const requested = readRoom(url, gate.maxRoomLength);
@@ -119,7 +120,7 @@ export async function admitUpgrade<Meta extends object, Context>(
 	try {
 		const allowed = await gate.authorize(context, room);
 		if (allowed === null || allowed === undefined) {
-			return refuseAuthorization(401, 'unauthorized', 'Sign in to join this room');
+			return refuseSocket(401, 'unauthorized', 'Sign in to join this room');
 		}
 		if (!isPlainObject(allowed.meta)) {
 			console.error(`${gate.caller}: authorize must return { meta } with meta a plain object; got`, allowed);
@@ -128,7 +129,7 @@ export async function admitUpgrade<Meta extends object, Context>(
 		meta = allowed.meta;
 	} catch (thrown) {
 		const refused = thrownRefusal(thrown);
-		if (refused) return refuseAuthorization(refused.status, refused.code, refused.message);
+		if (refused) return refuseSocket(refused.status, refused.code, refused.message);
 		console.error(`${gate.caller}: authorize threw`, thrown);
 		return refusal(500, 'internal_error', 'The server could not authorize this socket');
 	}

@@ -2,8 +2,9 @@
  * `vite dev` only: the front of the Worker the Vite plugin runs the app's rooms in (local workerd).
  * The plugin bundles it with the app's room classes and sends it only sockets the app's own handle
  * already authorized, with the handoff the handle decided; this Worker hands each to its room,
- * exactly as the handle does in production (`handOff`). A refusal the handle decided (401/403/426) is
- * delivered here as close code 4401/4403/4426, since only workerd can accept a socket just to close it.
+ * exactly as the handle does in production (`handOff`). A refusal the handle decided (401/403/426)
+ * is delivered here as close code 4401/4403/4426, since only workerd can accept a socket just to
+ * close it.
  */
 import { handOff, type RoomNamespace } from '../kit/handoff.js';
 import { authRefusal, refusal, type RefusalBody } from '../kit/refusal.js';

@@ -11,8 +11,8 @@
  *    with this process's secret; the app's `createWebsocketHandle` runs every check it runs in
  *    production (origin, room name, `authorize`, `getServer`) and answers with the handoff it would
  *    have sent the room, or its refusal;
- * 3. the plugin opens the socket into the room in workerd with that handoff (a 401/403/426 becomes close
- *    code 4401/4403/4426 there, as in production); frames then flow straight through.
+ * 3. the plugin opens the socket into the room in workerd with that handoff (a 401/403/426 becomes
+ *    close code 4401/4403/4426 there, as in production); frames then flow straight through.
  *
  * With `withRooms` (`@delightstack/websocket/adapter`) in svelte.config.js, `platform.env` gets the
  * same rooms' bindings, so server code (`room.broadcast(…)`, your own methods) reaches the rooms
@@ -221,7 +221,8 @@ class DevRooms {
 				[DEV_BINDING_HEADER]: binding ?? this.#bindings[0]!,
 			});
 		} else if (asked.authRefusal) {
-			// `authorize` (or the wire version) said no: delivered as close code 4401/4403/4426 by workerd, as in production.
+			// `authorize` (or the wire version) said no: delivered as close code 4401/4403/4426 by
+			// workerd, as in production.
 			const body = JSON.parse(asked.body) as RefusalBody;
 			this.#pipe(req, socket, head, { [DEV_REFUSAL_HEADER]: JSON.stringify(body) });
 		} else {

@@ -16,6 +16,7 @@ import {
 } from '../../kit/index.js';
 import { HANDOFF_HEADER, type Handoff } from '../../rpc/protocol.js';
 import type { AuthSessionMeta } from '../../rpc/types.js';
+import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 import { DEV_AUTH_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization } from '../../kit/dev-bridge.js';
 import { requestEvent } from './event.js';
 
@@ -581,10 +582,12 @@ describe('vite dev: the dev server asks the handle who a socket is', () => {
 		expect(call.getServerCalls).toBe(1);
 		expect(call.rooms.requests).toHaveLength(0);
 
-		// The same checks as a real upgrade: a foreign origin, a bad room, nobody signed in, not a member;
-		// only authorize's refusals are marked as such (the dev server turns them into close codes).
+		// The same checks as a real upgrade: a foreign origin, another wire version, a bad room, nobody
+		// signed in, not a member; only authorize's and the wire version's refusals are marked as such
+		// (the dev server turns them into close codes).
 		const refusals: [Request, object, number, string, string | null][] = [
 			[question('/api/websocket?room=org-a', secret, { origin: 'https://evil.example' }), adaLocals(), 403, 'origin_not_allowed', null],
+			[question(`/api/websocket?room=org-a&${WIRE_PARAM}=${WIRE_VERSION + 1}`, secret), adaLocals(), 426, 'version_mismatch', '1'],
 			[question('/api/websocket', secret), adaLocals(), 400, 'bad_room', null],
 			[question('/api/websocket?room=org-a', secret), {}, 401, 'unauthorized', '1'],
 			[question('/api/websocket?room=org-z', secret), adaLocals(), 403, 'forbidden', '1'],
