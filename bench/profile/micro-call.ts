@@ -11,15 +11,11 @@
  * `--idle <ms>`, also the wall time of the first call after an idle of that long (3 per side and run):
  * what the client adds to the first call to a room woken from eviction, without a room.
  */
-import { bundleTool } from './bundle-tool.js';
+import { bundleTool, numberFlag } from './bundle-tool.js';
 
-const arg = (name: string, fallback: number) => {
-	const at = process.argv.indexOf(`--${name}`);
-	return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const runs = arg('runs', 5);
-const calls = arg('calls', 20_000);
-const idle = arg('idle', 0);
+const runs = numberFlag('runs', 5);
+const calls = numberFlag('calls', 20_000);
+const idle = numberFlag('idle', 0);
 const outfile = await bundleTool('micro-call-client.ts');
 const idleColumns = idle > 0 ? ` first call after ${idle} ms idle, µs: WebsocketClient | plain protocol |` : '';
 console.log(

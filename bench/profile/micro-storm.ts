@@ -19,17 +19,13 @@ import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
 import { PresenceQueue } from '../../do/presence.js';
 import { pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload-encode.js';
-import { bundleTool, TOOL_DIR } from './bundle-tool.js';
+import { bundleTool, numberFlag, TOOL_DIR } from './bundle-tool.js';
 
-const arg = (name: string, fallback: number) => {
-	const at = process.argv.indexOf(`--${name}`);
-	return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const clients = arg('clients', 500);
-const runs = arg('runs', 5);
-const events = arg('events', 200);
-const wave = arg('wave', 32);
-const perProcess = arg('perProcess', 50);
+const clients = numberFlag('clients', 500);
+const runs = numberFlag('runs', 5);
+const events = numberFlag('events', 200);
+const wave = numberFlag('wave', 32);
+const perProcess = numberFlag('perProcess', 50);
 
 const sessions = Array.from({ length: clients }, (_, i) => ({ ws_session_id: crypto.randomUUID(), meta: { user_id: 'bench' }, i }));
 const info = (s: (typeof sessions)[number]) => ({ ws_session_id: s.ws_session_id, meta: s.meta });
