@@ -38,12 +38,7 @@ import { ClientProcess } from '../driver/child.js';
 import { startBenchServer, type BenchServer } from '../driver/workerd.js';
 import type { SendResult } from '../shared/wire.js';
 
-/**
- * Forces full GCs, then reads RSS and the V8 heap in use; `ungathered` is the RSS just before the
- * GCs. The GCs' heap snapshots raise RSS by themselves, and more with more sockets (measured at 300:
- * ≈11 MB on both sides), so the main figure carries that on both sides; the RSS read before them
- * carries the garbage not yet collected instead.
- */
+/** Forces full GCs, then reads RSS and the V8 heap in use; `ungathered`: the RSS just before the GCs (see the header). */
 async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; anon: number; file: number; heap: number; ungathered: number }> {
 	await waitQuiet(server.pid, { maxMs: 10_000 });
 	const ungathered = rss(server.pid).total;
