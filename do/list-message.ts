@@ -38,7 +38,10 @@ export class ListMessage<Item> {
 
 	constructor(
 		readonly event: string,
-		/** The event's payload around a list of items, e.g. `(sessions) => ({ sessions })`. */
+		/**
+		 * The event's payload around a list of items, e.g. `(sessions) => ({ sessions })`. The list
+		 * must be the payload's last array: items are pasted where the encoding's last `[[]]` is.
+		 */
 		readonly payload: (items: Item[]) => object,
 	) {
 		const empty = this.encode([]);

@@ -104,7 +104,8 @@ export class Roster<Meta> {
 
 	/**
 	 * Window presence: the window's sessions as `session:list` parts like {@link frames}, the last one
-	 * carrying `window` (the counts and where paging goes on).
+	 * carrying `window` (the counts and where paging goes on). Every joiner gets one, so it is pasted
+	 * from the cached entries too: only the small `window` is encoded per join.
 	 */
 	windowFrames(sessions: Iterable<Session<Meta>>, window: PresenceWindow): string[] {
 		const entries = Array.from(sessions, (session) => this.#entry(session));
@@ -112,7 +113,11 @@ export class Roster<Meta> {
 		const windowBytes = utf8Length(JSON.stringify({ window })) + 8;
 		const parts = packBySize(entries, (e) => e.bytes, PART_OVERHEAD + windowBytes, this.maxFrameBytes);
 		const last = parts.pop() ?? [];
-		return [...parts.flatMap((p) => this.#render(p, true)), listFrame({ sessions: last.map((e) => e.info), window })];
+		// `window` before `sessions`: the list is then the payload's last array, where ListMessage pastes.
+		const lastFrame = last.every((e) => e.plain)
+			? pushFrame([new ListMessage<SessionInfo<unknown>>('session:list', (items) => ({ window, sessions: items })).join(last)])
+			: listFrame({ window, sessions: last.map((e) => e.info) });
+		return [...parts.flatMap((p) => this.#render(p, true)), lastFrame];
 	}
 
 	/** One part's frame; more than one only when an annotated part had to be split to fit. */

@@ -76,8 +76,9 @@ const script = {
 	events: Array.from({ length: events }, (_, seq) => event(seq)),
 };
 
-writeFileSync(join(TOOL_DIR, 'micro-storm-frames.json'), JSON.stringify(script));
+// Bundled first: bundling makes the tools' folder, which a fresh checkout does not have.
 const outfile = await bundleTool('micro-storm-client.ts');
+writeFileSync(join(TOOL_DIR, 'micro-storm-frames.json'), JSON.stringify(script));
 
 console.log(
 	`\n${clients} WebsocketClients in a room, ${perProcess} of them in this process, joins in waves of ${wave}, ${events} events; CPU µs per client (join) and per delivery\n`,

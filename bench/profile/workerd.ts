@@ -43,7 +43,9 @@ try {
 		pinning,
 		options,
 		log,
-		clientBunArgs: profileClients ? ['--cpu-prof-md', `--cpu-prof-dir=${join(buildDir, 'client-profiles')}`] : undefined,
+		clientBunArgs: profileClients
+			? ['--cpu-prof', '--cpu-prof-md', '--cpu-prof-interval=100', `--cpu-prof-dir=${join(buildDir, 'client-profiles')}`]
+			: undefined,
 		window: {
 			open: async () => void (await session.send('Profiler.start')),
 			close: async (impl) => {

@@ -266,6 +266,39 @@ describe('session list frames (Roster)', () => {
 		}
 	});
 
+	test('window lists: the last part is byte for byte what the encoder makes of it, window and all', () => {
+		const windows = [
+			{ users: 3, sessions: 4, next: 'cursor' },
+			// A cursor that looks like the list being pasted, and one that needs escaping.
+			{ users: 0, sessions: 0, next: '' },
+			{ users: 1e6, sessions: 2e6, next: '[[]]"\\\u2028' },
+		];
+		for (const window of windows) {
+			for (const metas of [awkward, annotated, [...awkward, ...annotated], [], [awkward[0]]]) {
+				const list = states(metas);
+				const frames = new Roster<unknown>(1 << 20).windowFrames(
+					list.map((s) => s.session),
+					window,
+				);
+				const sessions = list.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta }));
+				expect(frames).toEqual([encodedWhole({ window, sessions })]);
+				expect(listParts(frames[0]!)).toEqual([{ window, sessions }]);
+			}
+		}
+		// In parts: every part but the last as a full list's, the last one with the window.
+		const list = states(Array.from({ length: 60 }, (_, i) => ({ ...awkward[i % awkward.length], n: i })));
+		const frames = new Roster<unknown>(2048).windowFrames(
+			list.map((s) => s.session),
+			windows[2]!,
+		);
+		expect(frames.length).toBeGreaterThan(3);
+		const parts = frames.flatMap(listParts);
+		expect(parts.slice(0, -1).every((p) => p.more === true && p.window === undefined)).toBe(true);
+		expect(parts.at(-1)!.window).toEqual(windows[2]);
+		expect(parts.flatMap((p) => p.sessions)).toEqual(list.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta })));
+		for (const frame of frames) expect(utf8Length(frame)).toBeLessThanOrEqual(2048);
+	});
+
 	test('an entry larger than the cap goes alone, whole', () => {
 		const list = states([{ user_id: 'a' }, { user_id: 'huge', pad: 'y'.repeat(3000) }, { user_id: 'b' }]);
 		const frames = new Roster<unknown>(1024).frames(list);
