@@ -36,12 +36,13 @@ export async function handOff<Meta>(rooms: RoomNamespace, request: Request, hand
 
 /** Hands the upgrade to a shard of a room believed to have `shards` (1: the room's own object, as ever). */
 function handOffTo<Meta>(rooms: RoomNamespace, request: Request, handoff: Handoff<Meta>, shards: number): Promise<Response> {
-	const headers = new Headers(request.headers);
+	// A copy, whose headers can be changed: the headers are copied once (a `Headers` passed to the
+	// copy would be copied a second time).
+	const forwarded = new Request(request);
 	// `set` replaces every copy, whatever its case: a browser cannot smuggle its own.
-	headers.set(HANDOFF_HEADER, encodeHandoff(shards > 1 ? { ...handoff, shards } : { room: handoff.room, meta: handoff.meta }));
+	forwarded.headers.set(HANDOFF_HEADER, encodeHandoff(shards > 1 ? { ...handoff, shards } : { room: handoff.room, meta: handoff.meta }));
 	const name = shards > 1 ? shardName(handoff.room, pickShard(handoff.meta, shards)) : handoff.room;
-	const stub = rooms.get(rooms.idFromName(name));
-	return stub.fetch(new Request(request, { headers }));
+	return rooms.get(rooms.idFromName(name)).fetch(forwarded);
 }
 
 /**
