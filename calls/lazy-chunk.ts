@@ -1,7 +1,8 @@
 /**
  * A module the browser loads on demand (a dynamic `import()`, which app bundlers make a chunk of
  * its own): loaded once, shared by everyone who asks meanwhile, and asked for again after a failed
- * load. capnweb's sessions (`sessions.ts`) and the payload decoder (`client/payload-codec.ts`) come
+ * load (a browser may answer that from its module map: Chromium keeps a failed module fetch for the
+ * page's life). capnweb's sessions (`sessions.ts`) and the payload decoder (`client/payload-codec.ts`) come
  * this way.
  */
 import { RoomError, type RoomErrorCode } from '../rpc/errors.js';
