@@ -36,6 +36,7 @@ import { presenceWindow, resolveOptions, type RoomOptions } from './options.js';
 import { PresenceQueue } from './presence.js';
 import { utf8Length, utf8LengthAtMost } from './frame-size.js';
 import { Roster } from './roster.js';
+import { OpeningSockets } from './opening.js';
 import { MAX_ATTACHMENT_BYTES, SessionStore, sessionIdFromTags, sessionTag, tagsFor, userTag, userTagOf, type SessionState } from './sessions.js';
 import { callId, Gate } from './gate.js';
 import { misrouted, openShards, type ShardMessage, type Shards } from './shards.js';
@@ -106,6 +107,8 @@ export class WebsocketServer<
 	readonly #membersStore?: Members<Meta>;
 	/** Checks and charges what comes in: sockets at the door, frames, calls. */
 	#gateInstance?: Gate;
+	/** Sockets being accepted, and what is sent to them before their 101 is out. */
+	readonly #opening = new OpeningSockets();
 	/** Batches still running, per socket: dropped when the socket goes. */
 	readonly #inflight = new Map<WebSocket, Set<Work>>();
 	#options?: RoomOptions;
@@ -400,6 +403,18 @@ export class WebsocketServer<
 			return jsonError(400, 'meta_too_large', `Session metadata cannot be stored: ${(error as Error).message}`);
 		}
 		this.ctx.acceptWebSocket(server, tagsFor(session));
+		// From here on what the socket is sent waits for its 101 (see `OpeningSockets`).
+		this.#opening.hold(server);
+		try {
+			return await this.#join(request, server, client, state);
+		} finally {
+			this.#opening.releaseSoon(server);
+		}
+	}
+
+	/** An accepted socket joins: listed, caught up, `onConnect`, announced. Returns its 101. */
+	async #join(request: Request, server: WebSocket, client: WebSocket, state: SessionState<Meta>): Promise<Response> {
+		const { session } = state;
 		this.#sessions.add(server, state);
 		this.#members?.join(session, state.place);
 		state.limits = this.#gate().joined(session, state.limits);
@@ -741,6 +756,7 @@ export class WebsocketServer<
 	}
 
 	#write(ws: WebSocket, frame: string): boolean {
+		if (this.#opening.take(ws, frame)) return true;
 		try {
 			ws.send(frame);
 			return true;
@@ -753,6 +769,8 @@ export class WebsocketServer<
 	#close(ws: WebSocket, code: number, reason: string): void {
 		// A close reason is limited to 123 bytes.
 		const short = utf8Length(reason) > 123 ? reason.slice(0, 40) : reason;
+		// What a socket being accepted was sent goes first.
+		this.#opening.release(ws);
 		try {
 			// Not through #send: a socket closed for not reading must still get its notice queued.
 			ws.send(pushFrame(encodeCalls([['closing', code, short]])));

@@ -544,6 +544,25 @@ describe('handoff', () => {
 	});
 });
 
+describe('what a joining socket is sent before its 101', () => {
+	test('goes out after it, in order: the list first, then what onConnect sent, then presence', async () => {
+		const room = freshRoom();
+		const a = await Probe.join(worker, room, { user_id: 'ann' });
+		const b = await Probe.join(worker, room, { user_id: 'bob', greet: true });
+		// Held until the 101 was out, then sent as it was sent: nothing overtook the list.
+		expect(b.events[0]!.name).toBe('session:list');
+		const hellos = [await b.next('hello'), await b.next('hello'), await b.next('hello')];
+		expect(hellos).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+		expect(b.names().slice(0, 4)).toEqual(['session:list', 'hello', 'hello', 'hello']);
+		// The room's broadcast from onConnect reached the others too, before the join.
+		expect(await a.next('hello')).toEqual({ n: 2 });
+		expect((await a.next('session:connected')).meta.user_id).toBe('bob');
+		// And the socket answers calls as soon as it is open.
+		expect(await b.rpc.add(2, 2)).toBe(4);
+		await Promise.all([a.close(), b.close()]);
+	});
+});
+
 describe('hooks that throw', () => {
 	test('onConnect: that socket is closed with 1011 and never announced', async () => {
 		const room = freshRoom();

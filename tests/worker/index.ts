@@ -14,6 +14,8 @@ export interface TestMeta {
 	user_name?: string;
 	fail?: 'connect' | 'disconnect';
 	pad?: string;
+	/** `onConnect` sends this socket three `hello`s: to it, to the room, to it. */
+	greet?: boolean;
 }
 
 export interface TestEvents {
@@ -134,6 +136,11 @@ export class TestRoom extends WebsocketServer<TestMeta, TestEvents, Env> {
 	override onConnect(session: Session<TestMeta>) {
 		this.#bump('connect');
 		if (session.meta.fail === 'connect') throw new Error('onConnect exploded');
+		if (session.meta.greet) {
+			this.sendTo(session.ws_session_id, 'hello', { n: 1 });
+			this.broadcast('hello', { n: 2 });
+			this.sendTo(session.ws_session_id, 'hello', { n: 3 });
+		}
 	}
 
 	override onDisconnect(session: Session<TestMeta>) {
