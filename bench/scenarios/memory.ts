@@ -12,6 +12,11 @@
  *      every socket has sent a frame (workerd sets up some per-socket state lazily on first send);
  *   4. once the room is quiet: two forced GCs, RSS and heap again.
  *
+ * Each run is made twice per implementation, each time in a fresh workerd: with the room awake
+ * (step 4 at once), and with the room hibernated (step 4 after `evictionIdleMs` of silence, past
+ * workerd's ~10 s eviction: the Durable Object is gone, its sockets stay open in the runtime). The
+ * second is what an idle room costs in production, where hibernation is the point.
+ *
  * Per connection = (after − baseline) ÷ sockets in the room. RSS holds everything workerd keeps per
  * socket (kernel buffers are not in RSS): the socket, its HTTP and WebSocket state, compression
  * contexts when permessage-deflate was negotiated, buffers, and the room's JS objects (the heap
@@ -20,9 +25,11 @@
  * room's SQLite files. Those stop growing after the first hundreds of sockets, so they are reported
  * apart, in all (RssFile), with the anonymous memory per connection (RssAnon) next to the total.
  *
- * The forced GCs cost memory of their own: a heap snapshot of a room with more sockets raises RSS
- * by more (≈11 MB at 300 sockets, about the same for every implementation), which the figure
- * therefore holds on every side, bringing ratios closer to 1. The RSS read just before the GCs is
+ * The forced GCs cost memory of their own: a heap snapshot's native memory grows with the objects in
+ * the heap and stays in RSS after it is freed, so the figure holds it too. With the room awake that
+ * weighs on the side that keeps more JavaScript objects per socket (ours: ~12 KiB per socket for a
+ * room's session states of ~0.4 KiB each, measured against the same room keeping `1` per socket);
+ * with the room hibernated there is little left to snapshot. The RSS read just before the GCs is
  * reported too: it holds garbage not yet collected instead.
  */
 import { Cdp } from '../driver/cdp.js';
@@ -49,7 +56,7 @@ async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; ano
 	return { rss: total, anon, file, heap: usedSize, ungathered };
 }
 
-async function oneRun(bench: Bench, impl: Impl) {
+async function oneRun(bench: Bench, impl: Impl, hibernated: boolean) {
 	const { options } = bench;
 	const n = options.memoryClients;
 	const server = await startBenchServer({ inspector: true });
@@ -97,6 +104,8 @@ async function oneRun(bench: Bench, impl: Impl) {
 		const sent = await sender.wait<SendResult>('result', 30_000);
 		await waitQuiet(server.pid, { maxMs: 10_000 });
 		const result = await crowd.stop();
+		// Silence past the eviction: nothing is sent meanwhile (keep-alive pings, answered by the runtime, do not wake a room).
+		if (hibernated) await Bun.sleep(options.evictionIdleMs);
 		const after = await settle(server, cdp);
 		const sockets = n + 1;
 		return {
@@ -127,7 +136,7 @@ export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 	let faults = 0;
 	for (let run = 0; run < options.memoryRuns; run++) {
 		for (const impl of orderFor(run, options.impls)) {
-			const r = await oneRun(bench, impl);
+			const r = await oneRun(bench, impl, false);
 			faults += r.faults;
 			rows.add(impl, 'workerd RSS per connection', 'KiB', r.rssPerSocket / 1024);
 			rows.add(impl, 'V8 heap per connection', 'KiB', r.heapPerSocket / 1024);
@@ -138,6 +147,16 @@ export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 			raw.push({ scenario, run, impl, ...r });
 			bench.log(
 				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB (before the GCs ${(r.ungatheredPerSocket / 1024).toFixed(1)}; anonymous ${(r.anonPerSocket / 1024).toFixed(1)} KiB; file-backed pages +${(r.fileGrowth / 1e6).toFixed(1)} MB in all), V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`,
+			);
+			const h = await oneRun(bench, impl, true);
+			faults += h.faults;
+			rows.add(impl, 'room hibernated: workerd RSS per connection', 'KiB', h.rssPerSocket / 1024);
+			rows.add(impl, '… room hibernated: anonymous memory per connection (RssAnon)', 'KiB', h.anonPerSocket / 1024);
+			rows.add(impl, '… room hibernated: V8 heap per connection', 'KiB', h.heapPerSocket / 1024);
+			rows.add(impl, 'room hibernated: lost broadcast or socket', 'count', h.faults, 'max');
+			raw.push({ scenario, run, impl, hibernated: true, ...h });
+			bench.log(
+				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}, room hibernated: RSS ${(h.rssPerSocket / 1024).toFixed(1)} KiB (anonymous ${(h.anonPerSocket / 1024).toFixed(1)} KiB; file-backed pages +${(h.fileGrowth / 1e6).toFixed(1)} MB in all), V8 heap ${(h.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${h.faults}`,
 			);
 		}
 	}
