@@ -13,10 +13,7 @@
  * `{ sessions, more: true }`, the last one without `more` (see `SessionListPart`); the client merges
  * them into the one `session:list` apps see.
  */
-import { eventMessage } from '../calls/batch.js';
 import { pushFrame } from '../rpc/frame.js';
-import { encodePayload } from '../rpc/payload.js';
-import type { SessionListPart } from '../rpc/protocol.js';
 import type { PresenceWindow, Session, SessionInfo } from '../rpc/types.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
 import { ListMessage, type ListItem } from './list-message.js';
@@ -29,11 +26,6 @@ const MORE = new ListMessage<SessionInfo<unknown>>('session:list', (sessions) =>
 /** One session's share of a list. */
 interface Entry extends ListItem {
 	info: SessionInfo<unknown>;
-}
-
-/** A frame of one `session:list` message, from the encoder. */
-function listFrame(data: SessionListPart<unknown>): string {
-	return pushFrame([eventMessage('session:list', encodePayload(data))]);
 }
 
 /** Bytes a part adds on top of its entries and their commas: the frame's fixed ends. */
@@ -93,7 +85,7 @@ export class Roster<Meta> {
 		parts.forEach((part, i) => {
 			const more = i < parts.length - 1;
 			const entries = part.map((session) => this.#entry(session));
-			const rendered = this.#render(entries, more);
+			const rendered = this.#render(entries, more ? MORE : LIST);
 			frames.push(...rendered);
 			// Only a part followed by more, in one frame of its own, reads the same in a longer list.
 			caching &&= more && rendered.length === 1;
@@ -114,21 +106,21 @@ export class Roster<Meta> {
 		const parts = packBySize(entries, (e) => e.bytes, PART_OVERHEAD + windowBytes, this.maxFrameBytes);
 		const last = parts.pop() ?? [];
 		// `window` before `sessions`: the list is then the payload's last array, where ListMessage pastes.
-		const lastFrame = last.every((e) => e.plain)
-			? pushFrame([new ListMessage<SessionInfo<unknown>>('session:list', (items) => ({ window, sessions: items })).join(last)])
-			: listFrame({ window, sessions: last.map((e) => e.info) });
-		return [...parts.flatMap((p) => this.#render(p, true)), lastFrame];
+		const withWindow = new ListMessage<SessionInfo<unknown>>('session:list', (items) => ({ window, sessions: items }));
+		return [...parts.flatMap((p) => this.#render(p, MORE)), ...this.#render(last, withWindow)];
 	}
 
-	/** One part's frame; more than one only when an annotated part had to be split to fit. */
-	#render(part: Entry[], more: boolean): string[] {
-		const message = more ? MORE : LIST;
+	/**
+	 * One part's frame as `message`; more than one only when an annotated part had to be split to
+	 * fit (then every frame but the last is a part with `more: true`).
+	 */
+	#render(part: Entry[], message: ListMessage<SessionInfo<unknown>>): string[] {
 		if (part.every((e) => e.plain)) return [pushFrame([message.join(part)])];
 		const frame = pushFrame([message.encode(part.map((e) => e.info))]);
 		// Annotation paths grow with the index, so the estimate can fall short: halve until it fits.
 		if (part.length === 1 || utf8Length(frame) <= this.maxFrameBytes) return [frame];
 		const half = Math.ceil(part.length / 2);
-		return [...this.#render(part.slice(0, half), true), ...this.#render(part.slice(half), more)];
+		return [...this.#render(part.slice(0, half), MORE), ...this.#render(part.slice(half), message)];
 	}
 
 	#entry(session: Session<Meta>): Entry {

@@ -297,6 +297,19 @@ describe('session list frames (Roster)', () => {
 		expect(parts.at(-1)!.window).toEqual(windows[2]);
 		expect(parts.flatMap((p) => p.sessions)).toEqual(list.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta })));
 		for (const frame of frames) expect(utf8Length(frame)).toBeLessThanOrEqual(2048);
+		// Annotated entries over several parts (a part halved when its estimate fell short): the window stays on the last.
+		const annotatedList = states(Array.from({ length: 12 }, (_, i) => ({ ...annotated[i % annotated.length], n: i, pad: 'p'.repeat(60) })));
+		const split = new Roster<unknown>(1024).windowFrames(
+			annotatedList.map((s) => s.session),
+			windows[0]!,
+		);
+		const splitParts = split.flatMap(listParts);
+		expect(splitParts.length).toBeGreaterThan(1);
+		expect(splitParts.slice(0, -1).every((p) => p.more === true && p.window === undefined)).toBe(true);
+		expect(splitParts.at(-1)).toMatchObject({ window: windows[0] });
+		expect(splitParts.at(-1)!.more).toBeUndefined();
+		expect(splitParts.flatMap((p) => p.sessions)).toEqual(annotatedList.map((s) => ({ ws_session_id: s.session.ws_session_id, meta: s.session.meta })));
+		for (const frame of split) expect(utf8Length(frame)).toBeLessThanOrEqual(1024);
 	});
 
 	test('an entry larger than the cap goes alone, whole', () => {
