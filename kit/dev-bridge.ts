@@ -79,12 +79,12 @@ export interface DevAuthorization {
  * browser must see as close code 4401/4403/4426; every other refusal (origin, room name, …) fails
  * the handshake, as in production.
  */
-export const DEV_AUTH_REFUSAL_HEADER = 'x-delightstack-dev-auth-refusal';
+export const DEV_SOCKET_REFUSAL_HEADER = 'x-delightstack-dev-socket-refusal';
 
-/** `authRefusal` for the dev server's question: the plain refusal, marked as `authorize`'s. */
-export function devAuthRefusal(status: number, code: string, message: string): Response {
+/** `socketRefusal` for the dev server's question: the plain refusal, marked as one to deliver as a close code. */
+export function devSocketRefusal(status: number, code: string, message: string): Response {
 	const response = refusal(status, code, message);
-	response.headers.set(DEV_AUTH_REFUSAL_HEADER, '1');
+	response.headers.set(DEV_SOCKET_REFUSAL_HEADER, '1');
 	return response;
 }
 

@@ -74,9 +74,10 @@ const CLOSE_CODES: Record<number, number> = { 401: 4401, 403: 4403, 426: 4426 };
 const REFUSAL_WAIT_MS = 5_000;
 
 /**
- * Refuses a WebSocket upgrade's authorization failure (401 or 403), or its client's wire version
- * (426), so that a browser can tell: a page never sees an upgrade's HTTP status — a refused
- * handshake looks exactly like a network error, and a client would keep retrying. Where the
+ * A refusal a page must tell from an outage, delivered as a socket closed with a code: an upgrade's
+ * authorization failure (401 or 403), or its client's wire version (426). A page never sees an
+ * upgrade's HTTP status — a refused handshake looks exactly like a network error, and a client
+ * would keep retrying. Where the
  * runtime can (workerd: `WebSocketPair`), the socket is accepted and closed with 4401, 4403 or 4426
  * and the refusal's message as the reason, which `WebsocketClient` treats as terminal. The room is
  * never involved. Elsewhere (and for every other refusal) it is the plain JSON {@link refusal}.
@@ -87,7 +88,7 @@ const REFUSAL_WAIT_MS = 5_000;
  * which every client answers with a read confirmation, then `closing(code, reason)` — and the close
  * follows that answer (or {@link REFUSAL_WAIT_MS}, for clients that never answer).
  */
-export function authRefusal(status: number, code: string, message: string): Response {
+export function socketRefusal(status: number, code: string, message: string): Response {
 	const closeCode = CLOSE_CODES[status];
 	const Pair = (globalThis as { WebSocketPair?: new () => { 0: WebSocket; 1: WebSocket } }).WebSocketPair;
 	if (closeCode === undefined || Pair === undefined) return refusal(status, code, message);

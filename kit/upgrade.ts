@@ -21,15 +21,15 @@
  * | 502 | `room_unavailable` | the room's Durable Object could not be reached (logged) |
  *
  * ¹ A browser never sees an upgrade's HTTP status, so on workerd these three are delivered as a
- * socket accepted and closed at once with 4426 / 4401 / 4403 (see `authRefusal`), which the client
+ * socket accepted and closed at once with 4426 / 4401 / 4403 (see `socketRefusal`), which the client
  * treats as terminal. The room is never involved.
  */
 import { WIRE_PARAM, WIRE_VERSION } from '../rpc/wire-version.js';
 import { authorizeFromAuthLocals, type Authorize } from './authorize.js';
-import { devAuthorization, devAuthRefusal, isDevAuthorizeRequest } from './dev-bridge.js';
+import { devAuthorization, devSocketRefusal, isDevAuthorizeRequest } from './dev-bridge.js';
 import { handOff, type RoomNamespace } from './handoff.js';
 import { originChecker, type AllowedOrigins } from './origin.js';
-import { authRefusal, codeForStatus, refusal, UpgradeRefused } from './refusal.js';
+import { socketRefusal, codeForStatus, refusal, UpgradeRefused } from './refusal.js';
 import { DEFAULT_MAX_ROOM_LENGTH, readRoom } from './room.js';
 
 /** The path the client connects to by default. */
@@ -88,8 +88,8 @@ export async function admitUpgrade<Meta extends object, Context>(
 ): Promise<Response> {
 	// `vite dev` only (see dev-bridge.ts): the dev server asks who this socket is before it opens it.
 	const devAuthorize = isDevAuthorizeRequest(request);
-	// Refusals a page must tell from an outage (authorization, wire version): a close code (`authRefusal`).
-	const refuseSocket = devAuthorize ? devAuthRefusal : authRefusal;
+	// Refusals a page must tell from an outage (authorization, wire version): a close code (`socketRefusal`).
+	const refuseSocket = devAuthorize ? devSocketRefusal : socketRefusal;
 	if (!devAuthorize && !isWebSocketUpgrade(request)) {
 		return refusal(426, 'upgrade_required', `${gate.path} only accepts WebSocket upgrades (GET with "Upgrade: websocket")`, {
 			upgrade: 'websocket',

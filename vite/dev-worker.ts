@@ -7,7 +7,7 @@
  * close it.
  */
 import { handOff, type RoomNamespace } from '../kit/handoff.js';
-import { authRefusal, refusal, type RefusalBody } from '../kit/refusal.js';
+import { socketRefusal, refusal, type RefusalBody } from '../kit/refusal.js';
 import { HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
 import { DEV_BINDING_HEADER, DEV_REFUSAL_HEADER, DEV_SECRET_BINDING, DEV_SECRET_HEADER } from './dev-headers.js';
 
@@ -21,7 +21,7 @@ export default {
 		const refused = request.headers.get(DEV_REFUSAL_HEADER);
 		if (refused !== null) {
 			const body = JSON.parse(refused) as RefusalBody;
-			return authRefusal(body.status, body.code, body.message);
+			return socketRefusal(body.status, body.code, body.message);
 		}
 		const binding = request.headers.get(DEV_BINDING_HEADER) ?? '';
 		const rooms = env[binding] as RoomNamespace | undefined;

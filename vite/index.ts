@@ -27,7 +27,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin, ViteDevServer } from 'vite';
-import { DEV_AUTH_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization, type DevBridge } from '../kit/dev-bridge.js';
+import { DEV_SOCKET_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization, type DevBridge } from '../kit/dev-bridge.js';
 import type { RefusalBody } from '../kit/refusal.js';
 import { DEFAULT_WEBSOCKET_PATH } from '../kit/upgrade.js';
 import { HANDOFF_HEADER } from '../rpc/protocol.js';
@@ -220,7 +220,7 @@ class DevRooms {
 				[HANDOFF_HEADER]: handoff,
 				[DEV_BINDING_HEADER]: binding ?? this.#bindings[0]!,
 			});
-		} else if (asked.authRefusal) {
+		} else if (asked.socketRefusal) {
 			// `authorize` (or the wire version) said no: delivered as close code 4401/4403/4426 by
 			// workerd, as in production.
 			const body = JSON.parse(asked.body) as RefusalBody;
@@ -279,7 +279,7 @@ class DevRooms {
 	 * Asks the app's handle, over loopback to this very dev server, what it would do with this
 	 * upgrade: the same headers as a plain GET, marked with the process's secret.
 	 */
-	#askApp(req: IncomingMessage): Promise<{ status: number; contentType: string; body: string; authRefusal: boolean }> {
+	#askApp(req: IncomingMessage): Promise<{ status: number; contentType: string; body: string; socketRefusal: boolean }> {
 		const headers: Record<string, string | string[]> = {};
 		for (const [name, value] of Object.entries(req.headers)) {
 			if (value === undefined || /^(upgrade|connection|sec-websocket-.*)$/i.test(name)) continue;
@@ -300,7 +300,7 @@ class DevRooms {
 						status: res.statusCode ?? 502,
 						contentType: String(res.headers['content-type'] ?? 'text/plain'),
 						body: Buffer.concat(chunks).toString(),
-						authRefusal: res.headers[DEV_AUTH_REFUSAL_HEADER] === '1',
+						socketRefusal: res.headers[DEV_SOCKET_REFUSAL_HEADER] === '1',
 					}),
 				);
 				res.on('error', fail);

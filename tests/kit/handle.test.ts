@@ -17,7 +17,7 @@ import {
 import { HANDOFF_HEADER, type Handoff } from '../../rpc/protocol.js';
 import type { AuthSessionMeta } from '../../rpc/types.js';
 import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
-import { DEV_AUTH_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization } from '../../kit/dev-bridge.js';
+import { DEV_SOCKET_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization } from '../../kit/dev-bridge.js';
 import { requestEvent } from './event.js';
 
 const APP = 'https://app.example.com';
@@ -594,7 +594,7 @@ describe('vite dev: the dev server asks the handle who a socket is', () => {
 		];
 		for (const [request, locals, status, code, marked] of refusals) {
 			const response = await run(call, request, locals);
-			expect(response.headers.get(DEV_AUTH_REFUSAL_HEADER)).toBe(marked);
+			expect(response.headers.get(DEV_SOCKET_REFUSAL_HEADER)).toBe(marked);
 			await expectRefusal(call, response, status, code);
 		}
 	});

@@ -83,7 +83,7 @@ describe('handleUpgrade in a plain Worker', () => {
 	});
 
 	test('a refused socket that never answers the notice (not our client) is closed all the same', async () => {
-		// The handle waits for the client's word before closing (see `authRefusal`), but not forever.
+		// The handle waits for the client's word before closing (see `socketRefusal`), but not forever.
 		expect(await closedWith('/api/websocket?room=plain-5', { origin }, { silent: true })).toEqual({
 			code: 4401,
 			reason: 'unauthorized: Sign in to join this room',

@@ -2,7 +2,7 @@
  * The handle's refusals under `wrangler dev`, the server users develop against: a refused socket
  * must reach the client as 4401 / 4403 without wrangler printing an error for it. (A socket a
  * stateless Worker closes before the client wrote anything makes it print "Uncaught Error: Network
- * connection lost." — see `authRefusal`.) The client is the headless `RoomClient`, as a script
+ * connection lost." — see `socketRefusal`.) The client is the headless `RoomClient`, as a script
  * would use it.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';

@@ -184,7 +184,7 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 				const ws = new Headered(`${wsOrigin}${path}`, { headers });
 				let opened = false;
 				ws.addEventListener('open', () => (opened = true), { once: true });
-				// Answered as every client does, so the handle closes it at once (see `authRefusal`).
+				// Answered as every client does, so the handle closes it at once (see `socketRefusal`).
 				ws.addEventListener('message', (e) => ws.send(ackFrame(refusalNotice(String(e.data)).nonce)));
 				ws.addEventListener('close', (e) => resolve({ opened, code: e.code, reason: e.reason }), { once: true });
 			});
