@@ -136,28 +136,22 @@ export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 	let faults = 0;
 	for (let run = 0; run < options.memoryRuns; run++) {
 		for (const impl of orderFor(run, options.impls)) {
-			const r = await oneRun(bench, impl, false);
-			faults += r.faults;
-			rows.add(impl, 'workerd RSS per connection', 'KiB', r.rssPerSocket / 1024);
-			rows.add(impl, 'V8 heap per connection', 'KiB', r.heapPerSocket / 1024);
-			rows.add(impl, '… of the RSS: anonymous memory per connection (RssAnon)', 'KiB', r.anonPerSocket / 1024);
-			rows.add(impl, '… of the RSS: file-backed pages the run added, all sockets together (RssFile)', 'MB', r.fileGrowth / 1e6);
-			rows.add(impl, "… RSS read before the forced GCs (garbage included; the GCs' snapshots not)", 'KiB', r.ungatheredPerSocket / 1024);
-			rows.add(impl, 'lost broadcast or socket', 'count', r.faults, 'max');
-			raw.push({ scenario, run, impl, ...r });
-			bench.log(
-				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB (before the GCs ${(r.ungatheredPerSocket / 1024).toFixed(1)}; anonymous ${(r.anonPerSocket / 1024).toFixed(1)} KiB; file-backed pages +${(r.fileGrowth / 1e6).toFixed(1)} MB in all), V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`,
-			);
-			const h = await oneRun(bench, impl, true);
-			faults += h.faults;
-			rows.add(impl, 'room hibernated: workerd RSS per connection', 'KiB', h.rssPerSocket / 1024);
-			rows.add(impl, '… room hibernated: anonymous memory per connection (RssAnon)', 'KiB', h.anonPerSocket / 1024);
-			rows.add(impl, '… room hibernated: V8 heap per connection', 'KiB', h.heapPerSocket / 1024);
-			rows.add(impl, 'room hibernated: lost broadcast or socket', 'count', h.faults, 'max');
-			raw.push({ scenario, run, impl, hibernated: true, ...h });
-			bench.log(
-				`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}, room hibernated: RSS ${(h.rssPerSocket / 1024).toFixed(1)} KiB (anonymous ${(h.anonPerSocket / 1024).toFixed(1)} KiB; file-backed pages +${(h.fileGrowth / 1e6).toFixed(1)} MB in all), V8 heap ${(h.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${h.faults}`,
-			);
+			// Awake (the target's figure), then hibernated: each in a fresh workerd, rows named alike.
+			for (const hibernated of [false, true]) {
+				const r = await oneRun(bench, impl, hibernated);
+				const when = hibernated ? 'room hibernated: ' : '';
+				faults += r.faults;
+				rows.add(impl, `${when}workerd RSS per connection`, 'KiB', r.rssPerSocket / 1024);
+				rows.add(impl, `${when}V8 heap per connection`, 'KiB', r.heapPerSocket / 1024);
+				rows.add(impl, `${when}… of the RSS: anonymous memory per connection (RssAnon)`, 'KiB', r.anonPerSocket / 1024);
+				rows.add(impl, `${when}… of the RSS: file-backed pages the run added, all sockets together (RssFile)`, 'MB', r.fileGrowth / 1e6);
+				rows.add(impl, `${when}… RSS read before the forced GCs (garbage included; the GCs' snapshots not)`, 'KiB', r.ungatheredPerSocket / 1024);
+				rows.add(impl, `${when}lost broadcast or socket`, 'count', r.faults, 'max');
+				raw.push({ scenario, run, impl, hibernated, ...r });
+				bench.log(
+					`${scenario} run ${run + 1}/${options.memoryRuns} ${impl}${hibernated ? ', room hibernated' : ''}: RSS ${(r.rssPerSocket / 1024).toFixed(1)} KiB (before the GCs ${(r.ungatheredPerSocket / 1024).toFixed(1)}; anonymous ${(r.anonPerSocket / 1024).toFixed(1)} KiB; file-backed pages +${(r.fileGrowth / 1e6).toFixed(1)} MB in all), V8 heap ${(r.heapPerSocket / 1024).toFixed(2)} KiB per connection, faults ${r.faults}`,
+				);
+			}
 		}
 	}
 	return { rows: rows.rows(), raw, faults };
