@@ -9,7 +9,6 @@
  */
 import { RpcPromise, RpcSession, RpcTarget, type RpcSessionOptions, type RpcTransport } from 'capnweb';
 import { RoomError } from '../rpc/errors.js';
-import type { EncodedPayload } from '../rpc/payload.js';
 import { plainMethod, plainPush, PULL_FIRST, readPlainCall, REJECT_FIRST, RESOLVE_FIRST, type PlainCall } from './shortcut/plain.js';
 import { plainError, plainValue } from './shortcut/plain-result.js';
 import { SHORTCUT } from './shortcut/switch.js';
@@ -203,11 +202,6 @@ export function encodeCalls(calls: ReadonlyArray<readonly [method: string, ...ar
 		lines.push(line);
 	}
 	return lines;
-}
-
-/** The message that calls the client's `ClientApi.event(name, payload)`: one line of a push frame. */
-export function eventMessage(name: string, payload: EncodedPayload): string {
-	return encodeCalls([['event', name, payload]])[0]!;
 }
 
 /** {@link encodeCalls} through a capnweb session: any calls, and the reference for the plain path. */

@@ -5,10 +5,8 @@
 import { CallBatcher } from '../calls/call-batcher.js';
 import { PendingBatches, type RefusalHandler } from '../calls/pending-batches.js';
 import { deliverOneWay } from '../calls/one-way.js';
-import { readPlainCall } from '../calls/shortcut/plain.js';
-import { SHORTCUT } from '../calls/shortcut/switch.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
-import { PING, PONG, ackFrame, parseFrame, type Frame } from '../rpc/frame.js';
+import { EVENTS_HEAD, PING, PONG, ackFrame, parseFrame, readEventLine, type Frame } from '../rpc/frame.js';
 import type { EncodedPayload } from '../rpc/payload-json.js';
 import { EVENT_METHOD, type ClientApi, type SessionChanges, type SessionListPart } from '../rpc/protocol.js';
 import { Inbox } from './inbox.js';
@@ -34,48 +32,41 @@ export interface ConnectionOptions {
 }
 
 /**
- * The client's side of room → client calls. Not an RpcTarget: plain calls run on it directly, and a
- * batch that needs a session gets it wrapped as one (`calls/one-way.ts`), so capnweb stays out of
- * the client until something needs it.
+ * The room's events, delivered in order. A payload that needs the decoder chunk before it is loaded
+ * holds the events after it in its frame until it is delivered (the connection's inbox holds the
+ * frames after it).
  */
-class ClientEndpoint implements ClientApi {
-	#onEvent: ConnectionHandlers['onEvent'];
-	#onClosing: (code: number, reason: string) => void;
-	#send: (frame: string) => boolean;
-	constructor(onEvent: ConnectionHandlers['onEvent'], onClosing: (code: number, reason: string) => void, send: (frame: string) => boolean) {
-		this.#onEvent = onEvent;
-		this.#onClosing = onClosing;
-		this.#send = send;
-	}
+class EventDelivery {
+	readonly #onEvent: ConnectionHandlers['onEvent'];
 	/** A long `session:list` arrives in parts; the handlers get it whole, once. */
 	readonly #listParts = new SessionListParts();
-	/**
-	 * The frame's calls from one whose payload waits for the decoder chunk on: they run in order
-	 * once it is there (or could not be loaded), and the connection holds later frames behind them.
-	 */
+	/** The frame's events from one whose payload waits for the decoder chunk on. */
 	#held: Promise<void> | undefined;
 
-	/** What of the frame just run is still to be delivered, handed to the connection's inbox. */
-	takeHeld(): Promise<void> | undefined {
+	constructor(onEvent: ConnectionHandlers['onEvent']) {
+		this.#onEvent = onEvent;
+	}
+
+	/** Delivers the events of one frame's body (`lines`); returns what of them is still to be delivered. */
+	frame(lines: string): Promise<void> | undefined {
+		// Nearly every frame holds one event: no need for `split`'s search and copy.
+		if (lines.indexOf('\n') < 0) this.#line(lines);
+		else for (const line of lines.split('\n')) this.#line(line);
 		const held = this.#held;
 		this.#held = undefined;
 		return held;
 	}
 
-	/** Runs `call` now, or after what is held; what it throws goes nowhere, as for any one-way call. */
-	#inOrder(call: () => void): void {
-		if (!this.#held) return call();
-		this.#held = this.#held.then(() => {
-			try {
-				call();
-			} catch {
-				// As `deliverOneWay` ignores a one-way call's failure.
-			}
-		});
-	}
-
-	event(name: string, payload: EncodedPayload): void {
-		if (this.#held) return this.#inOrder(() => this.#deliver(name, payload));
+	#line(line: string): void {
+		const event = readEventLine(line);
+		if (!event) return this.#onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent an event this client cannot read' });
+		// Read by index: destructuring walks an iterator, which shows in a delivery's cost until the JIT has optimized it.
+		const name = event[0];
+		const payload = event[1];
+		if (this.#held) {
+			this.#held = this.#held.then(() => this.#deliver(name, payload));
+			return;
+		}
 		if (!needsDecoder(payload)) return this.#deliver(name, payload);
 		const deliver = () => this.#deliver(name, payload);
 		// If it cannot be loaded, `#deliver` reports this event as an `error`.
@@ -108,12 +99,26 @@ class ClientEndpoint implements ClientApi {
 		}
 		this.#onEvent(name, data);
 	}
+}
+
+/**
+ * The client's side of room → client calls (`closing`, `confirm`). Not an RpcTarget: plain calls run
+ * on it directly, and a batch that needs a session gets it wrapped as one (`calls/one-way.ts`), so
+ * capnweb stays out of the client until something needs it.
+ */
+class ClientEndpoint implements ClientApi {
+	readonly #onClosing: (code: number, reason: string) => void;
+	readonly #send: (frame: string) => boolean;
+	constructor(onClosing: (code: number, reason: string) => void, send: (frame: string) => boolean) {
+		this.#onClosing = onClosing;
+		this.#send = send;
+	}
 	closing(code: number, reason: string): void {
-		this.#inOrder(() => this.#onClosing(code, reason));
+		this.#onClosing(code, reason);
 	}
 	confirm(nonce: string): void {
 		// Frames are handled in order, so everything the room sent before asking has been read.
-		this.#inOrder(() => void this.#send(ackFrame(nonce)));
+		void this.#send(ackFrame(nonce));
 	}
 }
 
@@ -124,6 +129,7 @@ export class RoomConnection<Remote = unknown> {
 	readonly #pending: PendingBatches;
 	readonly #batcher: CallBatcher<Remote>;
 	readonly #endpoint: ClientEndpoint;
+	readonly #events: EventDelivery;
 	readonly #handlers: ConnectionHandlers;
 	readonly #debug: ((line: string) => void) | undefined;
 	// Frames are handled strictly in arrival order, so an event the room sent before answering a call
@@ -138,8 +144,8 @@ export class RoomConnection<Remote = unknown> {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
 		this.#debug = options.debug;
+		this.#events = new EventDelivery(handlers.onEvent);
 		this.#endpoint = new ClientEndpoint(
-			handlers.onEvent,
 			(code, reason) => this.#end(code, reason),
 			(frame) => this.#sendRaw(frame),
 		);
@@ -259,24 +265,10 @@ export class RoomConnection<Remote = unknown> {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
 		if (typeof data !== 'string') return;
-		const event = plainEventArgs(data);
-		if (event) return this.#inbox.take(() => this.#event(event));
+		if (data.startsWith(EVENTS_HEAD)) return this.#inbox.take(() => this.#events.frame(data.slice(EVENTS_HEAD.length)));
 		const frame = parseFrame(data);
 		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
 		this.#inbox.take(() => this.#handle(frame));
-	}
-
-	/**
-	 * Delivers a frame of one plain event as the generic path (`#handle`, `deliverOneWay`) delivers
-	 * it, without its steps: no frame object, no list of calls. Returns what is still to be delivered.
-	 */
-	#event(args: unknown[]): Promise<void> | undefined {
-		try {
-			(this.#endpoint.event as (...args: unknown[]) => void)(...args);
-		} catch {
-			// Ignored, as `deliverOneWay` ignores a one-way call's failure.
-		}
-		return this.#endpoint.takeHeld();
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
@@ -288,27 +280,11 @@ export class RoomConnection<Remote = unknown> {
 			case 'refused':
 				this.#pending.refuse(frame.id, RoomError.from(frame.error), (error) => this.#handlers.onEvent('error', error.toJSON()));
 				return undefined;
-			case 'push': {
-				// Done when every call ran: a session's delivery, then what waited for the payload decoder.
-				const delivered = deliverOneWay(frame.messages, this.#endpoint);
-				return delivered ? delivered.then(() => this.#endpoint.takeHeld()) : this.#endpoint.takeHeld();
-			}
+			case 'push':
+				// Done when every call ran (a session's delivery is asynchronous).
+				return deliverOneWay(frame.messages, this.#endpoint);
 		}
 	}
-}
-
-/** How a frame of one call to the client's `event` starts (`pushFrame`), and where its line starts. */
-const EVENT_FRAME = 'e\n["push",["pipeline",0,["event"],';
-const EVENT_FRAME_BODY = 2;
-
-/**
- * The arguments of a frame that is one plain call to the client's `event` (nearly every frame a
- * client reads), or undefined for any other frame.
- */
-function plainEventArgs(raw: string): unknown[] | undefined {
-	if (!SHORTCUT || !raw.startsWith(EVENT_FRAME) || raw.indexOf('\n', EVENT_FRAME_BODY) >= 0) return undefined;
-	const call = readPlainCall(raw.slice(EVENT_FRAME_BODY));
-	return call?.method === 'event' ? call.args : undefined;
 }
 
 function couldNotHandle(error: unknown): void {

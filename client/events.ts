@@ -52,6 +52,8 @@ export type AnyEvent<Events> = {
 interface Entry {
 	callback: (data: never) => void;
 	once: boolean;
+	/** Set once it is off: an emit under way skips it. */
+	off?: true;
 }
 
 /**
@@ -59,21 +61,20 @@ interface Entry {
  * throws is reported and does not keep the others from running.
  */
 export class Listeners {
-	#byName = new Map<string, Set<Entry>>();
+	// A name's array is replaced, never changed: an emit walks the one it started with, so a listener
+	// added meanwhile runs from the next emit, with no copy and no iterator per event (an event's
+	// delivery is a few steps, run mostly before the JIT optimizes them: each one shows).
+	#byName = new Map<string, Entry[]>();
 
 	on(name: string, callback: (data: never) => void, once = false): () => void {
-		let entries = this.#byName.get(name);
-		if (!entries) this.#byName.set(name, (entries = new Set()));
 		const entry: Entry = { callback, once };
-		entries.add(entry);
+		this.#byName.set(name, [...(this.#byName.get(name) ?? []), entry]);
 		return () => this.#remove(name, entry);
 	}
 
 	/** Removes `callback` from `name` (however it was added); without a callback, all of `name`. */
 	off(name: string, callback?: (data: never) => void): void {
-		const entries = this.#byName.get(name);
-		if (!entries) return;
-		for (const entry of entries) if (!callback || entry.callback === callback) this.#remove(name, entry);
+		for (const entry of this.#byName.get(name) ?? []) if (!callback || entry.callback === callback) this.#remove(name, entry);
 	}
 
 	emit(name: string, data: unknown): void {
@@ -87,35 +88,33 @@ export class Listeners {
 
 	/** Number of listeners for `name`, or for all names. */
 	count(name?: string): number {
-		if (name !== undefined) return this.#byName.get(name)?.size ?? 0;
+		if (name !== undefined) return this.#byName.get(name)?.length ?? 0;
 		let n = 0;
-		for (const entries of this.#byName.values()) n += entries.size;
+		for (const entries of this.#byName.values()) n += entries.length;
 		return n;
 	}
 
 	#run(name: string, data: unknown): void {
 		const entries = this.#byName.get(name);
 		if (!entries) return;
-		// One listener (the usual case) needs no copy to be safe from listeners added meanwhile.
-		if (entries.size === 1) return this.#call(name, entries.values().next().value!, data);
-		for (const entry of [...entries]) {
-			if (!entries.has(entry)) continue; // removed by a listener that ran before it
-			this.#call(name, entry, data);
-		}
-	}
-
-	#call(name: string, entry: Entry, data: unknown): void {
-		if (entry.once) this.#remove(name, entry);
-		try {
-			(entry.callback as (data: unknown) => void)(data);
-		} catch (error) {
-			console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
+		for (let i = 0; i < entries.length; i++) {
+			const entry = entries[i]!;
+			if (entry.off) continue; // removed by a listener that ran before it
+			if (entry.once) this.#remove(name, entry);
+			try {
+				(entry.callback as (data: unknown) => void)(data);
+			} catch (error) {
+				console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
+			}
 		}
 	}
 
 	#remove(name: string, entry: Entry): void {
 		const entries = this.#byName.get(name);
-		if (!entries?.delete(entry)) return;
-		if (entries.size === 0) this.#byName.delete(name);
+		if (entry.off || !entries) return;
+		entry.off = true;
+		const rest = entries.filter((e) => e !== entry);
+		if (rest.length) this.#byName.set(name, rest);
+		else this.#byName.delete(name);
 	}
 }

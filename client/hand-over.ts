@@ -26,9 +26,8 @@ export class HandOverTransport<Remote = unknown> implements RoomTransport<Remote
 	readonly #handlers: TransportHandlers;
 	readonly #successor: (handlers: TransportHandlers) => RoomTransport<Remote>;
 	#current: RoomTransport<Remote>;
+	/** The first transport, once it has handed over: anything it reports from then on is dropped. */
 	#first: RoomTransport<Remote> | null = null;
-	/** Which transport may report: anything from a replaced one is dropped. */
-	#generation = 0;
 	#room: string | null = null;
 
 	/**
@@ -43,7 +42,7 @@ export class HandOverTransport<Remote = unknown> implements RoomTransport<Remote
 	) {
 		this.#handlers = handlers;
 		this.#successor = successor;
-		this.#current = first(this.#guarded(), (queued) => this.#handOver(queued));
+		this.#current = first(this.#untilHandedOver(), (queued) => this.#handOver(queued));
 	}
 
 	get status(): ConnectionStatus {
@@ -97,15 +96,16 @@ export class HandOverTransport<Remote = unknown> implements RoomTransport<Remote
 	#handOver(queued: QueuedSend[]): void {
 		if (this.#first) return;
 		this.#first = this.#current;
-		const next = (this.#current = this.#successor(this.#guarded()));
+		// The last transport there will be: it reports straight to the handlers.
+		const next = (this.#current = this.#successor(this.#handlers));
 		if (this.#room !== null) next.connect(this.#room).catch(() => {});
 		for (const entry of queued) next.send(entry.event, entry.data).then(entry.resolve, entry.reject);
 	}
 
-	#guarded(): TransportHandlers {
-		const generation = ++this.#generation;
+	/** The first transport's handlers: silent once it has handed over. */
+	#untilHandedOver(): TransportHandlers {
 		const handlers = this.#handlers;
-		const current = () => generation === this.#generation;
+		const current = () => this.#first === null;
 		return {
 			status: (status, change) => current() && handlers.status(status, change),
 			event: (name, data) => current() && handlers.event(name, data),

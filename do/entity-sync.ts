@@ -7,9 +7,8 @@
  * first `entityChanged`, and only a socket that asked (`?since=`, sent by clients that follow
  * entity changes) gets a catch-up and its `entity:synced`.
  */
-import { eventMessage } from '../calls/batch.js';
 import { RoomError } from '../rpc/errors.js';
-import { pushFrame } from '../rpc/frame.js';
+import { eventLine, eventsFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 import type { EntityAction, EntityChangeInput, EntityEvent, LoggedChange } from '../rpc/types.js';
 import { ChangeLog, type ChangeLogOptions } from './change-log.js';
@@ -45,9 +44,9 @@ export class EntitySync {
 		return this.#storage.transactionSync(() => this.#log.append(changes, now));
 	}
 
-	/** The push frame of one change, as `entity:created | updated | deleted`. */
+	/** The frame of one change, as `entity:created | updated | deleted`. */
 	frame(change: LoggedChange, room: string): string {
-		return pushFrame([this.#message(change, room)]);
+		return eventsFrame([this.#message(change, room)]);
 	}
 
 	/**
@@ -66,9 +65,9 @@ export class EntitySync {
 					? ({ resync: false, changes: [], head: this.#log.head() } as const)
 					: this.#log.since(from, Date.now());
 		const messages = result.resync ? undefined : this.#replay(result.changes, room, visible, pay);
-		if (!messages) return [pushFrame([eventMessage('entity:resync', encodePayload({ room, head: result.head }))])];
-		messages.push(eventMessage('entity:synced', encodePayload({ room, head: result.head })));
-		return packBySize(messages, utf8Length, 1, MAX_PUSH_FRAME_BYTES).map(pushFrame);
+		if (!messages) return [eventsFrame([eventLine('entity:resync', encodePayload({ room, head: result.head }))])];
+		messages.push(eventLine('entity:synced', encodePayload({ room, head: result.head })));
+		return packBySize(messages, utf8Length, 1, MAX_PUSH_FRAME_BYTES).map(eventsFrame);
 	}
 
 	/** The messages replaying `changes`, or `undefined` when they are more than a catch-up may be. */
@@ -90,6 +89,6 @@ export class EntitySync {
 		const event: EntityEvent = { room, seq: change.seq, entity_type: change.entity_type, id: change.id };
 		if (change.data !== undefined) event.data = change.data;
 		if (change.sparse !== undefined) event.sparse = change.sparse;
-		return eventMessage(`entity:${change.action}`, encodePayload(event));
+		return eventLine(`entity:${change.action}`, encodePayload(event));
 	}
 }

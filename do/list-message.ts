@@ -4,11 +4,11 @@
  *
  * The room sends the same sessions over and over: every joiner's list holds everyone before it, and
  * every coalesced presence frame holds the same changes for every socket. Encoding each item once
- * (superjson, then capnweb) and joining strings makes those O(items) string work, not encoder work.
- * The encoder still decides every byte (array escapes, string escapes, key order): an item's text is
- * cut out of its own one-item list, at the same depth it has in any list.
+ * (superjson, then JSON) and joining strings makes those O(items) string work, not encoder work.
+ * The encoder still decides every byte (string escapes, key order): an item's text is cut out of its
+ * own one-item list, at the same depth it has in any list.
  */
-import { eventMessage } from '../calls/batch.js';
+import { eventLine } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 import { utf8Length } from './frame-size.js';
 
@@ -29,9 +29,9 @@ export interface ListItem {
 }
 
 export class ListMessage<Item> {
-	/** The message for an empty list, up to and including its opening `[[`… */
+	/** The message for an empty list, up to and including its opening `[`… */
 	readonly head: string;
-	/** …and from its closing `]]` on. */
+	/** …and from its closing `]` on. */
 	readonly tail: string;
 	/** Bytes a message adds on top of its items and their commas. */
 	readonly overhead: number;
@@ -40,27 +40,27 @@ export class ListMessage<Item> {
 		readonly event: string,
 		/**
 		 * The event's payload around a list of items, e.g. `(sessions) => ({ sessions })`. The list
-		 * must be the payload's last array: items are pasted where the encoding's last `[[]]` is.
+		 * must be the payload's last array: items are pasted where the encoding's last `[]` is.
 		 */
 		readonly payload: (items: Item[]) => object,
 	) {
 		const empty = this.encode([]);
-		const at = empty.lastIndexOf('[[]]');
+		const at = empty.lastIndexOf('[]');
 		if (at < 0) throw new Error(`Unexpected encoding of an empty ${event}`);
-		this.head = empty.slice(0, at + 2);
-		this.tail = empty.slice(at + 2);
+		this.head = empty.slice(0, at + 1);
+		this.tail = empty.slice(at + 1);
 		this.overhead = utf8Length(this.head) + utf8Length(this.tail);
 	}
 
 	/** The encoder's message for `items`: the reference, and the way for annotated items. */
 	encode(items: Item[]): string {
-		return eventMessage(this.event, encodePayload(this.payload(items)));
+		return eventLine(this.event, encodePayload(this.payload(items)));
 	}
 
 	/** `item` encoded once, as it appears inside any list of this event. */
 	item(item: Item): ListItem {
 		const payload = encodePayload(this.payload([item]));
-		const message = eventMessage(this.event, payload);
+		const message = eventLine(this.event, payload);
 		const plain = payload.meta === undefined && message.startsWith(this.head) && message.endsWith(this.tail);
 		const text = plain ? message.slice(this.head.length, -this.tail.length) : '';
 		return { text, bytes: plain ? utf8Length(text) : utf8Length(message) - this.overhead, plain };

@@ -1,5 +1,4 @@
-import { eventMessage } from '../calls/batch.js';
-import { pushFrame } from '../rpc/frame.js';
+import { eventLine, eventsFrame } from '../rpc/frame.js';
 import { encodePayload } from '../rpc/payload.js';
 import type { SessionChange } from '../rpc/protocol.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
@@ -117,7 +116,7 @@ export class PresenceQueue {
 	 * quiet room's joins: the shorter message).
 	 */
 	#pack(pending: readonly Pending[], from: number, self: number): string[] {
-		// A push frame is `e\n` followed by its messages, one `\n` between each two. Sizes are an upper
+		// An events frame is `v\n` followed by its messages, one `\n` between each two. Sizes are an upper
 		// bound: every message may split the changes around it into two `session:changes`, and a change
 		// alone is shorter as its own event than inside one.
 		const size = (p: Pending) => (p.change ? p.bytes : p.bytes + CHANGES.overhead);
@@ -135,7 +134,7 @@ export class PresenceQueue {
 				messages.push(p.text);
 			}
 			if (changes.length > 0) messages.push(joined(changes));
-			return pushFrame(messages);
+			return eventsFrame(messages);
 		});
 	}
 }
@@ -166,12 +165,12 @@ function joined(changes: Pending[]): string {
 /** A change as its own `session:connected` or `session:disconnected`. */
 function alone(change: SessionChange<unknown>): string {
 	return 'connected' in change
-		? eventMessage('session:connected', encodePayload(change.connected))
-		: eventMessage('session:disconnected', encodePayload(change.disconnected));
+		? eventLine('session:connected', encodePayload(change.connected))
+		: eventLine('session:disconnected', encodePayload(change.disconnected));
 }
 
-/** A frame's `e\n`, and the ends of one `session:changes` in it. */
-const FRAME_OVERHEAD = utf8Length(pushFrame([''])) + CHANGES.overhead;
+/** A frame's `v\n`, and the ends of one `session:changes` in it. */
+const FRAME_OVERHEAD = utf8Length(eventsFrame([''])) + CHANGES.overhead;
 
 /** What is queued from `from` on, less `self`, less count-only messages before the last of those. */
 function* unheard(pending: readonly Pending[], from: number, self: number): Generator<Pending> {

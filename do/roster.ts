@@ -1,7 +1,7 @@
 /**
  * The `session:list` a joining socket gets, built from cached pieces and sent in frames of a few KB.
  *
- * Encoding the whole roster for every join (superjson, then capnweb, over every session) made a
+ * Encoding the whole roster for every join (superjson, then JSON, over every session) made a
  * join cost O(N) encoder work and a connect storm O(N²). A session's public info never changes while
  * it is connected, so each entry is encoded once, by the real encoder, and a list is joined from
  * those strings.
@@ -13,7 +13,7 @@
  * `{ sessions, more: true }`, the last one without `more` (see `SessionListPart`); the client merges
  * them into the one `session:list` apps see.
  */
-import { pushFrame } from '../rpc/frame.js';
+import { eventsFrame } from '../rpc/frame.js';
 import type { PresenceWindow, Session, SessionInfo } from '../rpc/types.js';
 import { MAX_PUSH_FRAME_BYTES, packBySize, utf8Length } from './frame-size.js';
 import { ListMessage, type ListItem } from './list-message.js';
@@ -29,7 +29,7 @@ interface Entry extends ListItem {
 }
 
 /** Bytes a part adds on top of its entries and their commas: the frame's fixed ends. */
-const PART_OVERHEAD = utf8Length(pushFrame([''])) + MORE.overhead;
+const PART_OVERHEAD = utf8Length(eventsFrame([''])) + MORE.overhead;
 
 /**
  * Builds `session:list` frames from encoded entries it caches per session. Entries are keyed by
@@ -115,8 +115,8 @@ export class Roster<Meta> {
 	 * fit (then every frame but the last is a part with `more: true`).
 	 */
 	#render(part: Entry[], message: ListMessage<SessionInfo<unknown>>): string[] {
-		if (part.every((e) => e.plain)) return [pushFrame([message.join(part)])];
-		const frame = pushFrame([message.encode(part.map((e) => e.info))]);
+		if (part.every((e) => e.plain)) return [eventsFrame([message.join(part)])];
+		const frame = eventsFrame([message.encode(part.map((e) => e.info))]);
 		// Annotation paths grow with the index, so the estimate can fall short: halve until it fits.
 		if (part.length === 1 || utf8Length(frame) <= this.maxFrameBytes) return [frame];
 		const half = Math.ceil(part.length / 2);

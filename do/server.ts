@@ -6,9 +6,9 @@
 import { DurableObject } from 'cloudflare:workers';
 export { DEFAULT_ROOM_OPTIONS, type RoomOptions } from './options.js';
 export type { RoomMetric, RoomMetrics } from './metrics.js';
-import { answerBatch, describeError, encodeCalls, eventMessage, wireErrorFor, type BatchControl } from '../calls/batch.js';
+import { answerBatch, describeError, encodeCalls, wireErrorFor, type BatchControl } from '../calls/batch.js';
 import { RoomError, type RoomErrorData } from '../rpc/errors.js';
-import { PING, PONG, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
+import { PING, PONG, eventLine, eventsFrame, pushFrame, readHeader, refusedFrame, replyFrame } from '../rpc/frame.js';
 import { decodePayload, encodePayload, type EncodedPayload } from '../rpc/payload.js';
 import { CloseCode, HANDOFF_HEADER, type Handoff } from '../rpc/protocol.js';
 import {
@@ -700,7 +700,7 @@ export class WebsocketServer<
 	}
 
 	#eventFrame<E extends string>(event: E, data: unknown): string {
-		return pushFrame([eventMessage(event, encodePayload(data))]);
+		return eventsFrame([eventLine(event, encodePayload(data))]);
 	}
 
 	/** Sends one frame to every session that passes `filter`; drops sockets that fail. */
@@ -894,7 +894,7 @@ export class WebsocketServer<
 
 	/** Queues a window presence change; `countOnly`: nothing but the counts (see `PresenceQueue`). */
 	#announceWindow(update: PresenceUpdate<Meta>, joiner: WebSocket | undefined, countOnly: boolean): void {
-		this.#presenceQueue().add(eventMessage('session:update', encodePayload(update)), joiner, countOnly);
+		this.#presenceQueue().add(eventLine('session:update', encodePayload(update)), joiner, countOnly);
 	}
 
 	#presenceQueue(): PresenceQueue {

@@ -5,17 +5,24 @@
  *     c<id>\n<capnweb message>\n<capnweb message>…   client → room: one batch of calls
  *     r<id>\n<capnweb message>…                      room → client: the answer to batch <id>
  *     x<id>\n<RoomErrorData JSON>                    room → client: batch <id> refused whole
- *     e\n<capnweb message>…                          room → client: one-way calls (events)
+ *     v\n<event>\n<event>…                           room → client: events, each `["<name>",<payload>]`
+ *     e\n<capnweb message>…                          room → client: other one-way calls (`closing`, `confirm`)
  *     a\n<nonce>                                     client → room: read everything up to the
  *                                                   room's `confirm(nonce)` call (see do/backlog.ts)
  *
  * capnweb messages are single-line JSON (JSON.stringify escapes newlines), so joining them with
  * "\n" needs no escaping, exactly like capnweb's own HTTP batch transport.
  *
+ * Events, nearly every frame a client reads, are not capnweb calls: an event is plain JSON, its
+ * name and its encoded payload (`payload.ts`), which a client reads with one `JSON.parse`. As a
+ * capnweb call it took a third more bytes (the call's envelope, every array escaped) and a walk of
+ * the arguments to undo the escapes, the largest part of a delivery's cost in a client.
+ *
  * The keep-alive pair below is answered by the runtime (`setWebSocketAutoResponse`) and never
  * reaches the room's code.
  */
 import type { RoomErrorData } from './errors.js';
+import type { EncodedPayload } from './payload-json.js';
 
 export const PING = 'ping';
 export const PONG = 'pong';
@@ -25,10 +32,14 @@ export type Frame =
 	| { kind: 'reply'; id: number; messages: string[] }
 	| { kind: 'refused'; id: number; error: RoomErrorData }
 	| { kind: 'push'; messages: string[] }
+	| { kind: 'events'; messages: string[] }
 	| { kind: 'ack'; nonce: string };
 
-const TAGS = { call: 'c', reply: 'r', refused: 'x', push: 'e', ack: 'a' } as const;
-const KINDS: Record<string, Frame['kind']> = { c: 'call', r: 'reply', x: 'refused', e: 'push', a: 'ack' };
+const TAGS = { call: 'c', reply: 'r', refused: 'x', push: 'e', events: 'v', ack: 'a' } as const;
+const KINDS: Record<string, Frame['kind']> = { c: 'call', r: 'reply', x: 'refused', e: 'push', v: 'events', a: 'ack' };
+
+/** How every events frame starts. */
+export const EVENTS_HEAD = `${TAGS.events}\n`;
 
 export function callFrame(id: number, messages: readonly string[]): string {
 	return `${TAGS.call}${id}\n${messages.join('\n')}`;
@@ -46,12 +57,33 @@ export function pushFrame(messages: readonly string[]): string {
 	return `${TAGS.push}\n${messages.join('\n')}`;
 }
 
+/** A frame of events, each an {@link eventLine}. */
+export function eventsFrame(lines: readonly string[]): string {
+	return EVENTS_HEAD + lines.join('\n');
+}
+
+/** One event, as a line of an events frame: `["<name>",<payload>]`. */
+export function eventLine(name: string, payload: EncodedPayload): string {
+	return JSON.stringify([name, payload]);
+}
+
+/** An events frame's line read back: its name and payload, or `undefined` when it is not one. */
+export function readEventLine(line: string): [name: string, payload: EncodedPayload] | undefined {
+	let event: unknown;
+	try {
+		event = JSON.parse(line);
+	} catch {
+		return undefined;
+	}
+	return Array.isArray(event) && event.length === 2 && typeof event[0] === 'string' ? (event as [string, EncodedPayload]) : undefined;
+}
+
 export function ackFrame(nonce: string): string {
 	return `${TAGS.ack}\n${nonce}`;
 }
 
 /**
- * Reads the header line only. Returns the kind, the id (or -1 for `push`) and where the body
+ * Reads the header line only. Returns the kind, the id (or -1 for `push`, `events` and `ack`) and where the body
  * starts, or `null` when the header is not one of ours.
  */
 export function readHeader(raw: string): { kind: Frame['kind']; id: number; body: number } | null {
@@ -59,7 +91,7 @@ export function readHeader(raw: string): { kind: Frame['kind']; id: number; body
 	if (nl < 1) return null;
 	const kind = KINDS[raw[0]!];
 	if (!kind) return null;
-	if (kind === 'push' || kind === 'ack') return nl === 1 ? { kind, id: -1, body: 2 } : null;
+	if (kind === 'push' || kind === 'events' || kind === 'ack') return nl === 1 ? { kind, id: -1, body: 2 } : null;
 	// 1 to 15 decimal digits, read without a regular expression: V8 drops compiled regular
 	// expressions when it collects garbage, and recompiling one showed in a room's first call after eviction.
 	if (nl < 2 || nl > 16) return null;
@@ -87,7 +119,8 @@ export function parseFrame(raw: string): Frame | null {
 			}
 		}
 		case 'push':
-			return { kind: 'push', messages: splitMessages(body) };
+		case 'events':
+			return { kind: header.kind, messages: splitMessages(body) };
 		case 'ack':
 			return { kind: 'ack', nonce: body };
 		default:

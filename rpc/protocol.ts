@@ -4,9 +4,9 @@
  * Browser → room: the room's `RoomApi` class is the main object of each batch. Custom events from
  * `send(event, data)` are calls too, to {@link EVENT_METHOD}.
  *
- * Room → browser: the client's {@link ClientApi} is the main object of each one-way batch.
+ * Room → browser: events are not calls but lines of JSON in events frames (`frame.ts`); the
+ * client's {@link ClientApi} is the main object of the other one-way batches.
  */
-import type { EncodedPayload } from './payload.js';
 import type { AuthSessionMeta, RoomEvents } from './types.js';
 
 /**
@@ -21,10 +21,8 @@ export const EVENT_METHOD = '~event';
  */
 export const PRESENCE_METHOD = '~presence';
 
-/** What the room calls on every connected client (as browsers call the room's `RoomApi`). */
+/** What the room calls on every connected client (as browsers call the room's `RoomApi`); events travel apart, in events frames. */
 export interface ClientApi {
-	/** One event: a built-in one (`session:*`, `entity:*`, `error`) or the room's own. */
-	event(name: string, payload: EncodedPayload): void;
 	/**
 	 * The room is about to close this socket. Sent just before the close frame because a close
 	 * issued outside a WebSocket event (from `fetch` or Workers RPC, e.g. `kick`) reaches the peer

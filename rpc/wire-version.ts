@@ -11,7 +11,7 @@
  * bundle of an earlier deploy is told to reload instead of misreading the room. Raise it with any
  * change to the wire that a client of the previous version would misread.
  */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 /** The upgrade URL's query parameter that states the client's {@link WIRE_VERSION}. */
 export const WIRE_PARAM = 'wire';

@@ -7,8 +7,7 @@
  * plain protocol the baselines use (stringify, send, parse), and the pieces in between.
  */
 import { RoomConnection } from '../../client/connection.js';
-import { encodeCalls } from '../../calls/batch.js';
-import { pushFrame, readHeader } from '../../rpc/frame.js';
+import { eventLine, eventsFrame, readHeader } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 
 const nAt = process.argv.indexOf('--n');
@@ -90,7 +89,7 @@ await measureEvents('plain: parse (baselines)', () => plainEvents.dispatchEvent(
 let received = 0;
 const listening = new RoomConnection('ws://fake', { onEvent: () => void received++ }, { WebSocket: FakeSocket as unknown as typeof WebSocket });
 await listening.opened;
-const frame = pushFrame(encodeCalls([['event', 'chat:message', encodePayload(event)]]));
+const frame = eventsFrame([eventLine('chat:message', encodePayload(event))]);
 const socket = listening.socket as unknown as FakeSocket;
 await measureEvents('ours: RoomConnection, one event per frame', () => socket.dispatchEvent(new MessageEvent('message', { data: frame })));
 if (received === 0 || sink === undefined) throw new Error('no event arrived');

@@ -14,10 +14,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventMessage } from '../../calls/batch.js';
 import { MAX_PUSH_FRAME_BYTES } from '../../do/frame-size.js';
 import { PresenceQueue } from '../../do/presence.js';
-import { pushFrame } from '../../rpc/frame.js';
+import { eventLine, eventsFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload-encode.js';
 import { bundleTool, numberFlag, TOOL_DIR } from './bundle-tool.js';
 
@@ -34,7 +33,7 @@ const info = (s: (typeof sessions)[number]) => ({ ws_session_id: s.ws_session_id
 function listFrames(k: number): string[] {
 	const frames: string[] = [];
 	let part: ReturnType<typeof info>[] = [];
-	const flush = (more: boolean) => frames.push(pushFrame([eventMessage('session:list', encodePayload(more ? { sessions: part, more } : { sessions: part }))]));
+	const flush = (more: boolean) => frames.push(eventsFrame([eventLine('session:list', encodePayload(more ? { sessions: part, more } : { sessions: part }))]));
 	for (let i = 0; i <= k; i++) {
 		part.push(info(sessions[i]!));
 		if (JSON.stringify(part).length > MAX_PUSH_FRAME_BYTES - 200) {
@@ -69,7 +68,7 @@ for (let from = 0; from < clients; from += wave) {
 	waves.push({ from, to, ...announcements(from, to) });
 }
 const pad = 'x'.repeat(64);
-const event = (seq: number) => pushFrame([eventMessage('bench:shout', encodePayload({ seq, t: 1234.5, pad }))]);
+const event = (seq: number) => eventsFrame([eventLine('bench:shout', encodePayload({ seq, t: 1234.5, pad }))]);
 const script = {
 	lists: sessions.map((_, k) => listFrames(k)),
 	waves,

@@ -8,8 +8,8 @@
 import { RpcSession, type RpcTransport } from 'capnweb';
 import { RoomApi } from '../../do/index.js';
 import { fullBuckets, spend } from '../../do/user-limits.js';
-import { answerBatch, encodeCalls, type CallBatch } from '../../calls/batch.js';
-import { pushFrame, readHeader, replyFrame } from '../../rpc/frame.js';
+import { answerBatch, type CallBatch } from '../../calls/batch.js';
+import { eventLine, eventsFrame, readHeader, replyFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 
 class EchoApi extends RoomApi {
@@ -68,7 +68,7 @@ export const OPS: Record<string, () => unknown> = {
 	/** Building the reply frame. */
 	replyFrame: () => replyFrame(7, REPLY),
 	/** Payload codec + capnweb encoding of one broadcast (done once per broadcast, not per socket). */
-	'broadcast frame': () => pushFrame(encodeCalls([['event', 'bench:shout', encodePayload({ seq: 1, t: 1, pad: 'x'.repeat(64) })]])),
+	'broadcast frame': () => eventsFrame([eventLine('bench:shout', encodePayload({ seq: 1, t: 1, pad: 'x'.repeat(64) }))]),
 };
 
 export async function runOp(name: string, n: number): Promise<Response> {

@@ -23,9 +23,6 @@ export interface PlainCall {
 }
 
 const HEAD = '["push",["pipeline",0,["';
-/** The client's `ClientApi.event`, and how its name ends in a call's line. */
-const EVENT = 'event';
-const EVENT_TAIL = `${EVENT}"],`;
 
 /** capnweb's message asking for the first call's result: the second line of `await rpc.method(data)`. */
 export const PULL_FIRST = '["pull",1]';
@@ -44,19 +41,11 @@ export const REJECT_FIRST = '["reject",1,';
  */
 export function readPlainCall(line: string): PlainCall | undefined {
 	if (!line.startsWith(HEAD) || !line.endsWith(']]')) return undefined;
-	let method: string;
-	let end: number;
-	if (line.startsWith(EVENT_TAIL, HEAD.length)) {
-		// The room's events, nearly every line a client reads: the name need not be cut out and checked.
-		method = EVENT;
-		end = HEAD.length + EVENT.length;
-	} else {
-		end = line.indexOf('"', HEAD.length);
-		// The method is a JSON string without escapes (`\`), so its first `"` closes it.
-		if (end < 0 || line.charCodeAt(end + 1) !== 93 /* ] */ || line.charCodeAt(end + 2) !== 44 /* , */) return undefined;
-		method = line.slice(HEAD.length, end);
-		if (!isPlainName(method)) return undefined;
-	}
+	const end = line.indexOf('"', HEAD.length);
+	// The method is a JSON string without escapes (`\`), so its first `"` closes it.
+	if (end < 0 || line.charCodeAt(end + 1) !== 93 /* ] */ || line.charCodeAt(end + 2) !== 44 /* , */) return undefined;
+	const method = line.slice(HEAD.length, end);
+	if (!isPlainName(method)) return undefined;
 	const text = line.slice(end + 3, -2);
 	try {
 		// `text` alone is what `[<text>]` escapes: when it is one array, its elements are evaluated in

@@ -11,7 +11,7 @@ import type { RoomError } from '../../client/headless.js';
 import { payloadChunk } from '../../client/payload-codec.js';
 import { PROTOCOL_VERSION, type TabMessage, type WorkerMessage } from '../../client/shared/protocol.js';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
-import { pushFrame } from '../../rpc/frame.js';
+import { eventLine, eventsFrame, pushFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 import { joinInOrder } from '../support/clients.js';
 import { controlChunk } from '../support/chunk-loader.js';
@@ -58,16 +58,16 @@ describe('payloads that need the decoder wait for it, in order', () => {
 });
 
 describe('one frame of several events', () => {
-	// The room writes several one-way calls in one frame (a catch-up, say): a server here sends
-	// exactly that frame, with a Date event between two plain ones and its closing notice after them.
-	test('the calls after a payload that waits for the decoder wait too, in order', async () => {
+	// The room writes several events in one frame (a catch-up, say): a server here sends exactly
+	// that frame, with a Date event between two plain ones, and its closing notice in the next frame.
+	test('the events and frames after a payload that waits for the decoder wait too, in order', async () => {
 		chunk.gate = Promise.withResolvers();
-		const events = [{ n: 1 }, { at: new Date(2) }, { n: 3 }].map((data) => ['event', 'rich', encodePayload(data)] as const);
-		const frame = pushFrame(encodeCalls([...events, ['closing', 4000, 'done']]));
+		const events = eventsFrame([{ n: 1 }, { at: new Date(2) }, { n: 3 }].map((data) => eventLine('rich', encodePayload(data))));
+		const closing = pushFrame(encodeCalls([['closing', 4000, 'done']]));
 		const server = Bun.serve({
 			port: 0,
 			fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response('no', { status: 400 })),
-			websocket: { open: (ws) => void ws.send(frame), message() {} },
+			websocket: { open: (ws) => void (ws.send(events), ws.send(closing)), message() {} },
 		});
 		const got: unknown[] = [];
 		const arrived = Promise.withResolvers<void>();

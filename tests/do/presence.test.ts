@@ -4,10 +4,8 @@ import { PresenceQueue } from '../../do/presence.js';
 import { MAX_PUSH_FRAME_BYTES, utf8Length } from '../../do/frame-size.js';
 import { Roster } from '../../do/roster.js';
 import type { SessionState } from '../../do/sessions.js';
-import { encodeCalls } from '../../calls/batch.js';
-import { parseFrame, pushFrame } from '../../rpc/frame.js';
-import { decodePayload, encodePayload, type EncodedPayload } from '../../rpc/payload.js';
-import { readPlainCall } from '../../calls/shortcut/plain.js';
+import { eventLine, eventsFrame, parseFrame, readEventLine } from '../../rpc/frame.js';
+import { decodePayload, encodePayload } from '../../rpc/payload.js';
 import { CloseCode, HANDOFF_HEADER, type SessionChange, type SessionChanges, type SessionListPart } from '../../rpc/protocol.js';
 import type { Session } from '../../rpc/types.js';
 import { noJitter } from '../support/clients.js';
@@ -137,21 +135,19 @@ describe('presence under a connect storm', () => {
 	});
 });
 
-/** The payload of each `session:list` event in a push frame, read as the client reads it. */
+/** The payload of each `session:list` event in an events frame, read as the client reads it. */
 function listParts(frame: string): SessionListPart<unknown>[] {
 	const parsed = parseFrame(frame);
-	if (parsed?.kind !== 'push') throw new Error(`not a push frame: ${frame.slice(0, 40)}`);
+	if (parsed?.kind !== 'events') throw new Error(`not an events frame: ${frame.slice(0, 40)}`);
 	return parsed.messages.map((line) => {
-		const call = readPlainCall(line)!;
-		expect(call.method).toBe('event');
-		const [name, payload] = call.args as [string, EncodedPayload];
+		const [name, payload] = readEventLine(line)!;
 		expect(name).toBe('session:list');
 		return decodePayload<SessionListPart<unknown>>(payload);
 	});
 }
 
 /** What the room sent before lists came in parts: one frame, encoded whole. */
-const encodedWhole = (data: SessionListPart<unknown>) => pushFrame(encodeCalls([['event', 'session:list', encodePayload(data)]]));
+const encodedWhole = (data: SessionListPart<unknown>) => eventsFrame([eventLine('session:list', encodePayload(data))]);
 
 /** Sessions as a room holds them: each meta its own copy, as parsed from its handoff or attachment. */
 function states(metas: unknown[]): SessionState<unknown>[] {
@@ -324,8 +320,7 @@ describe('presence frames (PresenceQueue)', () => {
 		const cap = 1024;
 		const queue = new PresenceQueue(60_000, () => {}, cap);
 		const [old, early, late] = [{}, {}, {}] as unknown as WebSocket[];
-		const message = (i: number) =>
-			encodeCalls([['event', 'session:connected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 90) } })]])[0]!;
+		const message = (i: number) => eventLine('session:connected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 90) } }));
 		for (let i = 0; i < 40; i++) queue.add(message(i));
 		queue.listed(early!);
 		queue.add(message(40), early);
@@ -364,7 +359,7 @@ describe('presence frames (PresenceQueue)', () => {
 		queueChange({ connected: info(31) }, joiner);
 		for (let i = 32; i < 40; i++) queueChange({ connected: info(i) });
 		// A window update between them (not in a full room, but the queue keeps any message in place).
-		const update = encodeCalls([['event', 'session:update', encodePayload({ users: 1, sessions: 1 })]])[0]!;
+		const update = eventLine('session:update', encodePayload({ users: 1, sessions: 1 }));
 		queue.add(update);
 		queueChange({ disconnected: info(39) });
 
@@ -378,7 +373,7 @@ describe('presence frames (PresenceQueue)', () => {
 		const heard = (ws: WebSocket) =>
 			got.get(ws)!.map((frame) =>
 				(parseFrame(frame) as { messages: string[] }).messages.map((line) => {
-					const [name, payload] = readPlainCall(line)!.args as [string, EncodedPayload];
+					const [name, payload] = readEventLine(line)!;
 					const data = decodePayload(payload) as never;
 					if (name === 'session:changes') return (data as SessionChanges<unknown>).changes;
 					if (name === 'session:connected') return [{ connected: data }];
@@ -405,19 +400,19 @@ describe('presence frames (PresenceQueue)', () => {
 			got
 				.get(old!)!
 				.at(-1)!
-				.endsWith(encodeCalls([['event', 'session:disconnected', encodePayload(changes[41]!.disconnected)]])[0]!),
+				.endsWith(eventLine('session:disconnected', encodePayload(changes[41]!.disconnected))),
 		).toBe(true);
 		// A frame of pasted changes is what the encoder makes of the same payload.
 		const first = heard(old!)[0]![0] as SessionChange<unknown>[];
 		expect(first.length).toBeGreaterThan(1);
-		expect(got.get(old!)![0]!.split('\n')[1]).toBe(encodeCalls([['event', 'session:changes', encodePayload({ changes: first })]])[0]!);
+		expect(got.get(old!)![0]!.split('\n')[1]).toBe(eventLine('session:changes', encodePayload({ changes: first })));
 		expect(queue.empty).toBe(true);
 	});
 
 	test('count-only changes reach each socket only when nothing it hears later says the counts again', () => {
 		const queue = new PresenceQueue(60_000, () => {});
 		const [old, joiner] = [{}, {}] as unknown as WebSocket[];
-		const update = (users: number, extra = {}) => encodeCalls([['event', 'session:update', encodePayload({ users, sessions: users, ...extra })]])[0]!;
+		const update = (users: number, extra = {}) => eventLine('session:update', encodePayload({ users, sessions: users, ...extra }));
 		queue.add(update(2), undefined, true);
 		queue.listed(joiner!);
 		queue.add(update(3, { joined: { ws_session_id: 's3', meta: {} } }));
@@ -433,8 +428,7 @@ describe('presence frames (PresenceQueue)', () => {
 	test('a socket whose send fails gets nothing more and is reported once', () => {
 		const queue = new PresenceQueue(60_000, () => {}, 512);
 		const ws = {} as WebSocket;
-		for (let i = 0; i < 20; i++)
-			queue.add(encodeCalls([['event', 'session:disconnected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'z'.repeat(100) } })]])[0]!);
+		for (let i = 0; i < 20; i++) queue.add(eventLine('session:disconnected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'z'.repeat(100) } })));
 		let sends = 0;
 		expect(queue.drain([ws], () => (sends++, false))).toEqual([ws]);
 		expect(sends).toBe(1);

@@ -19,6 +19,7 @@ import type { AuthSessionMeta } from '../../rpc/types.js';
 import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 import { DEV_SOCKET_REFUSAL_HEADER, DEV_AUTHORIZE_HEADER, openDevBridge, type DevAuthorization } from '../../kit/dev-bridge.js';
 import { requestEvent } from './event.js';
+import { statingWire } from './sockets.js';
 
 const APP = 'https://app.example.com';
 
@@ -98,7 +99,7 @@ function makeHandle<Meta extends object = AuthSessionMeta>(options: Partial<Webs
 }
 
 function upgrade(url: string, headers: Record<string, string> = {}, method = 'GET'): Request {
-	return new Request(new URL(url, APP), {
+	return new Request(new URL(statingWire(url), APP), {
 		method,
 		headers: {
 			upgrade: 'websocket',
@@ -263,7 +264,7 @@ describe('Origin', () => {
 		noOrigin.delete('origin');
 
 		let call = makeHandle({ allowedOrigins });
-		await expectForwarded(call, await run(call, new Request(`${APP}/api/websocket?room=org-a`, { headers: noOrigin })));
+		await expectForwarded(call, await run(call, new Request(`${APP}${statingWire('/api/websocket?room=org-a')}`, { headers: noOrigin })));
 		call = makeHandle({ allowedOrigins });
 		await expectForwarded(call, await run(call, upgrade('/api/websocket?room=org-a', { origin: 'https://x.trusted.example' })));
 		call = makeHandle({ allowedOrigins });
@@ -534,7 +535,7 @@ describe('the handoff header belongs to the handle', () => {
 		const copies = [...received.headers].filter(([name]) => name.toLowerCase() === HANDOFF_HEADER);
 		expect(copies).toHaveLength(1);
 		expect(JSON.parse(copies[0]![1])).toEqual({ room: 'org-a', meta: { user_id: 'u-ada', user_name: 'Ada', permission: 3 } });
-		expect(received.url).toBe(`${APP}/api/websocket?room=org-a`);
+		expect(received.url).toBe(`${APP}${statingWire('/api/websocket?room=org-a')}`);
 		expect(received.method).toBe('GET');
 		for (const name of ['upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'origin', 'cookie']) {
 			expect(received.headers.get(name)).toBe(request.headers.get(name));
@@ -564,7 +565,7 @@ describe('vite dev: the dev server asks the handle who a socket is', () => {
 
 	/** The dev server's question: the upgrade's headers as a plain GET, with the secret. */
 	function question(url: string, secret: string, headers: Record<string, string> = {}): Request {
-		return new Request(new URL(url, APP), { headers: { origin: APP, [DEV_AUTHORIZE_HEADER]: secret, ...headers } });
+		return new Request(new URL(statingWire(url), APP), { headers: { origin: APP, [DEV_AUTHORIZE_HEADER]: secret, ...headers } });
 	}
 
 	test('with the registered secret: every check runs, and the answer is the handoff, not a socket', async () => {

@@ -11,7 +11,7 @@ import { ClosedByRoom, RoomClient } from '../../client/headless.js';
 import { CloseCode, HANDOFF_HEADER } from '../../rpc/protocol.js';
 import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 import { startWorkerd } from '../support/workerd.js';
-import { HeaderedWebSocket, refusalNotice, socketsTo } from './sockets.js';
+import { HeaderedWebSocket, refusalNotice, socketsTo, statingWire } from './sockets.js';
 
 let mf: Miniflare;
 let origin: string;
@@ -49,7 +49,7 @@ function authCookie(locals: AuthLocalsLike): string {
  * handle's refusal notice, which it answers as a client does.
  */
 function refusedSocket(path: string, headers: Record<string, string>): Promise<'refused'> {
-	const ws = new HeaderedWebSocket(`${wsOrigin}${path}`, { headers });
+	const ws = new HeaderedWebSocket(`${wsOrigin}${statingWire(path)}`, { headers });
 	let opened = false;
 	return new Promise((resolve, reject) => {
 		ws.addEventListener('open', () => (opened = true), { once: true });
@@ -207,13 +207,16 @@ describe('refusals as workerd sends them', () => {
 				reason: `version_mismatch: This page speaks wire version ${stated}, the server ${WIRE_VERSION}`,
 			});
 		}
+		// No parameter: a page from before clients stated it, which speaks version 1.
+		expect(await closedWith('/custom/websocket?room=doc-wire&token=u-token', { origin }, { stating: false })).toEqual({
+			code: CloseCode.VersionMismatch,
+			reason: `version_mismatch: This page speaks wire version 1, the server ${WIRE_VERSION}`,
+		});
 		expect(await connects('doc-wire')).toBe(before);
-		// The server's own version gets in, stated or not (no parameter means version 1).
-		for (const path of [`/custom/websocket?room=doc-wire&token=u-token&${WIRE_PARAM}=${WIRE_VERSION}`, '/custom/websocket?room=doc-wire&token=u-token']) {
-			const { ws } = await open(path, { origin });
-			await close(ws);
-		}
-		expect(await connects('doc-wire')).toBe(before + 2);
+		// The server's own version gets in.
+		const { ws } = await open(`/custom/websocket?room=doc-wire&token=u-token&${WIRE_PARAM}=${WIRE_VERSION}`, { origin });
+		await close(ws);
+		expect(await connects('doc-wire')).toBe(before + 1);
 	});
 
 	test("the client states its wire version; a page of another deploy stops with 'version_mismatch' and does not retry", async () => {

@@ -8,6 +8,7 @@ import type { Miniflare } from 'miniflare';
 import type { RefusalBody } from '../../kit/index.js';
 import { ackFrame } from '../../rpc/frame.js';
 import type { Session } from '../../rpc/types.js';
+import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 
 /**
  * Bun's WebSocket takes request headers (a browser's cannot, but it sends `Origin` and cookies
@@ -30,11 +31,19 @@ export function refusalNotice(frame: string): { nonce: string; closing: [number,
 	return { nonce: calls[0]![1][3][0] as string, closing: calls[1]![1][3] as [number, string] };
 }
 
+/**
+ * `path` as our client asks for it: stating its wire version, unless `path` states one itself (the
+ * handle refuses a page of another version, and one that states none is of version 1).
+ */
+export function statingWire(path: string): string {
+	return new RegExp(`[?&]${WIRE_PARAM}=`).test(path) ? path : `${path}${path.includes('?') ? '&' : '?'}${WIRE_PARAM}=${WIRE_VERSION}`;
+}
+
 export function socketsTo(worker: () => WorkerUnderTest) {
 	return {
 		/** Opens a socket; resolves once it is open, with the first frame the room sent. */
 		async open(path: string, headers: Record<string, string>): Promise<{ ws: WebSocket; first: string }> {
-			const ws = new HeaderedWebSocket(`${worker().wsOrigin}${path}`, { headers });
+			const ws = new HeaderedWebSocket(`${worker().wsOrigin}${statingWire(path)}`, { headers });
 			const first = new Promise<string>((resolve, reject) => {
 				ws.addEventListener('message', (e) => resolve(String(e.data)), { once: true });
 				ws.addEventListener('close', (e) => reject(new Error(`closed before the first frame (${e.code})`)), { once: true });
@@ -62,7 +71,7 @@ export function socketsTo(worker: () => WorkerUnderTest) {
 
 		/** An upgrade request dispatched into workerd, to read the status and body of a refusal. */
 		async upgradeStatus(path: string, headers: Record<string, string>): Promise<{ status: number; body: RefusalBody }> {
-			const res = await worker().mf.dispatchFetch(`${worker().origin}${path}`, {
+			const res = await worker().mf.dispatchFetch(`${worker().origin}${statingWire(path)}`, {
 				headers: { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', ...headers },
 			});
 			expect(res.headers.get('content-type')).toStartWith('application/json');
@@ -73,10 +82,11 @@ export function socketsTo(worker: () => WorkerUnderTest) {
 		/**
 		 * Opens a socket the handle refuses after the handshake (401 / 403) and resolves with its close.
 		 * The handle's only frame is its refusal notice (`confirm`, then `closing` with the same code and
-		 * reason as the close); the socket answers it as every client does, unless `silent`.
+		 * reason as the close); the socket answers it as every client does, unless `silent`. Unless
+		 * `stating` is false, the path states the wire version as our client does.
 		 */
-		closedWith(path: string, headers: Record<string, string>, { silent = false } = {}): Promise<{ code: number; reason: string }> {
-			const ws = new HeaderedWebSocket(`${worker().wsOrigin}${path}`, { headers });
+		closedWith(path: string, headers: Record<string, string>, { silent = false, stating = true } = {}): Promise<{ code: number; reason: string }> {
+			const ws = new HeaderedWebSocket(`${worker().wsOrigin}${stating ? statingWire(path) : path}`, { headers });
 			const frames: string[] = [];
 			ws.addEventListener('message', (e) => {
 				frames.push(String(e.data));

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ackFrame } from '../../rpc/frame.js';
 import { CHROMIUM, STEP_MS, pageLogs } from '../e2e/browser.js';
-import { refusalNotice } from '../kit/sockets.js';
+import { refusalNotice, statingWire } from '../kit/sockets.js';
 import { readyLine, stopProcessGroup, wranglerDev } from '../support/process.js';
 import { builtApp, preparedApp, write, type PreparedApp } from './app.js';
 
@@ -181,7 +181,7 @@ export const GET: RequestHandler = async ({ params, platform }) => {
 		const guest = 'guest=guest-0000ffff';
 		const outcome = (path: string, headers: Record<string, string>) =>
 			new Promise<{ opened: boolean; code: number; reason: string }>((resolve) => {
-				const ws = new Headered(`${wsOrigin}${path}`, { headers });
+				const ws = new Headered(`${wsOrigin}${statingWire(path)}`, { headers });
 				let opened = false;
 				ws.addEventListener('open', () => (opened = true), { once: true });
 				// Answered as every client does, so the handle closes it at once (see `socketRefusal`).

@@ -5,8 +5,7 @@
  * `pong` for `ping` when told to.
  */
 import type { Server, ServerWebSocket } from 'bun';
-import { encodeCalls } from '../../calls/batch.js';
-import { PING, PONG, pushFrame } from '../../rpc/frame.js';
+import { PING, PONG, eventLine, eventsFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 
 export interface FakeRoomBehaviour {
@@ -50,7 +49,7 @@ export class FakeRoom {
 					this.accepted++;
 					this.#open.add(ws);
 					const list = { sessions: [{ ws_session_id: `s${this.accepted}`, meta: { user_id: 'ann' } }] };
-					if (this.behaviour.sendList) ws.send(pushFrame(encodeCalls([['event', 'session:list', encodePayload(list)]])));
+					if (this.behaviour.sendList) ws.send(eventsFrame([eventLine('session:list', encodePayload(list))]));
 					if (this.behaviour.closeWith !== null) ws.close(this.behaviour.closeWith, 'fake room closes');
 					this.#wake();
 				},
