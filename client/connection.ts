@@ -6,7 +6,7 @@ import { CallBatcher } from '../calls/call-batcher.js';
 import { PendingBatches, type RefusalHandler } from '../calls/pending-batches.js';
 import { deliverOneWay } from '../calls/one-way.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
-import { EVENTS_HEAD, PING, PONG, ackFrame, parseFrame, readEventLine, type Frame } from '../rpc/frame.js';
+import { EVENTS_HEAD, PING, PONG, ackFrame, eventPayload, parseFrame, readEventLine } from '../rpc/frame.js';
 import type { EncodedPayload } from '../rpc/payload-json.js';
 import { EVENT_METHOD, type ClientApi, type SessionChanges, type SessionListPart } from '../rpc/protocol.js';
 import { Inbox } from './inbox.js';
@@ -62,18 +62,22 @@ class EventDelivery {
 		if (!event) return this.#onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent an event this client cannot read' });
 		// Read by index: destructuring walks an iterator, which shows in a delivery's cost until the JIT has optimized it.
 		const name = event[0];
-		const payload = event[1];
-		if (this.#held) {
-			this.#held = this.#held.then(() => this.#deliver(name, payload));
+		if (event.length === 2) {
+			// Plain JSON, fresh from the frame: the value itself. The room bounded and checked what a
+			// browser sent before passing it on, and wrote the rest itself.
+			const data = event[1];
+			if (this.#held) this.#held = this.#held.then(() => this.#deliver(name, data));
+			else this.#deliver(name, data);
 			return;
 		}
-		if (!needsDecoder(payload)) return this.#deliver(name, payload);
-		const deliver = () => this.#deliver(name, payload);
-		// If it cannot be loaded, `#deliver` reports this event as an `error`.
-		this.#held = payloadChunk.load().then(deliver, deliver);
+		const decode = () => this.#decode(name, eventPayload(event));
+		if (this.#held) this.#held = this.#held.then(decode);
+		else if (payloadChunk.now()) decode();
+		// If it cannot be loaded, `#decode` reports this event as an `error`.
+		else this.#held = payloadChunk.load().then(decode, decode);
 	}
 
-	#deliver(name: string, payload: EncodedPayload): void {
+	#decode(name: string, payload: EncodedPayload): void {
 		let data: unknown;
 		try {
 			// Fresh from the frame: decoded in place.
@@ -86,6 +90,10 @@ class EventDelivery {
 			this.#onEvent('error', { code: unavailable ? 'payload_unavailable' : 'bad_payload', status: unavailable ? 0 : 400, message });
 			return;
 		}
+		this.#deliver(name, data);
+	}
+
+	#deliver(name: string, data: unknown): void {
 		if (name === 'session:list') {
 			data = this.#listParts.add(data as SessionListPart<unknown>);
 			if (data === undefined) return;
@@ -136,7 +144,7 @@ export class RoomConnection<Remote = unknown> {
 	// reaches the app before that call resolves. Most frames are handled as they arrive; one that
 	// needs a capnweb session, or a payload decoder not loaded yet, is delivered asynchronously, and
 	// this holds the frames behind it until it is done.
-	readonly #inbox = new Inbox(couldNotHandle);
+	readonly #inbox = new Inbox<string>((data) => this.#frame(data), couldNotHandle);
 	/** Answers to `send` being decoded while the decoder chunk loads: later answers wait behind them. */
 	#answers: Promise<void> | undefined;
 
@@ -264,15 +272,14 @@ export class RoomConnection<Remote = unknown> {
 	#receive(data: unknown): void {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
-		if (typeof data !== 'string') return;
-		if (data.startsWith(EVENTS_HEAD)) return this.#inbox.take(() => this.#events.frame(data.slice(EVENTS_HEAD.length)));
-		const frame = parseFrame(data);
-		if (!frame) return this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
-		this.#inbox.take(() => this.#handle(frame));
+		if (typeof data === 'string') this.#inbox.take(data);
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
-	#handle(frame: Frame): Promise<void> | undefined {
+	#frame(data: string): Promise<void> | undefined {
+		if (data.startsWith(EVENTS_HEAD)) return this.#events.frame(data.slice(EVENTS_HEAD.length));
+		const frame = parseFrame(data);
+		if (!frame) return void this.#handlers.onEvent('error', { code: 'bad_frame', status: 400, message: 'The room sent a frame this client cannot read' });
 		switch (frame.kind) {
 			case 'reply':
 				this.#pending.resolve(frame.id, frame.messages);
@@ -284,6 +291,8 @@ export class RoomConnection<Remote = unknown> {
 				// Done when every call ran (a session's delivery is asynchronous).
 				return deliverOneWay(frame.messages, this.#endpoint);
 		}
+		// A kind only browsers send (a call, a read confirmation): nothing for a client to do.
+		return undefined;
 	}
 }
 

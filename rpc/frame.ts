@@ -5,7 +5,7 @@
  *     c<id>\n<capnweb message>\n<capnweb message>…   client → room: one batch of calls
  *     r<id>\n<capnweb message>…                      room → client: the answer to batch <id>
  *     x<id>\n<RoomErrorData JSON>                    room → client: batch <id> refused whole
- *     v\n<event>\n<event>…                           room → client: events, each `["<name>",<payload>]`
+ *     v\n<event>\n<event>…                           room → client: events, each `["<name>",<json>(,<meta>)]`
  *     e\n<capnweb message>…                          room → client: other one-way calls (`closing`, `confirm`)
  *     a\n<nonce>                                     client → room: read everything up to the
  *                                                   room's `confirm(nonce)` call (see do/backlog.ts)
@@ -13,8 +13,9 @@
  * capnweb messages are single-line JSON (JSON.stringify escapes newlines), so joining them with
  * "\n" needs no escaping, exactly like capnweb's own HTTP batch transport.
  *
- * Events, nearly every frame a client reads, are not capnweb calls: an event is plain JSON, its
- * name and its encoded payload (`payload.ts`), which a client reads with one `JSON.parse`. As a
+ * Events, nearly every frame a client reads, are not capnweb calls: an event is one line of JSON,
+ * its name and its encoded payload's parts (`payload.ts`: `json`, then `meta` when the value needs
+ * one), which a client reads with one `JSON.parse` and, without `meta`, delivers as it came. As a
  * capnweb call it took a third more bytes (the call's envelope, every array escaped) and a walk of
  * the arguments to undo the escapes, the largest part of a delivery's cost in a client.
  *
@@ -62,20 +63,28 @@ export function eventsFrame(lines: readonly string[]): string {
 	return EVENTS_HEAD + lines.join('\n');
 }
 
-/** One event, as a line of an events frame: `["<name>",<payload>]`. */
+/** An event as its line holds it: the name, the payload's `json`, and its `meta` when it has one. */
+export type EventLine = [name: string, json: unknown, meta?: unknown];
+
+/** One event, as a line of an events frame: `["<name>",<json>]`, or `["<name>",<json>,<meta>]`. */
 export function eventLine(name: string, payload: EncodedPayload): string {
-	return JSON.stringify([name, payload]);
+	return JSON.stringify(payload.meta === undefined ? [name, payload.json] : [name, payload.json, payload.meta]);
 }
 
-/** An events frame's line read back: its name and payload, or `undefined` when it is not one. */
-export function readEventLine(line: string): [name: string, payload: EncodedPayload] | undefined {
+/** An events frame's line read back, or `undefined` when it is not one event. */
+export function readEventLine(line: string): EventLine | undefined {
 	let event: unknown;
 	try {
 		event = JSON.parse(line);
 	} catch {
 		return undefined;
 	}
-	return Array.isArray(event) && event.length === 2 && typeof event[0] === 'string' ? (event as [string, EncodedPayload]) : undefined;
+	return Array.isArray(event) && (event.length === 2 || event.length === 3) && typeof event[0] === 'string' ? (event as EventLine) : undefined;
+}
+
+/** The encoded payload of an event line (for the decoder). */
+export function eventPayload(event: EventLine): EncodedPayload {
+	return event.length === 2 ? { json: event[1] } : { json: event[1], meta: event[2] };
 }
 
 export function ackFrame(nonce: string): string {

@@ -15,7 +15,7 @@ const payload = { n: 1, pad: 'x'.repeat(64) };
 /** Sends the room's list once open, and answers each call frame on the next macrotask as the room would. */
 class RoomSocket extends FakeSocket {
 	protected override opened(): void {
-		this.#later('v\n["session:list",{"json":{"sessions":[{"ws_session_id":"me","meta":{"user_id":"u"}}]}}]');
+		this.#later('v\n["session:list",{"sessions":[{"ws_session_id":"me","meta":{"user_id":"u"}}]}]');
 	}
 	#later(data: string): void {
 		setImmediate(() => this.deliver(data));

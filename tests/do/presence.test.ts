@@ -4,7 +4,7 @@ import { PresenceQueue } from '../../do/presence.js';
 import { MAX_PUSH_FRAME_BYTES, utf8Length } from '../../do/frame-size.js';
 import { Roster } from '../../do/roster.js';
 import type { SessionState } from '../../do/sessions.js';
-import { eventLine, eventsFrame, parseFrame, readEventLine } from '../../rpc/frame.js';
+import { eventLine, eventPayload, eventsFrame, parseFrame, readEventLine } from '../../rpc/frame.js';
 import { decodePayload, encodePayload } from '../../rpc/payload.js';
 import { CloseCode, HANDOFF_HEADER, type SessionChange, type SessionChanges, type SessionListPart } from '../../rpc/protocol.js';
 import type { Session } from '../../rpc/types.js';
@@ -140,9 +140,9 @@ function listParts(frame: string): SessionListPart<unknown>[] {
 	const parsed = parseFrame(frame);
 	if (parsed?.kind !== 'events') throw new Error(`not an events frame: ${frame.slice(0, 40)}`);
 	return parsed.messages.map((line) => {
-		const [name, payload] = readEventLine(line)!;
-		expect(name).toBe('session:list');
-		return decodePayload<SessionListPart<unknown>>(payload);
+		const event = readEventLine(line)!;
+		expect(event[0]).toBe('session:list');
+		return decodePayload<SessionListPart<unknown>>(eventPayload(event));
 	});
 }
 
@@ -373,8 +373,9 @@ describe('presence frames (PresenceQueue)', () => {
 		const heard = (ws: WebSocket) =>
 			got.get(ws)!.map((frame) =>
 				(parseFrame(frame) as { messages: string[] }).messages.map((line) => {
-					const [name, payload] = readEventLine(line)!;
-					const data = decodePayload(payload) as never;
+					const event = readEventLine(line)!;
+					const name = event[0];
+					const data = decodePayload(eventPayload(event)) as never;
 					if (name === 'session:changes') return (data as SessionChanges<unknown>).changes;
 					if (name === 'session:connected') return [{ connected: data }];
 					if (name === 'session:disconnected') return [{ disconnected: data }];
