@@ -144,7 +144,7 @@ export class RoomConnection<Remote = unknown> {
 	// reaches the app before that call resolves. Most frames are handled as they arrive; one that
 	// needs a capnweb session, or a payload decoder not loaded yet, is delivered asynchronously, and
 	// this holds the frames behind it until it is done.
-	readonly #inbox = new Inbox<string>((data) => this.#frame(data), couldNotHandle);
+	readonly #inbox = new Inbox(couldNotHandle);
 	/** Answers to `send` being decoded while the decoder chunk loads: later answers wait behind them. */
 	#answers: Promise<void> | undefined;
 
@@ -272,7 +272,7 @@ export class RoomConnection<Remote = unknown> {
 	#receive(data: unknown): void {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
-		if (typeof data === 'string') this.#inbox.take(data);
+		if (typeof data === 'string') this.#inbox.take(() => this.#frame(data));
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */

@@ -107,10 +107,7 @@ export class PortTransport<Remote = unknown> extends LifecycleTransport<Remote> 
 	#welcomed = false;
 	#lastHeard = 0;
 	/** Messages after one that waits for the payload decoder chunk wait behind it, in order. */
-	readonly #inbox = new Inbox<[MessagePort, WorkerMessage]>(
-		([port, message]) => this.#handle(port, message),
-		(error) => console.error('@delightstack/websocket: could not handle a message from the shared worker', error),
-	);
+	readonly #inbox = new Inbox((error) => console.error('@delightstack/websocket: could not handle a message from the shared worker', error));
 	#nextId = 1;
 	#liveness: TimerHandle | null = null;
 	#stopPage: (() => void) | null = null;
@@ -304,7 +301,7 @@ export class PortTransport<Remote = unknown> extends LifecycleTransport<Remote> 
 		this.#lastHeard = this.#clock.now();
 		// Answered at once, even while messages wait: the worker would take a late pong for a gone tab.
 		if (message.type === 'ping') return this.#post({ type: 'pong' });
-		this.#inbox.take([port, message]);
+		this.#inbox.take(() => this.#handle(port, message));
 	}
 
 	/** Handles one message; returns a promise only when it waits for the payload decoder. */
