@@ -145,6 +145,7 @@ export class RoomConnection<Remote = unknown> {
 	// needs a capnweb session, or a payload decoder not loaded yet, is delivered asynchronously, and
 	// this holds the frames behind it until it is done.
 	readonly #inbox = new Inbox(couldNotHandle);
+	readonly #onFrame = (data: string) => this.#frame(data);
 	/** Answers to `send` being decoded while the decoder chunk loads: later answers wait behind them. */
 	#answers: Promise<void> | undefined;
 
@@ -272,7 +273,7 @@ export class RoomConnection<Remote = unknown> {
 	#receive(data: unknown): void {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
-		if (typeof data === 'string') this.#inbox.take(() => this.#frame(data));
+		if (typeof data === 'string') this.#inbox.take(this.#onFrame, data);
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */
