@@ -93,19 +93,24 @@ class EventDelivery {
 		this.#deliver(name, data);
 	}
 
+	/** Hands one event to the handlers; one that cannot be (a malformed roster, say) is reported, and the events after it go on. */
 	#deliver(name: string, data: unknown): void {
-		if (name === 'session:list') {
-			data = this.#listParts.add(data as SessionListPart<unknown>);
-			if (data === undefined) return;
+		try {
+			if (name === 'session:list') {
+				data = this.#listParts.add(data as SessionListPart<unknown>);
+				if (data === undefined) return;
+			}
+			// Coalesced joins and leaves: the handlers hear each as its own event, in order.
+			if (name === 'session:changes') {
+				for (const change of (data as SessionChanges<unknown>).changes)
+					if ('connected' in change) this.#onEvent('session:connected', change.connected);
+					else this.#onEvent('session:disconnected', change.disconnected);
+				return;
+			}
+			this.#onEvent(name, data);
+		} catch (error) {
+			console.error(`@delightstack/websocket: could not deliver the room's ${JSON.stringify(name)} event`, error);
 		}
-		// Coalesced joins and leaves: the handlers hear each as its own event, in order.
-		if (name === 'session:changes') {
-			for (const change of (data as SessionChanges<unknown>).changes)
-				if ('connected' in change) this.#onEvent('session:connected', change.connected);
-				else this.#onEvent('session:disconnected', change.disconnected);
-			return;
-		}
-		this.#onEvent(name, data);
 	}
 }
 
@@ -145,6 +150,7 @@ export class RoomConnection<Remote = unknown> {
 	// needs a capnweb session, or a payload decoder not loaded yet, is delivered asynchronously, and
 	// this holds the frames behind it until it is done.
 	readonly #inbox = new Inbox(couldNotHandle);
+	/** The inbox's handler of every frame, made once: a closure per frame showed in a delivery's cost. */
 	readonly #onFrame = (data: string) => this.#frame(data);
 	/** Answers to `send` being decoded while the decoder chunk loads: later answers wait behind them. */
 	#answers: Promise<void> | undefined;
