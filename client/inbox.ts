@@ -18,11 +18,13 @@ export class Inbox {
 	 * finishes later. A handler made once and the message apart cost no closure per message, which
 	 * showed in an event's delivery (nearly every message is one).
 	 */
-	take<M>(handle: (message: M) => Promise<void> | undefined, message?: M): void {
-		if (this.#held) return this.#hold(this.#held.then(() => handle(message!)));
+	take(handle: () => Promise<void> | undefined): void;
+	take<M>(handle: (message: M) => Promise<void> | undefined, message: M): void;
+	take(handle: (message?: unknown) => Promise<void> | undefined, message?: unknown): void {
+		if (this.#held) return this.#hold(this.#held.then(() => handle(message)));
 		let later: Promise<void> | undefined;
 		try {
-			later = handle(message!);
+			later = handle(message);
 		} catch (error) {
 			this.#onError(error);
 		}
