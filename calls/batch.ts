@@ -192,7 +192,7 @@ class OneWayTransport implements RpcTransport {
 /**
  * Serializes one-way calls on the peer's main object as capnweb `push` messages. Nothing is pulled,
  * so the peer answers nothing. The result is computed once and may be sent to any number of peers.
- * Calls with plain data arguments (every event) are written without a session.
+ * Calls with plain data arguments (`closing`, `confirm`) are written without a session.
  */
 export function encodeCalls(calls: ReadonlyArray<readonly [method: string, ...args: unknown[]]>): string[] {
 	const lines: string[] = [];

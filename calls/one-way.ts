@@ -1,6 +1,6 @@
 /**
- * The client end of room → client calls (`e` frames: events, the closing notice, `confirm`): runs
- * them on the client's endpoint (its `ClientApi`). Plain calls run at once, without capnweb; any other batch goes
+ * The client end of room → client calls (`e` frames: the closing notice, `confirm`; events travel apart,
+ * in `v` frames): runs them on the client's endpoint (its `ClientApi`). Plain calls run at once, without capnweb; any other batch goes
  * through a session (`session-batch.ts`, loaded on demand), which the room's `encodeCalls` only
  * writes for arguments that are not data.
  */
