@@ -17,6 +17,7 @@ import { Miniflare } from 'miniflare';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FOR_WORKERD } from '../../vite/workerd-bundle.js';
+import { WIRE_PARAM, WIRE_VERSION } from '../../rpc/wire-version.js';
 import { RowCollector, type ScenarioResult } from '../context.js';
 
 const root = join(import.meta.dir, '..', '..');
@@ -110,10 +111,16 @@ const WithHeaders = WebSocket as unknown as new (url: string, options: { headers
 async function joinOne(wsOrigin: string, mode: PresenceMode, room: string, i: number): Promise<Counted> {
 	const meta = { user_id: `u${i}`, user_name: `User ${i}` };
 	const origin = wsOrigin.replace(/^ws/, 'http');
-	const ws = new WithHeaders(`${wsOrigin}/connect/${mode}?room=${room}&meta=${encodeURIComponent(JSON.stringify(meta))}`, { headers: { origin } });
+	// The wire version stated as our client states it: the handle refuses a socket of another one.
+	const query = `room=${room}&meta=${encodeURIComponent(JSON.stringify(meta))}&${WIRE_PARAM}=${WIRE_VERSION}`;
+	const ws = new WithHeaders(`${wsOrigin}/connect/${mode}?${query}`, { headers: { origin } });
 	let joined!: () => void;
 	const counted: Counted = { ws, frames: 0, bytes: 0, heard: 0, syncs: 0, onSync: () => {} };
-	const isJoined = new Promise<void>((resolve) => (joined = resolve));
+	const isJoined = new Promise<void>((resolve, reject) => {
+		joined = resolve;
+		// A socket closed before its list (refused, say) fails the scenario at once, not at its deadline.
+		ws.addEventListener('close', (e) => reject(new Error(`socket ${i} closed before joining: ${e.code} ${e.reason}`)), { once: true });
+	});
 	ws.addEventListener('message', (event) => {
 		const frame = String(event.data);
 		if (frame.includes('"sync"')) {
