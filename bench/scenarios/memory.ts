@@ -4,9 +4,8 @@
  * other's freed memory; implementations alternate run by run.
  *
  *   1. warm up: 5 sockets in another room of the same implementation (code loaded, JIT warm);
- *   2. baseline: two forced full GCs (V8 heap snapshots: workerd's inspector has no plain
- *      `collectGarbage`; the first snapshot grows RSS by itself, the second does not), then
- *      RSS (`/proc/<pid>/status` VmRSS) and the V8 heap in use;
+ *   2. baseline: two forced full GCs (the inspector's `HeapProfiler.collectGarbage`), then RSS
+ *      (`/proc/<pid>/status` VmRSS) and the V8 heap in use;
  *   3. `memoryClients` sockets join one room from client processes (ours: until every socket
  *      knows everyone), then one more socket (its own client process) sends one broadcast to all of them, so
  *      every socket has sent a frame (workerd sets up some per-socket state lazily on first send);
@@ -25,12 +24,13 @@
  * room's SQLite files. Those stop growing after the first hundreds of sockets, so they are reported
  * apart, in all (RssFile), with the anonymous memory per connection (RssAnon) next to the total.
  *
- * The forced GCs cost memory of their own: a heap snapshot's native memory grows with the objects in
- * the heap and stays in RSS after it is freed, so the figure holds it too. With the room awake that
- * weighs on the side that keeps more JavaScript objects per socket (ours: ~12 KiB per socket for a
- * room's session states of ~0.4 KiB each, measured against the same room keeping `1` per socket);
- * with the room hibernated there is little left to snapshot. The RSS read just before the GCs is
- * reported too: it holds garbage not yet collected instead.
+ * The GCs are forced with `HeapProfiler.collectGarbage`, which workerd runs only when the isolate
+ * next gets a turn: a request to the Worker gives it one (`/counters/`, which wakes no room). Heap
+ * snapshots, which force full GCs too and were used before, cost memory of their own: their native
+ * memory grows with the objects in the heap and stays in RSS once freed, which charged the side
+ * keeping more JavaScript objects per socket ~17 KiB per socket of the snapshot's own memory (ours,
+ * room awake, 1000 sockets). The RSS read just before the GCs is reported too: it holds garbage not
+ * yet collected instead.
  */
 import { Cdp } from '../driver/cdp.js';
 import { now } from '../shared/clock.js';
@@ -45,11 +45,25 @@ import { ClientProcess } from '../driver/child.js';
 import { startBenchServer, type BenchServer } from '../driver/workerd.js';
 import type { SendResult } from '../shared/wire.js';
 
+/**
+ * One full GC: asked of the inspector, which workerd runs at the isolate's next turn, given by a
+ * request to the Worker that wakes no room (see the header).
+ */
+async function collectGarbage(server: BenchServer, cdp: Cdp): Promise<void> {
+	let collected = false;
+	const gc = cdp.send('HeapProfiler.collectGarbage', {}, 60_000).then(() => void (collected = true));
+	// Poked until it ran: a request that reached the isolate before the inspector's message would not do.
+	while (!collected) {
+		await (await fetch(`${server.wsOrigin.replace(/^ws/, 'http')}/counters/none`)).arrayBuffer();
+		await Promise.race([gc, Bun.sleep(50)]);
+	}
+}
+
 /** Forces full GCs, then reads RSS and the V8 heap in use; `ungathered`: the RSS just before the GCs (see the header). */
 async function settle(server: BenchServer, cdp: Cdp): Promise<{ rss: number; anon: number; file: number; heap: number; ungathered: number }> {
 	await waitQuiet(server.pid, { maxMs: 10_000 });
 	const ungathered = rss(server.pid).total;
-	for (let i = 0; i < 2; i++) await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 120_000);
+	for (let i = 0; i < 2; i++) await collectGarbage(server, cdp);
 	await Bun.sleep(300);
 	const { usedSize } = await cdp.send<{ usedSize: number }>('Runtime.getHeapUsage');
 	const { total, anon, file } = rss(server.pid);
@@ -145,7 +159,7 @@ export async function memoryScenario(bench: Bench): Promise<ScenarioResult> {
 				rows.add(impl, `${when}V8 heap per connection`, 'KiB', r.heapPerSocket / 1024);
 				rows.add(impl, `${when}… of the RSS: anonymous memory per connection (RssAnon)`, 'KiB', r.anonPerSocket / 1024);
 				rows.add(impl, `${when}… of the RSS: file-backed pages the run added, all sockets together (RssFile)`, 'MB', r.fileGrowth / 1e6);
-				rows.add(impl, `${when}… RSS read before the forced GCs (garbage included; the GCs' snapshots not)`, 'KiB', r.ungatheredPerSocket / 1024);
+				rows.add(impl, `${when}… RSS read before the forced GCs (garbage included)`, 'KiB', r.ungatheredPerSocket / 1024);
 				rows.add(impl, `${when}lost broadcast or socket`, 'count', r.faults, 'max');
 				raw.push({ scenario, run, impl, hibernated, ...r });
 				bench.log(
