@@ -50,13 +50,10 @@ import type { SendResult } from '../shared/wire.js';
  * request to the Worker that wakes no room (see the header).
  */
 async function collectGarbage(server: BenchServer, cdp: Cdp): Promise<void> {
-	let collected = false;
-	const gc = cdp.send('HeapProfiler.collectGarbage', {}, 60_000).then(() => void (collected = true));
+	const collected = cdp.send('HeapProfiler.collectGarbage', {}, 60_000).then(() => true);
 	// Poked until it ran: a request that reached the isolate before the inspector's message would not do.
-	while (!collected) {
-		await (await fetch(`${server.wsOrigin.replace(/^ws/, 'http')}/counters/none`)).arrayBuffer();
-		await Promise.race([gc, Bun.sleep(50)]);
-	}
+	do await (await fetch(`${server.wsOrigin.replace(/^ws/, 'http')}/counters/none`)).arrayBuffer();
+	while (!(await Promise.race([collected, Bun.sleep(50).then(() => false)])));
 }
 
 /** Forces full GCs, then reads RSS and the V8 heap in use; `ungathered`: the RSS just before the GCs (see the header). */
