@@ -10,6 +10,8 @@ import { findWorkerd } from './proc.js';
 export interface BenchServer {
 	/** `ws://127.0.0.1:<port>` */
 	wsOrigin: string;
+	/** `http://127.0.0.1:<port>`: the same Worker, for plain requests (the counted rooms' counts, the profiler's ops). */
+	httpOrigin: string;
 	/** The workerd process that runs all the rooms. */
 	pid: number;
 	/** The V8 inspector of workerd (`ws://127.0.0.1:<port>`), when started with `inspector: true`. */
@@ -82,7 +84,7 @@ export async function startBenchServer({ inspector = false, script = BENCH_WORKE
 		const inspectorUrl = inspector ? (await mf.getInspectorURL()).href.replace(/\/$/, '') : undefined;
 		running.add(pid);
 		const dispose = () => mf.dispose().finally(() => running.delete(pid));
-		return { wsOrigin: url.origin.replace(/^http/, 'ws'), pid, inspectorUrl, dispose };
+		return { wsOrigin: url.origin.replace(/^http/, 'ws'), httpOrigin: url.origin, pid, inspectorUrl, dispose };
 	} catch (error) {
 		await mf.dispose();
 		throw error;

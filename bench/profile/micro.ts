@@ -30,7 +30,7 @@ let code = 2;
 try {
 	server = await startBenchServer({ script: MICRO_WORKER });
 	const pinning = pin(server.pid);
-	const httpOrigin = server.wsOrigin.replace(/^ws/, 'http');
+	const { httpOrigin } = server;
 	const names = (await (await fetch(`${httpOrigin}/micro/list`)).json()) as string[];
 	const samples = new Map<string, number[]>(names.map((name) => [name, []]));
 	for (const name of names) await cpuOf(server, httpOrigin, name); // warm-up: JIT, first-use

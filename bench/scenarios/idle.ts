@@ -36,8 +36,7 @@ import type { IdledMessage, IdleResult } from '../shared/wire.js';
 const COUNTED: readonly Impl[] = ['ours', 'bare', 'party'];
 
 async function readCounts(bench: Bench, impl: Impl, room: string): Promise<RoomCounts> {
-	const origin = bench.server.wsOrigin.replace(/^ws/, 'http');
-	const response = await fetch(`${origin}/counters/${encodeURIComponent(room)}?impl=${impl}`, { signal: AbortSignal.timeout(5_000) });
+	const response = await fetch(`${bench.server.httpOrigin}/counters/${encodeURIComponent(room)}?impl=${impl}`, { signal: AbortSignal.timeout(5_000) });
 	const counts = (await response.json()) as RoomCounts | null;
 	if (!counts) throw new Error(`no counts for ${impl} room ${room}: did its sockets reach the counted room?`);
 	return counts;

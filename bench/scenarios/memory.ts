@@ -52,7 +52,7 @@ import type { SendResult } from '../shared/wire.js';
 async function collectGarbage(server: BenchServer, cdp: Cdp): Promise<void> {
 	const collected = cdp.send('HeapProfiler.collectGarbage', {}, 60_000).then(() => true);
 	// Poked until it ran: a request that reached the isolate before the inspector's message would not do.
-	do await (await fetch(`${server.wsOrigin.replace(/^ws/, 'http')}/counters/none`)).arrayBuffer();
+	do await (await fetch(`${server.httpOrigin}/counters/none`, { signal: AbortSignal.timeout(5_000) })).arrayBuffer();
 	while (!(await Promise.race([collected, Bun.sleep(50).then(() => false)])));
 }
 
