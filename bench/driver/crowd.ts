@@ -104,6 +104,7 @@ export class Crowd {
 			framesAtJoin: sum('framesAtJoin'),
 			charsAtJoin: sum('charsAtJoin'),
 			clientCpuUs: sum('clientCpuUs'),
+			clientJitCpuUs: sum('clientJitCpuUs'),
 		};
 	}
 

@@ -4,6 +4,7 @@
  * any latency figure.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { threadCpuNanos } from '../shared/threads.js';
 
 function readStat(pid: number): string[] | undefined {
 	try {
@@ -41,21 +42,9 @@ export function findWorkerd(ancestor: number, except: ReadonlySet<number> = new 
 	return undefined;
 }
 
-/**
- * Nanoseconds the process has run on a CPU, all threads summed: each thread's
- * `/proc/<pid>/task/<tid>/schedstat` (ns resolution; `/proc/<pid>/stat` only counts 10 ms ticks).
- * Threads that exit between two readings drop out; workerd keeps its threads for its lifetime.
- */
+/** Nanoseconds the process has run on a CPU, all threads summed (workerd keeps its threads for its lifetime). */
 export function cpuNanos(pid: number): number {
-	let total = 0;
-	for (const tid of readdirSync(`/proc/${pid}/task`)) {
-		try {
-			total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-		} catch {
-			// The thread exited while we read.
-		}
-	}
-	return total;
+	return threadCpuNanos(pid);
 }
 
 /** utime + stime from `/proc/<pid>/stat`, in nanoseconds (10 ms resolution): a cross-check. */

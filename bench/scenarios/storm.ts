@@ -74,6 +74,7 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 				rows.add(impl, 'data sent by the room', 'MB', result.chars / 1e6);
 				rows.add(impl, 'server CPU per connection', 'µs', serverNs / n / 1000);
 				rows.add(impl, 'client CPU per connection', 'µs', joined.clientCpuUs / n);
+				rows.add(impl, '… of it in JIT compiler threads', 'µs', joined.clientJitCpuUs / n);
 				rows.add(impl, 'upgrades refused, then retried', 'count', joined.retried, 'max');
 				rows.add(impl, 'failed + never saw everyone', 'count', bad, 'max');
 				raw.push({
@@ -92,7 +93,7 @@ export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 					notes: crowd.notes,
 				});
 				bench.log(
-					`${scenario} run ${run + 1}/${options.stormRuns} ${impl}: ${((n / connectMs) * 1000).toFixed(0)} connections/s, everyone known after ${settleMs.toFixed(0)} ms, ${result.frames} frames (${(result.frames / n).toFixed(1)} per join), server ${(serverNs / n / 1000).toFixed(0)} µs/connection, clients ${(joined.clientCpuUs / n).toFixed(0)} µs/connection, faults ${bad}${bad || joined.retried ? ` (retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${result.closed}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions})` : ''}`,
+					`${scenario} run ${run + 1}/${options.stormRuns} ${impl}: ${((n / connectMs) * 1000).toFixed(0)} connections/s, everyone known after ${settleMs.toFixed(0)} ms, ${result.frames} frames (${(result.frames / n).toFixed(1)} per join), server ${(serverNs / n / 1000).toFixed(0)} µs/connection, clients ${(joined.clientCpuUs / n).toFixed(0)} µs/connection (JIT threads ${(joined.clientJitCpuUs / n).toFixed(0)}), faults ${bad}${bad || joined.retried ? ` (retried ${joined.retried}, failed ${joined.failed} ${JSON.stringify(joined.failReasons)}, unsettled ${joined.unsettled}, closed ${result.closed}, leaves heard ${joined.leaves}, sessions known ${joined.fewestSessions}–${joined.mostSessions})` : ''}`,
 				);
 			} finally {
 				await crowd.finish();

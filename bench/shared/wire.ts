@@ -168,6 +168,8 @@ export interface JoinedMessage {
 	framesAtJoin: number;
 	charsAtJoin: number;
 	clientCpuUs: number;
+	/** Of `clientCpuUs`, what the JIT compiler's threads used (`shared/threads.ts`). */
+	clientJitCpuUs: number;
 }
 
 export interface CrowdResult extends DeliveryCounts {

@@ -10,6 +10,7 @@ import type { CrowdConfig } from '../../shared/wire.js';
 import { closeAll, timedCall } from './connect.js';
 import { Deliveries } from './deliveries.js';
 import { hasPresence } from '../../shared/impl.js';
+import { JIT_THREAD, threadCpuNanos } from '../../shared/threads.js';
 
 /**
  * Opens `config.sockets` sockets with at most `connectConcurrency` upgrades in flight; resolves
@@ -54,6 +55,8 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 
 	// Joining: every socket open, and (ours) every socket aware of all `total` sessions.
 	const cpuAtConnect = process.cpuUsage();
+	const jitNanos = () => threadCpuNanos('self', (name) => name === JIT_THREAD);
+	const jitAtConnect = jitNanos();
 	let firstOpenAt = Infinity;
 	let lastOpenAt = 0;
 	const presence = hasPresence(config.impl);
@@ -97,6 +100,7 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 	await Promise.race([settled, stalled, ctl.next('stop')]);
 	clearInterval(stallCheck);
 	const joinCpu = process.cpuUsage(cpuAtConnect);
+	const joinJitNs = jitNanos() - jitAtConnect;
 	ctl.emit({
 		type: 'joined',
 		firstOpenAt,
@@ -113,6 +117,7 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 		framesAtJoin: sockets.reduce((n, s) => n + s.frames, 0),
 		charsAtJoin: sockets.reduce((n, s) => n + s.chars, 0),
 		clientCpuUs: joinCpu.user + joinCpu.system,
+		clientJitCpuUs: joinJitNs / 1000,
 	});
 	for (const socket of sockets) socket.onPresence = undefined;
 
