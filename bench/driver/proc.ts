@@ -4,7 +4,6 @@
  * any latency figure.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { threadCpuNanos } from '../shared/threads.js';
 
 function readStat(pid: number): string[] | undefined {
 	try {
@@ -42,10 +41,7 @@ export function findWorkerd(ancestor: number, except: ReadonlySet<number> = new 
 	return undefined;
 }
 
-/** Nanoseconds the process has run on a CPU, all threads summed (workerd keeps its threads for its lifetime). */
-export function cpuNanos(pid: number): number {
-	return threadCpuNanos(pid);
-}
+export { cpuNanos } from '../shared/threads.js';
 
 /** utime + stime from `/proc/<pid>/stat`, in nanoseconds (10 ms resolution): a cross-check. */
 export function cpuTicksNanos(pid: number): number {

@@ -9,10 +9,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 export const JIT_THREAD = 'JITWorker';
 
 /**
- * Nanoseconds the threads of `pid` have run on a CPU, summed; only those whose name `only` accepts,
- * when given. Threads that exit between two readings drop out.
+ * Nanoseconds the threads of `pid` have run on a CPU, summed (workerd keeps its threads for its
+ * lifetime); only those whose name `only` accepts, when given. Threads that exit between two
+ * readings drop out.
  */
-export function threadCpuNanos(pid: number | 'self', only?: (name: string) => boolean): number {
+export function cpuNanos(pid: number | 'self', only?: (name: string) => boolean): number {
 	let total = 0;
 	for (const tid of readdirSync(`/proc/${pid}/task`)) {
 		try {
