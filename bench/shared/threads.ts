@@ -10,14 +10,14 @@ export const JIT_THREAD = 'JITWorker';
 
 /**
  * Nanoseconds the threads of `pid` have run on a CPU, summed (workerd keeps its threads for its
- * lifetime); only those whose name `only` accepts, when given. Threads that exit between two
- * readings drop out.
+ * lifetime); only the threads called `named`, when given. Threads that exit between two readings
+ * drop out.
  */
-export function cpuNanos(pid: number | 'self', only?: (name: string) => boolean): number {
+export function cpuNanos(pid: number | 'self', named?: string): number {
 	let total = 0;
 	for (const tid of readdirSync(`/proc/${pid}/task`)) {
 		try {
-			if (only && !only(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trimEnd())) continue;
+			if (named !== undefined && readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trimEnd() !== named) continue;
 			total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
 		} catch {
 			// The thread exited while we read.

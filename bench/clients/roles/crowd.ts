@@ -55,7 +55,7 @@ export async function crowd(config: CrowdConfig, ctl: Control): Promise<void> {
 
 	// Joining: every socket open, and (ours) every socket aware of all `total` sessions.
 	// Read first: the reading's own CPU stays outside the crowd's.
-	const jitNanos = () => cpuNanos('self', (name) => name === JIT_THREAD);
+	const jitNanos = () => cpuNanos('self', JIT_THREAD);
 	const jitAtConnect = jitNanos();
 	const cpuAtConnect = process.cpuUsage();
 	let firstOpenAt = Infinity;
