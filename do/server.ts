@@ -898,7 +898,11 @@ export class WebsocketServer<
 	}
 
 	#presenceQueue(): PresenceQueue {
-		return (this.#presence ??= new PresenceQueue(this.#limits().presenceBatchMs, () => this.#flushPresence()));
+		return (this.#presence ??= new PresenceQueue(
+			this.#limits().presenceBatchMs,
+			() => this.#flushPresence(),
+			() => this.#sessions.size,
+		));
 	}
 
 	/** Sends queued joins and leaves; see `PresenceQueue`. */

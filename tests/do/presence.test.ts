@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { WebsocketClient } from '../../client/websocket-client.svelte.js';
-import { PresenceQueue } from '../../do/presence.js';
+import { COUNT_FRAMES_PER_SECOND, MAX_COUNTS_DELAY_MS, PresenceQueue, countsDelayMs } from '../../do/presence.js';
 import { MAX_PUSH_FRAME_BYTES, utf8Length } from '../../do/frame-size.js';
 import { Roster } from '../../do/roster.js';
 import type { SessionState } from '../../do/sessions.js';
@@ -318,7 +318,7 @@ describe('session list frames (Roster)', () => {
 describe('presence frames (PresenceQueue)', () => {
 	test('a long queue goes out in order, in frames within the cap; joiners skip what they know', () => {
 		const cap = 1024;
-		const queue = new PresenceQueue(60_000, () => {}, cap);
+		const queue = new PresenceQueue(60_000, () => {}, undefined, cap);
 		const [old, early, late] = [{}, {}, {}] as unknown as WebSocket[];
 		const message = (i: number) => eventLine('session:connected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 90) } }));
 		for (let i = 0; i < 40; i++) queue.add(message(i));
@@ -346,7 +346,7 @@ describe('presence frames (PresenceQueue)', () => {
 
 	test('joins and leaves that go out together are one session:changes per frame, in order, within the cap', () => {
 		const cap = 1024;
-		const queue = new PresenceQueue(60_000, () => {}, cap);
+		const queue = new PresenceQueue(60_000, () => {}, undefined, cap);
 		const [old, joiner] = [{}, {}] as unknown as WebSocket[];
 		const info = (i: number) => ({ ws_session_id: `s${i}`, meta: { pad: 'ü'.repeat(i % 30) } as unknown, num_connections: i });
 		const changes: Array<SessionChange<unknown> & { disconnected?: unknown }> = [];
@@ -426,8 +426,47 @@ describe('presence frames (PresenceQueue)', () => {
 		expect(got.get(joiner!)).toEqual([update(3, { joined: { ws_session_id: 's3', meta: {} } }), update(4)]);
 	});
 
+	test('counts wait longer the bigger the room; anything else queued brings them forward', async () => {
+		expect(countsDelayMs(500)).toBe((500 * 1000) / COUNT_FRAMES_PER_SECOND);
+		expect(countsDelayMs(10)).toBeLessThan(countsDelayMs(500));
+		expect(countsDelayMs(1_000_000)).toBe(MAX_COUNTS_DELAY_MS);
+		const due = () => Promise.withResolvers<number>();
+		const update = (users: number, extra = {}) => eventLine('session:update', encodePayload({ users, sessions: users, ...extra }));
+		const start = Date.now();
+		// A room so big its counts wait the longest, next to a small one with the same delay.
+		let big = due();
+		const bigQueue = new PresenceQueue(
+			20,
+			() => big.resolve(Date.now() - start),
+			() => 1_000_000,
+		);
+		const small = due();
+		const smallQueue = new PresenceQueue(
+			20,
+			() => small.resolve(Date.now() - start),
+			() => 2,
+		);
+		bigQueue.add(update(2), undefined, true);
+		smallQueue.add(update(2), undefined, true);
+		await small.promise;
+		let bigFired = false;
+		void big.promise.then(() => (bigFired = true));
+		await Promise.resolve();
+		expect(bigFired).toBe(false);
+		// A member entering the window is not a count: it goes within the delay, the counts with it.
+		bigQueue.add(update(3, { joined: { ws_session_id: 's3', meta: {} } }));
+		expect(await big.promise).toBeLessThan(MAX_COUNTS_DELAY_MS / 2);
+		// Drained, the next count waits the long delay again; a leave after it brings it forward.
+		bigQueue.drain([], () => true);
+		big = due();
+		bigQueue.add(update(2), undefined, true);
+		bigQueue.add(update(1, { left: 's3' }));
+		const at = Date.now() - start;
+		expect((await big.promise) - at).toBeLessThan(MAX_COUNTS_DELAY_MS / 2);
+	});
+
 	test('a socket whose send fails gets nothing more and is reported once', () => {
-		const queue = new PresenceQueue(60_000, () => {}, 512);
+		const queue = new PresenceQueue(60_000, () => {}, undefined, 512);
 		const ws = {} as WebSocket;
 		for (let i = 0; i < 20; i++) queue.add(eventLine('session:disconnected', encodePayload({ ws_session_id: `s${i}`, meta: { pad: 'z'.repeat(100) } })));
 		let sends = 0;
