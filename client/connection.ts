@@ -31,6 +31,10 @@ export interface ConnectionOptions {
 	debug?: (line: string) => void;
 }
 
+/** `v` and `\n`, how an events frame starts ({@link EVENTS_HEAD}), as character codes. */
+const EVENT_TAG = EVENTS_HEAD.charCodeAt(0);
+const NEWLINE = 10;
+
 /**
  * The room's events, delivered in order. A payload that needs the decoder chunk before it is loaded
  * holds the events after it in its frame until it is delivered (the connection's inbox holds the
@@ -45,6 +49,32 @@ class EventDelivery {
 
 	constructor(onEvent: ConnectionHandlers['onEvent']) {
 		this.#onEvent = onEvent;
+	}
+
+	/**
+	 * Delivers a frame that is one plain event (`v\n["<name>",<json>]`), nearly every frame a client
+	 * reads, in one step; false, having done nothing, for any other frame. Only while nothing is
+	 * held, so it cannot overtake. A delivery runs mostly before the JIT has optimized it, where each
+	 * call on its way costs about as much as the socket's own dispatch: the general path below is
+	 * seven calls, this one two.
+	 */
+	single(frame: string): boolean {
+		if (frame.charCodeAt(0) !== EVENT_TAG || frame.charCodeAt(1) !== NEWLINE || frame.indexOf('\n', 2) >= 0) return false;
+		let event: unknown;
+		try {
+			event = JSON.parse(frame.slice(2));
+		} catch {
+			return false; // the general path reports it
+		}
+		if (!Array.isArray(event) || event.length !== 2 || typeof event[0] !== 'string') return false;
+		const name = event[0];
+		if (name === 'session:list' || name === 'session:changes') return false;
+		try {
+			this.#onEvent(name, event[1]);
+		} catch (error) {
+			console.error(`@delightstack/websocket: could not deliver the room's ${JSON.stringify(name)} event`, error);
+		}
+		return true;
 	}
 
 	/** Delivers the events of one frame's body (`lines`); returns what of them is still to be delivered. */
@@ -279,7 +309,9 @@ export class RoomConnection<Remote = unknown> {
 	#receive(data: unknown): void {
 		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
 		if (data === PONG) return this.#handlers.onPong?.();
-		if (typeof data === 'string') this.#inbox.take(this.#onFrame, data);
+		if (typeof data !== 'string') return;
+		if (this.#inbox.idle && this.#events.single(data)) return;
+		this.#inbox.take(this.#onFrame, data);
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */

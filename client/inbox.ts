@@ -13,6 +13,11 @@ export class Inbox {
 		this.#onError = onError;
 	}
 
+	/** Whether nothing is held: a message handled now would be handled in order. */
+	get idle(): boolean {
+		return this.#held === undefined;
+	}
+
 	/**
 	 * Handles a message now, or after those held: `handle(message)`, which returns a promise when it
 	 * finishes later. A handler made once and the message apart cost no closure per message, which

@@ -154,7 +154,13 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 			connection = new RoomConnection<Remote>(
 				url,
 				{
-					onEvent: (name, data) => this.#onEvent(connection, name, data),
+					// Every event passes here: the body is inline, a call less per event (see EventDelivery.single).
+					onEvent: (name, data) => {
+						if (connection !== this.#connection) return;
+						this.#handlers.event(name, data);
+						// The room's first frame is the session list: only then is the client really in the room.
+						if (name === 'session:list' && this.status !== 'connected') this.#onJoined();
+					},
 					onClose: (code, reason) => this.#onClose(connection, code, reason),
 					onPong: () => {
 						if (connection === this.#connection) this.#keepAlive?.pong();
@@ -189,13 +195,6 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 			this.#onConnectTimeout(connection, url, timeoutMs, opened);
 		}, timeoutMs);
 		this.lifecycle.attempting(status);
-	}
-
-	#onEvent(connection: RoomConnection<Remote>, name: string, data: unknown): void {
-		if (connection !== this.#connection) return;
-		this.#handlers.event(name, data);
-		// The room's first frame is the session list: only then is the client really in the room.
-		if (name === 'session:list' && this.status !== 'connected') this.#onJoined();
 	}
 
 	#onJoined(): void {
