@@ -95,21 +95,14 @@ export class Presence<Meta> {
 	 * apps read (`sessions`, `users`, `members`) are built from it when read, once per change.
 	 */
 	#byId = new Map<string, SessionInfo<Meta>>();
-	/**
-	 * The room's list as it came, not yet in {@link #byId}: a list that replaces nobody is indexed when
-	 * something first needs the sessions (see {@link #known}), not on arrival. A page that shows only
-	 * the count never pays for it; in a crowd of clients, indexing each joiner's list was a sixth of
-	 * the join's CPU (bench/README.md, *a join that reads nothing it need not*).
-	 */
-	#arrived: readonly SessionInfo<Meta>[] | null = null;
-	/** How many known sessions each `meta.user_id` has: who just left for good, in O(1). Counted with {@link #arrived} when it is indexed. */
-	#perUser = new Map<string, number>();
+	/** How many known sessions each `meta.user_id` has: who just left for good, in O(1). */
+	readonly #userSessions = new Map<string, number>();
 	/** Users whose last session left less than `graceMs` ago. */
 	readonly #leaving = new Map<string, UserPresence<Meta>>();
 	/** Bumped by every change of the above; its cell is what reactive readers subscribe to. */
 	#version = 0;
 	readonly #versionCell: Cell<number>;
-	readonly #sessions = this.#memo(() => [...this.#known().values()]);
+	readonly #sessions = this.#memo(() => [...this.#byId.values()]);
 	readonly #users = this.#memo(() => groupUsers(this.#sessions(), this.#leaving));
 	readonly #members = this.#memo(() => groupMembers(this.#sessions()));
 	/** Window presence: the room's counts and where paging goes on; `null` in full presence. */
@@ -141,7 +134,7 @@ export class Presence<Meta> {
 				const window = self.#windowCell.get();
 				if (window) return window.sessions;
 				self.#versionCell.get();
-				return self.#known().size;
+				return self.#byId.size;
 			},
 			get members() {
 				return self.#members();
@@ -170,16 +163,11 @@ export class Presence<Meta> {
 	 * window presence (then `list` is the window's sessions).
 	 */
 	replace(list: readonly SessionInfo<Meta>[], window?: PresenceWindow): void {
+		const byId = putAll(new Map<string, SessionInfo<Meta>>(), list);
 		this.#generation++;
 		this.#loadingCell.set(null);
 		this.#windowCell.set(window ? { users: window.users, sessions: window.sessions, next: window.next } : null);
-		if (this.#byId.size === 0 && this.#arrived === null && this.#leaving.size === 0) {
-			// Nobody known, nobody leaving: no one can have left or come back. Kept as it came (a copy:
-			// the same array goes on to the app's listeners), indexed when first needed.
-			this.#arrived = list.slice();
-			return this.#changed();
-		}
-		this.#replaceAll(indexed(list));
+		this.#replaceAll(byId);
 	}
 
 	/** Window presence: one join or leave (see `PresenceUpdate`). A count-only update touches nothing else. */
@@ -189,7 +177,7 @@ export class Presence<Meta> {
 		if (window.users !== change.users || window.sessions !== change.sessions)
 			this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
 		if (!change.joined && change.left === undefined && change.gone === undefined && !change.entered) return;
-		const byId = new Map(this.#known());
+		const byId = new Map(this.#byId);
 		applyWindowChange(byId, change);
 		this.#replaceAll(byId);
 	}
@@ -215,8 +203,8 @@ export class Presence<Meta> {
 		const window = this.#windowCell.get();
 		if (!window) return 0;
 		const before = this.#members().length;
-		const byId = new Map(this.#known());
-		for (const s of page.sessions) byId.set(s.ws_session_id, info(s));
+		const byId = new Map(this.#byId);
+		putAll(byId, page.sessions);
 		this.#windowCell.set({ ...window, next: page.next });
 		this.#replaceAll(byId);
 		return this.#members().length - before;
@@ -229,7 +217,7 @@ export class Presence<Meta> {
 	 */
 	add(session: SessionInfo<Meta>): void {
 		const next = info(session);
-		const known = this.#known().get(next.ws_session_id);
+		const known = this.#byId.get(next.ws_session_id);
 		if (known && JSON.stringify(known.meta) === JSON.stringify(next.meta)) return;
 		if (known && userIdOf(known) === userIdOf(next)) this.#byId.set(next.ws_session_id, next);
 		else {
@@ -241,7 +229,7 @@ export class Presence<Meta> {
 
 	/** A session left: O(1), however many are known. */
 	remove(ws_session_id: string): void {
-		const known = this.#known().get(ws_session_id);
+		const known = this.#byId.get(ws_session_id);
 		if (!known) return;
 		this.#forgetSession(known);
 		this.#changed();
@@ -254,11 +242,10 @@ export class Presence<Meta> {
 		if (this.#windowCell.get()) this.#windowCell.set(null);
 		for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer);
 		this.#timers.clear();
-		if (this.#leaving.size === 0 && this.#byId.size === 0 && this.#arrived === null) return;
+		if (this.#leaving.size === 0 && this.#byId.size === 0) return;
 		this.#leaving.clear();
 		this.#byId = new Map();
-		this.#arrived = null;
-		this.#perUser.clear();
+		this.#userSessions.clear();
 		this.#changed();
 	}
 
@@ -267,21 +254,21 @@ export class Presence<Meta> {
 	 * it start their grace period. O(sessions).
 	 */
 	#replaceAll(next: Map<string, SessionInfo<Meta>>): void {
-		const previous = this.#known();
+		const previous = this.#byId;
 		this.#byId = next;
-		this.#perUser.clear();
+		this.#userSessions.clear();
 		for (const session of next.values()) this.#countSession(session);
 		const gone = new Map<string, SessionInfo<Meta>>();
 		for (const session of previous.values()) {
 			const id = userIdOf(session);
-			if (id !== undefined && !this.#perUser.has(id)) gone.set(id, session);
+			if (id !== undefined && !this.#userSessions.has(id)) gone.set(id, session);
 		}
 		for (const [id, last] of gone) this.#startGrace(id, last.meta);
 		this.#changed();
 	}
 
 	#addSession(session: SessionInfo<Meta>): void {
-		this.#known().set(session.ws_session_id, session);
+		this.#byId.set(session.ws_session_id, session);
 		this.#countSession(session);
 	}
 
@@ -289,7 +276,7 @@ export class Presence<Meta> {
 	#countSession(session: SessionInfo<Meta>): void {
 		const id = userIdOf(session);
 		if (id === undefined) return;
-		this.#perUser.set(id, (this.#perUser.get(id) ?? 0) + 1);
+		this.#userSessions.set(id, (this.#userSessions.get(id) ?? 0) + 1);
 		if (!this.#leaving.has(id)) return;
 		// Back within the grace period.
 		this.#clock.clearTimeout(this.#timers.get(id));
@@ -298,12 +285,12 @@ export class Presence<Meta> {
 	}
 
 	#forgetSession(session: SessionInfo<Meta>): void {
-		this.#known().delete(session.ws_session_id);
+		this.#byId.delete(session.ws_session_id);
 		const id = userIdOf(session);
 		if (id === undefined) return;
-		const left = (this.#perUser.get(id) ?? 1) - 1;
-		if (left > 0) return void this.#perUser.set(id, left);
-		this.#perUser.delete(id);
+		const left = (this.#userSessions.get(id) ?? 1) - 1;
+		if (left > 0) return void this.#userSessions.set(id, left);
+		this.#userSessions.delete(id);
 		this.#startGrace(id, session.meta);
 	}
 
@@ -318,19 +305,6 @@ export class Presence<Meta> {
 				this.#changed();
 			}, this.#graceMs),
 		);
-	}
-
-	/**
-	 * The sessions known, by id. A list kept as it came is indexed and counted now: it replaced
-	 * nobody and nobody was leaving, so there is no one to start or end a grace period for.
-	 */
-	#known(): Map<string, SessionInfo<Meta>> {
-		if (this.#arrived !== null) {
-			this.#byId = indexed(this.#arrived);
-			this.#arrived = null;
-			for (const session of this.#byId.values()) this.#countSession(session);
-		}
-		return this.#byId;
 	}
 
 	#changed(): void {
@@ -361,13 +335,12 @@ export class Presence<Meta> {
 export function applyWindowChange<Meta>(byId: Map<string, SessionInfo<Meta>>, change: PresenceUpdate<Meta>): void {
 	if (change.left !== undefined) byId.delete(change.left);
 	if (change.gone !== undefined) for (const [id, s] of byId) if (presenceMemberId(s) === change.gone) byId.delete(id);
-	for (const s of change.entered ?? []) byId.set(s.ws_session_id, info(s));
-	if (change.joined) byId.set(change.joined.ws_session_id, info(change.joined));
+	putAll(byId, change.entered ?? []);
+	if (change.joined) putAll(byId, [change.joined]);
 }
 
-/** A list by session id, each in its public shape: later duplicates replace earlier ones in place. */
-function indexed<Meta>(list: readonly SessionInfo<Meta>[]): Map<string, SessionInfo<Meta>> {
-	const byId = new Map<string, SessionInfo<Meta>>();
+/** Puts each session of `list` into `byId`, in its public shape (an entry already there keeps its place). */
+function putAll<Meta>(byId: Map<string, SessionInfo<Meta>>, list: readonly SessionInfo<Meta>[]): Map<string, SessionInfo<Meta>> {
 	for (const session of list) byId.set(session.ws_session_id, info(session));
 	return byId;
 }

@@ -17,15 +17,17 @@ import type { Cell, Reactivity } from './reactivity.js';
 class StateCell<T> implements Cell<T> {
 	#value: T;
 	#version = $state.raw(0);
-	/** Writes so far, once observed; assigned to `#version`, never read from it (a read inside an effect that writes would subscribe it to itself). */
+	/**
+	 * Writes since something reactive first read the cell; 0 until then. Assigned to `#version`,
+	 * never read from it (a read inside an effect that writes would subscribe it to itself).
+	 */
 	#writes = 0;
-	#observed = false;
 	constructor(value: T) {
 		this.#value = value;
 	}
 	get(): T {
 		if ($effect.tracking()) {
-			this.#observed = true;
+			this.#writes ||= 1;
 			void this.#version;
 		}
 		return this.#value;
@@ -33,23 +35,11 @@ class StateCell<T> implements Cell<T> {
 	set(value: T): void {
 		if (Object.is(value, this.#value)) return;
 		this.#value = value;
-		if (this.#observed) this.#version = ++this.#writes;
-	}
-}
-
-class DerivedCell<T> {
-	readonly #compute: () => T;
-	readonly #value = $derived.by(() => this.#compute());
-	constructor(compute: () => T) {
-		this.#compute = compute;
-	}
-	get(): T {
-		return this.#value;
+		if (this.#writes) this.#version = ++this.#writes;
 	}
 }
 
 export const svelteReactivity: Reactivity = {
 	cell: (initial) => new StateCell(initial),
-	derived: (compute) => new DerivedCell(compute),
 	untrack,
 };

@@ -14,8 +14,6 @@ export interface Cell<T> {
 export interface Reactivity {
 	/** A value; with runes, reading it subscribes the reader's effect. Replaced, never mutated. */
 	cell<T>(initial: T): Cell<T>;
-	/** A value computed from cells, recomputed only when they change. */
-	derived<T>(compute: () => T): { get(): T };
 	/** Runs `run` without subscribing the caller's effect to what it reads. */
 	untrack<T>(run: () => T): T;
 }
@@ -33,9 +31,8 @@ class PlainCell<T> implements Cell<T> {
 	}
 }
 
-/** Plain fields: no subscriptions, nothing to untrack. `derived` recomputes on every read. */
+/** Plain fields: no subscriptions, nothing to untrack. */
 export const plainReactivity: Reactivity = {
 	cell: (initial) => new PlainCell(initial),
-	derived: (compute) => ({ get: compute }),
 	untrack: (run) => run(),
 };

@@ -34,7 +34,6 @@ import type { Cell, Reactivity } from './reactivity.js';
 import type { ReconnectOptions, WakeSignals } from './reconnect.js';
 import type { SocketSettings } from './shared/protocol.js';
 import { withSince } from './shared/since.js';
-import type { SocketTransportOptions } from './socket-transport.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
 
 /** The options both clients take. */
@@ -136,7 +135,8 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 	readonly #rpc: RoomRpc<Api>;
 
 	readonly #status: Cell<ConnectionStatus>;
-	readonly #connected: { get(): boolean };
+	/** `status === 'connected'`, a cell of its own: what reads it reruns when it changes, not on every status change. */
+	readonly #connected: Cell<boolean>;
 	readonly #room: Cell<string | null>;
 	readonly #error: Cell<RoomError | null>;
 	readonly #live: Cell<boolean>;
@@ -157,7 +157,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			(this.#rpc as unknown as Record<string, (after: string, limit?: number) => Promise<PresencePage<Meta>>>)[PRESENCE_METHOD]!(after, limit);
 		this.#presence = new Presence<Meta>(this.#clock, options.userLeaveGraceMs ?? 5_000, reactivity, pager);
 		this.#status = reactivity.cell<ConnectionStatus>('disconnected');
-		this.#connected = reactivity.derived(() => this.#status.get() === 'connected');
+		this.#connected = reactivity.cell(false);
 		this.#room = reactivity.cell<string | null>(null);
 		this.#error = reactivity.cell<RoomError | null>(null);
 		this.#live = reactivity.cell(false);
@@ -179,17 +179,10 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			callTimeoutMs: options.callTimeoutMs,
 			sendQueueSize: options.sendQueueSize,
 		};
-		const socketOptions: Omit<SocketTransportOptions, 'url'> = {
-			...settings,
-			clock: options.clock,
-			random: options.random,
-			wakeSignals: options.wakeSignals,
-			WebSocket: options.WebSocket,
-			debug: this.#debug,
-		};
+		// A socket of the client's own reads its settings from the client's options (and ignores the rest).
 		// Its code is a chunk of its own, loaded when such a transport is built (see loading-transport.ts).
 		const direct = (handlers: TransportHandlers) =>
-			directSocket<RoomRpc<Api>>(handlers, { ...socketOptions, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
+			directSocket<RoomRpc<Api>>(handlers, { ...options, debug: this.#debug, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
 		this.#transport = setup.transport(handlers, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
 		// Calls on a client that cannot reach a room say why, rather than "connection lost".
@@ -506,6 +499,7 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 		const before = this.#status.get();
 		// State first, so the listeners below already see it.
 		this.#status.set(status);
+		this.#connected.set(status === 'connected');
 		if (status === 'connected') this.#feed.joined();
 		else this.#feed.disconnected();
 		if (change.error !== undefined) this.#error.set(change.error);

@@ -52,30 +52,7 @@ describe('client presence', () => {
 		expect(state.view.sessionCount).toBe(2_400);
 	});
 
-	test('a first list is not read until something needs it; then it is whole, and a list after it still starts the grace of who is gone', () => {
-		const { clock, state } = presence(500);
-		const reads = { n: 0 };
-		const list = Array.from({ length: 50 }, (_, i) => counted(`s${i}`, `u${i % 25}`, reads));
-		state.replace(list, { users: 300, sessions: 320, next: 'cursor' });
-		// The app's own listeners get the same array after presence: what they do with it is theirs.
-		list.length = 0;
-		expect([state.view.count, state.view.sessionCount, reads.n]).toEqual([300, 320, 0]);
-
-		// A reconnect's list before anyone read the first: the users missing from it are leaving.
-		state.replace(
-			Array.from({ length: 10 }, (_, i) => ({ ws_session_id: `t${i}`, meta: { user_id: `u${i}`, name: `User u${i}` } })),
-			{ users: 290, sessions: 300, next: 'cursor' },
-		);
-		expect(state.sessions.map((s) => s.ws_session_id)).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
-		expect(state.users.map((u) => [u.user_id, u.sessions.length])).toEqual([
-			...Array.from({ length: 10 }, (_, i) => [`u${i}`, 1]),
-			...Array.from({ length: 15 }, (_, i) => [`u${i + 10}`, 0]),
-		]);
-		clock.advance(500);
-		expect(state.users).toHaveLength(10);
-	});
-
-	test('a first list read by a join or a leave: each user counted once, the last leave of a user starts its grace', () => {
+	test('joins and leaves after a list: each user counted once, the last leave of a user starts its grace', () => {
 		const { clock, state } = presence(500);
 		state.replace([
 			{ ws_session_id: 'a1', meta: { user_id: 'ann', name: 'Ann' } },

@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { svelteReactivity } from '../../client/reactivity.svelte.js';
-import { flushSync, observe } from '../support/runes.svelte.js';
+import { derive, flushSync, observe } from '../support/runes.svelte.js';
 
-const { cell, derived, untrack } = svelteReactivity;
+const { cell, untrack } = svelteReactivity;
 
 describe('rune cells', () => {
 	test('written before anything watched it: the first effect reads the latest value, then every change', () => {
@@ -27,11 +27,11 @@ describe('rune cells', () => {
 
 	test('a $derived reading a cell recomputes on its changes, whether read in an effect or not', () => {
 		const count = cell(1);
-		const doubled = derived(() => count.get() * 2);
-		expect(doubled.get()).toBe(2);
+		const doubled = derive(() => count.get() * 2);
+		expect(doubled.value).toBe(2);
 		count.set(2);
-		expect(doubled.get()).toBe(4);
-		const seen = observe(() => doubled.get());
+		expect(doubled.value).toBe(4);
+		const seen = observe(() => doubled.value);
 		count.set(5);
 		flushSync();
 		expect(seen.values).toEqual([4, 10]);

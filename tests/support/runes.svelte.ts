@@ -51,3 +51,19 @@ export function until(predicate: () => boolean, what: string, timeoutMs = 5_000)
 
 /** Svelte's browser `flushSync`: runs pending effects now. */
 export { flushSync };
+
+/** `$derived.by(compute)`, as an app declares one in a component or a class. */
+export function derive<T>(compute: () => T): { readonly value: T } {
+	return new Derived(compute);
+}
+
+class Derived<T> {
+	readonly #compute: () => T;
+	readonly #value = $derived.by(() => this.#compute());
+	constructor(compute: () => T) {
+		this.#compute = compute;
+	}
+	get value(): T {
+		return this.#value;
+	}
+}
