@@ -31,10 +31,6 @@ export interface ConnectionOptions {
 	debug?: (line: string) => void;
 }
 
-/** `v` and `\n`, how an events frame starts ({@link EVENTS_HEAD}), as character codes. */
-const EVENT_TAG = EVENTS_HEAD.charCodeAt(0);
-const NEWLINE = 10;
-
 /**
  * The room's events, delivered in order. A payload that needs the decoder chunk before it is loaded
  * holds the events after it in its frame until it is delivered (the connection's inbox holds the
@@ -60,8 +56,8 @@ class EventDelivery {
 	 * frame's kind, the split into lines).
 	 */
 	single(frame: string): boolean {
-		if (frame.charCodeAt(0) !== EVENT_TAG || frame.charCodeAt(1) !== NEWLINE || frame.indexOf('\n', 2) >= 0) return false;
-		const event = readEventLine(frame.slice(2));
+		if (!frame.startsWith(EVENTS_HEAD) || frame.indexOf('\n', EVENTS_HEAD.length) >= 0) return false;
+		const event = readEventLine(frame.slice(EVENTS_HEAD.length));
 		if (event?.length !== 2) return false;
 		this.#deliver(event[0], event[1]);
 		return true;

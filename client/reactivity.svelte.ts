@@ -18,8 +18,9 @@ class StateCell<T> implements Cell<T> {
 	#value: T;
 	#version = $state.raw(0);
 	/**
-	 * Writes since something reactive first read the cell; 0 until then. Assigned to `#version`,
-	 * never read from it (a read inside an effect that writes would subscribe it to itself).
+	 * 0 until something reactive first reads the cell; from then on, bumped by each write and
+	 * assigned to `#version`, never read from it (a read inside an effect that writes would subscribe
+	 * it to itself).
 	 */
 	#writes = 0;
 	constructor(value: T) {
