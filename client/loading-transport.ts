@@ -39,7 +39,8 @@ const HANDED_OVER = new ConnectionLost('taken over');
 /** Stands in for the direct socket while its chunk loads, then hands over to it (see the header). */
 export class LoadingTransport<Remote = unknown> extends LifecycleTransport<Remote> {
 	readonly #handOver: HandOver;
-	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)));
+	/** Refuses calls made while no socket is open; built on first use. */
+	#down: CallBatcher<Remote> | undefined;
 	#handedOver = false;
 
 	constructor(handlers: TransportHandlers, handOver: HandOver, sendQueueSize?: number) {
@@ -48,7 +49,7 @@ export class LoadingTransport<Remote = unknown> extends LifecycleTransport<Remot
 	}
 
 	get rpc(): Remote {
-		return this.#down.main;
+		return (this.#down ??= new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)))).main;
 	}
 
 	retryNow(): void {}

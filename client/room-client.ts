@@ -185,11 +185,14 @@ export class RoomClientCore<Meta = AuthSessionMeta, Events extends object = Even
 			directSocket<RoomRpc<Api>>(handlers, { ...options, debug: this.#debug, url: (room) => withSince(setup.url(room), this.#feed.ask()) });
 		this.#transport = setup.transport(handlers, direct, { since: () => this.#feed.ask(), debug: this.#debug, settings });
 
-		// Calls on a client that cannot reach a room say why, rather than "connection lost".
-		const refuse = (error: () => RoomError) => new CallBatcher<RoomRpc<Api>>(() => Promise.reject(error()));
-		const destroyed = refuse(() => this.#destroyedError());
-		const notConnected = refuse(() => this.#notConnectedError());
-		this.#rpc = stableMain(() => (this.#destroyed ? destroyed.main : this.#room.get() === null ? notConnected.main : this.#transport.rpc));
+		// Calls on a client that cannot reach a room say why, rather than "connection lost". Their
+		// batcher is built on first use: nearly every client only ever calls a room it is in.
+		let refusing: CallBatcher<RoomRpc<Api>> | undefined;
+		this.#rpc = stableMain(() =>
+			this.#destroyed || this.#room.get() === null
+				? (refusing ??= new CallBatcher(() => Promise.reject(this.#destroyed ? this.#destroyedError() : this.#notConnectedError()))).main
+				: this.#transport.rpc,
+		);
 	}
 
 	// ---------------------------------------------------------------------------------------------

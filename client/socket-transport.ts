@@ -60,8 +60,8 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 	readonly #options: SocketTransportOptions;
 	readonly #clock: Clock;
 	readonly #policy: ReconnectPolicy;
-	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. */
-	readonly #down = new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)));
+	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. Built on first use. */
+	#down: CallBatcher<Remote> | undefined;
 	readonly #debug: ((line: string) => void) | undefined;
 
 	#connection: RoomConnection<Remote> | null = null;
@@ -99,7 +99,9 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 	}
 
 	get rpc(): Remote {
-		return this.#connection ? this.#connection.rpc : this.#down.main;
+		return this.#connection
+			? this.#connection.rpc
+			: (this.#down ??= new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)))).main;
 	}
 
 	override disconnect(): void {
