@@ -14,8 +14,13 @@ import { decodeNow, encodePayload, payloadChunk, needsDecoder } from './payload-
 import { SessionListParts } from './roster.js';
 
 export interface ConnectionHandlers {
-	/** An event from the room, payload decoded. Refused batches also arrive here as `error`. */
+	/**
+	 * An event from the room, payload decoded. Refused batches also arrive here as `error`. Called as
+	 * a plain function, straight from the socket's listener: nothing after the connection ended.
+	 */
 	onEvent(name: string, data: unknown): void;
+	/** The room's session list arrived whole and was delivered: the socket is in the room. */
+	onListed?(): void;
 	/** The socket closed (or never opened). Every pending call has already rejected. */
 	onClose?(code: number, reason: string): void;
 	/** The room answered a keep-alive ping. */
@@ -37,14 +42,21 @@ export interface ConnectionOptions {
  * frames after it).
  */
 class EventDelivery {
-	readonly #onEvent: ConnectionHandlers['onEvent'];
+	#onEvent: ConnectionHandlers['onEvent'];
+	#onListed: ConnectionHandlers['onListed'];
 	/** A long `session:list` arrives in parts; the handlers get it whole, once. */
 	readonly #listParts = new SessionListParts();
 	/** The frame's events from one whose payload waits for the decoder chunk on. */
 	#held: Promise<void> | undefined;
 
-	constructor(onEvent: ConnectionHandlers['onEvent']) {
-		this.#onEvent = onEvent;
+	constructor(handlers: ConnectionHandlers) {
+		this.#onEvent = handlers.onEvent;
+		this.#onListed = handlers.onListed;
+	}
+
+	/** The connection ended: events still on their way (held behind a chunk) go nowhere. */
+	silence(): void {
+		this.#onEvent = this.#onListed = () => {};
 	}
 
 	/**
@@ -115,6 +127,8 @@ class EventDelivery {
 			if (name === 'session:list') {
 				data = this.#listParts.add(data as SessionListPart<unknown>);
 				if (data === undefined) return;
+				this.#onEvent(name, data);
+				return this.#onListed?.();
 			}
 			// Coalesced joins and leaves: the handlers hear each as its own event, in order.
 			if (name === 'session:changes') {
@@ -175,7 +189,7 @@ export class RoomConnection<Remote = unknown> {
 		const Socket = options.WebSocket ?? globalThis.WebSocket;
 		this.#handlers = handlers;
 		this.#debug = options.debug;
-		this.#events = new EventDelivery(handlers.onEvent);
+		this.#events = new EventDelivery(handlers);
 		this.#endpoint = new ClientEndpoint(
 			(code, reason) => this.#end(code, reason),
 			(frame) => this.#sendRaw(frame),
@@ -193,7 +207,16 @@ export class RoomConnection<Remote = unknown> {
 			);
 		});
 		this.opened.catch(() => {});
-		this.socket.addEventListener('message', (e) => this.#receive(e.data));
+		// Every frame: the body is here rather than in a method, a call less per event (see EventDelivery.single).
+		this.socket.addEventListener('message', (e) => {
+			const data: unknown = e.data;
+			this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
+			if (data === PONG) return this.#handlers.onPong?.();
+			// What a socket that ended still delivers (it was replaced, or presumed dead) goes nowhere.
+			if (this.#isEnded || typeof data !== 'string') return;
+			if (this.#inbox.idle && this.#events.single(data)) return;
+			this.#inbox.take(this.#onFrame, data);
+		});
 		this.socket.addEventListener('close', (e) => this.#end(e.code, e.reason));
 	}
 
@@ -207,6 +230,7 @@ export class RoomConnection<Remote = unknown> {
 	#end(code: number, reason: string): void {
 		if (this.#isEnded) return;
 		this.#isEnded = true;
+		this.#events.silence();
 		this.#pending.failAll(new ConnectionLost());
 		this.#handlers.onClose?.(code, reason);
 	}
@@ -277,6 +301,7 @@ export class RoomConnection<Remote = unknown> {
 	abandon(code = 1000, reason = ''): void {
 		if (this.#isEnded) return;
 		this.#isEnded = true;
+		this.#events.silence();
 		this.#pending.failAll(new ConnectionLost());
 		try {
 			this.socket.close(code, reason);
@@ -290,14 +315,6 @@ export class RoomConnection<Remote = unknown> {
 		this.#debug?.(`→ ${clip(frame)}`);
 		this.socket.send(frame);
 		return true;
-	}
-
-	#receive(data: unknown): void {
-		this.#debug?.(`← ${typeof data === 'string' ? clip(data) : '(binary frame)'}`);
-		if (data === PONG) return this.#handlers.onPong?.();
-		if (typeof data !== 'string') return;
-		if (this.#inbox.idle && this.#events.single(data)) return;
-		this.#inbox.take(this.#onFrame, data);
 	}
 
 	/** Handles one frame; returns a promise only when it is delivered asynchronously. */

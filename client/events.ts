@@ -77,9 +77,21 @@ export class Listeners {
 		for (const entry of this.#byName.get(name) ?? []) if (!callback || entry.callback === callback) this.#remove(name, entry);
 	}
 
+	/** Runs `name`'s listeners, then the `'*'` ones with `{ event, data }` (one function: a call less per event). */
 	emit(name: string, data: unknown): void {
-		this.#run(name, data);
-		if (name !== '*' && this.#byName.has('*')) this.#run('*', { event: name, data });
+		const entries = this.#byName.get(name);
+		if (entries)
+			for (let i = 0; i < entries.length; i++) {
+				const entry = entries[i]!;
+				if (entry.off) continue; // removed by a listener that ran before it
+				if (entry.once) this.#remove(name, entry);
+				try {
+					(entry.callback as (data: unknown) => void)(data);
+				} catch (error) {
+					console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
+				}
+			}
+		if (name !== '*' && this.#byName.has('*')) this.emit('*', { event: name, data });
 	}
 
 	clear(): void {
@@ -92,21 +104,6 @@ export class Listeners {
 		let n = 0;
 		for (const entries of this.#byName.values()) n += entries.length;
 		return n;
-	}
-
-	#run(name: string, data: unknown): void {
-		const entries = this.#byName.get(name);
-		if (!entries) return;
-		for (let i = 0; i < entries.length; i++) {
-			const entry = entries[i]!;
-			if (entry.off) continue; // removed by a listener that ran before it
-			if (entry.once) this.#remove(name, entry);
-			try {
-				(entry.callback as (data: unknown) => void)(data);
-			} catch (error) {
-				console.error(`@delightstack/websocket: a "${name}" listener threw`, error);
-			}
-		}
 	}
 
 	#remove(name: string, entry: Entry): void {

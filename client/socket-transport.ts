@@ -156,12 +156,11 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 			connection = new RoomConnection<Remote>(
 				url,
 				{
-					// Every event passes here: the body is inline, a call less per event (see EventDelivery.single).
-					onEvent: (name, data) => {
-						if (connection !== this.#connection) return;
-						this.#handlers.event(name, data);
-						// The room's first frame is the session list: only then is the client really in the room.
-						if (name === 'session:list' && this.status !== 'connected') this.#onJoined();
+					// Straight to the client: a socket this transport let go has ended, and reports nothing.
+					onEvent: this.#handlers.event,
+					// The room's first frame is the session list: only then is the client really in the room.
+					onListed: () => {
+						if (this.status !== 'connected') this.#onJoined();
 					},
 					onClose: (code, reason) => this.#onClose(connection, code, reason),
 					onPong: () => {

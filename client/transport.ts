@@ -52,7 +52,10 @@ export interface TransportWarning {
 /** What a transport reports to its client, in order. */
 export interface TransportHandlers {
 	status(status: ConnectionStatus, change: StatusChange): void;
-	/** An event from the current room, payload decoded. `session:list` arrives before `'connected'`. */
+	/**
+	 * An event from the current room, payload decoded. `session:list` arrives before `'connected'`.
+	 * Called as a plain function (not as a method of this object): give a bound one.
+	 */
 	event(name: string, data: unknown): void;
 	warning(warning: TransportWarning): void;
 }

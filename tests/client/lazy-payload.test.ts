@@ -87,6 +87,34 @@ describe('one frame of several events', () => {
 	});
 });
 
+describe('a connection that ended', () => {
+	test('delivers nothing more: an event held behind the decoder when the socket was let go goes nowhere', async () => {
+		chunk.gate = Promise.withResolvers();
+		const events = eventsFrame([{ n: 1 }, { at: new Date(2) }].map((data) => eventLine('rich', encodePayload(data))));
+		const server = Bun.serve({
+			port: 0,
+			fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response('no', { status: 400 })),
+			websocket: { open: (ws) => void ws.send(events), message() {} },
+		});
+		const got: unknown[] = [];
+		const arrived = Promise.withResolvers<void>();
+		const connection = new RoomConnection(
+			`ws://127.0.0.1:${server.port}`,
+			{ onEvent: (_name, data) => got.push(data) },
+			{ debug: (line) => line.startsWith('←') && arrived.resolve() },
+		);
+		await arrived.promise;
+		expect(got).toEqual([{ n: 1 }]);
+		// Let go (as a transport does when its keep-alive gives up), then the decoder arrives.
+		connection.abandon(1000, 'replaced');
+		chunk.gate!.resolve();
+		await payloadChunk.load();
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		expect(got).toEqual([{ n: 1 }]);
+		server.stop(true);
+	});
+});
+
 describe('a decoder that cannot be loaded', () => {
 	test('turns the event into a clear error event, delivers the plain ones around it, and a later one loads it', async () => {
 		chunk.mode = 'offline';

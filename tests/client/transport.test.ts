@@ -38,6 +38,30 @@ test('reports status and events in order: the session list before "connected"', 
 	transport.destroy();
 });
 
+test('a socket it let go reports nothing more, not even a frame already on its way', async () => {
+	const sockets: WebSocket[] = [];
+	class Recorded extends WebSocket {
+		constructor(url: string | URL) {
+			super(url);
+			sockets.push(this);
+		}
+	}
+	const { log, listener } = recordingListener();
+	const transport = new SocketTransport(listener, { url: (r) => worker.connectUrl(r, { user_id: 'ann' }), WebSocket: Recorded, clock: new ManualClock() });
+	await transport.connect(`transport-late-${Date.now()}`);
+	// Another room: the first socket is let go.
+	await transport.connect(`transport-late-next-${Date.now()}`);
+	expect(sockets).toHaveLength(2);
+	const before = log.length;
+	// What a browser may still dispatch from the first socket's queue after that.
+	sockets[0]!.dispatchEvent(new MessageEvent('message', { data: 'v\n["late",{"n":1}]' }));
+	sockets[0]!.dispatchEvent(new MessageEvent('message', { data: 'not a frame' }));
+	expect(log.slice(before)).toEqual([]);
+	sockets[1]!.dispatchEvent(new MessageEvent('message', { data: 'v\n["late",{"n":2}]' }));
+	expect(log.slice(before)).toEqual(['event:late']);
+	transport.destroy();
+});
+
 test("carries another batcher's calls (a tab behind a SharedWorker), pipelining included", async () => {
 	const room = `transport-relay-${Date.now()}`;
 	const transport = new SocketTransport<RoomRpc<TestApi>>(recordingListener().listener, {
