@@ -18,6 +18,7 @@
  *
  * Everything about the carrier (sockets, timers, ports, the worker's protocol) stays in the link.
  */
+import { CallBatcher } from '../calls/call-batcher.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { SendDropped } from './errors.js';
 import type { ConnectionStatus, RoomTransport, StatusChange, TransportHandlers } from './transport.js';
@@ -214,6 +215,8 @@ export class JoinLifecycle {
  */
 export abstract class LifecycleTransport<Remote> implements RoomTransport<Remote> {
 	declare protected readonly lifecycle: JoinLifecycle;
+	/** Answers calls made while there is no socket; built on first use (see {@link notConnected}). */
+	#down: CallBatcher<Remote> | undefined;
 
 	constructor(handlers: TransportHandlers, link: JoinLink, sendQueueSize?: number) {
 		this.lifecycle = new JoinLifecycle(handlers, link, sendQueueSize);
@@ -225,6 +228,11 @@ export abstract class LifecycleTransport<Remote> implements RoomTransport<Remote
 
 	get status(): ConnectionStatus {
 		return this.lifecycle.status;
+	}
+
+	/** The room's API while there is no socket: its calls reject with `ConnectionLost`, saying the status. */
+	protected get notConnected(): Remote {
+		return (this.#down ??= new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)))).main;
 	}
 
 	get room(): string | null {

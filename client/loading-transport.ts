@@ -12,7 +12,6 @@
  * from then on. A chunk that cannot be loaded stops the join with a `RoomError` of code
  * `transport_unavailable`; the next `connect()` tries again.
  */
-import { CallBatcher } from '../calls/call-batcher.js';
 import { lazyChunk } from '../calls/lazy-chunk.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { HandOverTransport, type HandOver } from './hand-over.js';
@@ -39,8 +38,6 @@ const HANDED_OVER = new ConnectionLost('taken over');
 /** Stands in for the direct socket while its chunk loads, then hands over to it (see the header). */
 export class LoadingTransport<Remote = unknown> extends LifecycleTransport<Remote> {
 	readonly #handOver: HandOver;
-	/** Refuses calls made while no socket is open; built on first use. */
-	#down: CallBatcher<Remote> | undefined;
 	#handedOver = false;
 
 	constructor(handlers: TransportHandlers, handOver: HandOver, sendQueueSize?: number) {
@@ -49,7 +46,7 @@ export class LoadingTransport<Remote = unknown> extends LifecycleTransport<Remot
 	}
 
 	get rpc(): Remote {
-		return (this.#down ??= new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)))).main;
+		return this.notConnected;
 	}
 
 	retryNow(): void {}

@@ -4,11 +4,10 @@
  * down), combining a `RoomConnection` (the frame protocol) with a `ReconnectPolicy` (when to
  * retry) and a `KeepAlive` (noticing dead sockets).
  *
- * Every socket it opens is checked against the current one before anything it reports is used, so
- * a late frame or close from a socket that was replaced (room switch, keep-alive timeout, manual
- * disconnect) can never reach the client.
+ * A socket it lets go (room switch, keep-alive timeout, manual disconnect) is ended first, and an
+ * ended connection reports no frame; its close and pongs are checked against the current socket
+ * too. So nothing late from a replaced socket can reach the client.
  */
-import { CallBatcher } from '../calls/call-batcher.js';
 import type { RefusalHandler } from '../calls/pending-batches.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
 import { WIRE_PARAM, WIRE_VERSION } from '../rpc/wire-version.js';
@@ -60,8 +59,6 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 	readonly #options: SocketTransportOptions;
 	readonly #clock: Clock;
 	readonly #policy: ReconnectPolicy;
-	/** Answers calls made while there is no socket: they reject with `ConnectionLost`. Built on first use. */
-	#down: CallBatcher<Remote> | undefined;
 	readonly #debug: ((line: string) => void) | undefined;
 
 	#connection: RoomConnection<Remote> | null = null;
@@ -99,9 +96,7 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 	}
 
 	get rpc(): Remote {
-		return this.#connection
-			? this.#connection.rpc
-			: (this.#down ??= new CallBatcher<Remote>(() => Promise.reject(new ConnectionLost(`Not connected to the room (${this.status})`)))).main;
+		return this.#connection ? this.#connection.rpc : this.notConnected;
 	}
 
 	override disconnect(): void {
