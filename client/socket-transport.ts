@@ -5,8 +5,8 @@
  * retry) and a `KeepAlive` (noticing dead sockets).
  *
  * A socket it lets go (room switch, keep-alive timeout, manual disconnect) is ended first, and an
- * ended connection reports no frame; its close and pongs are checked against the current socket
- * too. So nothing late from a replaced socket can reach the client.
+ * ended connection reports nothing (see `ConnectionHandlers`): no late frame, pong or close from a
+ * replaced socket can reach the client. Only its own timers check which socket is current.
  */
 import type { RefusalHandler } from '../calls/pending-batches.js';
 import { ConnectionLost, RoomError } from '../rpc/errors.js';
@@ -157,10 +157,8 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 					onListed: () => {
 						if (this.status !== 'connected') this.#onJoined();
 					},
-					onClose: (code, reason) => this.#onClose(connection, code, reason),
-					onPong: () => {
-						if (connection === this.#connection) this.#keepAlive?.pong();
-					},
+					onClose: (code, reason) => this.#dropped(code, reason),
+					onPong: () => this.#keepAlive?.pong(),
 				},
 				{ callTimeoutMs: this.#options.callTimeoutMs, WebSocket: this.#options.WebSocket, debug: this.#debug },
 			);
@@ -198,11 +196,6 @@ export class SocketTransport<Remote = unknown> extends LifecycleTransport<Remote
 		this.#debug?.(`joined "${this.room}"`);
 		this.#policy.connected(this.#clock.now());
 		this.lifecycle.joined();
-	}
-
-	#onClose(connection: RoomConnection<Remote>, code: number, reason: string): void {
-		if (connection !== this.#connection) return;
-		this.#dropped(code, reason);
 	}
 
 	/** No pong in time: treat the socket as closed now rather than whenever the browser agrees. */

@@ -7,6 +7,7 @@ import { SocketTransport } from '../../client/socket-transport.js';
 import type { ConnectionStatus, TransportHandlers } from '../../client/transport.js';
 import { CallBatcher } from '../../calls/call-batcher.js';
 import { ConnectionLost } from '../../rpc/errors.js';
+import { PONG } from '../../rpc/frame.js';
 import type { RoomRpc } from '../../rpc/types.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startRoomWorker, type RoomWorker } from '../support/workerd.js';
@@ -56,7 +57,10 @@ test('a socket it let go reports nothing more, not even a frame already on its w
 	// What a browser may still dispatch from the first socket's queue after that.
 	sockets[0]!.dispatchEvent(new MessageEvent('message', { data: 'v\n["late",{"n":1}]' }));
 	sockets[0]!.dispatchEvent(new MessageEvent('message', { data: 'not a frame' }));
+	sockets[0]!.dispatchEvent(new MessageEvent('message', { data: PONG }));
+	sockets[0]!.dispatchEvent(new CloseEvent('close', { code: 1006, reason: 'late' }));
 	expect(log.slice(before)).toEqual([]);
+	expect(transport.status).toBe('connected');
 	sockets[1]!.dispatchEvent(new MessageEvent('message', { data: 'v\n["late",{"n":2}]' }));
 	expect(log.slice(before)).toEqual(['event:late']);
 	transport.destroy();
