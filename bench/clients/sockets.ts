@@ -3,9 +3,9 @@
  * once and only the client differs.
  *
  * - ours: `WebsocketClient` from `@delightstack/websocket/client`, as a Svelte app uses it (runes
- *   compiled for the browser, presence kept in `sessions`): `ws.connect(room)`,
- *   `ws.rpc.echo(x)`, `ws.rpc.shout(x)`, `ws.on('bench:shout', …)`; its own keep-alive pings and
- *   reconnects.
+ *   compiled for the browser, presence kept in `sessions`): `ws.connect(room)`, `ws.rpc.echo(x)`,
+ *   `void ws.rpc.shout(x)` (fire and forget), `ws.on('bench:shout', …)`; its own keep-alive pings
+ *   and reconnects.
  * - bare, party (and `bare-async`): a plain WebSocket with the least protocol that does the job
  *   (`shared/plain.ts`), and the same JSON work a real app would do on each side of it:
  *   `JSON.stringify(x)` is echoed back and parsed; `"b" + JSON.stringify(x)` is broadcast to every
@@ -221,9 +221,11 @@ class OurSocket extends CountingSocket implements BenchSocket {
 	}
 
 	shout(value: unknown): void {
-		// The delivery to this socket is what the sender waits for, as with the baselines; the reply
-		// (the number of sockets reached) follows it and is not needed.
-		this.#ws.rpc.shout(value).catch(() => {});
+		// The delivery to this socket is what the sender waits for, as with the baselines, whose `b`
+		// frame gets no answer: a call nobody awaits asks for none (README, "Fire and forget"), so the
+		// room sends the broadcast and no `r<id>` frame, as an app broadcasting without needing the
+		// method's result does.
+		void this.#ws.rpc.shout(value);
 	}
 
 	close(): void {

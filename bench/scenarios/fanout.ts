@@ -1,8 +1,9 @@
 /**
  * Broadcast fan-out: `clients` receivers in one room (spread over a few client processes) and one
- * sender in its own process. The sender asks for `broadcasts` broadcasts (ours: `rpc.shout(x)`,
- * which calls `room.broadcast`; bare and partyserver: a "b…" frame), each stamped on the shared
- * clock, one broadcast per frame, at most `window` unanswered (answered = its own copy came back).
+ * sender in its own process. The sender asks for `broadcasts` broadcasts (ours: `void rpc.shout(x)`,
+ * a fire-and-forget call to `room.broadcast` that gets no reply, like bare's and partyserver's
+ * "b…" frame), each stamped on the shared clock, one broadcast per frame, at most `window`
+ * unanswered (answered = its own copy came back).
  *
  * Two modes, because on this machine all clients share one core:
  *
