@@ -233,11 +233,19 @@ export class RoomConnection<Remote = unknown> {
 
 	/** Reports the end once, whichever comes first: the room's closing notice or the close event. */
 	#end(code: number, reason: string): void {
-		if (this.#isEnded) return;
+		if (this.#stop()) this.#handlers.onClose?.(code, reason);
+	}
+
+	/**
+	 * Ends the connection, the first time only (returns false after that): events still on their
+	 * way go nowhere, and pending calls reject with `ConnectionLost`.
+	 */
+	#stop(): boolean {
+		if (this.#isEnded) return false;
 		this.#isEnded = true;
 		this.#events.silence();
 		this.#pending.failAll(new ConnectionLost());
-		this.#handlers.onClose?.(code, reason);
+		return true;
 	}
 
 	/** The room's API for calls made in this macrotask (they share one frame). */
@@ -304,10 +312,7 @@ export class RoomConnection<Remote = unknown> {
 	 * or no longer wanted, whose `close` event may take minutes or never come.
 	 */
 	abandon(code = 1000, reason = ''): void {
-		if (this.#isEnded) return;
-		this.#isEnded = true;
-		this.#events.silence();
-		this.#pending.failAll(new ConnectionLost());
+		if (!this.#stop()) return;
 		try {
 			this.socket.close(code, reason);
 		} catch {
