@@ -177,9 +177,18 @@ export class Presence<Meta> {
 		if (window.users !== change.users || window.sessions !== change.sessions)
 			this.#windowCell.set({ ...window, users: change.users, sessions: change.sessions });
 		if (!change.joined && change.left === undefined && change.gone === undefined && !change.entered) return;
-		const byId = new Map(this.#byId);
-		applyWindowChange(byId, change);
-		this.#replaceAll(byId);
+		// In place, O(the change): every socket in the room gets this update, so a copy of everything
+		// known (the window and the pages loaded) per update would cost the room's crowd O(n) each.
+		const left = change.left === undefined ? undefined : this.#byId.get(change.left);
+		if (left) this.#forgetSession(left);
+		// Scanned only for a member known here: most members leaving a big room were never paged in.
+		const gone = change.gone;
+		if (gone !== undefined && (this.#userSessions.has(gone) || this.#byId.has(gone))) {
+			for (const session of [...this.#byId.values()]) if (presenceMemberId(session) === gone) this.#forgetSession(session);
+		}
+		for (const session of change.entered ?? []) this.#put(session);
+		if (change.joined) this.#put(change.joined);
+		this.#changed();
 	}
 
 	#more(limit: number | undefined): Promise<number> {
@@ -203,10 +212,9 @@ export class Presence<Meta> {
 		const window = this.#windowCell.get();
 		if (!window) return 0;
 		const before = this.#members().length;
-		const byId = new Map(this.#byId);
-		putAll(byId, page.sessions);
+		for (const session of page.sessions) this.#put(session);
 		this.#windowCell.set({ ...window, next: page.next });
-		this.#replaceAll(byId);
+		this.#changed();
 		return this.#members().length - before;
 	}
 
@@ -216,14 +224,9 @@ export class Presence<Meta> {
 	 * nothing about it changed.
 	 */
 	add(session: SessionInfo<Meta>): void {
-		const next = info(session);
-		const known = this.#byId.get(next.ws_session_id);
-		if (known && JSON.stringify(known.meta) === JSON.stringify(next.meta)) return;
-		if (known && userIdOf(known) === userIdOf(next)) this.#byId.set(next.ws_session_id, next);
-		else {
-			if (known) this.#forgetSession(known);
-			this.#addSession(next);
-		}
+		const known = this.#byId.get(session.ws_session_id);
+		if (known && JSON.stringify(known.meta) === JSON.stringify(session.meta)) return;
+		this.#put(session);
 		this.#changed();
 	}
 
@@ -267,9 +270,14 @@ export class Presence<Meta> {
 		this.#changed();
 	}
 
-	#addSession(session: SessionInfo<Meta>): void {
-		this.#byId.set(session.ws_session_id, session);
-		this.#countSession(session);
+	/** Puts a session into `#byId` (one known already keeps its place), counted towards its user. */
+	#put(session: SessionInfo<Meta>): void {
+		const next = info(session);
+		const known = this.#byId.get(next.ws_session_id);
+		this.#byId.set(next.ws_session_id, next);
+		if (known && userIdOf(known) === userIdOf(next)) return;
+		if (known) this.#uncount(known);
+		this.#countSession(next);
 	}
 
 	/** Counts a session in `#byId` towards its user, who is back if they were leaving. */
@@ -286,6 +294,11 @@ export class Presence<Meta> {
 
 	#forgetSession(session: SessionInfo<Meta>): void {
 		this.#byId.delete(session.ws_session_id);
+		this.#uncount(session);
+	}
+
+	/** A session no longer counts towards its user; the user's last one starts the grace period. */
+	#uncount(session: SessionInfo<Meta>): void {
 		const id = userIdOf(session);
 		if (id === undefined) return;
 		const left = (this.#userSessions.get(id) ?? 1) - 1;

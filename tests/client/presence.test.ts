@@ -68,6 +68,38 @@ describe('client presence', () => {
 		expect(state.users).toEqual([]);
 	});
 
+	test('window presence: an update touches only the sessions it names, however many are known (O(1) per update)', () => {
+		const { clock, state } = presence(500);
+		const reads = { n: 0 };
+		// A window list, and pages loaded since: 2,000 sessions known.
+		const known = Array.from({ length: 2_000 }, (_, i) => counted(`s${i}`, `u${i}`, reads));
+		state.replace(known, { users: 5_000, sessions: 5_000, next: 's1999' });
+		expect(state.view.members.length).toBe(2_000);
+		const before = reads.n;
+		const count = (n: number) => ({ users: n, sessions: n });
+
+		state.update({ ...count(5_001), joined: { ws_session_id: 'j', meta: { user_id: 'uj', name: 'Jo' } } });
+		state.update({ ...count(5_000), left: 's0', gone: 'u0' });
+		// s5 moves into the window: known already (paged in), so it keeps its place.
+		state.update({ ...count(4_999), left: 's1', gone: 'u1', entered: [{ ws_session_id: 's5', meta: { user_id: 'u5', name: 'User u5' } }] });
+		// Someone nobody here paged in leaves: nothing known is looked at.
+		for (let i = 0; i < 500; i++) state.update({ ...count(4_998 - i), gone: `far${i}` });
+		expect(reads.n - before).toBe(3); // the user_id of each session named: the two that left, the one that moved in
+
+		expect(state.view.sessionCount).toBe(4_499);
+		const ids = state.sessions.map((s) => s.ws_session_id);
+		expect(ids.slice(0, 4)).toEqual(['s2', 's3', 's4', 's5']);
+		expect(ids.at(-1)).toBe('j');
+		expect(ids.length).toBe(1_999);
+		// The two who left are in their grace period; after it, gone.
+		expect(state.users.slice(-2).map((u) => [u.user_id, u.sessions.length])).toEqual([
+			['u0', 0],
+			['u1', 0],
+		]);
+		clock.advance(500);
+		expect(state.users.length).toBe(1_999);
+	});
+
 	test('lists are built once per change, not once per read', () => {
 		const { state } = presence();
 		state.replace([{ ws_session_id: 'a', meta: { user_id: 'u1', name: 'Ann' } }]);
