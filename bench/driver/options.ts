@@ -115,7 +115,7 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	window: 4,
 	interval: 20,
 	socketsPerProcess: 50,
-	stormClients: 1000,
+	stormClients: 500,
 	stormRuns: 3,
 	crowdProcesses: 10,
 	connectConcurrency: 32,

@@ -21,6 +21,8 @@ interface Target {
 	metric: string;
 	/** Passes when ours ÷ reference ≤ limit (or ≥ limit for `atLeast`). */
 	limit: number;
+	/** Ours as measured: our room as it ships, unless the target names a mode (window presence). */
+	impl: Impl;
 	against: Impl;
 	atLeast: boolean;
 }
@@ -31,6 +33,7 @@ const atMost = (target: string, scenario: string, metric: string, limit: number,
 	scenario,
 	metric,
 	limit,
+	impl: 'ours',
 	against,
 	atLeast: false,
 });
@@ -46,7 +49,11 @@ const TARGETS: Target[] = [
 	atLeast('deliveries/s at saturation ≥ 0.95× bare', 'fan-out saturated', 'deliveries/s', 0.95),
 	atMost('client CPU per delivery (WebsocketClient) ≤ 1.3× bare', 'fan-out paced', 'client CPU per delivery', 1.3),
 	atMost('memory per connection ≤ 1.15× bare', 'memory per idle connection', 'workerd RSS per connection', 1.15),
-	atLeast('connect storm ≥ 0.5× bare connections/s (WebsocketClient)', 'connect storm', 'connections/s', 0.5),
+	atLeast('connect storm ≥ 0.5× bare connections/s (WebsocketClient), full presence (the default)', 'connect storm', 'connections/s', 0.5),
+	{
+		...atLeast('connect storm ≥ 0.5× bare connections/s (WebsocketClient), window presence (the mode for big rooms)', 'connect storm', 'connections/s', 0.5),
+		impl: 'ours-window',
+	},
 	atMost('first call after eviction ≤ 1.3× bare', 'first call after eviction', 'first call after eviction', 1.3),
 ];
 
@@ -80,7 +87,7 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
 		rows.find((r) => r.scenario.startsWith(t.scenario) && r.metric === t.metric && r.impl === impl);
 	const checks: TargetCheck[] = [];
 	for (const t of TARGETS) {
-		const ours = find(t, 'ours');
+		const ours = find(t, t.impl);
 		const reference = find(t, t.against);
 		if (!ours || !reference) continue;
 		const ratio = pairedRatio(ours.runs, reference.runs);
