@@ -34,6 +34,8 @@ import { ListMessage } from './list-message.js';
 export class PresenceQueue {
 	/** What is queued, in order. */
 	#pending: Pending[] = [];
+	/** Where in `#pending` the messages that are not count-only stand, in order (see {@link heardFrom}). */
+	#said: number[] = [];
 	/** Socket → what of `#pending` it must hear: from where (it was listed mid-queue), and which
 	 * one to skip (its own join). */
 	#joiners = new Map<WebSocket, { from: number; self: number }>();
@@ -84,6 +86,7 @@ export class PresenceQueue {
 	#queue(pending: Pending, joiner: WebSocket | undefined): void {
 		const entry = joiner && this.#joiners.get(joiner);
 		if (entry) entry.self = this.#pending.length;
+		if (!pending.countOnly) this.#said.push(this.#pending.length);
 		this.#pending.push(pending);
 		if (this.delayMs <= 0) return this.onDue();
 		this.#flushWithin(pending.countOnly ? Math.max(this.delayMs, countsDelayMs(this.audience())) : this.delayMs);
@@ -109,15 +112,26 @@ export class PresenceQueue {
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
 		const pending = this.#pending;
+		const said = this.#said;
 		const joiners = this.#joiners;
 		this.#pending = [];
+		this.#said = [];
 		this.#joiners = new Map();
 		// Everyone but this delay's joiners hears the whole queue: those frames are built once.
 		let whole: string[] | undefined;
+		// In a storm of counts most joiners hear one message, the last counts: its frame is built once.
+		const lone = new Map<Pending, string[]>();
+		const joinerFrames = (from: number, self: number): string[] => {
+			const heard = heardFrom(pending, said, from, self);
+			if (heard.length !== 1) return this.#pack(heard);
+			let frames = lone.get(heard[0]!);
+			if (!frames) lone.set(heard[0]!, (frames = this.#pack(heard)));
+			return frames;
+		};
 		const dead: WebSocket[] = [];
 		for (const ws of sockets) {
 			const joiner = joiners.get(ws);
-			const frames = joiner ? this.#pack(pending, joiner.from, joiner.self) : (whole ??= this.#pack(pending, 0, -1));
+			const frames = joiner ? joinerFrames(joiner.from, joiner.self) : (whole ??= this.#pack(heardFrom(pending, said, 0, -1)));
 			for (const frame of frames) {
 				if (send(ws, frame)) continue;
 				dead.push(ws);
@@ -128,17 +142,16 @@ export class PresenceQueue {
 	}
 
 	/**
-	 * Groups what is queued from `from` on, less `self` and less count-only messages said again
-	 * later, in order, into push frames of at most `maxFrameBytes`; changes next to each other in a
-	 * frame become one `session:changes`, and a change with no neighbour goes as its own event (a
-	 * quiet room's joins: the shorter message).
+	 * Groups what a socket hears ({@link heardFrom}), in order, into push frames of at most
+	 * `maxFrameBytes`; changes next to each other in a frame become one `session:changes`, and a
+	 * change with no neighbour goes as its own event (a quiet room's joins: the shorter message).
 	 */
-	#pack(pending: readonly Pending[], from: number, self: number): string[] {
+	#pack(heard: readonly Pending[]): string[] {
 		// An events frame is `v\n` followed by its messages, one `\n` between each two. Sizes are an upper
 		// bound: every message may split the changes around it into two `session:changes`, and a change
 		// alone is shorter as its own event than inside one.
 		const size = (p: Pending) => (p.change ? p.bytes : p.bytes + CHANGES.overhead);
-		const runs = packBySize(unheard(pending, from, self), size, FRAME_OVERHEAD, this.maxFrameBytes);
+		const runs = packBySize(heard, size, FRAME_OVERHEAD, this.maxFrameBytes);
 		return runs.map((run) => {
 			const messages: string[] = [];
 			let changes: Pending[] = [];
@@ -205,9 +218,25 @@ function alone(change: SessionChange<unknown>): string {
 /** A frame's `v\n`, and the ends of one `session:changes` in it. */
 const FRAME_OVERHEAD = utf8Length(eventsFrame([''])) + CHANGES.overhead;
 
-/** What is queued from `from` on, less `self`, less count-only messages before the last of those. */
-function* unheard(pending: readonly Pending[], from: number, self: number): Generator<Pending> {
-	const length = pending.length;
-	const last = self === length - 1 ? length - 2 : length - 1;
-	for (let i = from; i < length; i++) if (i !== self && !(pending[i]!.countOnly && i < last)) yield pending[i]!;
+/**
+ * What a socket listed at `from` hears of the queue: everything queued from there on but `self` (its
+ * own join) and the count-only messages said again later. Of those it hears only the last one, the
+ * queue's last message (or the one before, when the last is its own join), so the rest comes from
+ * `said` (where the other messages stand): O(what it hears), not O(the queue), for each of a storm's
+ * joiners.
+ */
+function heardFrom(pending: readonly Pending[], said: readonly number[], from: number, self: number): Pending[] {
+	const last = self === pending.length - 1 ? pending.length - 2 : pending.length - 1;
+	const heard: Pending[] = [];
+	// The first of `said` at `from` or after it.
+	let low = 0;
+	for (let high = said.length; low < high;) {
+		const middle = (low + high) >>> 1;
+		if (said[middle]! < from) low = middle + 1;
+		else high = middle;
+	}
+	// None of these stands after `last` but `self`, so the last counts go at the end.
+	for (let k = low; k < said.length; k++) if (said[k] !== self) heard.push(pending[said[k]!]!);
+	if (last >= from && pending[last]!.countOnly) heard.push(pending[last]!);
+	return heard;
 }

@@ -426,6 +426,48 @@ describe('presence frames (PresenceQueue)', () => {
 		expect(got.get(joiner!)).toEqual([update(3, { joined: { ws_session_id: 's3', meta: {} } }), update(4)]);
 	});
 
+	test('a storm of joiners in one delay: each hears what it did not know, its own join and repeated counts left out', () => {
+		const queue = new PresenceQueue(60_000, () => {});
+		const update = (users: number, extra = {}) => eventLine('session:update', encodePayload({ users, sessions: users, ...extra }));
+		const old = {} as WebSocket;
+		/** What was queued, and the rule each socket's share follows, written out plainly. */
+		const queued: { message: string; countOnly: boolean; by?: WebSocket }[] = [];
+		const joiners: { ws: WebSocket; from: number }[] = [];
+		for (let i = 0; i < 300; i++) {
+			const ws = {} as WebSocket;
+			queue.listed(ws);
+			joiners.push({ ws, from: queued.length });
+			// Every 37th join enters the window (a message of its own); the rest change only the counts.
+			const entered = i % 37 === 0;
+			const message = entered ? update(i, { joined: { ws_session_id: `s${i}`, meta: {} } }) : update(i);
+			queue.add(message, ws, !entered);
+			queued.push({ message, countOnly: !entered, by: ws });
+			// A leave now and then, from nobody listed in this delay.
+			if (i % 50 === 20) {
+				const leave = update(i - 1, { left: `s${i - 40}` });
+				queue.add(leave);
+				queued.push({ message: leave, countOnly: false });
+			}
+		}
+		const expected = (from: number, ws?: WebSocket) => {
+			const self = queued.findIndex((q) => q.by === ws && ws !== undefined);
+			const last = self === queued.length - 1 ? queued.length - 2 : queued.length - 1;
+			return queued.filter((q, i) => i >= from && i !== self && !(q.countOnly && i < last)).map((q) => q.message);
+		};
+		const got = new Map<WebSocket, string[]>();
+		queue.drain([old, ...joiners.map((j) => j.ws)], (ws, frame) => {
+			got.set(ws, [...(got.get(ws) ?? []), ...(parseFrame(frame) as { messages: string[] }).messages]);
+			return true;
+		});
+		expect(got.get(old)).toEqual(expected(0));
+		for (const { ws, from } of joiners) expect(got.get(ws) ?? []).toEqual(expected(from, ws));
+		// The last joiner's list had everything but its own join: it hears nothing. The one before it
+		// hears the last counts alone, and the first joiner every window change and leave, then those.
+		expect(got.get(joiners.at(-1)!.ws)).toBeUndefined();
+		expect(got.get(joiners.at(-2)!.ws)).toEqual([update(299)]);
+		expect(got.get(joiners[0]!.ws)!.length).toBe(8 + 6 + 1);
+	});
+
 	test('counts wait longer the bigger the room; anything else queued brings them forward', async () => {
 		expect(countsDelayMs(500)).toBe((500 * 1000) / COUNT_FRAMES_PER_SECOND);
 		expect(countsDelayMs(10)).toBeLessThan(countsDelayMs(500));
