@@ -36,9 +36,10 @@ export async function handOff<Meta>(rooms: RoomNamespace, request: Request, hand
 
 /** Hands the upgrade to a shard of a room believed to have `shards` (1: the room's own object, as ever). */
 function handOffTo<Meta>(rooms: RoomNamespace, request: Request, handoff: Handoff<Meta>, shards: number): Promise<Response> {
-	// A copy, whose headers can be changed: the headers are copied once (a `Headers` passed to the
-	// copy would be copied a second time).
-	const forwarded = new Request(request);
+	// The room reads the upgrade's URL and headers, nothing else. A request made of those, rather than
+	// a copy of the browser's, leaves out its `cf`, which the runtime deep-clones (as JSON) for every
+	// copy: here and again inside `fetch`. Its headers are copied once, and then can be changed.
+	const forwarded = new Request(request.url, { headers: request.headers });
 	// `set` replaces every copy, whatever its case: a browser cannot smuggle its own.
 	forwarded.headers.set(HANDOFF_HEADER, encodeHandoff(shards > 1 ? { ...handoff, shards } : { room: handoff.room, meta: handoff.meta }));
 	const name = shards > 1 ? shardName(handoff.room, pickShard(handoff.meta, shards)) : handoff.room;
