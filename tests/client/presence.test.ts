@@ -71,7 +71,7 @@ describe('client presence', () => {
 	test('window presence: an update touches only the sessions it names, however many are known (O(1) per update)', () => {
 		const { clock, state } = presence(500);
 		const reads = { n: 0 };
-		// A window list, and pages loaded since: 2,000 sessions known.
+		// 2,000 sessions known, as a window and the pages loaded with `more()` since would hold them.
 		const known = Array.from({ length: 2_000 }, (_, i) => counted(`s${i}`, `u${i}`, reads));
 		state.replace(known, { users: 5_000, sessions: 5_000, next: 's1999' });
 		expect(state.view.members.length).toBe(2_000);
