@@ -184,7 +184,8 @@ export class Presence<Meta> {
 		// Scanned only for a member known here: most members leaving a big room were never paged in.
 		const gone = change.gone;
 		if (gone !== undefined && (this.#userSessions.has(gone) || this.#byId.has(gone))) {
-			for (const session of [...this.#byId.values()]) if (presenceMemberId(session) === gone) this.#forgetSession(session);
+			// A Map may lose entries while it is walked: the walk goes on past them.
+			for (const session of this.#byId.values()) if (presenceMemberId(session) === gone) this.#forgetSession(session);
 		}
 		for (const session of change.entered ?? []) this.#put(session);
 		if (change.joined) this.#put(change.joined);
@@ -226,7 +227,7 @@ export class Presence<Meta> {
 	add(session: SessionInfo<Meta>): void {
 		const known = this.#byId.get(session.ws_session_id);
 		if (known && JSON.stringify(known.meta) === JSON.stringify(session.meta)) return;
-		this.#put(session);
+		this.#put(session, known);
 		this.#changed();
 	}
 
@@ -270,10 +271,12 @@ export class Presence<Meta> {
 		this.#changed();
 	}
 
-	/** Puts a session into `#byId` (one known already keeps its place), counted towards its user. */
-	#put(session: SessionInfo<Meta>): void {
+	/**
+	 * Puts a session into `#byId` (one known already keeps its place), counted towards its user.
+	 * `known`: what `#byId` holds under its id, when the caller has looked it up already.
+	 */
+	#put(session: SessionInfo<Meta>, known = this.#byId.get(session.ws_session_id)): void {
 		const next = info(session);
-		const known = this.#byId.get(next.ws_session_id);
 		this.#byId.set(next.ws_session_id, next);
 		if (known && userIdOf(known) === userIdOf(next)) return;
 		if (known) this.#uncount(known);

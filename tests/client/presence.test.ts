@@ -100,6 +100,26 @@ describe('client presence', () => {
 		expect(state.users.length).toBe(1_999);
 	});
 
+	test("window presence: a member gone takes all of its sessions known here; the window's moves keep places", () => {
+		const { state } = presence(500);
+		const session = (id: string, user_id: string) => ({ ws_session_id: id, meta: { user_id, name: user_id } });
+		state.replace([session('a1', 'ann'), session('b1', 'bob'), session('a2', 'ann'), session('c1', 'cy')], { users: 9, sessions: 12, next: 'c1' });
+		state.update({ users: 8, sessions: 10, gone: 'ann' });
+		expect(state.sessions.map((s) => s.ws_session_id)).toEqual(['b1', 'c1']);
+		expect(state.users.map((u) => [u.user_id, u.sessions.length])).toEqual([
+			['bob', 1],
+			['cy', 1],
+			['ann', 0],
+		]);
+		// Bob's second tab joins; Cy, known already, enters the window again: in place, once.
+		state.update({ users: 8, sessions: 11, joined: session('b2', 'bob'), entered: [session('c1', 'cy')] });
+		expect(state.sessions.map((s) => s.ws_session_id)).toEqual(['b1', 'c1', 'b2']);
+		expect(state.view.members.map((m) => [m.id, m.sessions.length])).toEqual([
+			['bob', 2],
+			['cy', 1],
+		]);
+	});
+
 	test('lists are built once per change, not once per read', () => {
 		const { state } = presence();
 		state.replace([{ ws_session_id: 'a', meta: { user_id: 'u1', name: 'Ann' } }]);
