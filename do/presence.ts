@@ -34,11 +34,11 @@ import { ListMessage } from './list-message.js';
 export class PresenceQueue {
 	/** What is queued, in order. */
 	#pending: Pending[] = [];
-	/** Where in `#pending` the messages that are not count-only stand, in order (see {@link heardFrom}). */
+	/** Where in `#pending` the messages that are not count-only stand, in order (see {@link heardBy}). */
 	#said: number[] = [];
 	/** Socket → what of `#pending` it must hear: from where (it was listed mid-queue), and which
 	 * one to skip (its own join). */
-	#joiners = new Map<WebSocket, { from: number; self: number }>();
+	#joiners = new Map<WebSocket, Listener>();
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	/** When `#timer` fires (`Date.now()` time). */
 	#dueAt = 0;
@@ -60,7 +60,7 @@ export class PresenceQueue {
 
 	/** `ws` has just been sent a session list reflecting every change queued so far. */
 	listed(ws: WebSocket): void {
-		this.#joiners.set(ws, { from: this.#pending.length, self: -1 });
+		this.#joiners.set(ws, { from: this.#pending.length, saidFrom: this.#said.length, self: -1 });
 	}
 
 	/**
@@ -121,8 +121,8 @@ export class PresenceQueue {
 		let whole: string[] | undefined;
 		// In a storm of counts most joiners hear one message, the last counts: its frame is built once.
 		const lone = new Map<Pending, string[]>();
-		const joinerFrames = (from: number, self: number): string[] => {
-			const heard = heardFrom(pending, said, from, self);
+		const joinerFrames = (joiner: Listener): string[] => {
+			const heard = heardBy(pending, said, joiner);
 			if (heard.length !== 1) return this.#pack(heard);
 			let frames = lone.get(heard[0]!);
 			if (!frames) lone.set(heard[0]!, (frames = this.#pack(heard)));
@@ -131,7 +131,7 @@ export class PresenceQueue {
 		const dead: WebSocket[] = [];
 		for (const ws of sockets) {
 			const joiner = joiners.get(ws);
-			const frames = joiner ? joinerFrames(joiner.from, joiner.self) : (whole ??= this.#pack(heardFrom(pending, said, 0, -1)));
+			const frames = joiner ? joinerFrames(joiner) : (whole ??= this.#pack(heardBy(pending, said, EVERYTHING)));
 			for (const frame of frames) {
 				if (send(ws, frame)) continue;
 				dead.push(ws);
@@ -142,7 +142,7 @@ export class PresenceQueue {
 	}
 
 	/**
-	 * Groups what a socket hears ({@link heardFrom}), in order, into push frames of at most
+	 * Groups what a socket hears ({@link heardBy}), in order, into push frames of at most
 	 * `maxFrameBytes`; changes next to each other in a frame become one `session:changes`, and a
 	 * change with no neighbour goes as its own event (a quiet room's joins: the shorter message).
 	 */
@@ -219,24 +219,29 @@ function alone(change: SessionChange<unknown>): string {
 const FRAME_OVERHEAD = utf8Length(eventsFrame([''])) + CHANGES.overhead;
 
 /**
- * What a socket listed at `from` hears of the queue: everything queued from there on but `self` (its
- * own join) and the count-only messages said again later. Of those it hears only the last one, the
- * queue's last message (or the one before, when the last is its own join), so the rest comes from
- * `said` (where the other messages stand): O(what it hears), not O(the queue), for each of a storm's
- * joiners.
+ * Where a socket stands in a queue: listed when `from` messages were queued, `saidFrom` of them not
+ * count-only; `self` is its own join's place (-1: none queued).
  */
-function heardFrom(pending: readonly Pending[], said: readonly number[], from: number, self: number): Pending[] {
+interface Listener {
+	from: number;
+	saidFrom: number;
+	self: number;
+}
+
+/** A socket that was in the room before anything now queued: it hears all of it. */
+const EVERYTHING: Listener = { from: 0, saidFrom: 0, self: -1 };
+
+/**
+ * What `listener` hears of the queue: everything queued since it was listed but its own join and the
+ * count-only messages said again later. Of those it hears only the last one, the queue's last
+ * message (or the one before, when the last is its own join), so the rest comes from `said` (where
+ * the other messages stand): O(what it hears), not O(the queue), for each of a storm's joiners.
+ */
+function heardBy(pending: readonly Pending[], said: readonly number[], { from, saidFrom, self }: Listener): Pending[] {
 	const last = self === pending.length - 1 ? pending.length - 2 : pending.length - 1;
 	const heard: Pending[] = [];
-	// The first of `said` at `from` or after it.
-	let low = 0;
-	for (let high = said.length; low < high;) {
-		const middle = (low + high) >>> 1;
-		if (said[middle]! < from) low = middle + 1;
-		else high = middle;
-	}
 	// None of these stands after `last` but `self`, so the last counts go at the end.
-	for (let k = low; k < said.length; k++) if (said[k] !== self) heard.push(pending[said[k]!]!);
+	for (let k = saidFrom; k < said.length; k++) if (said[k] !== self) heard.push(pending[said[k]!]!);
 	if (last >= from && pending[last]!.countOnly) heard.push(pending[last]!);
 	return heard;
 }

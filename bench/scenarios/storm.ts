@@ -34,15 +34,14 @@ const UNBATCHED_MAX_CLIENTS = 2000;
 export async function stormScenario(bench: Bench): Promise<ScenarioResult> {
 	const { options, server } = bench;
 	const n = options.stormClients;
-	// The unbatched room right after ours, when ours is measured at all, up to a size where its
-	// N²/2 frames still take seconds, not minutes (2000 clients: 2 million frames).
-	// Uncompressed only: the unbatched room has no `compression: true` variant.
-	const unbatched = n <= UNBATCHED_MAX_CLIENTS && !options.deflate;
-	// Ours in both presence modes: the default full list, and the window a room this size should use
-	// (README, "Presence in big rooms"); each against the same baselines, each its own target.
-	const wanted: Impl[] = unbatched ? ['ours-window', 'ours-unbatched'] : ['ours-window'];
+	// Right after ours, when ours is measured at all: ours in window presence, the mode a room this
+	// size should use (README, "Presence in big rooms"), its own target line against the same
+	// baselines; and the unbatched room, up to a size where its N²/2 frames still take seconds, not
+	// minutes (2000 clients: 2 million frames). Uncompressed only: neither has a `compression: true` variant.
+	const unbatched = n <= UNBATCHED_MAX_CLIENTS;
+	const wanted: Impl[] = options.deflate ? [] : unbatched ? ['ours-window', 'ours-unbatched'] : ['ours-window'];
 	const companions = wanted.filter((impl) => !options.impls.includes(impl));
-	const impls: Impl[] = options.impls.flatMap((impl) => (impl === 'ours' && !options.deflate ? ['ours', ...companions] : [impl]));
+	const impls: Impl[] = options.impls.flatMap((impl) => (impl === 'ours' ? ['ours', ...companions] : [impl]));
 	if (n > UNBATCHED_MAX_CLIENTS) bench.log(`connect storm: ${n} clients is more than ${UNBATCHED_MAX_CLIENTS}; not running the unbatched comparison`);
 	const scenario = `connect storm (${n} clients)`;
 	const rows = new RowCollector(scenario);
