@@ -276,7 +276,7 @@ export class Presence<Meta> {
 	 * `known`: what `#byId` holds under its id, when the caller has looked it up already.
 	 */
 	#put(session: SessionInfo<Meta>, known = this.#byId.get(session.ws_session_id)): void {
-		const next = info(session);
+		const next = sessionInfo(session);
 		this.#byId.set(next.ws_session_id, next);
 		if (known && userIdOf(known) === userIdOf(next)) return;
 		if (known) this.#uncount(known);
@@ -357,12 +357,12 @@ export function applyWindowChange<Meta>(byId: Map<string, SessionInfo<Meta>>, ch
 
 /** Puts each session of `list` into `byId`, in its public shape (an entry already there keeps its place). */
 function putAll<Meta>(byId: Map<string, SessionInfo<Meta>>, list: readonly SessionInfo<Meta>[]): Map<string, SessionInfo<Meta>> {
-	for (const session of list) byId.set(session.ws_session_id, info(session));
+	for (const session of list) byId.set(session.ws_session_id, sessionInfo(session));
 	return byId;
 }
 
 /** Just the public shape: drops extras such as `num_connections` from join announcements. */
-function info<Meta>(session: SessionInfo<Meta>): SessionInfo<Meta> {
+export function sessionInfo<Meta>(session: SessionInfo<Meta>): SessionInfo<Meta> {
 	return { ws_session_id: session.ws_session_id, meta: session.meta };
 }
 

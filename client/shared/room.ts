@@ -21,7 +21,7 @@
 import { encodePayload, type EncodedPayload } from '../../rpc/payload.js';
 import type { EntityEvent, PresenceUpdate, PresenceWindow, RoomEvents, SessionInfo } from '../../rpc/types.js';
 import { ChangeFeed } from '../change-feed.js';
-import { applyWindowChange } from '../presence.js';
+import { applyWindowChange, sessionInfo } from '../presence.js';
 import type { Clock } from '../clock.js';
 import type { WakeReason } from '../reconnect.js';
 import { SocketTransport } from '../socket-transport.js';
@@ -201,7 +201,7 @@ export class SharedRoom {
 		switch (name) {
 			case 'session:list': {
 				const list = data as RoomEvents<unknown>['session:list'];
-				this.#sessions = new Map(list.sessions.map((s) => [s.ws_session_id, info(s)]));
+				this.#sessions = new Map(list.sessions.map((s) => [s.ws_session_id, sessionInfo(s)]));
 				this.#window = list.window;
 				break;
 			}
@@ -209,7 +209,7 @@ export class SharedRoom {
 				this.#windowUpdate(data as PresenceUpdate<unknown>);
 				break;
 			case 'session:connected':
-				this.#sessions.set((data as SessionInfo<unknown>).ws_session_id, info(data as SessionInfo<unknown>));
+				this.#sessions.set((data as SessionInfo<unknown>).ws_session_id, sessionInfo(data as SessionInfo<unknown>));
 				break;
 			case 'session:disconnected':
 				this.#sessions.delete((data as SessionInfo<unknown>).ws_session_id);
@@ -289,9 +289,4 @@ export class SharedRoom {
 	#postEvent(member: RoomMember, name: string, payload: EncodedPayload): void {
 		member.post({ type: 'event', join: member.join, name, payload });
 	}
-}
-
-/** The public shape only, as the client's presence keeps it. */
-function info(session: SessionInfo<unknown>): SessionInfo<unknown> {
-	return { ws_session_id: session.ws_session_id, meta: session.meta };
 }
