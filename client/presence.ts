@@ -187,7 +187,7 @@ export class Presence<Meta> {
 			// A Map may lose entries while it is walked: the walk goes on past them.
 			for (const session of this.#byId.values()) if (presenceMemberId(session) === gone) this.#forgetSession(session);
 		}
-		for (const session of change.entered ?? []) this.#put(session);
+		if (change.entered) for (const session of change.entered) this.#put(session);
 		if (change.joined) this.#put(change.joined);
 		this.#changed();
 	}
