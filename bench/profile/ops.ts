@@ -9,7 +9,10 @@ import { RpcSession, type RpcTransport } from 'capnweb';
 import { RoomApi } from '../../do/index.js';
 import { fullBuckets, spend } from '../../do/user-limits.js';
 import { answerBatch, type CallBatch } from '../../calls/batch.js';
-import { eventLine, eventsFrame, readHeader, replyFrame } from '../../rpc/frame.js';
+import { plainCall, PULL_FIRST } from '../../calls/shortcut/plain.js';
+import { Gate } from '../../do/gate.js';
+import { resolveOptions } from '../../do/options.js';
+import { callFrame, eventLine, eventsFrame, readHeader, replyFrame } from '../../rpc/frame.js';
 import { encodePayload } from '../../rpc/payload.js';
 
 class EchoApi extends RoomApi {
@@ -18,14 +21,16 @@ class EchoApi extends RoomApi {
 	}
 }
 
-// What `ws.rpc.echo({n, pad})` sends with the bench's default 64-byte pad.
-const CALL = `c7\n${JSON.stringify(['push', ['pipeline', 0, ['echo'], [{ n: 1, pad: 'x'.repeat(64) }]]])}\n["pull",1]`;
+// What `ws.rpc.echo({n, pad})` sends with the bench's default 64-byte pad (one plain call and its pull).
+const CALL = callFrame(7, [plainCall('echo', [{ n: 1, pad: 'x'.repeat(64) }])!, PULL_FIRST]);
 const REPLY = [JSON.stringify(['resolve', 1, { n: 1, pad: 'x'.repeat(64) }])];
 // No random values at global scope in workerd: a fixed id is as good for measuring.
 const SESSION = { ws_session_id: '00000000-0000-4000-8000-000000000000', room: 'micro', meta: { user_id: 'bench' }, connected_at: Date.now() };
 const POLICY = { capacity: 1e9, refillEveryMs: 1 };
 const POLICIES = { calls: POLICY, events: POLICY, frames: POLICY, connects: POLICY };
 const STATE = { session: SESSION, limits: fullBuckets(POLICIES, Date.now()), seen: Date.now(), refusals: 0 };
+// The room's gate with the default options; rate limits of the ops' own (it never runs out). No storage: nothing here admits a socket.
+const GATE = new Gate(resolveOptions({ rateLimit: POLICY }), null as never, EchoApi);
 
 function parse(raw: string): CallBatch {
 	const header = readHeader(raw)!;
@@ -59,8 +64,20 @@ export const OPS: Record<string, () => unknown> = {
 	'new RoomApi': () => new EchoApi(null as never, SESSION),
 	/** `new RpcSession(transport, main)` alone: capnweb's per-frame session setup. */
 	'new RpcSession': () => new RpcSession(new NullTransport(), new EchoApi(null as never, SESSION)),
-	/** parse + `answerBatch` (fresh RpcSession, run, drain, stringify the reply): the capnweb path. */
-	'parse + answerBatch': () => answerBatch(parse(CALL), new EchoApi(null as never, SESSION)),
+	/**
+	 * What the room does with that frame between the socket and the reply's `send`, as
+	 * `webSocketMessage` does it: header, the gate's check of the batch (read as one plain call),
+	 * its charge, `new RoomApi`, the call (answered without a session), the reply frame.
+	 */
+	'call path (shortcut)': () => {
+		const header = readHeader(CALL)!;
+		const batch = GATE.inspect(CALL.slice(header.body));
+		if (batch instanceof Error || !batch.single) throw new Error('not read as one plain call');
+		GATE.charge(STATE.limits, batch, Date.now());
+		return replyFrame(header.id, answerBatch(batch, new EchoApi(null as never, SESSION)) as string[]);
+	},
+	/** parse + `answerBatch` of the same frame through a fresh capnweb RpcSession: what a batch the shortcut does not read costs. */
+	'parse + answerBatch (session)': () => answerBatch(parse(CALL), new EchoApi(null as never, SESSION)),
 	/** The rate-limit buckets spent per frame: the frame's token and its call's. */
 	'spend (rate limit)': () => spend(STATE.limits, 'frames', POLICY, 1, Date.now()) && spend(STATE.limits, 'calls', POLICY, 1, Date.now()),
 	/** Saving the spent buckets: `serializeAttachment` of the session state, on every frame. */
