@@ -26,6 +26,7 @@ export type CrowdSummary = Omit<CrowdResult, 'type'>;
 export class Crowd {
 	readonly processes: ClientProcess[];
 	readonly notes: string[] = [];
+	readonly #inRoom: number;
 
 	constructor(
 		bench: Bench,
@@ -37,8 +38,17 @@ export class Crowd {
 			rpcEveryMs = 0,
 			deadlineMs,
 			wsOrigin = bench.server.wsOrigin,
-		}: { broadcasts?: number; rpcEveryMs?: number; deadlineMs: number; wsOrigin?: string },
+			inRoom = 0,
+		}: {
+			broadcasts?: number;
+			rpcEveryMs?: number;
+			deadlineMs: number;
+			wsOrigin?: string;
+			/** Sessions already in the room: ours' sockets have joined once they know of these too. */
+			inRoom?: number;
+		},
 	) {
+		this.#inRoom = inRoom;
 		const { options, pinning } = bench;
 		this.processes = shares(total, options.socketsPerProcess, options.crowdProcesses).map((sockets) => {
 			const config: CrowdConfig = {
@@ -49,7 +59,7 @@ export class Crowd {
 				deflate: options.deflate,
 				deadlineMs,
 				sockets,
-				total,
+				total: total + inRoom,
 				connectConcurrency: options.connectConcurrency,
 				stallMs: 30_000,
 				broadcasts,
@@ -87,7 +97,7 @@ export class Crowd {
 		const fewestSessions = Math.min(...joined.map((j) => j.fewestSessions));
 		// Sockets that never opened cannot be announced: when every socket that did open knows of
 		// all the others, nobody missed an announcement (the failures are counted on their own).
-		const unsettled = failed > 0 && hasPresence(this.impl) && fewestSessions >= this.total - failed ? 0 : sum('unsettled');
+		const unsettled = failed > 0 && hasPresence(this.impl) && fewestSessions >= this.#inRoom + this.total - failed ? 0 : sum('unsettled');
 		return {
 			connectAt,
 			firstOpenAt: Math.min(...joined.map((j) => j.firstOpenAt)),

@@ -55,8 +55,14 @@ export interface Options {
 	crowdProcesses: number;
 	/** Upgrades in flight per crowd process. */
 	connectConcurrency: number;
-	/** Memory: idle sockets per measurement (each in a fresh workerd). */
+	/** Memory: idle sockets per measurement (each in a fresh workerd), added to the room's first `memoryWarmSockets`. */
 	memoryClients: number;
+	/**
+	 * Memory: sockets that join the room first, before the baseline is read, so that what a fresh
+	 * process pays once (its code read in, its JIT tiers, its allocator's growth) is not charged to
+	 * the sockets measured. Their own cost, that included, is reported apart.
+	 */
+	memoryWarmSockets: number;
 	/** Repeats of the memory measurement per implementation. */
 	memoryRuns: number;
 	/** Eviction: repeats of the idle (all implementations idle side by side). */
@@ -120,6 +126,7 @@ const FULL: Omit<Options, 'quick' | 'scenarios' | 'impls' | 'write' | 'deflate'>
 	crowdProcesses: 10,
 	connectConcurrency: 32,
 	memoryClients: 1000,
+	memoryWarmSockets: 300,
 	memoryRuns: 3,
 	evictionRuns: 3,
 	evictionRooms: 2,
@@ -151,6 +158,7 @@ const QUICK: typeof FULL = {
 	stormRuns: 2,
 	crowdProcesses: 3,
 	memoryClients: 100,
+	memoryWarmSockets: 20,
 	memoryRuns: 1,
 	evictionRuns: 1,
 	evictionRooms: 1,

@@ -65,6 +65,7 @@ export interface ReceiveConfig extends Common {
 export interface CrowdConfig extends Common {
 	role: 'crowd';
 	sockets: number;
+	/** Sessions in the room once every socket of the crowd is in (those already there included). */
 	total: number;
 	connectConcurrency: number;
 	/** Joining ends early when nothing opened and no socket learned of a session for this long. */
