@@ -59,8 +59,8 @@ export interface Options {
 	memoryClients: number;
 	/**
 	 * Memory: sockets that join the room first, before the baseline is read, so that what a fresh
-	 * process pays once (its code read in, its JIT tiers, its allocator's growth) is not charged to
-	 * the sockets measured. Their own cost, that included, is reported apart.
+	 * process pays once (pages of its binary read in, memory its isolate and allocators keep once
+	 * grown) is not charged to the sockets measured. Their own cost, that included, is reported apart.
 	 */
 	memoryWarmSockets: number;
 	/** Repeats of the memory measurement per implementation. */

@@ -10,6 +10,7 @@ import { RoomApi } from '../../do/index.js';
 import { fullBuckets, spend } from '../../do/user-limits.js';
 import { answerBatch, type CallBatch } from '../../calls/batch.js';
 import { plainCall, PULL_FIRST } from '../../calls/shortcut/plain.js';
+import { utf8LengthAtMost } from '../../do/frame-size.js';
 import { Gate } from '../../do/gate.js';
 import { resolveOptions } from '../../do/options.js';
 import { callFrame, eventLine, eventsFrame, readHeader, replyFrame } from '../../rpc/frame.js';
@@ -30,7 +31,7 @@ const POLICY = { capacity: 1e9, refillEveryMs: 1 };
 const POLICIES = { calls: POLICY, events: POLICY, frames: POLICY, connects: POLICY };
 const STATE = { session: SESSION, limits: fullBuckets(POLICIES, Date.now()), seen: Date.now(), refusals: 0 };
 // The room's gate with the default options; rate limits of the ops' own (it never runs out). No storage: nothing here admits a socket.
-const GATE = new Gate(resolveOptions({ rateLimit: POLICY }), null as never, EchoApi);
+const GATE = new Gate(resolveOptions({ rateLimit: POLICY, frameRateLimit: POLICY }), null as never, EchoApi);
 
 function parse(raw: string): CallBatch {
 	const header = readHeader(raw)!;
@@ -66,14 +67,18 @@ export const OPS: Record<string, () => unknown> = {
 	'new RpcSession': () => new RpcSession(new NullTransport(), new EchoApi(null as never, SESSION)),
 	/**
 	 * What the room does with that frame between the socket and the reply's `send`, as
-	 * `webSocketMessage` does it: header, the gate's check of the batch (read as one plain call),
-	 * its charge, `new RoomApi`, the call (answered without a session), the reply frame.
+	 * `webSocketMessage` does it: the frame's token, the header, the size check, the gate's check of
+	 * the batch (read as one plain call), its charge, `new RoomApi`, the call (answered without a
+	 * session), the reply frame.
 	 */
 	'call path (shortcut)': () => {
+		const now = Date.now();
+		GATE.spendFrame(STATE.limits, now);
 		const header = readHeader(CALL)!;
+		if (!utf8LengthAtMost(CALL, 1 << 20)) throw new Error('too large');
 		const batch = GATE.inspect(CALL.slice(header.body));
 		if (batch instanceof Error || !batch.single) throw new Error('not read as one plain call');
-		GATE.charge(STATE.limits, batch, Date.now());
+		GATE.charge(STATE.limits, batch, now);
 		return replyFrame(header.id, answerBatch(batch, new EchoApi(null as never, SESSION)) as string[]);
 	},
 	/** parse + `answerBatch` of the same frame through a fresh capnweb RpcSession: what a batch the shortcut does not read costs. */
