@@ -30,8 +30,10 @@ const SESSION = { ws_session_id: '00000000-0000-4000-8000-000000000000', room: '
 const POLICY = { capacity: 1e9, refillEveryMs: 1 };
 const POLICIES = { calls: POLICY, events: POLICY, frames: POLICY, connects: POLICY };
 const STATE = { session: SESSION, limits: fullBuckets(POLICIES, Date.now()), seen: Date.now(), refusals: 0 };
-// The room's gate with the default options; rate limits of the ops' own (it never runs out). No storage: nothing here admits a socket.
-const GATE = new Gate(resolveOptions({ rateLimit: POLICY, frameRateLimit: POLICY }), null as never, EchoApi);
+// The room's default options, with rate limits of the ops' own (they never run out).
+const OPTIONS = resolveOptions({ rateLimit: POLICY, frameRateLimit: POLICY });
+// The room's gate. No storage: nothing here admits a socket.
+const GATE = new Gate(OPTIONS, null as never, EchoApi);
 
 function parse(raw: string): CallBatch {
 	const header = readHeader(raw)!;
@@ -75,7 +77,7 @@ export const OPS: Record<string, () => unknown> = {
 		const now = Date.now();
 		GATE.spendFrame(STATE.limits, now);
 		const header = readHeader(CALL)!;
-		if (!utf8LengthAtMost(CALL, 1 << 20)) throw new Error('too large');
+		if (!utf8LengthAtMost(CALL, OPTIONS.maxFrameBytes)) throw new Error('too large');
 		const batch = GATE.inspect(CALL.slice(header.body));
 		if (batch instanceof Error || !batch.single) throw new Error('not read as one plain call');
 		GATE.charge(STATE.limits, batch, now);
