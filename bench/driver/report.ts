@@ -16,6 +16,7 @@ const IMPL_NAMES: Record<Impl, string> = {
 	'ours-unbatched': 'ours, presence not coalesced (presenceBatchMs: 0)',
 	'ours-window': 'ours, window presence, one Durable Object',
 	'ours-sharded': 'ours, window presence, 10 shards',
+	primer: "the idle scenarios' primer (never measured)",
 };
 
 /**

@@ -39,6 +39,7 @@ export const BENCH_WORKER: WorkerScript = {
 		BARE: 'BareRoom',
 		PARTY: 'PartyRoom',
 		BARE_ASYNC: 'BareAsyncRoom',
+		PRIMER: 'PrimerRoom',
 		OURS_COUNTED: 'CountedBenchRoom',
 		OURS_DEFLATE_COUNTED: 'CountedDeflateBenchRoom',
 		BARE_COUNTED: 'CountedBareRoom',

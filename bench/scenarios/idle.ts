@@ -13,11 +13,14 @@
  *   the runtime must deliver to a freshly constructed room — and warm calls after it. Eviction is
  *   confirmed by the constructor count going up by exactly one; if it did not, the "first call"
  *   was a warm one and the run fails.
- * - Both: before the measured first calls, a primer (one socket in a bare room of its own, which
+ * - Both: before the measured first calls, a primer (one socket in a room of its own, which
  *   idled and was evicted too) makes its first call, not measured. After an idle the first room
  *   woken in the process pays a warm-up of several milliseconds shared by every room: whichever
  *   implementation went first paid it (keep-alive, 60 s: ours first 11.8 ms against bare's 1.4;
- *   bare first 7.7 ms against ours' 3.1), so without the primer it landed on one side.
+ *   bare first 7.7 ms against ours' 3.1), so without the primer it landed on one side. The
+ *   primer's room is of a class of its own (`PrimerRoom`): a primer of one implementation's class
+ *   runs that side's code once after the idle, a warm-up the other sides' first rooms do not get
+ *   (bench/README, *a primer of no side's class*).
  * - `keepalive`: `keepaliveSockets` sockets in one room per implementation ping every `pingEveryMs`
  *   for `keepaliveMs` (ours: `WebsocketClient`'s own keep-alive with `pingIntervalMs`; the
  *   baselines' sockets ping as often). Our `ping` is answered by the runtime
@@ -96,9 +99,9 @@ async function startSides(
 	}
 }
 
-/** The primer: one socket in a bare room of its own, idling like the sides (see the header). */
+/** The primer: one socket in a room of the primer's own class, idling like the sides (see the header). */
 async function startPrimer(bench: Bench, idleMs: number): Promise<Side> {
-	const [primer] = await startSides(bench, ['bare'], () => [`primer-${Date.now()}`], { perRoom: 1, warmCalls: 4, idleMs, pingEveryMs: 0 });
+	const [primer] = await startSides(bench, ['primer'], () => [`primer-${Date.now()}`], { perRoom: 1, warmCalls: 4, idleMs, pingEveryMs: 0 });
 	return primer!;
 }
 

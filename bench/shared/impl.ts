@@ -14,10 +14,12 @@
  *   Durable Object, the `shards` scenario's baseline.
  * - `ours-sharded`: the same room over 10 shards (`shards: { count: 10 }`), in the same workerd.
  *
+ * Never measured: `primer`, the idle scenarios' room of a class of its own (`scenarios/idle.ts`).
+ *
  * Every implementation runs in the run's one compression configuration (`--deflate`, see
  * `options.ts`): never one side compressed and the other not.
  */
-export type Impl = 'ours' | 'bare' | 'party' | 'bare-async' | 'ours-unbatched' | 'ours-window' | 'ours-sharded';
+export type Impl = 'ours' | 'bare' | 'party' | 'bare-async' | 'ours-unbatched' | 'ours-window' | 'ours-sharded' | 'primer';
 export const IMPLS: readonly Impl[] = ['ours', 'bare', 'party'];
 export const ALL_IMPLS: readonly Impl[] = [...IMPLS, 'bare-async', 'ours-unbatched', 'ours-window', 'ours-sharded'];
 

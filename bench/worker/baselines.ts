@@ -48,6 +48,23 @@ export class BareRoom extends DurableObject {
 	}
 }
 
+/**
+ * The idle scenarios' primer (`scenarios/idle.ts`): a room that echoes, of a class no measured room
+ * shares code with, so waking it after an idle warms what every room shares (the runtime's paths)
+ * and none of the implementations being compared.
+ */
+export class PrimerRoom extends DurableObject {
+	override fetch(): Response {
+		const { 0: client, 1: server } = new WebSocketPair();
+		this.ctx.acceptWebSocket(server);
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+		ws.send(message);
+	}
+}
+
 /** Diagnostic (`--impl bare-async`): the bare room, but its handler is `async` and awaits once before it answers. */
 export class BareAsyncRoom extends BareRoom {
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -10,6 +10,7 @@
  *   /bare?room=<room>             a hibernating Durable Object with no library: the physical limit
  *   /party?room=<room>            partyserver's `Server` with `hibernate: true`
  *   /bare-async?room=<room>       diagnostic: the bare room with an `async` handler
+ *   /primer?room=<room>           the idle scenarios' primer, never measured (`variant` ignored)
  *   …&variant=counted             the same room, counting its constructions and handler calls
  *   /counters/<room>?impl=<impl>  those counts, read from module scope: this never wakes the room
  *
@@ -22,7 +23,7 @@ import type { Handle, RequestEvent } from '@sveltejs/kit';
 import { countsOf } from './counted.js';
 import { ourHandle, requestEvent } from './ours.js';
 
-export { BareAsyncRoom, BareRoom, PartyRoom } from './baselines.js';
+export { BareAsyncRoom, BareRoom, PartyRoom, PrimerRoom } from './baselines.js';
 export { CountedBareRoom, CountedBenchRoom, CountedDeflateBenchRoom, CountedPartyRoom } from './counted.js';
 export { BenchRoom, DeflateBenchRoom, ShardedBenchRoom, UnbatchedBenchRoom, WindowBenchRoom } from './ours.js';
 
@@ -36,6 +37,7 @@ interface Env {
 	BARE: DurableObjectNamespace;
 	PARTY: DurableObjectNamespace;
 	BARE_ASYNC: DurableObjectNamespace;
+	PRIMER: DurableObjectNamespace;
 	OURS_COUNTED: DurableObjectNamespace;
 	OURS_DEFLATE_COUNTED: DurableObjectNamespace;
 	BARE_COUNTED: DurableObjectNamespace;
@@ -80,6 +82,8 @@ function baseline(env: Env, path: string, isCounted: boolean): RoomNamespace | u
 			return isCounted ? env.PARTY_COUNTED : env.PARTY;
 		case '/bare-async':
 			return env.BARE_ASYNC;
+		case '/primer':
+			return env.PRIMER;
 	}
 	return undefined;
 }
