@@ -105,19 +105,22 @@ export class WebsocketServer<
 	readonly #roster = new Roster<Meta>();
 	/** Window presence only (`presence: { window }`): the members in order, counted. */
 	readonly #membersStore?: Members<Meta>;
+	/** The class's options, resolved over the defaults. */
+	readonly #options: RoomOptions;
 	/** Checks and charges what comes in: sockets at the door, frames, calls. */
-	#gateInstance?: Gate;
+	readonly #gate: Gate;
 	/** Sockets being accepted, and what is sent to them before their 101 is out. */
 	readonly #opening = new OpeningSockets();
 	/** Batches still running, per socket: dropped when the socket goes. */
 	readonly #inflight = new Map<WebSocket, Set<Work>>();
-	#options?: RoomOptions;
 	#sync?: EntitySync;
-	#presence?: PresenceQueue;
-	#askEveryBytes?: number;
+	/** Joins and leaves waiting to go out together (see `PresenceQueue`). */
+	readonly #presence: PresenceQueue;
+	/** Bytes sent to a socket between two read checks (see `backlog.ts`). */
+	readonly #askEvery: number;
 	/** The latest `connected_at` handed out (or restored): each socket arrives strictly after the last. */
 	#lastArrival = 0;
-	/** A sharded room's link to its other shards (see `do/shards.ts`); null when unsharded. */
+	/** A sharded room's link to its other shards (see `do/shards.ts`); null when unsharded, undefined until a sharded room first needs it. */
 	#shardsInstance?: Shards | null;
 	/** Whether this instance knows the silent-socket alarm is set. */
 	#alarmSet = false;
@@ -127,7 +130,22 @@ export class WebsocketServer<
 		super(ctx, env);
 		// The runtime answers pings itself: keep-alive never wakes the room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-		const window = presenceWindow(this.#limits());
+		// What the hot paths read is set here, in every instance, rather than on first use: a branch
+		// that fills a field on first use runs once in each room, and when a new room of the isolate
+		// took it, V8 threw away optimized code all its rooms share, the broadcast loop's `#send`
+		// among it (`--trace-deopt`; bench/README, *rooms that all start alike*).
+		const room = this.constructor as unknown as RoomClass;
+		const options = (this.#options = resolveOptions(room.options));
+		this.#gate = new Gate(options, ctx.storage, room.api);
+		this.#askEvery = options.maxUnreadBytes / 4;
+		this.#presence = new PresenceQueue(
+			options.presenceBatchMs,
+			() => this.#flushPresence(),
+			() => this.#sessions.size,
+		);
+		// A sharded room opens its link on first use: it reads storage, and may refuse its binding.
+		if (options.shards.count <= 1) this.#shardsInstance = null;
+		const window = presenceWindow(options);
 		if (window) this.#membersStore = new Members<Meta>(window.window);
 	}
 
@@ -156,7 +174,7 @@ export class WebsocketServer<
 		const { added, corrupt } = this.#store.restore(this.ctx.getWebSockets());
 		this.#store.sortByArrival();
 		// The states read ahead joined their user's buckets then; window presence starts from all of them.
-		for (const state of added) state.limits = this.#gate().joined(state.session, state.limits);
+		for (const state of added) state.limits = this.#gate.joined(state.session, state.limits);
 		for (const state of this.#store.states()) {
 			this.#membersStore?.join(state.session, state.place);
 			this.#lastArrival = Math.max(this.#lastArrival, state.session.connected_at);
@@ -178,7 +196,7 @@ export class WebsocketServer<
 			return this.#sessions.get(ws);
 		}
 		const others = tag === undefined ? undefined : this.#store.restore(this.ctx.getWebSockets(tag));
-		for (const state of [own, ...(others?.added ?? [])]) state.limits = this.#gate().joined(state.session, state.limits);
+		for (const state of [own, ...(others?.added ?? [])]) state.limits = this.#gate.joined(state.session, state.limits);
 		if (others?.corrupt.length) return this.#sessions.get(ws);
 		this.#restoreTimer ??= setTimeout(() => this.#restoreRoom(), 0);
 		return own;
@@ -371,7 +389,7 @@ export class WebsocketServer<
 		}
 		const handoff = readHandoff<Meta>(request.headers.get(HANDOFF_HEADER));
 		if (typeof handoff === 'string') return jsonError(400, 'bad_handoff', handoff);
-		const wrongShard = misrouted(this.#limits().shards, handoff.shards);
+		const wrongShard = misrouted(this.#options.shards, handoff.shards);
 		if (wrongShard) return wrongShard;
 
 		const session: Session<Meta> = {
@@ -380,7 +398,7 @@ export class WebsocketServer<
 			meta: handoff.meta,
 			connected_at: this.#arrival(),
 		};
-		const admitted = await this.#gate().admit(session, this.#sessions.size);
+		const admitted = await this.#gate.admit(session, this.#sessions.size);
 		if ('refused' in admitted) return this.#refuseSocket(admitted.refused, admitted.reason);
 		const state: SessionState<Meta> = {
 			session,
@@ -417,14 +435,14 @@ export class WebsocketServer<
 		const { session } = state;
 		this.#sessions.add(server, state);
 		this.#members?.join(session, state.place);
-		state.limits = this.#gate().joined(session, state.limits);
+		state.limits = this.#gate.joined(session, state.limits);
 		this.#watchForSilence();
 
 		// The list may take several frames (see `Roster`); all of them go out before `listed`, in this
 		// same synchronous run, so no presence change can fall between the list and the queue's mark.
 		const list = this.#members ? this.#windowList(this.#members) : this.#roster.frames(this.#sessions.states());
 		for (const frame of list) this.#send(server, frame);
-		this.#presenceQueue().listed(server);
+		this.#presence.listed(server);
 		// Most rooms never use sync: the URL is parsed only when it may carry `since`.
 		const since = request.url.includes('since=') ? new URL(request.url).searchParams.get('since') : null;
 		if (since !== null) {
@@ -459,7 +477,7 @@ export class WebsocketServer<
 
 	/** The 101 response handing `client` to the browser; it also answers the compression offer. */
 	#upgraded(client: WebSocket): Response {
-		return new Response(null, { status: 101, webSocket: client, headers: this.#limits().compression ? undefined : DECLINE_EXTENSIONS });
+		return new Response(null, { status: 101, webSocket: client, headers: this.#options.compression ? undefined : DECLINE_EXTENSIONS });
 	}
 
 	/**
@@ -479,11 +497,11 @@ export class WebsocketServer<
 	override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
 		const state = this.#store.get(ws) ?? (this.#restored ? undefined : this.#readAhead(ws));
 		if (!state) return;
-		const options = this.#limits();
+		const options = this.#options;
 		const now = Date.now();
 		state.seen = now;
 		this.#counters.frames++;
-		const gate = this.#gate();
+		const gate = this.#gate;
 		// Every frame spends a token, so frames that are refused are not free either.
 		if (!gate.spendFrame(state.limits, now)) return this.#refuse(ws, state, callId(raw), 'rate_limited', 429, 'Too many frames; slow down');
 		if (typeof raw !== 'string') return this.#refuse(ws, state, -1, 'bad_request', 400, 'Binary frames are not supported');
@@ -577,7 +595,7 @@ export class WebsocketServer<
 	 */
 	override async alarm(): Promise<void> {
 		this.#alarmSet = false;
-		const { idleTimeoutMs } = this.#limits();
+		const { idleTimeoutMs } = this.#options;
 		if (idleTimeoutMs <= 0) return;
 		const now = Date.now();
 		for (const [ws, state] of [...this.#sessions.entries()]) {
@@ -585,7 +603,7 @@ export class WebsocketServer<
 			if (now - Math.max(state.seen, pinged) < idleTimeoutMs) continue;
 			await this.#closeForCause(ws, state, CloseCode.Idle, 'idle_timeout', 'Nothing heard from this socket, not even a keep-alive ping');
 		}
-		await this.#gate().forgetFullBuckets(now);
+		await this.#gate.forgetFullBuckets(now);
 		this.#watchForSilence();
 	}
 
@@ -616,7 +634,7 @@ export class WebsocketServer<
 	/** `ws.presence.more()`, via `RoomApi`'s reserved method: up to `limit` members (at most `pageSize`) after `after`. */
 	[pagePresence](after: unknown, limit: unknown): PresencePage<Meta> {
 		const members = this.#members;
-		const window = presenceWindow(this.#limits());
+		const window = presenceWindow(this.#options);
 		if (!members || !window)
 			throw new RoomError('bad_request', "This room sends everyone in its session list (presence: 'full'): there are no pages to fetch", 400);
 		if (typeof after !== 'string')
@@ -639,7 +657,7 @@ export class WebsocketServer<
 
 	/** Created on first use only: rooms that never sync entities never touch SQL. */
 	#entities(): EntitySync {
-		return (this.#sync ??= new EntitySync(this.ctx.storage, this.#limits().changeLog));
+		return (this.#sync ??= new EntitySync(this.ctx.storage, this.#options.changeLog));
 	}
 
 	/**
@@ -652,7 +670,7 @@ export class WebsocketServer<
 			since,
 			state.session.room,
 			(change) => this.#maySee(change, state.session),
-			(tokens) => this.#gate().spendConnects(state.limits, tokens, Date.now()),
+			(tokens) => this.#gate.spendConnects(state.limits, tokens, Date.now()),
 		);
 		for (const frame of frames) {
 			if (this.#send(ws, frame)) continue;
@@ -676,17 +694,9 @@ export class WebsocketServer<
 		}
 	}
 
-	#gate(): Gate {
-		return (this.#gateInstance ??= new Gate(this.#limits(), this.ctx.storage, (this.constructor as unknown as RoomClass).api));
-	}
-
-	#limits(): RoomOptions {
-		return (this.#options ??= resolveOptions((this.constructor as unknown as RoomClass).options));
-	}
-
 	/** Makes sure the silent-socket alarm will run while sockets are connected. */
 	#watchForSilence(): void {
-		const { idleTimeoutMs } = this.#limits();
+		const { idleTimeoutMs } = this.#options;
 		if (this.#alarmSet || idleTimeoutMs <= 0 || this.#sessions.size === 0) return;
 		this.#alarmSet = true;
 		void (async () => {
@@ -730,7 +740,7 @@ export class WebsocketServer<
 		if (!state || !backlog) return this.#write(ws, frame);
 		if (backlog.asked) {
 			backlog.sent += frame.length;
-			if (backlog.sent - backlog.asked.at <= this.#limits().maxUnreadBytes) return this.#write(ws, frame);
+			if (backlog.sent - backlog.asked.at <= this.#options.maxUnreadBytes) return this.#write(ws, frame);
 			// Not reading. Closed once (later sends find it gone), and not now: callers may be iterating.
 			if (!backlog.closing) {
 				backlog.closing = true;
@@ -741,18 +751,13 @@ export class WebsocketServer<
 							state,
 							CloseCode.NotReading,
 							'not_reading',
-							`${this.#limits().maxUnreadBytes} bytes sent past an unanswered read check`,
+							`${this.#options.maxUnreadBytes} bytes sent past an unanswered read check`,
 						),
 				);
 			}
 			return false;
 		}
 		return this.#write(ws, frame) && this.#write(ws, pushFrame(encodeCalls([['confirm', ask(backlog)]])));
-	}
-
-	/** Bytes sent to a socket between two read checks (see `backlog.ts`). */
-	get #askEvery(): number {
-		return (this.#askEveryBytes ??= this.#limits().maxUnreadBytes / 4);
 	}
 
 	#write(ws: WebSocket, frame: string): boolean {
@@ -794,7 +799,7 @@ export class WebsocketServer<
 		count(this.#counters.refused, code);
 		this.#report({ kind: 'refused', session: state.session.ws_session_id, code, status });
 		state.refusals++;
-		if (state.refusals >= this.#limits().maxRefusals) {
+		if (state.refusals >= this.#options.maxRefusals) {
 			this.#closeForCause(ws, state, CloseCode.PolicyViolation, 'too_many_refusals', `${state.refusals} frames in a row were refused`);
 			return;
 		}
@@ -830,7 +835,7 @@ export class WebsocketServer<
 		if (!state) return undefined;
 		for (const work of this.#inflight.get(ws) ?? []) this.#finish(work, 'dropped');
 		this.#inflight.delete(ws);
-		this.#gate().left(state.session);
+		this.#gate.left(state.session);
 		return state;
 	}
 
@@ -849,7 +854,7 @@ export class WebsocketServer<
 	/** A socket was set up (`onConnect` is done): everyone else hears of it, `ws` itself does not. */
 	#announceJoined(session: Session<Meta>, ws: WebSocket): void {
 		const members = this.#members;
-		if (!members) return this.#presenceQueue().change({ connected: { ...publicInfo(session), num_connections: this.#sessions.size } }, ws);
+		if (!members) return this.#presence.change({ connected: { ...publicInfo(session), num_connections: this.#sessions.size } }, ws);
 		const update: PresenceUpdate<Meta> = this.#counts(members);
 		if (members.holds(session)) update.joined = publicInfo(session);
 		this.#announceUpdate(members, update, ws, update.joined === undefined);
@@ -862,7 +867,7 @@ export class WebsocketServer<
 	#announceLeft(info: SessionInfo<Meta>, announced: boolean): void {
 		const members = this.#members;
 		if (!members) {
-			if (announced) this.#presenceQueue().change({ disconnected: { ...info, num_connections: this.#sessions.size } });
+			if (announced) this.#presence.change({ disconnected: { ...info, num_connections: this.#sessions.size } });
 			return;
 		}
 		const departure = members.leave(info);
@@ -887,28 +892,19 @@ export class WebsocketServer<
 	}
 
 	#shards(): Shards | undefined {
-		if (this.#shardsInstance === undefined)
-			this.#shardsInstance = openShards(this.#limits().shards, this.#limits().presenceBatchMs, this.ctx, this.env) ?? null;
+		if (this.#shardsInstance === undefined) this.#shardsInstance = openShards(this.#options.shards, this.#options.presenceBatchMs, this.ctx, this.env) ?? null;
 		return this.#shardsInstance ?? undefined;
 	}
 
 	/** Queues a window presence change; `countOnly`: nothing but the counts (see `PresenceQueue`). */
 	#announceWindow(update: PresenceUpdate<Meta>, joiner: WebSocket | undefined, countOnly: boolean): void {
-		this.#presenceQueue().add(eventLine('session:update', encodePayload(update)), joiner, countOnly);
-	}
-
-	#presenceQueue(): PresenceQueue {
-		return (this.#presence ??= new PresenceQueue(
-			this.#limits().presenceBatchMs,
-			() => this.#flushPresence(),
-			() => this.#sessions.size,
-		));
+		this.#presence.add(eventLine('session:update', encodePayload(update)), joiner, countOnly);
 	}
 
 	/** Sends queued joins and leaves; see `PresenceQueue`. */
 	#flushPresence(): void {
 		const queue = this.#presence;
-		if (!queue || queue.empty) return;
+		if (queue.empty) return;
 		const dead = queue.drain(this.#sessions.sockets(), (ws, frame) => this.#send(ws, frame));
 		for (const ws of dead) void this.#leave(ws);
 	}
