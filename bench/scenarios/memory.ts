@@ -161,7 +161,7 @@ async function oneRun(bench: Bench, impl: Impl, hibernated: boolean) {
 			after,
 			sockets,
 			faults: first.faults + added.faults,
-			notes: [limitNote, ...added.notes],
+			notes: [limitNote, ...first.notes, ...added.notes],
 		};
 	} finally {
 		await Promise.all(open.map((finish) => finish()));

@@ -50,14 +50,12 @@ export class BareRoom extends DurableObject {
 
 /**
  * The idle scenarios' primer (`scenarios/idle.ts`): a room that echoes, of a class no measured room
- * shares code with, so waking it after an idle warms what every room shares (the runtime's paths)
- * and none of the implementations being compared.
+ * shares code with after the idle (its socket joined before it, through `accept`), so waking it
+ * warms what every room shares (the runtime's paths) and none of the implementations compared.
  */
 export class PrimerRoom extends DurableObject {
 	override fetch(): Response {
-		const { 0: client, 1: server } = new WebSocketPair();
-		this.ctx.acceptWebSocket(server);
-		return new Response(null, { status: 101, webSocket: client });
+		return accept(this.ctx);
 	}
 
 	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
